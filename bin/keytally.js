@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The installed command. The TypeScript is compiled by `npm install` (the prepare script);
+// if dist/ is missing (a checkout installed with --ignore-scripts), say how to build it.
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../dist/src/cli.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('keytally: dist/ is missing; run `npm run build` (npm install runs it for you)\n');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`keytally: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,104 @@
+/**
+ * The shared shape of every list route: filters as constant SQL fragments with
+ * bound values, a whitelisted sort, limit/offset, and {"items", "total"}.
+ */
+import type Database from 'better-sqlite3';
+import { badRequest } from './errors.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, type Order, type Params } from './params.js';
+import { prepared } from './statements.js';
+
+export interface SortField {
+  /** SQL expression: a column or a select-list alias, written in code, never taken from the request. */
+  sql: string;
+  /** Text fields default to ascending, numbers to descending (biggest first is what people look for). */
+  text?: boolean;
+}
+
+export interface SortSpec {
+  fields: Record<string, SortField>;
+  /** Used when the request has no `sort`. */
+  defaultSort: string;
+  /** The primary key, appended so paging is stable when the sort field ties. */
+  tiebreak: string;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+  sort: string;
+  order: Order;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  total: number;
+}
+
+export function parsePage(p: Params, spec: SortSpec): Page {
+  const limit = p.int('limit', DEFAULT_LIMIT, 0, MAX_LIMIT);
+  const offset = p.int('offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  const sort = p.raw('sort') ?? spec.defaultSort;
+  if (!Object.hasOwn(spec.fields, sort)) {
+    throw badRequest(`parameter 'sort' must be one of ${Object.keys(spec.fields).join(', ')}, got '${sort}'`);
+  }
+  const order = p.oneOf('order', ['asc', 'desc'] as const) ?? (spec.fields[sort]!.text ? 'asc' : 'desc');
+  return { limit, offset, sort, order };
+}
+
+/** Conditions joined with AND; every value goes through a bound parameter. */
+export class Where {
+  private readonly conds: string[] = [];
+  readonly values: unknown[] = [];
+
+  /** Adds `fragment` (with `?` placeholders) when `value` is given. */
+  add(fragment: string, value: unknown): this {
+    if (value === undefined) return this;
+    this.conds.push(fragment);
+    this.values.push(value);
+    return this;
+  }
+
+  /** Case-insensitive substring match on `column` (ASCII case folding: SQLite's LIKE without ICU). */
+  contains(column: string, q: string | undefined): this {
+    if (q === undefined) return this;
+    return this.add(`${column} LIKE ? ESCAPE '\\'`, `%${escapeLike(q)}%`);
+  }
+
+  sql(): string {
+    return this.conds.length ? ` WHERE ${this.conds.join(' AND ')}` : '';
+  }
+}
+
+/** Makes %, _ and the escape character itself literal in a LIKE pattern. */
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+export interface ListQuery {
+  /** Select list (may define aliases used by sort fields). */
+  select: string;
+  /** FROM clause: a table, possibly with a join. */
+  from: string;
+  where: Where;
+  spec: SortSpec;
+  page: Page;
+}
+
+export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): ListResult<T> {
+  const field = q.spec.fields[q.page.sort]!;
+  const where = q.where.sql();
+  const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
+  const total = (prepared(db, `SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...q.where.values) as { n: number }).n;
+  // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${field.sql} ${dir}, ${q.spec.tiebreak} LIMIT ? OFFSET ?`;
+  const rows = prepared(db, sql).all(...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
+  return { items: rows.map(map), total };
+}
+
+/** Key lists are stored as sorted JSON arrays in a TEXT column. */
+export function keys(v: unknown): string[] {
+  if (typeof v !== 'string' || v === '') return [];
+  const parsed: unknown = JSON.parse(v);
+  return Array.isArray(parsed) ? (parsed as string[]) : [];
+}

@@ -1,0 +1,69 @@
+/**
+ * Query-string validation. Every route declares the parameters it accepts, so
+ * a typo (`?servce=x`) is a 400 instead of a silently unfiltered answer, and
+ * every error names the parameter at fault.
+ */
+import { badRequest } from './errors.js';
+
+export const MAX_LIMIT = 10_000;
+export const DEFAULT_LIMIT = 100;
+
+/** The paging parameters every list route takes. */
+export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order'] as const;
+
+export type Order = 'asc' | 'desc';
+
+export class Params {
+  private readonly values = new Map<string, string>();
+
+  constructor(query: string, allowed: readonly string[]) {
+    const allow = new Set(allowed);
+    for (const [name, value] of new URLSearchParams(query)) {
+      if (!allow.has(name)) {
+        const known = allowed.length ? `; accepted: ${[...allow].join(', ')}` : '; this route takes none';
+        throw badRequest(`unknown parameter '${name}'${known}`);
+      }
+      // One value per name: a repeated filter would otherwise be ambiguous (AND? OR? last wins?).
+      if (this.values.has(name)) throw badRequest(`parameter '${name}' given more than once`);
+      this.values.set(name, value);
+    }
+  }
+
+  /**
+   * A free-text or exact-match filter. Empty counts as absent, so a UI form
+   * with an empty field does not filter on the empty string.
+   */
+  string(name: string): string | undefined {
+    const v = this.values.get(name);
+    return v === undefined || v === '' ? undefined : v;
+  }
+
+  /** A non-negative decimal integer in [min, max]; no signs, exponents, fractions or blanks. */
+  int(name: string, dflt: number, min: number, max: number): number;
+  int(name: string, dflt: undefined, min: number, max: number): number | undefined;
+  int(name: string, dflt: number | undefined, min: number, max: number): number | undefined {
+    const v = this.values.get(name);
+    if (v === undefined) return dflt;
+    if (!/^-?\d{1,16}$/.test(v)) throw badRequest(`parameter '${name}' must be an integer, got '${v}'`);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw badRequest(`parameter '${name}' is out of range`);
+    if (n < min) throw badRequest(`parameter '${name}' must be >= ${min}, got ${n}`);
+    if (n > max) throw badRequest(`parameter '${name}' must be <= ${max}, got ${n}`);
+    return n;
+  }
+
+  /** One of a fixed set of values (exact, case-sensitive: the values are our own lower-case names). */
+  oneOf<T extends string>(name: string, values: readonly T[]): T | undefined {
+    const v = this.values.get(name);
+    if (v === undefined) return undefined;
+    if (!(values as readonly string[]).includes(v)) {
+      throw badRequest(`parameter '${name}' must be one of ${values.join(', ')}, got '${v}'`);
+    }
+    return v as T;
+  }
+
+  /** The raw value, for parameters with their own syntax (span kind). */
+  raw(name: string): string | undefined {
+    return this.values.get(name);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The keytally command: serve | mine | report | migrate.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.js';
+
+const USAGE = `usage: keytally <command> [options]
+
+commands:
+  serve     run the sidecar (OTLP/HTTP in, API, /metrics)
+  mine      mine log templates from a file of lines (keytally mine --help)
+  report    print the top keys, metrics and templates of a store; CI gate (keytally report --help)
+  migrate   bring a data directory's schema up to date
+
+serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --config file):
+  --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
+  --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
+  --data DIR              data directory (default ./keytally-data)
+  --workers N             ingest worker threads (default: CPU count)
+  --flush-ms MS           worker flush interval (default 200)
+  --ack accepted|durable  when to answer OTLP requests (default accepted)
+  --auth-token TOKEN      bearer token required on ingest and API
+  --max-body-bytes N      request body limit (default 16 MiB)
+  --max-decompressed-bytes N   decompressed body limit (default 64 MiB)
+  --precision P           HyperLogLog precision (default 14)
+  --log-level LEVEL       fatal|error|warn|info|debug|trace|silent
+  (see README.md for every setting)
+`;
+
+/** Parses `--name value` / `--name=value` pairs for the config loader. */
+function flagsOf(args: string[]): Record<string, string> {
+  const { values } = parseArgs({ args, strict: false, allowPositionals: false });
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (typeof v !== 'string') throw new ConfigError(`option --${k} needs a value`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve': {
+        const { serve } = await import('./server/serve.js');
+        return await serve(loadConfig(flagsOf(rest)));
+      }
+      case 'migrate': {
+        const { migrateSqlite } = await import('./store/migrations.js');
+        const { dbPath } = await import('./store/sqlite-store.js');
+        const { mkdirSync } = await import('node:fs');
+        const config = loadConfig(flagsOf(rest));
+        mkdirSync(config.data, { recursive: true });
+        const { applied } = await migrateSqlite(dbPath(config.data));
+        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
+        return 0;
+      }
+      case 'mine': {
+        const { runMine } = await import('./cli/mine.js');
+        return await runMine(rest);
+      }
+      case 'report': {
+        const { runReport } = await import('./cli/report.js');
+        return await runReport(rest);
+      }
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`keytally: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`keytally: ${(err as Error).message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

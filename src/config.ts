@@ -1,0 +1,147 @@
+/**
+ * Configuration: one validated object, resolved once at start-up.
+ *
+ * Precedence: command-line flags, then KEYTALLY_* environment variables, then
+ * a JSON config file (--config or KEYTALLY_CONFIG), then defaults. Every
+ * setting is checked here and a bad one is named in the error, so the rest of
+ * the code never re-validates.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/, 'expected HOST:PORT')
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1));
+    return port >= 0 && port <= 65535;
+  }, 'port out of range');
+
+export const configSchema = z
+  .object({
+    otlpHttp: hostPort.default('127.0.0.1:4318'),
+    api: hostPort.default('127.0.0.1:8090'),
+    data: z.string().min(1).default('./keytally-data'),
+    store: z.enum(['sqlite']).default('sqlite'),
+    workers: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
+    flushMs: z.coerce.number().int().min(5).max(60_000).default(200),
+    /** Entities in a worker's delta map before it flushes early. */
+    maxDeltaEntries: z.coerce.number().int().min(16).max(10_000_000).default(20_000),
+    /** How often the writer commits what arrived. */
+    commitMs: z.coerce.number().int().min(1).max(60_000).default(100),
+    ack: z.enum(['accepted', 'durable']).default('accepted'),
+    maxBodyBytes: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+    maxDecompressedBytes: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+    /** Bytes of request bodies received but not yet folded by a worker. */
+    maxInflightBytes: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
+    /** Tasks waiting for a worker (piscina maxQueue). */
+    maxQueue: z.coerce.number().int().min(1).default(512),
+    /** Delta batches waiting in the writer before ingest answers 503. */
+    maxWriterBacklog: z.coerce.number().int().min(1).default(256),
+    maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
+    authToken: z.string().min(1).optional(),
+    precision: z.coerce.number().int().min(4).max(18).default(14),
+    minerMaxClusters: z.coerce.number().int().min(1).default(1000),
+    minerMaxLineLength: z.coerce.number().int().min(16).default(4096),
+    sqliteCacheMb: z.coerce.number().int().min(1).default(64),
+    sqliteMmapMb: z.coerce.number().int().min(0).default(256),
+    sqliteBusyTimeoutMs: z.coerce.number().int().min(0).default(5000),
+    /** WAL pages before a passive checkpoint; the WAL is truncated back to walLimitMb after. */
+    walAutocheckpointPages: z.coerce.number().int().min(1).default(1000),
+    walLimitMb: z.coerce.number().int().min(1).default(64),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Flag name (kebab-case) for each setting. */
+export const FLAG_NAMES: Record<keyof Config, string> = {
+  otlpHttp: 'otlp-http',
+  api: 'api',
+  data: 'data',
+  store: 'store',
+  workers: 'workers',
+  flushMs: 'flush-ms',
+  maxDeltaEntries: 'max-delta-entries',
+  commitMs: 'commit-ms',
+  ack: 'ack',
+  maxBodyBytes: 'max-body-bytes',
+  maxDecompressedBytes: 'max-decompressed-bytes',
+  maxInflightBytes: 'max-inflight-bytes',
+  maxQueue: 'max-queue',
+  maxWriterBacklog: 'max-writer-backlog',
+  maxAttributes: 'max-attributes',
+  authToken: 'auth-token',
+  precision: 'precision',
+  minerMaxClusters: 'miner-max-clusters',
+  minerMaxLineLength: 'miner-max-line-length',
+  sqliteCacheMb: 'sqlite-cache-mb',
+  sqliteMmapMb: 'sqlite-mmap-mb',
+  sqliteBusyTimeoutMs: 'sqlite-busy-timeout-ms',
+  walAutocheckpointPages: 'wal-autocheckpoint-pages',
+  walLimitMb: 'wal-limit-mb',
+  logLevel: 'log-level',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function envName(key: string): string {
+  return 'KEYTALLY_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/**
+ * Resolves the configuration from flags (already parsed into kebab-case
+ * names), the environment and an optional config file.
+ */
+export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config {
+  const known = new Set(Object.values(FLAG_NAMES));
+  for (const f of Object.keys(flags)) {
+    if (f !== 'config' && !known.has(f)) throw new ConfigError(`unknown option --${f}`);
+  }
+  let file: Record<string, unknown> = {};
+  const filePath = flags['config'] ?? env['KEYTALLY_CONFIG'];
+  if (filePath) {
+    try {
+      file = JSON.parse(readFileSync(filePath, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`config file ${filePath}: ${(err as Error).message}`);
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+      throw new ConfigError(`config file ${filePath}: expected a JSON object`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...file };
+  // The research note's USE_DB=sqlite|postgres|memory is accepted as an alias.
+  if (env['USE_DB']) merged['store'] = env['USE_DB'];
+  for (const key of Object.keys(FLAG_NAMES) as Array<keyof Config>) {
+    const fromEnv = env[envName(key)];
+    if (fromEnv !== undefined && fromEnv !== '') merged[key] = fromEnv;
+    const fromFlag = flags[FLAG_NAMES[key]];
+    if (fromFlag !== undefined) merged[key] = fromFlag;
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '');
+    const flag = key in FLAG_NAMES ? `--${FLAG_NAMES[key as keyof Config]} (${envName(key)})` : key || 'config';
+    if (issue.code === 'unrecognized_keys') {
+      throw new ConfigError(`unknown setting ${(issue as { keys?: string[] }).keys?.join(', ')} in the config file`);
+    }
+    throw new ConfigError(`invalid setting ${flag}: ${issue.message}`);
+  }
+  const cfg = parsed.data;
+  cfg.data = resolve(cfg.data);
+  return cfg;
+}
+
+export function splitHostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  let host = hp.slice(0, i);
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host, port: Number(hp.slice(i + 1)) };
+}

@@ -1,0 +1,378 @@
+/**
+ * Walks decoded OTLP requests and folds what they show into the worker-local
+ * delta map. Never keeps a value: each attribute value is hashed into the
+ * sketch of its (service, scope, key) and forgotten.
+ *
+ * One Extractor per worker thread; flush() turns what it holds into a
+ * DeltaBatch and starts a fresh interval.
+ */
+import {
+  emptyCounters,
+  entityKey,
+  maxText,
+  unionSorted,
+  type DeltaBatch,
+  type KeyScope,
+  type WorkerCounters,
+} from '../model/delta.js';
+import type { Attr, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
+import type { KeyedHasher } from '../sketch/hash.js';
+import { Hll } from '../sketch/hll.js';
+import { TemplateMiner } from '../mine/miner.js';
+import { bodyMessage } from '../mine/structured.js';
+import { severityOf } from './severity.js';
+
+export const UNKNOWN_SERVICE = 'unknown_service';
+const MAX_SERVICE_NAME = 256;
+
+export interface ExtractorOptions {
+  workerId: number;
+  precision: number;
+  minerMaxClusters: number;
+  minerMaxLineLength: number;
+}
+
+export interface FoldResult {
+  accepted: number;
+  rejected: number;
+  message: string;
+}
+
+interface Seen {
+  firstSeen: number;
+  lastSeen: number;
+}
+interface SvcAcc extends Seen { name: string; logRecords: number; spans: number; metricPoints: number }
+interface MetricAcc extends Seen {
+  service: string; name: string; type: MetricType; unit: string; description: string; monotonic: boolean;
+  temporality: number; labelKeys: string[]; resourceKeys: string[]; points: number; buckets: number; series: Hll;
+}
+interface SketchAcc extends Seen { service: string; scopeOrMetric: string; key: string; samples: number; sketch: Hll }
+interface SpanAcc extends Seen {
+  service: string; name: string; kind: number; attributeKeys: string[]; resourceKeys: string[]; eventNames: string[];
+  count: number; statusUnset: number; statusOk: number; statusError: number;
+}
+interface LogAcc extends Seen {
+  service: string; severity: string; attributeKeys: string[]; resourceKeys: string[]; bodyKeys: string[]; count: number;
+}
+
+/** Sorted keys of an attribute list, without duplicates. */
+function sortedKeys(attrs: Attr[]): string[] {
+  if (attrs.length === 0) return [];
+  const keys = attrs.map((a) => a.key).sort();
+  let w = 1;
+  for (let i = 1; i < keys.length; i++) if (keys[i] !== keys[w - 1]) keys[w++] = keys[i]!;
+  keys.length = w;
+  return keys;
+}
+
+function serviceName(resource: Attr[]): string {
+  for (const a of resource) {
+    if (a.key === 'service.name' && a.value !== '') {
+      return a.value.length > MAX_SERVICE_NAME ? a.value.slice(0, MAX_SERVICE_NAME) : a.value;
+    }
+  }
+  return UNKNOWN_SERVICE;
+}
+
+export class Extractor {
+  private services = new Map<string, SvcAcc>();
+  private metrics = new Map<string, MetricAcc>();
+  private labels = new Map<string, SketchAcc>();
+  private spans = new Map<string, SpanAcc>();
+  private logs = new Map<string, LogAcc>();
+  private keys = new Map<string, SketchAcc>();
+  private readonly miners = new Map<string, { service: string; severity: string; miner: TemplateMiner }>();
+  private acks: number[] = [];
+  private counters: WorkerCounters = emptyCounters();
+  private seq = 0;
+  private readonly hashOut = new Uint32Array(2);
+  private lastMinerEvictions = 0;
+  private lastMinerOverflow = 0;
+
+  constructor(
+    private readonly hasher: KeyedHasher,
+    private readonly opts: ExtractorOptions,
+  ) {}
+
+  /** Entities held now; the worker flushes early past a bound. */
+  size(): number {
+    return this.services.size + this.metrics.size + this.labels.size + this.spans.size + this.logs.size + this.keys.size;
+  }
+
+  isEmpty(): boolean {
+    return this.size() === 0 && this.acks.length === 0;
+  }
+
+  addAck(token: number): void {
+    this.acks.push(token);
+  }
+
+  countTruncated(n: number): void {
+    this.counters.truncatedAttributes += n;
+  }
+
+  // ------------------------------------------------------------ logs
+
+  foldLogs(req: LogsRequest, now: number): FoldResult {
+    let accepted = 0;
+    for (const rl of req.resources) {
+      const service = serviceName(rl.attrs);
+      const resourceKeys = sortedKeys(rl.attrs);
+      let n = 0;
+      this.sketchAttrs(this.keys, service, 'resource', rl.attrs, now, 0);
+      for (const sl of rl.scopes) {
+        for (const rec of sl.records) {
+          n++;
+          const severity = severityOf(rec.severityText, rec.severityNumber);
+          const lk = entityKey(service, severity);
+          let la = this.logs.get(lk);
+          if (!la) {
+            la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, firstSeen: now, lastSeen: now };
+            this.logs.set(lk, la);
+          }
+          la.count++;
+          la.lastSeen = now;
+          la.resourceKeys = unionSorted(la.resourceKeys, resourceKeys);
+          if (rec.attrs.length > 0) {
+            la.attributeKeys = unionSorted(la.attributeKeys, sortedKeys(rec.attrs));
+            this.sketchAttrs(this.keys, service, 'log', rec.attrs, now, 1);
+          }
+          const body = bodyMessage(rec.body);
+          if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
+          this.minerFor(service, severity).add(body.message, now);
+        }
+      }
+      // Resource keys are sampled once per record that carried them.
+      this.bumpResourceSamples(service, rl.attrs, n - 1);
+      this.service(service, now).logRecords += n;
+      accepted += n;
+    }
+    this.counters.records.logs += accepted;
+    return { accepted, rejected: 0, message: '' };
+  }
+
+  // ------------------------------------------------------------ metrics
+
+  foldMetrics(req: MetricsRequest, now: number): FoldResult {
+    let accepted = 0;
+    let rejected = 0;
+    let why = '';
+    for (const rm of req.resources) {
+      const service = serviceName(rm.attrs);
+      const resourceKeys = sortedKeys(rm.attrs);
+      // The resource part of every series fingerprint: sorted key=value pairs.
+      const resourceFingerprint = this.fingerprint(rm.attrs);
+      let n = 0;
+      this.sketchAttrs(this.keys, service, 'resource', rm.attrs, now, 0);
+      for (const sm of rm.scopes) {
+        for (const m of sm.metrics) {
+          if (m.name === '' || m.type === undefined) {
+            const bad = Math.max(1, m.points.length);
+            rejected += bad;
+            why ||= m.name === '' ? 'metric without a name' : `metric ${m.name} has no data`;
+            continue;
+          }
+          const mk = entityKey(service, m.name);
+          let ma = this.metrics.get(mk);
+          if (!ma) {
+            ma = {
+              service, name: m.name, type: m.type, unit: m.unit, description: m.description, monotonic: m.monotonic,
+              temporality: m.temporality, labelKeys: [], resourceKeys, points: 0, buckets: 0,
+              series: new Hll(this.opts.precision), firstSeen: now, lastSeen: now,
+            };
+            this.metrics.set(mk, ma);
+          } else {
+            ma.type = maxText(ma.type, m.type) as MetricType;
+            ma.unit = maxText(ma.unit, m.unit);
+            ma.description = maxText(ma.description, m.description);
+            ma.monotonic ||= m.monotonic;
+            ma.temporality = Math.max(ma.temporality, m.temporality);
+            ma.resourceKeys = unionSorted(ma.resourceKeys, resourceKeys);
+            ma.lastSeen = now;
+          }
+          for (const p of m.points) {
+            ma.points++;
+            if (p.buckets > ma.buckets) ma.buckets = p.buckets;
+            if (p.attrs.length > 0) {
+              ma.labelKeys = unionSorted(ma.labelKeys, sortedKeys(p.attrs));
+              this.sketchAttrs(this.labels, service, m.name, p.attrs, now, 1);
+              this.sketchAttrs(this.keys, service, 'metric', p.attrs, now, 1);
+            }
+            this.hasher.hash(resourceFingerprint + '\u0001' + this.fingerprint(p.attrs), this.hashOut);
+            ma.series.add(this.hashOut[0]!, this.hashOut[1]!);
+          }
+          n += m.points.length;
+        }
+      }
+      this.bumpResourceSamples(service, rm.attrs, n - 1);
+      this.service(service, now).metricPoints += n;
+      accepted += n;
+    }
+    this.counters.records.metrics += accepted;
+    this.counters.rejected += rejected;
+    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${why}` : '' };
+  }
+
+  // ------------------------------------------------------------ traces
+
+  foldTraces(req: TracesRequest, now: number): FoldResult {
+    let accepted = 0;
+    let rejected = 0;
+    for (const rs of req.resources) {
+      const service = serviceName(rs.attrs);
+      const resourceKeys = sortedKeys(rs.attrs);
+      let n = 0;
+      this.sketchAttrs(this.keys, service, 'resource', rs.attrs, now, 0);
+      for (const ss of rs.scopes) {
+        for (const span of ss.spans) {
+          if (span.name === '') {
+            rejected++;
+            continue;
+          }
+          n++;
+          const sk = entityKey(service, span.name, span.kind);
+          let sa = this.spans.get(sk);
+          if (!sa) {
+            sa = {
+              service, name: span.name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
+              count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
+            };
+            this.spans.set(sk, sa);
+          }
+          sa.count++;
+          sa.lastSeen = now;
+          if (span.statusCode === 1) sa.statusOk++;
+          else if (span.statusCode === 2) sa.statusError++;
+          else sa.statusUnset++;
+          sa.resourceKeys = unionSorted(sa.resourceKeys, resourceKeys);
+          if (span.attrs.length > 0) {
+            sa.attributeKeys = unionSorted(sa.attributeKeys, sortedKeys(span.attrs));
+            this.sketchAttrs(this.keys, service, 'span', span.attrs, now, 1);
+          }
+          if (span.events.length > 0) {
+            const names: string[] = [];
+            for (const ev of span.events) {
+              names.push(ev.name);
+              if (ev.attrs.length > 0) this.sketchAttrs(this.keys, service, 'span_event', ev.attrs, now, 1);
+            }
+            sa.eventNames = unionSorted(sa.eventNames, sortedKeys(names.map((key) => ({ key, value: '' }))));
+          }
+        }
+      }
+      this.bumpResourceSamples(service, rs.attrs, n - 1);
+      this.service(service, now).spans += n;
+      accepted += n;
+    }
+    this.counters.records.traces += accepted;
+    this.counters.rejected += rejected;
+    return { accepted, rejected, message: rejected > 0 ? `${rejected} spans rejected: span without a name` : '' };
+  }
+
+  // ------------------------------------------------------------ flush
+
+  /** Everything learned since the last flush, as one batch; resets the interval. */
+  flush(): DeltaBatch {
+    let evictions = 0;
+    let overflow = 0;
+    const templates: DeltaBatch['templates'] = [];
+    for (const { service, severity, miner } of this.miners.values()) {
+      for (const t of miner.drain()) {
+        templates.push({ service, severity, template: t.template, count: t.count, example: t.example, firstSeen: t.firstSeen, lastSeen: t.lastSeen });
+      }
+      evictions += miner.stats.evictions;
+      overflow += miner.stats.overflow;
+    }
+    this.counters.minerEvictions = evictions - this.lastMinerEvictions;
+    this.counters.minerOverflow = overflow - this.lastMinerOverflow;
+    this.lastMinerEvictions = evictions;
+    this.lastMinerOverflow = overflow;
+
+    const batch: DeltaBatch = {
+      worker: this.opts.workerId,
+      seq: ++this.seq,
+      acks: this.acks,
+      services: [...this.services.values()],
+      metrics: [...this.metrics.values()].map((m) => ({ ...m, series: m.series.serialize() })),
+      labels: [...this.labels.values()].map((l) => ({
+        service: l.service, metric: l.scopeOrMetric, key: l.key, samples: l.samples, sketch: l.sketch.serialize(),
+        firstSeen: l.firstSeen, lastSeen: l.lastSeen,
+      })),
+      spans: [...this.spans.values()],
+      logs: [...this.logs.values()],
+      keys: [...this.keys.values()].map((k) => ({
+        service: k.service, scope: k.scopeOrMetric as KeyScope, key: k.key, samples: k.samples, sketch: k.sketch.serialize(),
+        firstSeen: k.firstSeen, lastSeen: k.lastSeen,
+      })),
+      templates,
+      counters: this.counters,
+    };
+    this.services = new Map();
+    this.metrics = new Map();
+    this.labels = new Map();
+    this.spans = new Map();
+    this.logs = new Map();
+    this.keys = new Map();
+    this.acks = [];
+    this.counters = emptyCounters();
+    return batch;
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  private service(name: string, now: number): SvcAcc {
+    let s = this.services.get(name);
+    if (!s) {
+      s = { name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: now, lastSeen: now };
+      this.services.set(name, s);
+    }
+    s.lastSeen = now;
+    return s;
+  }
+
+  private minerFor(service: string, severity: string): TemplateMiner {
+    const k = entityKey(service, severity);
+    let m = this.miners.get(k);
+    if (!m) {
+      m = { service, severity, miner: new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength }) };
+      this.miners.set(k, m);
+    }
+    return m.miner;
+  }
+
+  /** Hashes each attribute value into the sketch of its key; adds `samples` to the key's sample count. */
+  private sketchAttrs(table: Map<string, SketchAcc>, service: string, scopeOrMetric: string, attrs: Attr[], now: number, samples: number): void {
+    const out = this.hashOut;
+    for (const a of attrs) {
+      const k = entityKey(service, scopeOrMetric, a.key);
+      let acc = table.get(k);
+      if (!acc) {
+        acc = { service, scopeOrMetric, key: a.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: now, lastSeen: now };
+        table.set(k, acc);
+      }
+      acc.samples += samples;
+      acc.lastSeen = now;
+      this.hasher.hash(a.value, out);
+      acc.sketch.add(out[0]!, out[1]!);
+    }
+  }
+
+  /** Resource keys: one sample per record of the resource (sketchAttrs counted none, so add the records). */
+  private bumpResourceSamples(service: string, attrs: Attr[], extra: number): void {
+    const add = extra + 1;
+    if (add <= 0) return;
+    for (const a of attrs) {
+      const acc = this.keys.get(entityKey(service, 'resource', a.key));
+      if (acc) acc.samples += add;
+    }
+  }
+
+  private fingerprint(attrs: Attr[]): string {
+    if (attrs.length === 0) return '';
+    if (attrs.length === 1) return attrs[0]!.key + '=' + attrs[0]!.value;
+    const sorted = attrs.slice().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let s = '';
+    for (const a of sorted) s += a.key + '=' + a.value + '\u0000';
+    return s;
+  }
+}

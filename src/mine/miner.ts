@@ -1,0 +1,292 @@
+/**
+ * Online template miner (Drain-style: a parse tree keyed by token count and first
+ * token, then the most similar cluster of that leaf).
+ *
+ * Hot path: the scanner hashes the masked shape of the line; a shape already seen
+ * maps straight to its cluster (following merges), with no string built. Joining
+ * that cluster again cannot change its template (the template already covers the
+ * shape), so a hit is only a counter update.
+ *
+ * Templates: masked tokens joined by the whitespace of the line that created the
+ * cluster (leading/trailing whitespace dropped).
+ */
+import { MinedCluster, resolve, type Cluster } from './cluster.js';
+import { WILDCARD } from './masks.js';
+import { F_DIGIT, F_MASK, LineScanner } from './scanner.js';
+import { covers, generalize, similarity } from './similarity.js';
+
+export type { Cluster } from './cluster.js';
+
+export interface MinerOptions {
+  /** Clusters kept per miner; the least recently used is evicted beyond this. Default 1000. */
+  maxClusters?: number;
+  /** Characters of a line that are mined; the rest is ignored. Default 4096. */
+  maxLineLength?: number;
+  /** Minimum share of agreeing positions for a line to join a cluster. Default 0.5. */
+  similarity?: number;
+  /** Distinct shapes remembered for the fast path before the memo is reset. Default 8 × maxClusters. */
+  shapeCache?: number;
+}
+
+export interface Drained {
+  id: number;
+  template: string;
+  count: number;
+  example: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export const OVERFLOW_ID = 0;
+export const OVERFLOW_TEMPLATE = '<overflow>';
+
+export class TemplateMiner {
+  readonly stats = { clusters: 0, evictions: 0, overflow: 0, truncated: 0 };
+  private readonly maxClusters: number;
+  private readonly maxLineLength: number;
+  private readonly threshold: number;
+  private readonly cacheSize: number;
+  private readonly scanner: LineScanner;
+  private exampleScanner: LineScanner | null = null;
+  private readonly buckets = new Map<string, MinedCluster[]>();
+  private readonly live = new Map<number, MinedCluster>();
+  /** id -> surviving cluster id, for clusters merged away (used by the CLI's assignments). */
+  private readonly forward = new Map<number, number>();
+  private readonly shapes = new Map<number, MinedCluster>();
+  private touched: MinedCluster[] = [];
+  private evictedPending: Drained[] = [];
+  private readonly overflowCluster: MinedCluster;
+  private nextId = 1;
+  private clock = 0;
+
+  constructor(opts: MinerOptions = {}) {
+    this.maxClusters = Math.max(1, opts.maxClusters ?? 1000);
+    this.maxLineLength = Math.max(16, opts.maxLineLength ?? 4096);
+    this.threshold = opts.similarity ?? Number(process.env.KT_SIM ?? 0.5);
+    this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
+    this.scanner = new LineScanner(this.maxLineLength);
+    this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
+  }
+
+  add(line: string, timeMs = 0): Cluster {
+    return this.addRange(line, 0, line.length, timeMs, 1);
+  }
+
+  /** Mine text[start, end) without slicing it out (the CLI feeds whole file chunks). */
+  addRange(text: string, start: number, end: number, timeMs = 0, count = 1): MinedCluster {
+    if (end - start > this.maxLineLength) {
+      end = start + this.maxLineLength;
+      this.stats.truncated++;
+    }
+    const sc = this.scanner;
+    sc.scan(text, start, end);
+    const key = sc.shapeKey();
+    const memo = this.shapes.get(key);
+    let c = memo === undefined ? null : resolve(memo);
+    if (c === null) {
+      c = this.place(count);
+      if (this.shapes.size >= this.cacheSize) this.shapes.clear();
+      this.shapes.set(key, c);
+    }
+    if (c === this.overflowCluster) this.stats.overflow += count;
+    else c.lastUsed = ++this.clock;
+    c.hit(count, timeMs);
+    if (!c.touched) {
+      c.touched = true;
+      c.example = start === 0 && end === text.length ? text : text.slice(start, end);
+      this.touched.push(c);
+    }
+    return c;
+  }
+
+  addTemplate(template: string, count: number, timeMs = 0): Cluster {
+    return this.addRange(template, 0, template.length, timeMs, count);
+  }
+
+  restore(id: number, template: string, count: number): void {
+    const sc = this.scanner;
+    const end = Math.min(template.length, this.maxLineLength);
+    sc.scan(template, 0, end);
+    const toks = this.lineTokens();
+    const seps = this.lineSeps();
+    const key = this.bucketKey(toks);
+    if (this.live.size >= this.maxClusters) this.evict(true);
+    const c = this.create(id, toks, key);
+    c.seps = seps;
+    c.count = count;
+    if (id >= this.nextId) this.nextId = id + 1;
+  }
+
+  drain(): Drained[] {
+    const out = this.evictedPending;
+    this.evictedPending = [];
+    for (const c of this.touched) {
+      c.touched = false;
+      if (c.pending > 0 && c.mergedInto === null) out.push(this.report(c));
+      c.pending = 0;
+      c.example = null;
+    }
+    this.touched = [];
+    return out;
+  }
+
+  clusters(): Cluster[] {
+    const out: Cluster[] = [...this.live.values()];
+    if (this.overflowCluster.count > 0) out.push(this.overflowCluster);
+    return out;
+  }
+
+  /** The id that a line assigned to `id` belongs to now (after merges). */
+  currentId(id: number): number {
+    let f = this.forward.get(id);
+    while (f !== undefined) {
+      id = f;
+      f = this.forward.get(id);
+    }
+    return id;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private report(c: MinedCluster): Drained {
+    let example = '';
+    if (c.example !== null) {
+      const ex = c.example;
+      if (c === this.overflowCluster) example = ex.slice(0, 256);
+      else {
+        // A scanner of its own: report() runs in the middle of mining a line (eviction).
+        const sc = (this.exampleScanner ??= new LineScanner(this.maxLineLength));
+        sc.scan(ex, 0, Math.min(ex.length, this.maxLineLength));
+        example = sc.masked();
+      }
+    }
+    return { id: c.id, template: c.template(), count: c.pending, example, firstSeen: c.firstSeen, lastSeen: c.lastSeen };
+  }
+
+  private lineTokens(): string[] {
+    const sc = this.scanner;
+    const toks = new Array<string>(sc.n);
+    for (let i = 0; i < sc.n; i++) toks[i] = sc.token(i);
+    return toks;
+  }
+
+  private lineSeps(): string[] | null {
+    const sc = this.scanner;
+    let plain = true;
+    for (let i = 1; i < sc.n && plain; i++) plain = sc.tokStart[i]! - sc.tokEnd[i - 1]! === 1 && sc.text.charCodeAt(sc.tokStart[i]! - 1) === 32;
+    if (plain) return null;
+    const seps = new Array<string>(sc.n);
+    seps[0] = '';
+    for (let i = 1; i < sc.n; i++) seps[i] = sc.separator(i);
+    return seps;
+  }
+
+  /** Tree key: token count and the first token when it is a plain word. */
+  private bucketKey(toks: readonly string[]): string {
+    const sc = this.scanner;
+    const first = toks.length > 0 && (sc.tokFlags[0]! & (F_DIGIT | F_MASK)) === 0 ? toks[0]! : WILDCARD;
+    return `${toks.length} ${first}`;
+  }
+
+  /** Cache miss: find or create the cluster of the scanned line. */
+  private place(_count: number): MinedCluster {
+    const toks = this.lineTokens();
+    const key = this.bucketKey(toks);
+    const list = this.buckets.get(key);
+    let best: MinedCluster | null = null;
+    let bestSim = -1;
+    if (list !== undefined) {
+      for (const c of list) {
+        const s = similarity(c.tokens, toks);
+        if (s > bestSim) {
+          bestSim = s;
+          best = c;
+        }
+      }
+    }
+    if (best !== null && bestSim >= this.threshold) {
+      const changed = generalize(best.tokens, toks);
+      if (changed > 0) {
+        best.wilds += changed;
+        best.changed();
+        this.absorbCovered(best, list!);
+      }
+      return best;
+    }
+    if (this.live.size >= this.maxClusters && !this.evict()) return this.overflowCluster;
+    const c = this.create(this.nextId++, toks, key);
+    c.seps = this.lineSeps();
+    return c;
+  }
+
+  private create(id: number, toks: string[], key: string): MinedCluster {
+    const c = new MinedCluster(id, toks, null, key);
+    let list = this.buckets.get(key);
+    if (list === undefined) this.buckets.set(key, (list = []));
+    list.push(c);
+    this.live.set(id, c);
+    this.stats.clusters = this.live.size;
+    c.lastUsed = ++this.clock;
+    return c;
+  }
+
+  /** After `a` got more general, fold into it the clusters of its bucket it now covers. */
+  private absorbCovered(a: MinedCluster, list: MinedCluster[]): void {
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (b === a || !covers(a.tokens, b.tokens)) continue;
+      this.merge(b, a);
+      list.splice(i, 1);
+      i--;
+    }
+  }
+
+  private merge(from: MinedCluster, into: MinedCluster): void {
+    into.count += from.count;
+    if (from.pending > 0) {
+      if (into.pending === 0) {
+        into.firstSeen = from.firstSeen;
+        into.lastSeen = from.lastSeen;
+      } else {
+        if (from.firstSeen < into.firstSeen) into.firstSeen = from.firstSeen;
+        if (from.lastSeen > into.lastSeen) into.lastSeen = from.lastSeen;
+      }
+      into.pending += from.pending;
+      if (into.example === null) into.example = from.example;
+      if (!into.touched) {
+        into.touched = true;
+        this.touched.push(into);
+      }
+    }
+    from.pending = 0;
+    from.alive = false;
+    from.mergedInto = into;
+    if (into.lastUsed < from.lastUsed) into.lastUsed = from.lastUsed;
+    this.live.delete(from.id);
+    this.forward.set(from.id, into.id);
+    this.stats.clusters = this.live.size;
+  }
+
+  /**
+   * Evict the least recently used cluster. Refused (returns false) when even that one
+   * was used within the last maxClusters lines: the miner is thrashing on more distinct
+   * shapes than it can hold, and the line goes to the overflow cluster instead of
+   * washing out the established templates.
+   */
+  private evict(force = false): boolean {
+    let victim: MinedCluster | null = null;
+    for (const c of this.live.values()) if (victim === null || c.lastUsed < victim.lastUsed) victim = c;
+    if (victim === null) return true;
+    if (!force && this.clock - victim.lastUsed < this.maxClusters) return false;
+    if (victim.pending > 0) this.evictedPending.push(this.report(victim));
+    victim.pending = 0;
+    victim.alive = false;
+    this.live.delete(victim.id);
+    const list = this.buckets.get(victim.bucket)!;
+    list.splice(list.indexOf(victim), 1);
+    if (list.length === 0) this.buckets.delete(victim.bucket);
+    this.stats.evictions++;
+    this.stats.clusters = this.live.size;
+    return true;
+  }
+}

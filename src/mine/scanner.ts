@@ -1,0 +1,355 @@
+/**
+ * Single-pass tokenizer and masker.
+ *
+ * A line is split on whitespace into tokens; each token is cut into segments that
+ * are either literal text or a mask (<NUM>, <IP>, …). Masks are found inside tokens
+ * too (`blk_-123` -> `blk_<NUM>`, `(uid=0)` -> `(uid=<NUM>)`), so the token count
+ * of a line never depends on masking. Nothing is allocated per line: results live
+ * in typed arrays reused from line to line, and the line's shape (the masked token
+ * sequence) is summarised by two 32-bit hashes so the miner can find a line's
+ * cluster without building any string. Strings are built only on a cache miss.
+ *
+ * No regular expressions: every check below is a bounded forward scan, so the
+ * cost is linear in the line length whatever the input.
+ */
+import { CLASS, C_ALNUM, C_DIGIT, C_HEXLETTER, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
+import { EMAIL, HEX, IP, LITERAL, MASK_TEXT, NUM, TS, URL, UUID, WILD, maskAt } from './masks.js';
+
+/** Token flags. */
+export const F_DIGIT = 1; // a literal part holds a digit (e.g. `R02-M1`): likely a variable, never a tree key
+export const F_MASK = 2; // at least one mask segment
+export const F_ONLY = 4; // the token is exactly one mask (`<NUM>`, `<*>`)
+export const F_WILD = 8; // the token is exactly `<*>`
+
+export class LineScanner {
+  text = '';
+  /** Number of tokens of the last scanned line. */
+  n = 0;
+  tokStart: Int32Array;
+  tokEnd: Int32Array;
+  tokSeg: Int32Array; // first segment of token i; segments of i are tokSeg[i] .. tokSeg[i+1]
+  tokFlags: Uint8Array;
+  segStart: Int32Array;
+  segEnd: Int32Array;
+  segKind: Uint8Array;
+  nseg = 0;
+  /** Shape hashes of the last line: equal shapes (same masked tokens) give equal hashes. */
+  h1 = 0;
+  h2 = 0;
+
+  constructor(maxLen: number) {
+    const cap = maxLen + 2;
+    this.tokStart = new Int32Array(cap);
+    this.tokEnd = new Int32Array(cap);
+    this.tokSeg = new Int32Array(cap + 1);
+    this.tokFlags = new Uint8Array(cap);
+    this.segStart = new Int32Array(cap * 2);
+    this.segEnd = new Int32Array(cap * 2);
+    this.segKind = new Uint8Array(cap * 2);
+  }
+
+  /** Tokenize and mask text[start, end). The caller bounds end - start by the max line length. */
+  scan(text: string, start: number, end: number): void {
+    this.text = text;
+    this.n = 0;
+    this.nseg = 0;
+    let h1 = 0x811c9dc5 | 0;
+    let h2 = 0x2545f491 | 0;
+    let i = start;
+    for (;;) {
+      while (i < end && text.charCodeAt(i) <= 32) i++;
+      if (i >= end) break;
+      const s = i;
+      while (i < end && text.charCodeAt(i) > 32) i++;
+      const t = this.n++;
+      this.tokStart[t] = s;
+      this.tokEnd[t] = i;
+      this.tokSeg[t] = this.nseg;
+      this.tokFlags[t] = this.classify(s, i);
+      // Fold the token's segments into the two line hashes.
+      let a = 0x01000193 ^ t;
+      let b = 0x6b43a9b5;
+      const segEndIdx = this.nseg;
+      for (let g = this.tokSeg[t]!; g < segEndIdx; g++) {
+        const kind = this.segKind[g]!;
+        if (kind !== LITERAL) {
+          a = Math.imul(a ^ (0x10000 + kind), 0x01000193);
+          b = Math.imul(b + 0x10000 + kind, 0x5bd1e995);
+          b ^= b >>> 15;
+          continue;
+        }
+        const se = this.segEnd[g]!;
+        for (let k = this.segStart[g]!; k < se; k++) {
+          const c = text.charCodeAt(k);
+          a = Math.imul(a ^ c, 0x01000193);
+          b = Math.imul(b + c, 0x5bd1e995);
+          b ^= b >>> 15;
+        }
+      }
+      h1 = Math.imul(h1 ^ a, 0x9e3779b1);
+      h1 ^= h1 >>> 16;
+      h2 = Math.imul(h2 ^ b, 0x85ebca6b) + t;
+      h2 ^= h2 >>> 13;
+    }
+    this.tokSeg[this.n] = this.nseg;
+    this.h1 = Math.imul(h1 ^ this.n, 0xcc9e2d51) >>> 0;
+    this.h2 = (h2 ^ this.n) >>> 0;
+  }
+
+  /** A 53-bit key of the last line's shape (safe as a Map key). */
+  shapeKey(): number {
+    return this.h1 * 0x200000 + (this.h2 >>> 11);
+  }
+
+  /** The masked text of token i (allocates; cache-miss path only). */
+  token(i: number): string {
+    const g0 = this.tokSeg[i]!;
+    const g1 = this.tokSeg[i + 1]!;
+    if (g1 - g0 === 1) {
+      const k = this.segKind[g0]!;
+      return k === LITERAL ? this.text.slice(this.segStart[g0]!, this.segEnd[g0]!) : MASK_TEXT[k]!;
+    }
+    let out = '';
+    for (let g = g0; g < g1; g++) {
+      const k = this.segKind[g]!;
+      out += k === LITERAL ? this.text.slice(this.segStart[g]!, this.segEnd[g]!) : MASK_TEXT[k]!;
+    }
+    return out;
+  }
+
+  /** The whitespace before token i (i >= 1), as written. */
+  separator(i: number): string {
+    return this.text.slice(this.tokEnd[i - 1]!, this.tokStart[i]!);
+  }
+
+  /** The masked line: masked tokens with the original whitespace between them. */
+  masked(): string {
+    let out = '';
+    for (let i = 0; i < this.n; i++) out += (i > 0 ? this.separator(i) : '') + this.token(i);
+    return out;
+  }
+
+  private seg(s: number, e: number, kind: number): void {
+    const g = this.nseg++;
+    this.segStart[g] = s;
+    this.segEnd[g] = e;
+    this.segKind[g] = kind;
+  }
+
+  /** Cut token text[s, e) into segments; returns its flags. */
+  private classify(s: number, e: number): number {
+    const text = this.text;
+    const g0 = this.nseg;
+    const whole = this.wholeToken(s, e);
+    if (whole !== 0) return whole;
+
+    let flags = 0;
+    let lit = s; // start of the pending literal segment
+    let i = s;
+    while (i < e) {
+      const c = text.charCodeAt(i);
+      const cls = CLASS[c]!;
+      if ((cls & C_ALNUM) === 0) {
+        if (c === 60) {
+          const k = maskAt(text, i, e);
+          if (k !== 0) {
+            if (lit < i) this.seg(lit, i, LITERAL);
+            this.seg(i, i + MASK_TEXT[k]!.length, k);
+            flags |= k === WILD ? F_MASK | F_WILD : F_MASK;
+            i += MASK_TEXT[k]!.length;
+            lit = i;
+            continue;
+          }
+        }
+        i++;
+        continue;
+      }
+      // An alphanumeric run [r, re): classify it as a whole.
+      const r = i;
+      let allDigit = true;
+      let allHex = true;
+      let hasDigit = false;
+      let digitPrefix = 0;
+      while (i < e) {
+        const k = CLASS[text.charCodeAt(i)]!;
+        if ((k & C_ALNUM) === 0) break;
+        if (k === C_DIGIT) {
+          hasDigit = true;
+          if (allDigit) digitPrefix++;
+        } else {
+          allDigit = false;
+          if ((k & C_HEXLETTER) === 0) allHex = false;
+        }
+        i++;
+      }
+      const re = i;
+      const len = re - r;
+      if (!hasDigit) continue; // a word: stays literal
+      let kind = LITERAL;
+      let ms = r;
+      let me = re;
+      const c0 = text.charCodeAt(r);
+      if (len === 8 && allHex && (me = this.uuidEnd(r, e)) > 0) {
+        kind = UUID;
+      } else if (allDigit) {
+        me = this.numericEnd(r, re, e);
+        kind = this.numKind;
+        // A sign belongs to the number when it is not a hyphen between words (`part-001`).
+        if (r > s) {
+          const p = text.charCodeAt(r - 1);
+          if ((p === 45 || p === 43) && (r - 1 === s || (CLASS[text.charCodeAt(r - 2)]! & C_ALNUM) === 0)) ms = r - 1;
+        }
+      } else if (c0 === 48 && len > 2 && (text.charCodeAt(r + 1) | 32) === 120 && this.allHexFrom(r + 2, re)) {
+        kind = HEX; // 0x1f
+        me = re;
+      } else if (allHex && len >= 8) {
+        kind = HEX; // 7f3a9c2e…
+        me = re;
+      } else if (digitPrefix > 0 && len - digitPrefix <= 3 && this.allLetters(r + digitPrefix, re)) {
+        kind = NUM; // a number with a unit: 10ms, 5MB, 64bit
+        me = re;
+      }
+      if (kind === LITERAL) {
+        flags |= F_DIGIT;
+        continue;
+      }
+      if (lit < ms) this.seg(lit, ms, LITERAL);
+      this.seg(ms, me, kind);
+      flags |= F_MASK;
+      i = me;
+      lit = me;
+    }
+    if (lit < e) this.seg(lit, e, LITERAL);
+    if (this.nseg - g0 === 1 && (flags & F_MASK) !== 0) flags |= F_ONLY;
+    return flags;
+  }
+
+  /** Whole-token kinds (URL, e-mail, IPv6, MAC), checked on the token without wrapping punctuation. */
+  private wholeToken(s: number, e: number): number {
+    const text = this.text;
+    let cs = s;
+    let ce = e;
+    while (cs < ce && isOpenWrap(text.charCodeAt(cs))) cs++;
+    while (ce > cs && isCloseWrap(text.charCodeAt(ce - 1))) ce--;
+    if (ce - cs < 3) return 0;
+    let at = -1;
+    let colons = 0;
+    let other = 0; // characters that are neither hex digits, ':' nor '.'
+    let dcolon = false;
+    let scheme = -1;
+    for (let i = cs; i < ce; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58) {
+        colons++;
+        if (text.charCodeAt(i + 1) === 58) dcolon = true;
+        else if (scheme < 0 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) scheme = i;
+      } else if (c === 64) {
+        at = at === -1 ? i : -2;
+      } else if (c !== 46 && (CLASS[c]! & (C_DIGIT | C_HEXLETTER)) === 0) {
+        other++;
+      }
+    }
+    let kind = 0;
+    if (scheme > cs && this.allLetters(cs, scheme)) kind = URL;
+    else if (at > cs && at < ce - 3 && text.indexOf('.', at) > at + 1 && text.indexOf('.', at) < ce - 1) kind = EMAIL;
+    else if (other === 0 && colons >= 2) {
+      if (dcolon || colons === 7) kind = IP; // IPv6
+      else if (colons === 5 && ce - cs === 17) kind = HEX; // MAC address
+    }
+    if (kind === 0) return 0;
+    if (cs > s) this.seg(s, cs, LITERAL);
+    this.seg(cs, ce, kind);
+    if (ce < e) this.seg(ce, e, LITERAL);
+    return cs === s && ce === e ? F_MASK | F_ONLY : F_MASK;
+  }
+
+  /** Kind found by the last numericEnd call. */
+  private numKind = NUM;
+
+  /**
+   * End of the number starting at digit run [r, re): an IPv4 (with port), a timestamp
+   * (digit groups joined by at least two of - : / T, e.g. 2015-10-18, 18:01:47,978),
+   * or a plain/decimal number with an optional short unit.
+   */
+  private numericEnd(r: number, re: number, e: number): number {
+    const text = this.text;
+    // IPv4: d{1,3} (. d{1,3}){3} (: port)?
+    if (re - r <= 3 && text.charCodeAt(re) === 46) {
+      let p = re;
+      let parts = 1;
+      while (parts < 4 && p < e && text.charCodeAt(p) === 46) {
+        let q = p + 1;
+        while (q < e && CLASS[text.charCodeAt(q)] === C_DIGIT) q++;
+        if (q === p + 1 || q - p - 1 > 3) break;
+        p = q;
+        parts++;
+      }
+      if (parts === 4 && !(p + 1 < e && text.charCodeAt(p) === 46 && CLASS[text.charCodeAt(p + 1)] === C_DIGIT) && (p >= e || (CLASS[text.charCodeAt(p)]! & C_ALNUM) === 0)) {
+        if (p + 1 < e && text.charCodeAt(p) === 58 && CLASS[text.charCodeAt(p + 1)] === C_DIGIT) {
+          p++;
+          while (p < e && CLASS[text.charCodeAt(p)] === C_DIGIT) p++;
+        }
+        this.numKind = IP;
+        return p;
+      }
+    }
+    // Timestamp chain.
+    let p = re;
+    let strong = 0;
+    while (p + 1 < e) {
+      const c = text.charCodeAt(p);
+      if (!(c === 45 || c === 58 || c === 47 || c === 46 || c === 44 || c === 84)) break;
+      if (CLASS[text.charCodeAt(p + 1)] !== C_DIGIT) break;
+      let q = p + 1;
+      while (q < e && CLASS[text.charCodeAt(q)] === C_DIGIT) q++;
+      if (c !== 46 && c !== 44) strong++;
+      p = q;
+    }
+    if (strong >= 2) {
+      if (p < e && text.charCodeAt(p) === 90) p++; // Z
+      this.numKind = TS;
+      return p;
+    }
+    // Plain or decimal number (dotted versions included).
+    p = re;
+    while (p + 1 < e && text.charCodeAt(p) === 46 && CLASS[text.charCodeAt(p + 1)] === C_DIGIT) {
+      p += 2;
+      while (p < e && CLASS[text.charCodeAt(p)] === C_DIGIT) p++;
+    }
+    if (p > re) {
+      // a unit right after a decimal: 3.5MB
+      let q = p;
+      while (q < e && (CLASS[text.charCodeAt(q)]! & C_LETTER) !== 0 && q - p <= 3) q++;
+      if (q > p && q - p <= 3 && (q >= e || (CLASS[text.charCodeAt(q)]! & C_ALNUM) === 0)) p = q;
+    }
+    this.numKind = NUM;
+    return p;
+  }
+
+  /** End of a UUID starting at r (8-4-4-4-12 hex), or 0. */
+  private uuidEnd(r: number, e: number): number {
+    const text = this.text;
+    let p = r + 8;
+    for (let g = 0; g < 4; g++) {
+      if (p >= e || text.charCodeAt(p) !== 45) return 0;
+      const q = p + 1 + (g === 3 ? 12 : 4);
+      if (q > e || !this.allHexFrom(p + 1, q)) return 0;
+      p = q;
+    }
+    if (p < e && (CLASS[text.charCodeAt(p)]! & C_ALNUM) !== 0) return 0;
+    return p;
+  }
+
+  private allHexFrom(a: number, b: number): boolean {
+    for (let i = a; i < b; i++) {
+      const k = CLASS[this.text.charCodeAt(i)]!;
+      if (k !== C_DIGIT && (k & C_HEXLETTER) === 0) return false;
+    }
+    return true;
+  }
+
+  private allLetters(a: number, b: number): boolean {
+    for (let i = a; i < b; i++) if ((CLASS[this.text.charCodeAt(i)]! & C_LETTER) === 0) return false;
+    return true;
+  }
+}

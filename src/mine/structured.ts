@@ -1,0 +1,111 @@
+/**
+ * Structured log bodies: OTLP kvlist/map bodies, JSON objects and logfmt lines.
+ * The miner sees only the message field; the sorted key set is kept as the shape.
+ * A structured body without a message field is mined as its key set, "{a, b, c}",
+ * so bodies with the same keys share one template.
+ */
+
+/** Field names holding the human message, most specific first (compared case-insensitively). */
+const MESSAGE_FIELDS = ['message', 'msg', 'log', '@message', 'event', 'body', 'text', 'error', 'err'];
+
+function messageRank(key: string): number {
+  const i = MESSAGE_FIELDS.indexOf(key.toLowerCase());
+  return i < 0 ? MESSAGE_FIELDS.length : i;
+}
+
+function keyTemplate(keys: string[]): string {
+  return `{${keys.join(', ')}}`;
+}
+
+function fromPairs(pairs: ReadonlyArray<{ key: string; value: unknown }>): { message: string; keys: string[] } {
+  let best = -1;
+  let rank = MESSAGE_FIELDS.length;
+  for (let i = 0; i < pairs.length; i++) {
+    const r = messageRank(pairs[i]!.key);
+    if (r < rank) {
+      rank = r;
+      best = i;
+    }
+  }
+  const keys = [...new Set(pairs.map((p) => p.key))].sort();
+  if (best < 0) return { message: keyTemplate(keys), keys };
+  const v = pairs[best]!.value;
+  return { message: typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v), keys };
+}
+
+/** A JSON object body, or undefined when the string is not one. */
+function parseJsonObject(s: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(s);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isKeyChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45 || c === 64;
+}
+
+/**
+ * Parse a logfmt line (`a=1 msg="hello world" b=x`): every token must be key=value
+ * and there must be at least two of them, else undefined. One forward scan.
+ */
+export function parseLogfmt(s: string): Array<{ key: string; value: string }> | undefined {
+  const out: Array<{ key: string; value: string }> = [];
+  const n = s.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && s.charCodeAt(i) <= 32) i++;
+    if (i >= n) break;
+    const k0 = i;
+    while (i < n && isKeyChar(s.charCodeAt(i))) i++;
+    if (i === k0 || i >= n || s.charCodeAt(i) !== 61) return undefined; // '='
+    const key = s.slice(k0, i);
+    i++;
+    let value: string;
+    if (s.charCodeAt(i) === 34) {
+      // quoted value with backslash escapes
+      let v = '';
+      i++;
+      let seg = i;
+      for (;;) {
+        if (i >= n) return undefined;
+        const c = s.charCodeAt(i);
+        if (c === 92 && i + 1 < n) {
+          v += s.slice(seg, i) + s[i + 1];
+          i += 2;
+          seg = i;
+        } else if (c === 34) {
+          v += s.slice(seg, i);
+          i++;
+          break;
+        } else i++;
+      }
+      value = v;
+    } else {
+      const v0 = i;
+      while (i < n && s.charCodeAt(i) > 32) i++;
+      value = s.slice(v0, i);
+    }
+    out.push({ key, value });
+  }
+  return out.length >= 2 ? out : undefined;
+}
+
+export function bodyMessage(body: string | Array<{ key: string; value: string }> | undefined): { message: string; keys: string[] | undefined } {
+  if (body === undefined) return { message: '', keys: undefined };
+  if (Array.isArray(body)) return fromPairs(body);
+  let s = 0;
+  while (s < body.length && body.charCodeAt(s) <= 32) s++;
+  const c = body.charCodeAt(s);
+  if (c === 123) {
+    // '{': only a complete JSON object counts
+    const obj = parseJsonObject(body);
+    if (obj !== undefined) return fromPairs(Object.entries(obj).map(([key, value]) => ({ key, value })));
+  } else if (isKeyChar(c) && body.indexOf('=') > 0) {
+    const pairs = parseLogfmt(body);
+    if (pairs !== undefined) return fromPairs(pairs);
+  }
+  return { message: body, keys: undefined };
+}

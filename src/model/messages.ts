@@ -1,0 +1,95 @@
+/**
+ * Every message that crosses a thread boundary, by name. Front end (main
+ * thread) → ingest worker: IngestTask. Ingest worker → front end: IngestResult,
+ * WorkerHello. Ingest worker ↔ writer: DeltaBatch (msgpack-encoded, see
+ * src/model/delta.ts) and WriterToWorker. Writer → front end: WriterEvent.
+ * Front end → writer: WriterCommand. Front end ↔ reader: ReaderRequest/ReaderResponse.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Signal, WireFormat } from './otlp.js';
+
+/** Main → ingest worker (a piscina task). The body's ArrayBuffer is transferred, not copied. */
+export interface IngestTask {
+  signal: Signal;
+  format: WireFormat;
+  /** Content-Encoding, lower-cased; '' for none. */
+  encoding: string;
+  body: ArrayBuffer;
+  /** Non-zero in durable ack mode: the writer acks it once committed. */
+  ackToken: number;
+}
+
+/** Ingest worker → main: the answer to a task. Errors are returned, not thrown, so piscina keeps the worker. */
+export type IngestResult =
+  | { ok: true; accepted: number; rejected: number; message: string }
+  | { ok: false; status: 400 | 413 | 415; code: string; message: string };
+
+/** Ingest worker → main over parentPort, once at start: its end of the writer channel. */
+export interface WorkerHello {
+  type: 'keytally:worker-port';
+  workerId: number;
+  port: MessagePort;
+}
+
+/** Writer → ingest worker over their channel. */
+export type WriterToWorker = { type: 'flush'; id: number };
+
+/** Ingest worker → writer: an encoded DeltaBatch, or the reply to a flush request. */
+export interface WorkerToWriter {
+  type: 'delta';
+  /** msgpack of a DeltaBatch. */
+  bytes: Uint8Array;
+  /** Set when this batch answers a flush request (shutdown drain). */
+  flushId: number;
+}
+
+/** Main → writer. */
+export type WriterCommand =
+  | { type: 'worker-port'; workerId: number; port: MessagePort }
+  | { type: 'drain'; id: number }
+  | { type: 'checkpoint'; id: number }
+  | { type: 'close' };
+
+/** Writer statistics reported to main for /metrics and readiness. */
+export interface WriterStats {
+  batches: number;
+  rows: number;
+  commitMsP99: number;
+  commitMsLast: number;
+  lagMsMax: number;
+  backlog: number;
+  walBytes: number;
+  dbBytes: number;
+  checkpoints: number;
+  templates: number;
+  keys: number;
+  records: { logs: number; metrics: number; traces: number };
+  rejected: number;
+  truncatedAttributes: number;
+  minerEvictions: number;
+  minerOverflow: number;
+}
+
+/** Writer → main. */
+export type WriterEvent =
+  | { type: 'ready'; salt: string }
+  | { type: 'acks'; tokens: number[] }
+  | { type: 'stats'; stats: WriterStats }
+  | { type: 'drained'; id: number }
+  | { type: 'checkpointed'; id: number; walBytes: number }
+  | { type: 'closed' }
+  | { type: 'fatal'; message: string };
+
+/** Main → reader. */
+export interface ReaderRequest {
+  id: number;
+  path: string;
+  query: string;
+}
+
+/** Reader → main. */
+export interface ReaderResponse {
+  id: number;
+  status: number;
+  body: string;
+}

@@ -1,0 +1,120 @@
+/**
+ * The decoded shape of an OTLP request, as far as keytally needs it.
+ *
+ * Both decoders (protobuf and JSON) produce exactly these objects, so the
+ * extractor never knows which wire format a request came in. Attribute values
+ * are kept only as a canonical string so the worker can hash them; they never
+ * leave the worker thread.
+ */
+
+/** One attribute: its key and a canonical string of its value (hashed in the worker, never stored). */
+export interface Attr {
+  key: string;
+  value: string;
+}
+
+// ---------------------------------------------------------------- logs
+
+/** A log body: a string, a map (kvlist) flattened to attributes, or absent. */
+export type LogBody = string | Attr[] | undefined;
+
+export interface LogRecord {
+  /** time_unix_nano (or observed time) in ms; 0 when unset. */
+  timeUnixMs: number;
+  severityNumber: number;
+  severityText: string;
+  body: LogBody;
+  attrs: Attr[];
+}
+
+export interface ScopeLogs {
+  scopeName: string;
+  records: LogRecord[];
+}
+
+export interface ResourceLogs {
+  attrs: Attr[];
+  scopes: ScopeLogs[];
+}
+
+export interface LogsRequest {
+  resources: ResourceLogs[];
+}
+
+// ---------------------------------------------------------------- metrics
+
+export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
+
+export interface DataPoint {
+  attrs: Attr[];
+  /**
+   * Buckets this point adds to a Prometheus-style series count:
+   * histogram: explicit bucket count (bounds + 1); exponential histogram:
+   * positive + negative bucket counts (+1 for zero); summary: quantile count;
+   * 0 for gauge and sum.
+   */
+  buckets: number;
+}
+
+export interface Metric {
+  name: string;
+  description: string;
+  unit: string;
+  /** undefined when the metric carried no data field (invalid). */
+  type: MetricType | undefined;
+  /** Sums only. */
+  monotonic: boolean;
+  /** AggregationTemporality: 0 unspecified, 1 delta, 2 cumulative (sums and histograms). */
+  temporality: number;
+  points: DataPoint[];
+}
+
+export interface ScopeMetrics {
+  scopeName: string;
+  metrics: Metric[];
+}
+
+export interface ResourceMetrics {
+  attrs: Attr[];
+  scopes: ScopeMetrics[];
+}
+
+export interface MetricsRequest {
+  resources: ResourceMetrics[];
+}
+
+// ---------------------------------------------------------------- traces
+
+export interface SpanEvent {
+  name: string;
+  attrs: Attr[];
+}
+
+export interface Span {
+  name: string;
+  /** SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  /** start_time_unix_nano in ms; 0 when unset. */
+  startUnixMs: number;
+  attrs: Attr[];
+  events: SpanEvent[];
+  /** Status code: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+}
+
+export interface ScopeSpans {
+  scopeName: string;
+  spans: Span[];
+}
+
+export interface ResourceSpans {
+  attrs: Attr[];
+  scopes: ScopeSpans[];
+}
+
+export interface TracesRequest {
+  resources: ResourceSpans[];
+}
+
+export type Signal = 'logs' | 'metrics' | 'traces';
+export type WireFormat = 'protobuf' | 'json';

@@ -1,0 +1,60 @@
+/**
+ * `keytally serve`: starts the pipeline, the OTLP receiver and the API, and
+ * on SIGTERM/SIGINT stops intake, drains, flushes, checkpoints and exits 0.
+ */
+import type { Config } from '../config.js';
+import { createLogger } from '../util/log.js';
+import { ApiHttpServer } from './api-http.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import { MetricsExporter } from './metrics.js';
+import { OtlpHttpServer } from './otlp-http.js';
+import { Pipeline } from './pipeline.js';
+import { loadNativeUws } from './uws.js';
+
+export interface RunningServer {
+  otlpPort: number;
+  apiPort: number;
+  pipeline: Pipeline;
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  const uws = loadNativeUws();
+  const pipeline = new Pipeline(config, log);
+  await pipeline.start();
+  const ingestMetrics = new IngestMetrics();
+  const exporter = new MetricsExporter(ingestMetrics, pipeline);
+  const otlp = new OtlpHttpServer(uws, config, pipeline, ingestMetrics);
+  const api = new ApiHttpServer(uws, config, pipeline, exporter);
+  await otlp.start();
+  await api.start();
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      otlp.stop();
+      await pipeline.shutdown();
+      api.stop();
+    })();
+    return stopping;
+  };
+  // One line a supervisor (or a test) can wait on: the ports actually bound.
+  log.info({ otlp: otlp.port, api: api.port, data: config.data, workers: config.workers, ack: config.ack }, 'keytally listening');
+  process.stdout.write(`keytally listening otlp=${otlp.port} api=${api.port}\n`);
+  return { otlpPort: otlp.port, apiPort: api.port, pipeline, shutdown };
+}
+
+export async function serve(config: Config): Promise<number> {
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.stdout.write(`keytally: ${sig}, draining\n`);
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await server.shutdown();
+  process.stdout.write('keytally stopped\n');
+  return 0;
+}

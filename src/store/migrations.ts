@@ -1,0 +1,116 @@
+/**
+ * Schema migrations, run through kysely's Migrator so SQLite (and later
+ * PostgreSQL) share one runner and one history table. Each migration is plain
+ * SQL that both engines accept.
+ */
+import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
+import Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      const statements = [
+        `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+        `CREATE TABLE services (
+           name TEXT PRIMARY KEY,
+           log_records INTEGER NOT NULL DEFAULT 0,
+           spans INTEGER NOT NULL DEFAULT 0,
+           metric_points INTEGER NOT NULL DEFAULT 0,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL)`,
+        `CREATE TABLE metrics_metadata (
+           service TEXT NOT NULL,
+           name TEXT NOT NULL,
+           type TEXT NOT NULL,
+           unit TEXT NOT NULL DEFAULT '',
+           description TEXT NOT NULL DEFAULT '',
+           monotonic INTEGER NOT NULL DEFAULT 0,
+           temporality INTEGER NOT NULL DEFAULT 0,
+           label_keys TEXT NOT NULL DEFAULT '[]',
+           resource_keys TEXT NOT NULL DEFAULT '[]',
+           sample_count INTEGER NOT NULL DEFAULT 0,
+           bucket_count INTEGER NOT NULL DEFAULT 0,
+           series_estimate INTEGER NOT NULL DEFAULT 0,
+           prometheus_series INTEGER NOT NULL DEFAULT 0,
+           series_sketch BLOB,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, name))`,
+        `CREATE TABLE metric_label_keys (
+           service TEXT NOT NULL,
+           metric TEXT NOT NULL,
+           key TEXT NOT NULL,
+           sample_count INTEGER NOT NULL DEFAULT 0,
+           cardinality_estimate INTEGER NOT NULL DEFAULT 0,
+           sketch BLOB,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, metric, key))`,
+        `CREATE TABLE spans_metadata (
+           service TEXT NOT NULL,
+           name TEXT NOT NULL,
+           kind INTEGER NOT NULL,
+           attribute_keys TEXT NOT NULL DEFAULT '[]',
+           resource_keys TEXT NOT NULL DEFAULT '[]',
+           event_names TEXT NOT NULL DEFAULT '[]',
+           sample_count INTEGER NOT NULL DEFAULT 0,
+           status_unset INTEGER NOT NULL DEFAULT 0,
+           status_ok INTEGER NOT NULL DEFAULT 0,
+           status_error INTEGER NOT NULL DEFAULT 0,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, name, kind))`,
+        `CREATE TABLE logs_metadata (
+           service TEXT NOT NULL,
+           severity TEXT NOT NULL,
+           attribute_keys TEXT NOT NULL DEFAULT '[]',
+           resource_keys TEXT NOT NULL DEFAULT '[]',
+           body_keys TEXT NOT NULL DEFAULT '[]',
+           sample_count INTEGER NOT NULL DEFAULT 0,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, severity))`,
+        `CREATE TABLE body_templates (
+           service TEXT NOT NULL,
+           severity TEXT NOT NULL,
+           template_id INTEGER NOT NULL,
+           template TEXT NOT NULL,
+           count INTEGER NOT NULL DEFAULT 0,
+           example TEXT NOT NULL DEFAULT '',
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, severity, template_id))`,
+        `CREATE TABLE key_metadata (
+           service TEXT NOT NULL,
+           scope TEXT NOT NULL,
+           key TEXT NOT NULL,
+           sample_count INTEGER NOT NULL DEFAULT 0,
+           cardinality_estimate INTEGER NOT NULL DEFAULT 0,
+           sketch BLOB,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, scope, key))`,
+        `CREATE INDEX key_metadata_cardinality ON key_metadata (cardinality_estimate)`,
+        `CREATE INDEX body_templates_count ON body_templates (service, severity, count)`,
+      ];
+      for (const s of statements) await sql.raw(s).execute(db);
+    },
+  },
+};
+
+/** Brings the SQLite file at `path` to the newest schema. Uses (and closes) its own connection. */
+export async function migrateSqlite(path: string): Promise<{ applied: string[] }> {
+  const conn = new Database(path);
+  conn.pragma('journal_mode = WAL');
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: conn }) });
+  try {
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  } finally {
+    await db.destroy();
+  }
+}

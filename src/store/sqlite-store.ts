@@ -1,0 +1,228 @@
+/**
+ * The SQLite store: the writer's one write connection (WAL, prepared UPSERTs,
+ * one transaction per batch, checkpoints) and the read-only connections of
+ * the readers.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { Hll } from '../sketch/hll.js';
+import { randomSalt } from '../sketch/hash.js';
+import type { KeyScope } from '../model/delta.js';
+import type { MetricType } from '../model/otlp.js';
+import type { ChangeSet, WriterState } from '../writer/state.js';
+
+export const DB_FILE = 'keytally.db';
+
+export type SqliteTuning = Pick<Config, 'sqliteCacheMb' | 'sqliteMmapMb' | 'sqliteBusyTimeoutMs' | 'walAutocheckpointPages' | 'walLimitMb'>;
+
+export function dbPath(dataDir: string): string {
+  return join(dataDir, DB_FILE);
+}
+
+function tune(db: Database.Database, t: SqliteTuning): void {
+  db.pragma(`busy_timeout = ${t.sqliteBusyTimeoutMs}`);
+  db.pragma(`cache_size = ${-t.sqliteCacheMb * 1024}`);
+  db.pragma(`mmap_size = ${t.sqliteMmapMb * 1024 * 1024}`);
+}
+
+/** A read-only connection for API queries and reports. */
+export function openReadOnly(dataDir: string, t: SqliteTuning): Database.Database {
+  const db = new Database(dbPath(dataDir), { readonly: true, fileMustExist: true });
+  tune(db, t);
+  return db;
+}
+
+const json = (keys: string[]) => JSON.stringify(keys);
+
+export class SqliteWriteStore {
+  readonly db: Database.Database;
+  readonly path: string;
+  private readonly stmts;
+  private readonly commitTx;
+
+  constructor(dataDir: string, t: SqliteTuning) {
+    mkdirSync(dataDir, { recursive: true });
+    this.path = dbPath(dataDir);
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash or power loss can lose the last transactions.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`wal_autocheckpoint = ${t.walAutocheckpointPages}`);
+    // After a checkpoint that resets the WAL, SQLite truncates the file back to this size, so it stays bounded.
+    this.db.pragma(`journal_size_limit = ${t.walLimitMb * 1024 * 1024}`);
+    tune(this.db, t);
+    const db = this.db;
+    this.stmts = {
+      service: db.prepare(`INSERT INTO services (name, log_records, spans, metric_points, first_seen, last_seen)
+        VALUES (@name, @logRecords, @spans, @metricPoints, @firstSeen, @lastSeen)
+        ON CONFLICT (name) DO UPDATE SET log_records = log_records + excluded.log_records,
+          spans = spans + excluded.spans, metric_points = metric_points + excluded.metric_points,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      metric: db.prepare(`INSERT INTO metrics_metadata (service, name, type, unit, description, monotonic, temporality,
+          label_keys, resource_keys, sample_count, bucket_count, series_estimate, prometheus_series, series_sketch, first_seen, last_seen)
+        VALUES (@service, @name, @type, @unit, @description, @monotonic, @temporality, @labelKeys, @resourceKeys,
+          @points, @buckets, @seriesEstimate, @prometheusSeries, @sketch, @firstSeen, @lastSeen)
+        ON CONFLICT (service, name) DO UPDATE SET type = excluded.type, unit = excluded.unit,
+          description = excluded.description, monotonic = excluded.monotonic, temporality = excluded.temporality,
+          label_keys = excluded.label_keys, resource_keys = excluded.resource_keys,
+          sample_count = sample_count + excluded.sample_count, bucket_count = excluded.bucket_count,
+          series_estimate = excluded.series_estimate, prometheus_series = excluded.prometheus_series,
+          series_sketch = excluded.series_sketch,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      label: db.prepare(`INSERT INTO metric_label_keys (service, metric, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen)
+        VALUES (@service, @metric, @key, @samples, @estimate, @sketch, @firstSeen, @lastSeen)
+        ON CONFLICT (service, metric, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count,
+          cardinality_estimate = excluded.cardinality_estimate, sketch = excluded.sketch,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      span: db.prepare(`INSERT INTO spans_metadata (service, name, kind, attribute_keys, resource_keys, event_names,
+          sample_count, status_unset, status_ok, status_error, first_seen, last_seen)
+        VALUES (@service, @name, @kind, @attributeKeys, @resourceKeys, @eventNames, @count, @statusUnset, @statusOk, @statusError, @firstSeen, @lastSeen)
+        ON CONFLICT (service, name, kind) DO UPDATE SET attribute_keys = excluded.attribute_keys,
+          resource_keys = excluded.resource_keys, event_names = excluded.event_names,
+          sample_count = sample_count + excluded.sample_count, status_unset = status_unset + excluded.status_unset,
+          status_ok = status_ok + excluded.status_ok, status_error = status_error + excluded.status_error,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      log: db.prepare(`INSERT INTO logs_metadata (service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen)
+        VALUES (@service, @severity, @attributeKeys, @resourceKeys, @bodyKeys, @count, @firstSeen, @lastSeen)
+        ON CONFLICT (service, severity) DO UPDATE SET attribute_keys = excluded.attribute_keys,
+          resource_keys = excluded.resource_keys, body_keys = excluded.body_keys,
+          sample_count = sample_count + excluded.sample_count,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      key: db.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen)
+        VALUES (@service, @scope, @key, @samples, @estimate, @sketch, @firstSeen, @lastSeen)
+        ON CONFLICT (service, scope, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count,
+          cardinality_estimate = excluded.cardinality_estimate, sketch = excluded.sketch,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      template: db.prepare(`INSERT INTO body_templates (service, severity, template_id, template, count, example, first_seen, last_seen)
+        VALUES (@service, @severity, @id, @template, @count, @example, @firstSeen, @lastSeen)
+        ON CONFLICT (service, severity, template_id) DO UPDATE SET template = excluded.template,
+          count = count + excluded.count,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+    };
+    this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
+  }
+
+  /** The install's hash salt: created once, kept in `meta` for ever (sketches are only comparable under one salt). */
+  salt(): bigint {
+    const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'hash_salt'`).get() as { value: string } | undefined;
+    if (row) return BigInt(row.value);
+    const s = randomSalt();
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(s.toString());
+    return s;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
+  }
+
+  /** Fills the writer's mirror from the store (key sets, sketches, canonical templates). */
+  load(state: WriterState): void {
+    const keysOf = (s: string) => JSON.parse(s) as string[];
+    for (const r of this.db.prepare(`SELECT name, first_seen, last_seen FROM services`).iterate() as Iterable<{ name: string; first_seen: number; last_seen: number }>) {
+      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM metrics_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.metrics.rows.set(`${r.service}\u0000${r.name}`, {
+        service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
+        monotonic: r.monotonic === 1, temporality: r.temporality, labelKeys: keysOf(r.label_keys), resourceKeys: keysOf(r.resource_keys),
+        points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM metric_label_keys`).iterate() as Iterable<Record<string, any>>) {
+      state.labels.rows.set(`${r.service}\u0000${r.metric}\u0000${r.key}`, {
+        service: r.service, metric: r.metric, key: r.key, samples: 0, sketch: Hll.deserialize(r.sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM spans_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.spans.rows.set(`${r.service}\u0000${r.name}\u0000${r.kind}`, {
+        service: r.service, name: r.name, kind: r.kind, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
+        eventNames: keysOf(r.event_names), count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM logs_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.logs.rows.set(`${r.service}\u0000${r.severity}`, {
+        service: r.service, severity: r.severity, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
+        bodyKeys: keysOf(r.body_keys), count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM key_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.keys.rows.set(`${r.service}\u0000${r.scope}\u0000${r.key}`, {
+        service: r.service, scope: r.scope as KeyScope, key: r.key, samples: 0, sketch: Hll.deserialize(r.sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
+    for (const r of this.db.prepare(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_id ASC`).iterate() as Iterable<Record<string, any>>) {
+      const miner = state.miner(r.service, r.severity);
+      miner.restore(r.template_id, r.template, r.count);
+      const cluster = miner.clusters().find((c) => c.id === r.template_id);
+      if (!cluster) continue;
+      state.templates.rows.set(`${r.service}\u0000${r.severity}\u0000${r.template_id}`, {
+        service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+  }
+
+  /** Applies one ChangeSet in one transaction; returns the number of rows written. */
+  commit(c: ChangeSet): number {
+    return this.commitTx(c);
+  }
+
+  private apply(c: ChangeSet): number {
+    const s = this.stmts;
+    for (const r of c.services) s.service.run(r);
+    for (const r of c.metrics) {
+      const series = Math.round(r.series.estimate());
+      // Prometheus exposes a histogram as one series per bucket plus _sum and _count; a summary per quantile plus the two.
+      const perSeries = r.type === 'histogram' || r.type === 'exponential_histogram' || r.type === 'summary' ? r.buckets + 2 : 1;
+      s.metric.run({
+        service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
+        monotonic: r.monotonic ? 1 : 0, temporality: r.temporality, labelKeys: json(r.labelKeys), resourceKeys: json(r.resourceKeys),
+        points: r.points, buckets: r.buckets, seriesEstimate: series, prometheusSeries: series * perSeries,
+        sketch: r.series.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen,
+      });
+    }
+    for (const r of c.labels) {
+      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+    }
+    for (const r of c.spans) {
+      s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
+    }
+    for (const r of c.logs) {
+      s.log.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), bodyKeys: json(r.bodyKeys) });
+    }
+    for (const r of c.keys) {
+      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+    }
+    for (const r of c.templates) {
+      s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+    }
+    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+  }
+
+  /** TRUNCATE waits for readers; PASSIVE never blocks. */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
+    this.db.pragma(`wal_checkpoint(${mode})`);
+  }
+
+  walBytes(): number {
+    try {
+      return statSync(this.path + '-wal').size;
+    } catch {
+      return 0;
+    }
+  }
+
+  dbBytes(): number {
+    try {
+      return statSync(this.path).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The writer's mirror of what the store holds that SQL cannot merge by
+ * itself: key sets (sorted unions), sketches (register max), the canonical
+ * template miners. Counts are not mirrored: they travel as increments and
+ * the store adds them (`count = count + excluded.count`).
+ *
+ * applyBatch() folds one worker's DeltaBatch in; takeChanges() hands the rows
+ * touched since the last call to the store and resets the increments.
+ */
+import {
+  entityKey,
+  maxText,
+  maxTime,
+  minTime,
+  unionSorted,
+  type DeltaBatch,
+  type KeyScope,
+} from '../model/delta.js';
+import type { MetricType } from '../model/otlp.js';
+import { Hll } from '../sketch/hll.js';
+import { TemplateMiner, type Cluster } from '../mine/miner.js';
+
+interface Seen {
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface ServiceRow extends Seen {
+  name: string;
+  logRecords: number;
+  spans: number;
+  metricPoints: number;
+}
+
+export interface MetricRow extends Seen {
+  service: string;
+  name: string;
+  type: MetricType;
+  unit: string;
+  description: string;
+  monotonic: boolean;
+  temporality: number;
+  labelKeys: string[];
+  resourceKeys: string[];
+  points: number;
+  buckets: number;
+  series: Hll;
+}
+
+export interface LabelRow extends Seen {
+  service: string;
+  metric: string;
+  key: string;
+  samples: number;
+  sketch: Hll;
+}
+
+export interface SpanRow extends Seen {
+  service: string;
+  name: string;
+  kind: number;
+  attributeKeys: string[];
+  resourceKeys: string[];
+  eventNames: string[];
+  count: number;
+  statusUnset: number;
+  statusOk: number;
+  statusError: number;
+}
+
+export interface LogRow extends Seen {
+  service: string;
+  severity: string;
+  attributeKeys: string[];
+  resourceKeys: string[];
+  bodyKeys: string[];
+  count: number;
+}
+
+export interface KeyRow extends Seen {
+  service: string;
+  scope: KeyScope;
+  key: string;
+  samples: number;
+  sketch: Hll;
+}
+
+export interface TemplateRow extends Seen {
+  service: string;
+  severity: string;
+  cluster: Cluster;
+  count: number;
+  example: string;
+}
+
+/**
+ * Rows touched since the last takeChanges(). Count fields hold increments;
+ * every other field holds the current full value.
+ */
+export interface ChangeSet {
+  services: ServiceRow[];
+  metrics: MetricRow[];
+  labels: LabelRow[];
+  spans: SpanRow[];
+  logs: LogRow[];
+  keys: KeyRow[];
+  templates: TemplateRow[];
+  acks: number[];
+  records: { logs: number; metrics: number; traces: number };
+}
+
+/** A table of mirrored rows plus which of them changed. */
+class Table<R> {
+  readonly rows = new Map<string, R>();
+  readonly dirty = new Set<R>();
+
+  take(reset: (row: R) => void): R[] {
+    const out: R[] = [];
+    for (const r of this.dirty) out.push({ ...r });
+    for (const r of this.dirty) reset(r);
+    this.dirty.clear();
+    return out;
+  }
+}
+
+export interface WriterStateOptions {
+  precision: number;
+  minerMaxClusters: number;
+  minerMaxLineLength: number;
+}
+
+export class WriterState {
+  readonly services = new Table<ServiceRow>();
+  readonly metrics = new Table<MetricRow>();
+  readonly labels = new Table<LabelRow>();
+  readonly spans = new Table<SpanRow>();
+  readonly logs = new Table<LogRow>();
+  readonly keys = new Table<KeyRow>();
+  readonly templates = new Table<TemplateRow>();
+  private readonly miners = new Map<string, TemplateMiner>();
+  private acks: number[] = [];
+  private records = { logs: 0, metrics: 0, traces: 0 };
+
+  constructor(private readonly opts: WriterStateOptions) {}
+
+  /** The canonical miner of one (service, severity). */
+  miner(service: string, severity: string): TemplateMiner {
+    const k = entityKey(service, severity);
+    let m = this.miners.get(k);
+    if (!m) {
+      m = new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength });
+      this.miners.set(k, m);
+    }
+    return m;
+  }
+
+  minerStats(): { templates: number; evictions: number; overflow: number } {
+    let templates = 0;
+    let evictions = 0;
+    let overflow = 0;
+    for (const m of this.miners.values()) {
+      templates += m.stats.clusters;
+      evictions += m.stats.evictions;
+      overflow += m.stats.overflow;
+    }
+    return { templates, evictions, overflow };
+  }
+
+  hasChanges(): boolean {
+    return (
+      this.acks.length > 0 ||
+      this.services.dirty.size + this.metrics.dirty.size + this.labels.dirty.size + this.spans.dirty.size > 0 ||
+      this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size > 0
+    );
+  }
+
+  applyBatch(b: DeltaBatch): void {
+    for (const d of b.services) {
+      const k = d.name;
+      let r = this.services.rows.get(k);
+      if (!r) {
+        r = { name: d.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.services.rows.set(k, r);
+      }
+      r.logRecords += d.logRecords;
+      r.spans += d.spans;
+      r.metricPoints += d.metricPoints;
+      this.seen(r, d);
+      this.services.dirty.add(r);
+    }
+    for (const d of b.metrics) {
+      const k = entityKey(d.service, d.name);
+      let r = this.metrics.rows.get(k);
+      if (!r) {
+        r = {
+          service: d.service,
+          name: d.name,
+          type: d.type,
+          unit: d.unit,
+          description: d.description,
+          monotonic: d.monotonic,
+          temporality: d.temporality,
+          labelKeys: [],
+          resourceKeys: [],
+          points: 0,
+          buckets: 0,
+          series: new Hll(this.opts.precision),
+          firstSeen: d.firstSeen,
+          lastSeen: d.lastSeen,
+        };
+        this.metrics.rows.set(k, r);
+      }
+      r.type = maxText(r.type, d.type) as MetricType;
+      r.unit = maxText(r.unit, d.unit);
+      r.description = maxText(r.description, d.description);
+      r.monotonic = r.monotonic || d.monotonic;
+      r.temporality = Math.max(r.temporality, d.temporality);
+      r.labelKeys = unionSorted(r.labelKeys, d.labelKeys);
+      r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
+      r.points += d.points;
+      r.buckets = Math.max(r.buckets, d.buckets);
+      r.series.merge(Hll.deserialize(d.series));
+      this.seen(r, d);
+      this.metrics.dirty.add(r);
+    }
+    for (const d of b.labels) {
+      const k = entityKey(d.service, d.metric, d.key);
+      let r = this.labels.rows.get(k);
+      if (!r) {
+        r = { service: d.service, metric: d.metric, key: d.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.labels.rows.set(k, r);
+      }
+      r.samples += d.samples;
+      r.sketch.merge(Hll.deserialize(d.sketch));
+      this.seen(r, d);
+      this.labels.dirty.add(r);
+    }
+    for (const d of b.spans) {
+      const k = entityKey(d.service, d.name, d.kind);
+      let r = this.spans.rows.get(k);
+      if (!r) {
+        r = {
+          service: d.service,
+          name: d.name,
+          kind: d.kind,
+          attributeKeys: [],
+          resourceKeys: [],
+          eventNames: [],
+          count: 0,
+          statusUnset: 0,
+          statusOk: 0,
+          statusError: 0,
+          firstSeen: d.firstSeen,
+          lastSeen: d.lastSeen,
+        };
+        this.spans.rows.set(k, r);
+      }
+      r.attributeKeys = unionSorted(r.attributeKeys, d.attributeKeys);
+      r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
+      r.eventNames = unionSorted(r.eventNames, d.eventNames);
+      r.count += d.count;
+      r.statusUnset += d.statusUnset;
+      r.statusOk += d.statusOk;
+      r.statusError += d.statusError;
+      this.seen(r, d);
+      this.spans.dirty.add(r);
+    }
+    for (const d of b.logs) {
+      const k = entityKey(d.service, d.severity);
+      let r = this.logs.rows.get(k);
+      if (!r) {
+        r = { service: d.service, severity: d.severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.logs.rows.set(k, r);
+      }
+      r.attributeKeys = unionSorted(r.attributeKeys, d.attributeKeys);
+      r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
+      r.bodyKeys = unionSorted(r.bodyKeys, d.bodyKeys);
+      r.count += d.count;
+      this.seen(r, d);
+      this.logs.dirty.add(r);
+    }
+    for (const d of b.keys) {
+      const k = entityKey(d.service, d.scope, d.key);
+      let r = this.keys.rows.get(k);
+      if (!r) {
+        r = { service: d.service, scope: d.scope, key: d.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.keys.rows.set(k, r);
+      }
+      r.samples += d.samples;
+      r.sketch.merge(Hll.deserialize(d.sketch));
+      this.seen(r, d);
+      this.keys.dirty.add(r);
+    }
+    for (const d of b.templates) {
+      // Reconciliation (DESIGN §3): fold the worker's template into the
+      // canonical miner, so the same line lands in the same stored template
+      // whichever worker mined it.
+      const cluster = this.miner(d.service, d.severity).addTemplate(d.template, d.count, d.lastSeen);
+      const k = entityKey(d.service, d.severity, cluster.id);
+      let r = this.templates.rows.get(k);
+      if (!r) {
+        r = { service: d.service, severity: d.severity, cluster, count: 0, example: d.example, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.templates.rows.set(k, r);
+      }
+      r.cluster = cluster;
+      r.count += d.count;
+      if (r.example === '') r.example = d.example;
+      this.seen(r, d);
+      this.templates.dirty.add(r);
+    }
+    for (const t of b.acks) this.acks.push(t);
+    this.records.logs += b.counters.records.logs;
+    this.records.metrics += b.counters.records.metrics;
+    this.records.traces += b.counters.records.traces;
+  }
+
+  takeChanges(): ChangeSet {
+    const zero = <T extends object>(fields: Array<keyof T>) => (r: T) => {
+      for (const f of fields) (r as Record<keyof T, number>)[f] = 0;
+    };
+    const out: ChangeSet = {
+      services: this.services.take(zero<ServiceRow>(['logRecords', 'spans', 'metricPoints'])),
+      metrics: this.metrics.take(zero<MetricRow>(['points'])),
+      labels: this.labels.take(zero<LabelRow>(['samples'])),
+      spans: this.spans.take(zero<SpanRow>(['count', 'statusUnset', 'statusOk', 'statusError'])),
+      logs: this.logs.take(zero<LogRow>(['count'])),
+      keys: this.keys.take(zero<KeyRow>(['samples'])),
+      templates: this.templates.take(zero<TemplateRow>(['count'])),
+      acks: this.acks,
+      records: this.records,
+    };
+    this.acks = [];
+    this.records = { logs: 0, metrics: 0, traces: 0 };
+    return out;
+  }
+
+  private seen(r: Seen, d: Seen): void {
+    r.firstSeen = minTime(r.firstSeen, d.firstSeen);
+    r.lastSeen = maxTime(r.lastSeen, d.lastSeen);
+  }
+}

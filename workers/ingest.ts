@@ -1,0 +1,76 @@
+/**
+ * Ingest worker (a Piscina task module): decompress, decode, extract and
+ * pre-aggregate; flush the delta map to the writer every flushMs or past a
+ * size bound, over this worker's own MessageChannel, msgpack-encoded.
+ */
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import { Packr } from 'msgpackr';
+import type { Config } from '../src/config.js';
+import { decodeRequest } from '../src/decode/index.js';
+import { decompress } from '../src/decode/decompress.js';
+import { DecodeError, PayloadTooLargeError, UnsupportedEncodingError } from '../src/decode/errors.js';
+import { Extractor } from '../src/extract/extractor.js';
+import type { IngestResult, IngestTask, WorkerHello, WorkerToWriter, WriterToWorker } from '../src/model/messages.js';
+import { createKeyedHasher } from '../src/sketch/hash.js';
+
+interface IngestWorkerData {
+  config: Config;
+  salt: string;
+}
+
+const { config, salt } = workerData as IngestWorkerData;
+const hasher = await createKeyedHasher(BigInt(salt));
+const extractor = new Extractor(hasher, {
+  workerId: threadId,
+  precision: config.precision,
+  minerMaxClusters: config.minerMaxClusters,
+  minerMaxLineLength: config.minerMaxLineLength,
+});
+const packr = new Packr({ useRecords: true, moreTypes: false });
+
+// Our end of the channel to the writer; the other end goes to the writer through the main thread.
+const channel = new MessageChannel();
+const toWriter = channel.port1;
+parentPort!.postMessage({ type: 'keytally:worker-port', workerId: threadId, port: channel.port2 } satisfies WorkerHello, [channel.port2]);
+
+function flush(flushId: number): void {
+  if (flushId === 0 && extractor.isEmpty()) return;
+  const batch = extractor.flush();
+  // pack() returns a view into msgpackr's reusable buffer: copy before transferring.
+  const bytes = packr.pack(batch).slice();
+  const msg: WorkerToWriter = { type: 'delta', bytes, flushId };
+  toWriter.postMessage(msg, [bytes.buffer]);
+}
+
+toWriter.on('message', (m: WriterToWorker) => {
+  if (m.type === 'flush') flush(m.id);
+});
+
+const timer = setInterval(() => flush(0), config.flushMs);
+// The flush timer alone must not keep a finished worker alive.
+timer.unref();
+
+export default function ingest(task: IngestTask): IngestResult {
+  let bytes: Uint8Array;
+  try {
+    bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
+    const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
+    const now = Date.now();
+    const result =
+      task.signal === 'logs'
+        ? extractor.foldLogs(req as never, now)
+        : task.signal === 'metrics'
+          ? extractor.foldMetrics(req as never, now)
+          : extractor.foldTraces(req as never, now);
+    const truncated = (req as { truncated?: number }).truncated ?? 0;
+    if (truncated > 0) extractor.countTruncated(truncated);
+    if (task.ackToken !== 0) extractor.addAck(task.ackToken);
+    if (extractor.size() >= config.maxDeltaEntries) flush(0);
+    return { ok: true, accepted: result.accepted, rejected: result.rejected, message: result.message };
+  } catch (err) {
+    if (err instanceof PayloadTooLargeError) return { ok: false, status: 413, code: err.code, message: err.message };
+    if (err instanceof UnsupportedEncodingError) return { ok: false, status: 415, code: err.code, message: err.message };
+    if (err instanceof DecodeError) return { ok: false, status: 400, code: err.code, message: err.message };
+    throw err;
+  }
+}
