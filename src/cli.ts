@@ -2,7 +2,7 @@
  * The keytally command: serve | mine | report | migrate.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
 
 const USAGE = `usage: keytally <command> [options]
 
@@ -29,13 +29,13 @@ serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --conf
 
 /** Parses `--name value` / `--name=value` pairs for the config loader. */
 function flagsOf(args: string[]): Record<string, string> {
-  const { values } = parseArgs({ args, strict: false, allowPositionals: false });
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) {
-    if (typeof v !== 'string') throw new ConfigError(`option --${k} needs a value`);
-    out[k] = v;
+  const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
+  for (const name of Object.values(FLAG_NAMES)) options[name] = { type: 'string' };
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
   }
-  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {

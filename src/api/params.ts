@@ -15,6 +15,7 @@ export type Order = 'asc' | 'desc';
 
 export class Params {
   private readonly values = new Map<string, string>();
+  private readonly seen = new Set<string>();
 
   constructor(query: string, allowed: readonly string[]) {
     const allow = new Set(allowed);
@@ -24,18 +25,17 @@ export class Params {
         throw badRequest(`unknown parameter '${name}'${known}`);
       }
       // One value per name: a repeated filter would otherwise be ambiguous (AND? OR? last wins?).
-      if (this.values.has(name)) throw badRequest(`parameter '${name}' given more than once`);
-      this.values.set(name, value);
+      if (this.seen.has(name)) throw badRequest(`parameter '${name}' given more than once`);
+      this.seen.add(name);
+      // Empty means absent, for every parameter: a UI form with an empty field or an "all" choice
+      // sends `?service=&type=`, and that must not filter on the empty string or fail.
+      if (value !== '') this.values.set(name, value);
     }
   }
 
-  /**
-   * A free-text or exact-match filter. Empty counts as absent, so a UI form
-   * with an empty field does not filter on the empty string.
-   */
+  /** A free-text or exact-match filter. */
   string(name: string): string | undefined {
-    const v = this.values.get(name);
-    return v === undefined || v === '' ? undefined : v;
+    return this.values.get(name);
   }
 
   /** A non-negative decimal integer in [min, max]; no signs, exponents, fractions or blanks. */

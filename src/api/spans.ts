@@ -41,7 +41,7 @@ export interface SpanItem {
 
 /** Accepts the OTLP number (0-5) or the name, case-insensitively, with or without the proto's SPAN_KIND_ prefix. */
 export function parseKind(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
+  if (v === undefined) return undefined;
   if (/^\d$/.test(v) && Number(v) < SPAN_KINDS.length) return Number(v);
   const name = v.toLowerCase().replace(/^span_kind_/, '');
   const i = (SPAN_KINDS as readonly string[]).indexOf(name);

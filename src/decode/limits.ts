@@ -27,8 +27,12 @@ export interface DecodeOptions {
  * worker can add them to its /metrics counters without a second return value).
  */
 export interface DecodeStats {
-  /** Attributes dropped because a record had more than maxAttributes. */
-  droppedAttributes: number;
+  /**
+   * Attributes dropped because a record had more than maxAttributes (the first
+   * maxAttributes of each record are kept). Named `truncated` because the
+   * ingest worker reads it under that name.
+   */
+  truncated: number;
   /** Keys or attribute values cut to maxKeyLength / maxValueLength. */
   truncatedStrings: number;
 }

@@ -11,6 +11,7 @@
  * cluster (leading/trailing whitespace dropped).
  */
 import { MinedCluster, resolve, type Cluster } from './cluster.js';
+import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, LineScanner } from './scanner.js';
 import { covers, generalize, similarity } from './similarity.js';
@@ -22,8 +23,10 @@ export interface MinerOptions {
   maxClusters?: number;
   /** Characters of a line that are mined; the rest is ignored. Default 4096. */
   maxLineLength?: number;
-  /** Minimum share of agreeing positions for a line to join a cluster. Default 0.5. */
+  /** Minimum share of agreeing positions for a line to join a cluster. Default 0.75 (masks already absorb most variables). */
   similarity?: number;
+  /** Clusters that differ at one position only before that position becomes <*>. Default 4. */
+  siblings?: number;
   /** Distinct shapes remembered for the fast path before the memo is reset. Default 8 × maxClusters. */
   shapeCache?: number;
 }
@@ -37,6 +40,35 @@ export interface Drained {
   lastSeen: number;
 }
 
+/**
+ * A plain word (letters, '_' or '-', with wrapping punctuation such as `[x]` or `x:`)
+ * is trusted as a tree key. Dotted or slashed names (`com.apple.foo:`, paths) are
+ * often the variable part at the start of a line, so they go to the shared leaf.
+ */
+function isPlainWord(t: string): boolean {
+  let s = 0;
+  let e = t.length;
+  while (s < e && isOpenWrap(t.charCodeAt(s))) s++;
+  while (e > s && isCloseWrap(t.charCodeAt(e - 1))) e--;
+  if (s === e) return false;
+  for (let i = s; i < e; i++) {
+    const c = t.charCodeAt(i);
+    if ((CLASS[c]! & C_LETTER) === 0 && c !== 95 && c !== 45) return false;
+  }
+  return true;
+}
+
+/** The one position where two templates of equal length differ (neither being <*> there), else -1. */
+function singleDifference(a: readonly string[], b: readonly string[]): number {
+  let p = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (p >= 0 || a[i] === WILDCARD || b[i] === WILDCARD) return -1;
+    p = i;
+  }
+  return p;
+}
+
 export const OVERFLOW_ID = 0;
 export const OVERFLOW_TEMPLATE = '<overflow>';
 
@@ -46,6 +78,7 @@ export class TemplateMiner {
   private readonly maxLineLength: number;
   private readonly threshold: number;
   private readonly cacheSize: number;
+  private readonly siblings: number;
   private readonly scanner: LineScanner;
   private exampleScanner: LineScanner | null = null;
   private readonly buckets = new Map<string, MinedCluster[]>();
@@ -62,7 +95,8 @@ export class TemplateMiner {
   constructor(opts: MinerOptions = {}) {
     this.maxClusters = Math.max(1, opts.maxClusters ?? 1000);
     this.maxLineLength = Math.max(16, opts.maxLineLength ?? 4096);
-    this.threshold = opts.similarity ?? Number(process.env.KT_SIM ?? 0.5);
+    this.threshold = opts.similarity ?? 0.75;
+    this.siblings = opts.siblings ?? 4;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
     this.scanner = new LineScanner(this.maxLineLength);
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
@@ -184,7 +218,7 @@ export class TemplateMiner {
   /** Tree key: token count and the first token when it is a plain word. */
   private bucketKey(toks: readonly string[]): string {
     const sc = this.scanner;
-    const first = toks.length > 0 && (sc.tokFlags[0]! & (F_DIGIT | F_MASK)) === 0 ? toks[0]! : WILDCARD;
+    const first = toks.length > 0 && (sc.tokFlags[0]! & (F_DIGIT | F_MASK)) === 0 && isPlainWord(toks[0]!) ? toks[0]! : WILDCARD;
     return `${toks.length} ${first}`;
   }
 
@@ -216,6 +250,35 @@ export class TemplateMiner {
     if (this.live.size >= this.maxClusters && !this.evict()) return this.overflowCluster;
     const c = this.create(this.nextId++, toks, key);
     c.seps = this.lineSeps();
+    return list === undefined ? c : this.foldSiblings(c, list);
+  }
+
+  /**
+   * A position is a variable when `siblings` clusters are equal everywhere but there:
+   * a word that takes many values (user names, hosts) is not a constant, even though
+   * one differing word is enough to keep two short lines apart. Two or three values
+   * (on/off, enable/disable) stay separate templates.
+   */
+  private foldSiblings(c: MinedCluster, list: MinedCluster[]): MinedCluster {
+    const n = c.tokens.length;
+    if (n < 2) return c;
+    let byPos: Map<number, MinedCluster[]> | null = null;
+    for (const d of list) {
+      if (d === c) continue;
+      const p = singleDifference(c.tokens, d.tokens);
+      if (p < 0) continue;
+      byPos ??= new Map();
+      let g = byPos.get(p);
+      if (g === undefined) byPos.set(p, (g = []));
+      g.push(d);
+      if (g.length + 1 < this.siblings) continue;
+      const survivor = g[0]!;
+      survivor.tokens[p] = WILDCARD;
+      survivor.wilds++;
+      survivor.changed();
+      this.absorbCovered(survivor, list);
+      return survivor;
+    }
     return c;
   }
 

@@ -191,6 +191,10 @@ export class LineScanner {
       const c0 = text.charCodeAt(r);
       if (len === 8 && allHex && (me = this.uuidEnd(r, e)) > 0) {
         kind = UUID;
+      } else if (allDigit && len >= 8 && c0 === 48 && this.numericEnd(r, re, e) === re) {
+        // Zero-padded fixed-width digits (00356410) are a hex id without letters: same kind as 00b35148.
+        kind = HEX;
+        me = re;
       } else if (allDigit) {
         me = this.numericEnd(r, re, e);
         kind = this.numKind;

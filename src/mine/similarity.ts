@@ -5,6 +5,7 @@
  */
 import { WILDCARD } from './masks.js';
 
+
 /** Share of positions where the template and the line agree (same length assumed). */
 export function similarity(tpl: readonly string[], toks: readonly string[]): number {
   const n = tpl.length;

@@ -47,7 +47,7 @@ export class OtlpHttpServer {
         this.metrics.request(signal, 405);
         res.cork(() => {
           res.writeStatus('405 Method Not Allowed').writeHeader('Allow', 'POST').writeHeader('Content-Type', 'application/json');
-          res.end(JSON.stringify({ code: GRPC.UNIMPLEMENTED, message: `method ${method} not allowed on ${path}; use POST` }));
+          res.end(JSON.stringify({ code: GRPC.UNIMPLEMENTED, message: `method ${method} not allowed on ${path}; use POST` }), true);
         });
       });
     }
@@ -55,7 +55,7 @@ export class OtlpHttpServer {
       const url = req.getUrl();
       res.cork(() => {
         res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ code: GRPC.NOT_FOUND, message: `no such path ${url}; OTLP/HTTP paths are /v1/logs, /v1/metrics, /v1/traces` }));
+        res.end(JSON.stringify({ code: GRPC.NOT_FOUND, message: `no such path ${url}; OTLP/HTTP paths are /v1/logs, /v1/metrics, /v1/traces` }), true);
       });
     });
     const { host, port } = splitHostPort(this.config.otlpHttp);
@@ -77,6 +77,8 @@ export class OtlpHttpServer {
     res.onAborted(() => {
       aborted = true;
     });
+    // Until the body has been read to its end, an answer must close the connection: the unread rest of the body would otherwise be parsed as the next request.
+    let bodyRead = false;
     const reply = (status: string, format: WireFormat, body: Uint8Array, extra?: Record<string, string>) => {
       if (aborted) return;
       const code = Number(status.slice(0, 3));
@@ -85,7 +87,7 @@ export class OtlpHttpServer {
       res.cork(() => {
         res.writeStatus(status).writeHeader('Content-Type', CONTENT_TYPE[format]);
         if (extra) for (const [k, v] of Object.entries(extra)) res.writeHeader(k, v);
-        res.end(body);
+        res.end(body, !bodyRead);
       });
     };
     const fail = (status: string, format: WireFormat, grpc: number, message: string, extra?: Record<string, string>) =>
@@ -114,6 +116,7 @@ export class OtlpHttpServer {
       return;
     }
     readBody(res, this.config.maxBodyBytes, Number.isFinite(declared) ? declared : 0, (body) => {
+      if (body !== 'too_large') bodyRead = true;
       if (body === 'too_large') {
         this.metrics.dropped(signal, 'too_large');
         fail('413 Content Too Large', format, GRPC.INVALID_ARGUMENT, `request body over the limit of ${this.config.maxBodyBytes} bytes`);

@@ -45,15 +45,20 @@ export async function startServer(config: Config): Promise<RunningServer> {
 }
 
 export async function serve(config: Config): Promise<number> {
+  // Handlers go in before anything starts (a signal during start-up still drains cleanly) and stay
+  // installed: a second signal while draining must not kill the process with the default action.
+  let draining = false;
+  let signalled!: () => void;
+  const stop = new Promise<void>((resolve) => (signalled = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.stdout.write(draining ? `keytally: ${sig} again, still draining\n` : `keytally: ${sig}, draining\n`);
+    draining = true;
+    signalled();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const server = await startServer(config);
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      process.stdout.write(`keytally: ${sig}, draining\n`);
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  await stop;
   await server.shutdown();
   process.stdout.write('keytally stopped\n');
   return 0;

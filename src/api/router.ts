@@ -1,0 +1,85 @@
+/**
+ * Dispatches an API path to its route. Runs on the reader thread against a
+ * read-only connection; every answer is JSON, errors as {"error": "..."}.
+ */
+import type Database from 'better-sqlite3';
+import { ApiError, badRequest, notFound } from './errors.js';
+import { listKeys } from './keys.js';
+import { listLogs, listTemplates } from './logs.js';
+import { listMetrics, metricDetail } from './metrics.js';
+import { listServices, serviceOverview } from './services.js';
+import { listSpans } from './spans.js';
+import { prepared } from './statements.js';
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+
+const PREFIX = ['api', 'v1'];
+
+/**
+ * Splits before decoding, so an encoded slash (`%2F`) stays inside its
+ * segment: metric names like `http/server/duration` are addressable.
+ */
+function segments(path: string): string[] | undefined {
+  const parts = path.split('/');
+  if (parts[0] !== '') return undefined;
+  parts.shift();
+  // A trailing slash is tolerated (`/api/v1/services/`).
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length < PREFIX.length || PREFIX.some((p, i) => parts[i] !== p)) return undefined;
+  return parts.slice(PREFIX.length).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw badRequest(`malformed percent-encoding in path segment '${s}'`);
+    }
+  });
+}
+
+function route(db: Database.Database, path: string, query: string): unknown {
+  const seg = segments(path);
+  if (seg === undefined) throw notFound(`no such route: ${path}`);
+  const [a, b, c, ...rest] = seg;
+  if (rest.length === 0) {
+    switch (a) {
+      case 'services':
+        if (b === undefined) return listServices(db, query);
+        if (c === 'overview') return serviceOverview(db, b, query);
+        break;
+      case 'metrics':
+        if (b === undefined) return listMetrics(db, query);
+        if (c === undefined) return metricDetail(db, b, query);
+        break;
+      case 'spans':
+        if (b === undefined) return listSpans(db, query);
+        break;
+      case 'logs':
+        if (b === undefined) return listLogs(db, query);
+        if (b === 'templates' && c === undefined) return listTemplates(db, query);
+        break;
+      case 'keys':
+        if (b === undefined) return listKeys(db, query);
+        break;
+    }
+  }
+  throw notFound(`no such route: ${path}`);
+}
+
+export function handleApiRequest(db: Database.Database, path: string, query: string): ApiResponse {
+  try {
+    // One read transaction per request: a list's total and its items (and the
+    // overview's several queries) come from the same snapshot even while the
+    // writer commits between them.
+    prepared(db, 'BEGIN').run();
+    try {
+      return { status: 200, body: JSON.stringify(route(db, path, query)) };
+    } finally {
+      if (db.inTransaction) prepared(db, 'COMMIT').run();
+    }
+  } catch (err) {
+    if (err instanceof ApiError) return { status: err.status, body: JSON.stringify({ error: err.message }) };
+    throw err;
+  }
+}

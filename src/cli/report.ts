@@ -1,0 +1,198 @@
+/**
+ * `keytally report`: the top keys by cardinality, metrics by series and log
+ * templates of a store, as text, JSON or Markdown — and a CI gate: exit 0
+ * within limits, 1 past a warning limit, 2 past a failure limit.
+ *
+ * It reads through the same query code as the API (src/api), on its own
+ * read-only connection, so it can run beside a live sidecar.
+ */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { handleApiRequest } from '../api/router.js';
+import { dbPath } from '../store/sqlite-store.js';
+
+const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
+
+  --data DIR                  data directory of a keytally store (default ./keytally-data)
+  --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file)
+  --service NAME              only this service
+  --top N                     rows per section (default 10)
+  --format text|json|markdown (default text)
+  --warn-series N             warn when a metric's Prometheus series estimate exceeds N
+  --max-series N              fail when a metric's Prometheus series estimate exceeds N
+  --warn-key-cardinality N    warn when a key's cardinality estimate exceeds N
+  --max-key-cardinality N     fail when a key's cardinality estimate exceeds N
+
+exit status: 0 within limits, 1 a warning limit crossed, 2 a failure limit crossed (or bad usage)
+`;
+
+export interface ReportLimits {
+  warnSeries?: number;
+  maxSeries?: number;
+  warnKeyCardinality?: number;
+  maxKeyCardinality?: number;
+}
+
+export interface ReportData {
+  keys: Array<{ service: string; scope: string; key: string; sample_count: number; cardinality_estimate: number }>;
+  metrics: Array<{ service: string; name: string; type: string; series_estimate: number; prometheus_series: number; sample_count: number }>;
+  templates: Array<{ service: string; severity: string; template: string; count: number; percentage: number }>;
+}
+
+export interface Violation {
+  level: 'warn' | 'fail';
+  what: string;
+  value: number;
+  limit: number;
+}
+
+export interface Report extends ReportData {
+  status: 'ok' | 'warn' | 'fail';
+  violations: Violation[];
+}
+
+/** Checks every metric and key against the limits (not only the top N shown). */
+export function evaluate(all: Pick<ReportData, 'keys' | 'metrics'>, limits: ReportLimits): Violation[] {
+  const out: Violation[] = [];
+  const check = (what: string, value: number, warn: number | undefined, max: number | undefined) => {
+    if (max !== undefined && value > max) out.push({ level: 'fail', what, value, limit: max });
+    else if (warn !== undefined && value > warn) out.push({ level: 'warn', what, value, limit: warn });
+  };
+  for (const m of all.metrics) check(`metric ${m.service}/${m.name} series`, m.prometheus_series, limits.warnSeries, limits.maxSeries);
+  for (const k of all.keys) check(`key ${k.service}/${k.scope}/${k.key} cardinality`, k.cardinality_estimate, limits.warnKeyCardinality, limits.maxKeyCardinality);
+  return out;
+}
+
+export function statusOf(v: Violation[]): Report['status'] {
+  return v.some((x) => x.level === 'fail') ? 'fail' : v.length > 0 ? 'warn' : 'ok';
+}
+
+function query(db: Database.Database, path: string, params: Record<string, string | number | undefined>): any {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const r = handleApiRequest(db, path, q.toString());
+  if (r.status !== 200) throw new Error(`${path}: ${r.body}`);
+  return JSON.parse(r.body);
+}
+
+/** Reads the report from a store; limits are checked on every row past the smallest limit, not only the top N. */
+export function buildReport(db: Database.Database, top: number, service: string | undefined, limits: ReportLimits): Report {
+  const keys = query(db, '/api/v1/keys', { service, sort: 'cardinality_estimate', order: 'desc', limit: top }).items;
+  const metrics = query(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc', limit: top }).items;
+  const templates = query(db, '/api/v1/logs/templates', { service, sort: 'count', order: 'desc', limit: top }).items;
+  // Limits apply to everything over the lowest threshold, so page through those rows only.
+  const keyFloor = Math.min(limits.warnKeyCardinality ?? Infinity, limits.maxKeyCardinality ?? Infinity);
+  const seriesFloor = Math.min(limits.warnSeries ?? Infinity, limits.maxSeries ?? Infinity);
+  const overKeys = Number.isFinite(keyFloor) ? pageAll(db, '/api/v1/keys', { service, min_cardinality: keyFloor + 1, sort: 'cardinality_estimate', order: 'desc' }) : [];
+  const overMetrics = Number.isFinite(seriesFloor)
+    ? pageAll(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc' }, (m) => m.prometheus_series > seriesFloor)
+    : [];
+  const violations = evaluate({ keys: overKeys, metrics: overMetrics }, limits);
+  return { keys, metrics, templates, violations, status: statusOf(violations) };
+}
+
+function pageAll(db: Database.Database, path: string, params: Record<string, string | number | undefined>, keepGoing: (row: any) => boolean = () => true): any[] {
+  const out: any[] = [];
+  for (let offset = 0; ; offset += 10_000) {
+    const page = query(db, path, { ...params, limit: 10_000, offset });
+    for (const row of page.items) {
+      if (!keepGoing(row)) return out;
+      out.push(row);
+    }
+    if (page.items.length < 10_000) return out;
+  }
+}
+
+function table(headers: string[], rows: Array<Array<string | number>>, markdown: boolean): string {
+  const cells = rows.map((r) => r.map(String));
+  if (markdown) {
+    const esc = (s: string) => s.replace(/\|/g, '\\|');
+    return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
+  }
+  const widths = headers.map((h, i) => Math.min(80, Math.max(h.length, ...cells.map((r) => r[i]!.length))));
+  const line = (r: string[]) => r.map((c, i) => (c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + '…' : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n') + '\n';
+}
+
+export function render(r: Report, format: 'text' | 'json' | 'markdown'): string {
+  if (format === 'json') return JSON.stringify(r, null, 2) + '\n';
+  const md = format === 'markdown';
+  const h = (s: string) => (md ? `## ${s}\n\n` : `${s}\n${'='.repeat(s.length)}\n`);
+  let out = md ? '# keytally report\n\n' : '';
+  out += h('Top keys by cardinality');
+  out += table(['service', 'scope', 'key', 'cardinality', 'samples'], r.keys.map((k) => [k.service, k.scope, k.key, k.cardinality_estimate, k.sample_count]), md);
+  out += '\n' + h('Top metrics by series');
+  out += table(['service', 'metric', 'type', 'series', 'prometheus series', 'points'], r.metrics.map((m) => [m.service, m.name, m.type, m.series_estimate, m.prometheus_series, m.sample_count]), md);
+  out += '\n' + h('Top log templates');
+  out += table(['service', 'severity', 'count', '%', 'template'], r.templates.map((t) => [t.service, t.severity, t.count, t.percentage.toFixed(1), t.template]), md);
+  out += '\n' + h(`Limits: ${r.status.toUpperCase()}`);
+  out += r.violations.length === 0 ? 'all within limits\n' : r.violations.map((v) => `${md ? '- ' : ''}${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`).join('\n') + '\n';
+  return out;
+}
+
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+export async function runReport(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' },
+        'store-url': { type: 'string' },
+        service: { type: 'string' },
+        top: { type: 'string' },
+        format: { type: 'string' },
+        'warn-series': { type: 'string' },
+        'max-series': { type: 'string' },
+        'warn-key-cardinality': { type: 'string' },
+        'max-key-cardinality': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const format = values.format ?? 'text';
+    if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format must be text, json or markdown, got "${format}"`);
+    let file: string;
+    const url = values['store-url'];
+    if (url !== undefined) {
+      if (/^(postgres|postgresql|clickhouse):/.test(url)) throw new UsageError(`only SQLite stores are supported by this version, not ${url.split(':')[0]}`);
+      file = url.replace(/^sqlite:(\/\/)?/, '');
+    } else {
+      file = dbPath(values.data ?? './keytally-data');
+    }
+    if (!existsSync(file)) throw new UsageError(`no keytally store at ${file}`);
+    const limits: ReportLimits = {
+      warnSeries: positive('warn-series', values['warn-series']),
+      maxSeries: positive('max-series', values['max-series']),
+      warnKeyCardinality: positive('warn-key-cardinality', values['warn-key-cardinality']),
+      maxKeyCardinality: positive('max-key-cardinality', values['max-key-cardinality']),
+    };
+    const top = positive('top', values.top) ?? 10;
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const report = buildReport(db, Math.max(1, Math.min(top, 10_000)), values.service, limits);
+      process.stdout.write(render(report, format));
+      return report.status === 'fail' ? 2 : report.status === 'warn' ? 1 : 0;
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`keytally report: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,692 @@
+/**
+ * OTLP protobuf decoders (ExportLogsServiceRequest, ExportMetricsServiceRequest,
+ * ExportTraceServiceRequest — LogsData/MetricsData/TracesData share the same
+ * field 1, so those decode too).
+ *
+ * Field numbers are those of opentelemetry-proto v1 (common, resource, logs,
+ * metrics, trace). Each message has one function: a loop over tags with a
+ * `switch` on the full tag (field << 3 | wire type), so the expected wire type
+ * is checked for free; anything else goes to `skipUnknown`, which rejects a
+ * known field with the wrong wire type and skips the rest without allocating.
+ * Multiple occurrences of a singular message field replace the earlier one
+ * (as protobufjs does) rather than merge.
+ */
+import type {
+  Attr,
+  DataPoint,
+  LogBody,
+  LogRecord,
+  LogsRequest,
+  Metric,
+  MetricsRequest,
+  ResourceLogs,
+  ResourceMetrics,
+  ResourceSpans,
+  ScopeLogs,
+  ScopeMetrics,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  TracesRequest,
+} from '../model/otlp.js';
+import { DecodeError } from './errors.js';
+import {
+  DEFAULT_MAX_ATTRIBUTES,
+  DEFAULT_MAX_KEY_LENGTH,
+  DEFAULT_MAX_VALUE_LENGTH,
+  MAX_ANYVALUE_DEPTH,
+  type DecodeOptions,
+  type Decoded,
+} from './limits.js';
+import { ProtoReader, int64ToString } from './proto-reader.js';
+
+/** The reader plus the per-request limits and counters, in one monomorphic object. */
+class OtlpReader extends ProtoReader {
+  readonly maxAttrs: number;
+  readonly maxKey: number;
+  readonly maxVal: number;
+  dropped = 0;
+  truncated = 0;
+
+  constructor(buf: Uint8Array, opts: DecodeOptions | undefined) {
+    super(buf);
+    this.maxAttrs = opts?.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES;
+    this.maxKey = opts?.maxKeyLength ?? DEFAULT_MAX_KEY_LENGTH;
+    this.maxVal = opts?.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
+  }
+
+  /**
+   * Decodes buf[start, end) cut to `max` code units, without decoding more than
+   * needed: a UTF-16 code unit takes at most 3 UTF-8 bytes, so the first
+   * 3 * max + 3 bytes always hold the first `max` units (a sequence cut at the
+   * end of that prefix decodes past index `max`, where it is sliced off).
+   */
+  stringMax(start: number, end: number, max: number): string {
+    const n = end - start;
+    if (n <= max) return this.string(start, end);
+    const s = this.string(start, start + Math.min(n, max * 3 + 3));
+    if (s.length <= max) return s;
+    this.truncated++;
+    return s.slice(0, max);
+  }
+}
+
+// Bit masks of the field numbers each message reads (for wrong-wire-type detection).
+const F1 = 1 << 1;
+const F2 = 1 << 2;
+const F3 = 1 << 3;
+
+// ------------------------------------------------------------------ common
+
+/** Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits. */
+function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
+  if (attrs.length >= r.maxAttrs) {
+    r.dropped++;
+    r.pos = end;
+    return;
+  }
+  let key = '';
+  let value = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 10: {
+        const e = r.lenEnd(end);
+        key = r.stringMax(r.pos, e, r.maxKey);
+        r.pos = e;
+        break;
+      }
+      case 18: {
+        const e = r.lenEnd(end);
+        value = readAnyValue(r, e, 0, r.maxVal);
+        break;
+      }
+      default:
+        r.skipUnknown(tag, end, F1 | F2);
+    }
+  }
+  r.finish(end);
+  if (value.length > r.maxVal) {
+    value = value.slice(0, r.maxVal);
+    r.truncated++;
+  }
+  attrs.push({ key, value });
+}
+
+/**
+ * Canonical string of a top-level AnyValue in [pos, end): strings as is (cut to
+ * `maxStr`), ints in decimal, doubles as String(), bools, bytes as base64,
+ * arrays and kvlists as compact JSON-ish text; '' when no value is set.
+ */
+function readAnyValue(r: OtlpReader, end: number, depth: number, maxStr: number): string {
+  let out = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) {
+      const e = r.lenEnd(end);
+      out = r.stringMax(r.pos, e, maxStr);
+      r.pos = e;
+    } else {
+      const s = anyValueField(r, tag, end, depth, false);
+      if (s !== undefined) out = s;
+    }
+  }
+  r.finish(end);
+  return out;
+}
+
+/**
+ * One non-string field of an AnyValue (or, when `nested`, any field, with
+ * strings and bytes JSON-quoted). Unknown fields are skipped and return
+ * undefined, so they do not erase a value read before them.
+ */
+function anyValueField(r: OtlpReader, tag: number, end: number, depth: number, nested: boolean): string | undefined {
+  switch (tag) {
+    case 10: {
+      const e = r.lenEnd(end);
+      const s = r.string(r.pos, e);
+      r.pos = e;
+      return nested ? JSON.stringify(s) : s;
+    }
+    case 16:
+      return r.bool() ? 'true' : 'false';
+    case 24: {
+      const lo = r.varint64();
+      return int64ToString(lo, r.hi);
+    }
+    case 33:
+      return String(r.double());
+    case 42:
+      return readArrayValue(r, r.lenEnd(end), depth + 1);
+    case 50:
+      return readKvlistValue(r, r.lenEnd(end), depth + 1);
+    case 58: {
+      const e = r.lenEnd(end);
+      const s = r.base64(r.pos, e);
+      r.pos = e;
+      return nested ? '"' + s + '"' : s;
+    }
+    default:
+      r.skipUnknown(tag, end, 0xfe);
+      return undefined;
+  }
+}
+
+/** An AnyValue inside an array or kvlist: JSON-ish, `null` when no value is set. */
+function readNestedAnyValue(r: OtlpReader, end: number, depth: number): string {
+  let out = 'null';
+  while (r.pos < end) {
+    const tag = r.tag();
+    const s = anyValueField(r, tag, end, depth, true);
+    if (s !== undefined) out = s;
+  }
+  r.finish(end);
+  return out;
+}
+
+function checkDepth(depth: number): void {
+  if (depth > MAX_ANYVALUE_DEPTH) throw new DecodeError(`AnyValue nested deeper than ${MAX_ANYVALUE_DEPTH} levels`);
+}
+
+/** ArrayValue → `[v1,v2]`. */
+function readArrayValue(r: OtlpReader, end: number, depth: number): string {
+  checkDepth(depth);
+  let out = '[';
+  let first = true;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) {
+      const e = r.lenEnd(end);
+      const v = readNestedAnyValue(r, e, depth);
+      out += first ? v : ',' + v;
+      first = false;
+    } else {
+      r.skipUnknown(tag, end, F1);
+    }
+  }
+  r.finish(end);
+  return out + ']';
+}
+
+/** KeyValueList → `{"k1":v1,"k2":v2}` in wire order. */
+function readKvlistValue(r: OtlpReader, end: number, depth: number): string {
+  checkDepth(depth);
+  let out = '{';
+  let first = true;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) {
+      const kvEnd = r.lenEnd(end);
+      let key = '';
+      let value = 'null';
+      while (r.pos < kvEnd) {
+        const t = r.tag();
+        if (t === 10) {
+          const e = r.lenEnd(kvEnd);
+          key = r.string(r.pos, e);
+          r.pos = e;
+        } else if (t === 18) {
+          value = readNestedAnyValue(r, r.lenEnd(kvEnd), depth);
+        } else {
+          r.skipUnknown(t, kvEnd, F1 | F2);
+        }
+      }
+      r.finish(kvEnd);
+      const pair = JSON.stringify(key) + ':' + value;
+      out += first ? pair : ',' + pair;
+      first = false;
+    } else {
+      r.skipUnknown(tag, end, F1);
+    }
+  }
+  r.finish(end);
+  return out + '}';
+}
+
+/** Resource → its attributes. */
+function readResource(r: OtlpReader, end: number): Attr[] {
+  const attrs: Attr[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) readAttr(r, r.lenEnd(end), attrs);
+    else r.skipUnknown(tag, end, F1);
+  }
+  r.finish(end);
+  return attrs;
+}
+
+/** InstrumentationScope → its name (version and attributes are not kept). */
+function readScopeName(r: OtlpReader, end: number): string {
+  let name = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) {
+      const e = r.lenEnd(end);
+      name = r.string(r.pos, e);
+      r.pos = e;
+    } else {
+      r.skipUnknown(tag, end, F1);
+    }
+  }
+  r.finish(end);
+  return name;
+}
+
+// ------------------------------------------------------------------ logs
+
+/** Log body: string → string, kvlist → Attr[], other kinds → canonical string, unset → undefined. */
+function readBody(r: OtlpReader, end: number): LogBody {
+  let body: LogBody = undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) {
+      // Bodies are not cut here: the miner has its own line-length bound.
+      const e = r.lenEnd(end);
+      body = r.string(r.pos, e);
+      r.pos = e;
+    } else if (tag === 50) {
+      const kvEnd = r.lenEnd(end);
+      const attrs: Attr[] = [];
+      while (r.pos < kvEnd) {
+        const t = r.tag();
+        if (t === 10) readAttr(r, r.lenEnd(kvEnd), attrs);
+        else r.skipUnknown(t, kvEnd, F1);
+      }
+      r.finish(kvEnd);
+      body = attrs;
+    } else {
+      const s = anyValueField(r, tag, end, 0, false);
+      if (s !== undefined) body = s;
+    }
+  }
+  r.finish(end);
+  return body;
+}
+
+function readLogRecord(r: OtlpReader, end: number): LogRecord {
+  let time = 0;
+  let observed = 0;
+  let severityNumber = 0;
+  let severityText = '';
+  let body: LogBody = undefined;
+  const attrs: Attr[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 9:
+        time = r.fixed64NanosToMs();
+        break;
+      case 89:
+        observed = r.fixed64NanosToMs();
+        break;
+      case 16:
+        severityNumber = r.int32();
+        break;
+      case 26: {
+        const e = r.lenEnd(end);
+        severityText = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 42:
+        body = readBody(r, r.lenEnd(end));
+        break;
+      case 50:
+        readAttr(r, r.lenEnd(end), attrs);
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 11));
+    }
+  }
+  r.finish(end);
+  return { timeUnixMs: time !== 0 ? time : observed, severityNumber, severityText, body, attrs };
+}
+
+function readScopeLogs(r: OtlpReader, end: number): ScopeLogs {
+  let scopeName = '';
+  const records: LogRecord[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) records.push(readLogRecord(r, r.lenEnd(end)));
+    else if (tag === 10) scopeName = readScopeName(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { scopeName, records };
+}
+
+function readResourceLogs(r: OtlpReader, end: number): ResourceLogs {
+  let attrs: Attr[] = [];
+  const scopes: ScopeLogs[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) scopes.push(readScopeLogs(r, r.lenEnd(end)));
+    else if (tag === 10) attrs = readResource(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { attrs, scopes };
+}
+
+/** Decodes an ExportLogsServiceRequest (or LogsData). */
+export function decodeLogs(buf: Uint8Array, opts?: DecodeOptions): Decoded<LogsRequest> {
+  const r = new OtlpReader(buf, opts);
+  const end = r.len;
+  const resources: ResourceLogs[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) resources.push(readResourceLogs(r, r.lenEnd(end)));
+    else r.skipUnknown(tag, end, F1);
+  }
+  return { resources, truncated: r.dropped, truncatedStrings: r.truncated };
+}
+
+// ------------------------------------------------------------------ metrics
+
+/**
+ * A data point of any metric type. `attrTag` is the tag of its attributes
+ * field, which differs per type; the bucket-count fields are only present in
+ * the types that have them, so one loop serves all five.
+ */
+function readPoint(r: OtlpReader, end: number, kind: number): DataPoint {
+  const attrs: Attr[] = [];
+  let buckets = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === POINT_ATTR_TAG[kind]) {
+      readAttr(r, r.lenEnd(end), attrs);
+      continue;
+    }
+    switch (kind) {
+      case KIND_HISTOGRAM:
+        if (tag === 58) {
+          // explicit_bounds, packed doubles
+          const e = r.lenEnd(end);
+          if ((e - r.pos) % 8 !== 0) throw new DecodeError(`packed explicit_bounds length not a multiple of 8 at offset ${r.pos}`);
+          buckets += (e - r.pos) / 8;
+          r.pos = e;
+          continue;
+        }
+        if (tag === 57) {
+          // explicit_bounds, unpacked
+          r.skip(tag, end, 0);
+          buckets++;
+          continue;
+        }
+        break;
+      case KIND_EXP_HISTOGRAM:
+        if (tag === 66 || tag === 74) {
+          // positive / negative Buckets
+          buckets += readExpBuckets(r, r.lenEnd(end));
+          continue;
+        }
+        break;
+      case KIND_SUMMARY:
+        if (tag === 50) {
+          // quantile_values
+          r.pos = r.lenEnd(end);
+          buckets++;
+          continue;
+        }
+        break;
+    }
+    r.skipUnknown(tag, end, POINT_KNOWN[kind]);
+  }
+  r.finish(end);
+  if (kind === KIND_HISTOGRAM) buckets += 1;
+  else if (kind === KIND_EXP_HISTOGRAM) buckets += 1;
+  return { attrs, buckets };
+}
+
+const KIND_NUMBER = 0;
+const KIND_HISTOGRAM = 1;
+const KIND_EXP_HISTOGRAM = 2;
+const KIND_SUMMARY = 3;
+/** Attributes tag per point kind: Number 7, Histogram 9, ExponentialHistogram 1, Summary 7 (all wire type 2). */
+const POINT_ATTR_TAG = [58, 74, 10, 58];
+const POINT_KNOWN = [1 << 7, (1 << 9) | (1 << 7), (1 << 1) | (1 << 8) | (1 << 9), (1 << 7) | (1 << 6)];
+
+/** ExponentialHistogramDataPoint.Buckets → number of bucket_counts entries. */
+function readExpBuckets(r: OtlpReader, end: number): number {
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) {
+      // packed uint64: count the varints by their last bytes (MSB clear).
+      const e = r.lenEnd(end);
+      const buf = r.buf;
+      for (let p = r.pos; p < e; p++) if (buf[p] < 0x80) n++;
+      if (e > r.pos && buf[e - 1] >= 0x80) throw new DecodeError(`truncated packed varint at offset ${e - 1}`);
+      r.pos = e;
+    } else if (tag === 16) {
+      r.skip(tag, end, 0);
+      n++;
+    } else {
+      r.skipUnknown(tag, end, F2);
+    }
+  }
+  r.finish(end);
+  return n;
+}
+
+/**
+ * Gauge/Sum/Histogram/ExponentialHistogram/Summary body into `m`: points
+ * (field 1), aggregation_temporality (2), is_monotonic (3, sums only).
+ */
+function readMetricData(r: OtlpReader, end: number, m: Metric, kind: number, hasTemporality: boolean): void {
+  const points: DataPoint[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) points.push(readPoint(r, r.lenEnd(end), kind));
+    else if (tag === 16 && hasTemporality) m.temporality = r.int32();
+    else if (tag === 24 && m.type === 'sum') m.monotonic = r.bool();
+    else r.skipUnknown(tag, end, hasTemporality ? F1 | F2 | (m.type === 'sum' ? F3 : 0) : F1);
+  }
+  r.finish(end);
+  m.points = points;
+}
+
+function readMetric(r: OtlpReader, end: number): Metric {
+  const m: Metric = { name: '', description: '', unit: '', type: undefined, monotonic: false, temporality: 0, points: [] };
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 10: {
+        const e = r.lenEnd(end);
+        m.name = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 18: {
+        const e = r.lenEnd(end);
+        m.description = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 26: {
+        const e = r.lenEnd(end);
+        m.unit = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      // The data oneof: the last one present wins; each resets the data fields.
+      case 42:
+        resetData(m, 'gauge');
+        readMetricData(r, r.lenEnd(end), m, KIND_NUMBER, false);
+        break;
+      case 58:
+        resetData(m, 'sum');
+        readMetricData(r, r.lenEnd(end), m, KIND_NUMBER, true);
+        break;
+      case 74:
+        resetData(m, 'histogram');
+        readMetricData(r, r.lenEnd(end), m, KIND_HISTOGRAM, true);
+        break;
+      case 82:
+        resetData(m, 'exponential_histogram');
+        readMetricData(r, r.lenEnd(end), m, KIND_EXP_HISTOGRAM, true);
+        break;
+      case 90:
+        resetData(m, 'summary');
+        readMetricData(r, r.lenEnd(end), m, KIND_SUMMARY, false);
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10) | (1 << 11));
+    }
+  }
+  r.finish(end);
+  return m;
+}
+
+function resetData(m: Metric, type: Metric['type']): void {
+  m.type = type;
+  m.monotonic = false;
+  m.temporality = 0;
+}
+
+function readScopeMetrics(r: OtlpReader, end: number): ScopeMetrics {
+  let scopeName = '';
+  const metrics: Metric[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) metrics.push(readMetric(r, r.lenEnd(end)));
+    else if (tag === 10) scopeName = readScopeName(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { scopeName, metrics };
+}
+
+function readResourceMetrics(r: OtlpReader, end: number): ResourceMetrics {
+  let attrs: Attr[] = [];
+  const scopes: ScopeMetrics[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) scopes.push(readScopeMetrics(r, r.lenEnd(end)));
+    else if (tag === 10) attrs = readResource(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { attrs, scopes };
+}
+
+/** Decodes an ExportMetricsServiceRequest (or MetricsData). */
+export function decodeMetrics(buf: Uint8Array, opts?: DecodeOptions): Decoded<MetricsRequest> {
+  const r = new OtlpReader(buf, opts);
+  const end = r.len;
+  const resources: ResourceMetrics[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) resources.push(readResourceMetrics(r, r.lenEnd(end)));
+    else r.skipUnknown(tag, end, F1);
+  }
+  return { resources, truncated: r.dropped, truncatedStrings: r.truncated };
+}
+
+// ------------------------------------------------------------------ traces
+
+function readEvent(r: OtlpReader, end: number): SpanEvent {
+  let name = '';
+  const attrs: Attr[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 26) readAttr(r, r.lenEnd(end), attrs);
+    else if (tag === 18) {
+      const e = r.lenEnd(end);
+      name = r.string(r.pos, e);
+      r.pos = e;
+    } else r.skipUnknown(tag, end, F2 | F3);
+  }
+  r.finish(end);
+  return { name, attrs };
+}
+
+/** Status → code (field 3). */
+function readStatusCode(r: OtlpReader, end: number): number {
+  let code = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 24) code = r.int32();
+    else r.skipUnknown(tag, end, F3);
+  }
+  r.finish(end);
+  return code;
+}
+
+function readSpan(r: OtlpReader, end: number): Span {
+  let name = '';
+  let kind = 0;
+  let startUnixMs = 0;
+  let statusCode = 0;
+  const attrs: Attr[] = [];
+  const events: SpanEvent[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 42: {
+        const e = r.lenEnd(end);
+        name = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 48:
+        kind = r.int32();
+        break;
+      case 57:
+        startUnixMs = r.fixed64NanosToMs();
+        break;
+      case 74:
+        readAttr(r, r.lenEnd(end), attrs);
+        break;
+      case 90:
+        events.push(readEvent(r, r.lenEnd(end)));
+        break;
+      case 122:
+        statusCode = readStatusCode(r, r.lenEnd(end));
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 5) | (1 << 6) | (1 << 7) | (1 << 9) | (1 << 11) | (1 << 15));
+    }
+  }
+  r.finish(end);
+  return { name, kind, startUnixMs, attrs, events, statusCode };
+}
+
+function readScopeSpans(r: OtlpReader, end: number): ScopeSpans {
+  let scopeName = '';
+  const spans: Span[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) spans.push(readSpan(r, r.lenEnd(end)));
+    else if (tag === 10) scopeName = readScopeName(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { scopeName, spans };
+}
+
+function readResourceSpans(r: OtlpReader, end: number): ResourceSpans {
+  let attrs: Attr[] = [];
+  const scopes: ScopeSpans[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 18) scopes.push(readScopeSpans(r, r.lenEnd(end)));
+    else if (tag === 10) attrs = readResource(r, r.lenEnd(end));
+    else r.skipUnknown(tag, end, F1 | F2);
+  }
+  r.finish(end);
+  return { attrs, scopes };
+}
+
+/** Decodes an ExportTraceServiceRequest (or TracesData). */
+export function decodeTraces(buf: Uint8Array, opts?: DecodeOptions): Decoded<TracesRequest> {
+  const r = new OtlpReader(buf, opts);
+  const end = r.len;
+  const resources: ResourceSpans[] = [];
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 10) resources.push(readResourceSpans(r, r.lenEnd(end)));
+    else r.skipUnknown(tag, end, F1);
+  }
+  return { resources, truncated: r.dropped, truncatedStrings: r.truncated };
+}
