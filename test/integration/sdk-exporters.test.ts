@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -34,7 +34,7 @@ describe.each(variants)('OpenTelemetry SDK exporters ($name)', (v) => {
   const opts = (path: string) => ({ url: `${k.otlpUrl}${path}`, ...(v.compression ? { compression: v.compression as never } : {}) });
 
   it('logs', async () => {
-    const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor(new v.Log(opts('/v1/logs')))] });
+    const provider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new v.Log(opts('/v1/logs')) })] });
     const logger = provider.getLogger('test');
     for (let i = 0; i < 25; i++) {
       logger.emit({ body: `order ${1000 + i} shipped to warehouse ${i % 3}`, severityNumber: SeverityNumber.INFO, severityText: 'INFO', attributes: { 'order.id': `o-${i}`, tenant: `t${i % 5}` } });
