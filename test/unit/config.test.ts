@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('config: flags, then KEYTALLY_* env, then file, then defaults', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({}, {});
+    expect(c.otlpHttp).toBe('127.0.0.1:4318');
+    expect(c.api).toBe('127.0.0.1:8090');
+    expect(c.ack).toBe('accepted');
+    expect(c.flushMs).toBe(200);
+    expect(c.maxBodyBytes).toBe(16 * 1024 * 1024);
+    expect(c.maxDecompressedBytes).toBe(64 * 1024 * 1024);
+    expect(c.precision).toBe(14);
+    expect(c.store).toBe('sqlite');
+    expect(c.data.endsWith('keytally-data')).toBe(true);
+  });
+
+  it('flags win over the environment, which wins over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ flushMs: 50, workers: 3, ack: 'durable' }));
+    const c = loadConfig({ config: file, 'flush-ms': '10' }, { KEYTALLY_FLUSH_MS: '20', KEYTALLY_WORKERS: '2' });
+    expect(c.flushMs).toBe(10);
+    expect(c.workers).toBe(2);
+    expect(c.ack).toBe('durable');
+  });
+
+  it('accepts USE_DB as in the research note', () => {
+    expect(loadConfig({}, { USE_DB: 'sqlite' }).store).toBe('sqlite');
+  });
+
+  it.each([
+    [{ 'otlp-http': 'nope' }, {}, /--otlp-http.*HOST:PORT/],
+    [{ 'otlp-http': '127.0.0.1:99999' }, {}, /--otlp-http.*port out of range/],
+    [{ workers: '0' }, {}, /--workers/],
+    [{ ack: 'maybe' }, {}, /--ack/],
+    [{}, { KEYTALLY_FLUSH_MS: 'soon' }, /--flush-ms \(KEYTALLY_FLUSH_MS\)/],
+    [{ bogus: '1' }, {}, /unknown option --bogus/],
+    [{}, { USE_DB: 'postgres' }, /--store/],
+  ] as const)('names the bad setting: %j %j', (flags, env, message) => {
+    expect(() => loadConfig(flags as Record<string, string>, env as NodeJS.ProcessEnv)).toThrow(ConfigError);
+    expect(() => loadConfig(flags as Record<string, string>, env as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
+  it('rejects an unreadable or unknown-keyed config file', () => {
+    expect(() => loadConfig({ config: '/nonexistent/keytally.json' }, {})).toThrow(/config file/);
+    const dir = mkdtempSync(join(tmpdir(), 'kt-cfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ flushMS: 5 }));
+    expect(() => loadConfig({ config: file }, {})).toThrow(/unknown setting flushMS/);
+  });
+});

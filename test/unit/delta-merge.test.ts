@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { Packr, Unpackr } from 'msgpackr';
+import { Extractor } from '../../src/extract/extractor.js';
+import { createKeyedHasher } from '../../src/sketch/hash.js';
+import { WriterState, type ChangeSet } from '../../src/writer/state.js';
+import type { DeltaBatch } from '../../src/model/delta.js';
+import type { Attr, LogsRequest, MetricsRequest } from '../../src/model/otlp.js';
+import { unionSorted } from '../../src/model/delta.js';
+import { severityOf } from '../../src/extract/severity.js';
+
+// The writer without workers, the workers without SQLite: extractor batches
+// go through msgpack (as over the channel) into WriterState, and what comes
+// out is compared.
+const SALT = 0x1234_5678_9abc_def0n;
+const opts = { precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096 };
+const attrs = (o: Record<string, string>): Attr[] => Object.entries(o).map(([key, value]) => ({ key, value }));
+
+function logs(service: string, lines: Array<{ body: string; sev: string; a: Record<string, string> }>): LogsRequest {
+  return {
+    resources: [
+      {
+        attrs: attrs({ 'service.name': service, host: 'h' }),
+        scopes: [{ scopeName: 's', records: lines.map((l) => ({ timeUnixMs: 0, severityNumber: 0, severityText: l.sev, body: l.body, attrs: attrs(l.a) })) }],
+      },
+    ],
+  };
+}
+
+function metrics(service: string, n: number, offset: number): MetricsRequest {
+  return {
+    resources: [
+      {
+        attrs: attrs({ 'service.name': service }),
+        scopes: [
+          {
+            scopeName: 's',
+            metrics: [
+              {
+                name: 'm',
+                description: '',
+                unit: 'ms',
+                type: 'histogram',
+                monotonic: false,
+                temporality: 2,
+                points: Array.from({ length: n }, (_, i) => ({ attrs: attrs({ route: `/r${(i + offset) % 7}`, pod: `p${i + offset}` }), buckets: 4 })),
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const roundTrip = (b: DeltaBatch): DeltaBatch => new Unpackr({ useRecords: true }).unpack(new Packr({ useRecords: true }).pack(b)) as DeltaBatch;
+
+function summary(c: ChangeSet) {
+  const by = <T,>(xs: T[], key: (x: T) => string) => Object.fromEntries(xs.map((x) => [key(x), x]));
+  return {
+    services: by(c.services, (s) => s.name),
+    logs: Object.fromEntries(c.logs.map((l) => [`${l.service}/${l.severity}`, [l.count, l.attributeKeys, l.resourceKeys]])),
+    keys: Object.fromEntries(c.keys.map((k) => [`${k.service}/${k.scope}/${k.key}`, [k.samples, Math.round(k.sketch.estimate())]])),
+    metrics: Object.fromEntries(c.metrics.map((m) => [`${m.service}/${m.name}`, [m.points, m.labelKeys, m.buckets, Math.round(m.series.estimate())]])),
+    labels: Object.fromEntries(c.labels.map((l) => [`${l.metric}/${l.key}`, [l.samples, Math.round(l.sketch.estimate())]])),
+    templates: Object.fromEntries(c.templates.map((t) => [`${t.service}/${t.severity}/${t.cluster.template()}`, t.count])),
+  };
+}
+
+const workload = Array.from({ length: 12 }, (_, r) =>
+  logs(`svc${r % 2}`, Array.from({ length: 30 }, (_, i) => ({ body: `request ${r * 30 + i} served in ${i} ms`, sev: i % 4 === 0 ? 'WARN' : 'INFO', a: { user: `u${(r * 30 + i) % 45}`, path: `/p${i % 3}` } }))),
+);
+
+describe('delta maps merge commutatively', () => {
+  it('one extractor or three, in any order, give the writer the same totals', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    // One worker sees everything.
+    const single = new Extractor(hasher, { workerId: 1, ...opts });
+    for (const req of workload) single.foldLogs(req, 1000);
+    single.foldMetrics(metrics('svc0', 40, 0), 1000);
+    single.foldMetrics(metrics('svc0', 40, 40), 1000);
+    const w1 = new WriterState(opts);
+    w1.applyBatch(roundTrip(single.flush()));
+
+    // Three workers see a round-robin split; their batches arrive in reverse order.
+    const ex = [0, 1, 2].map((i) => new Extractor(hasher, { workerId: i, ...opts }));
+    workload.forEach((req, i) => ex[i % 3]!.foldLogs(req, 1000));
+    ex[1]!.foldMetrics(metrics('svc0', 40, 0), 1000);
+    ex[2]!.foldMetrics(metrics('svc0', 40, 40), 1000);
+    const w3 = new WriterState(opts);
+    for (const e of ex.reverse()) w3.applyBatch(roundTrip(e.flush()));
+
+    const a = summary(w1.takeChanges());
+    const b = summary(w3.takeChanges());
+    expect(b).toEqual(a);
+    expect(a.services['svc0']!.logRecords).toBe(6 * 30);
+    expect(a.keys['svc0/log/user']).toEqual([6 * 30, 45]);
+    expect(a.keys['svc0/resource/host']![0]).toBe(6 * 30);
+    expect(a.keys['svc0/resource/service.name']![0]).toBe(6 * 30 + 80);
+    expect(a.metrics['svc0/m']).toEqual([80, ['pod', 'route'], 4, 80]);
+    expect(a.labels['m/route']).toEqual([80, 7]);
+    expect(Object.values(a.templates).reduce((x, y) => x + y, 0)).toBe(12 * 30);
+  });
+
+  it('takeChanges resets increments but keeps key sets and sketches', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const e = new Extractor(hasher, { workerId: 1, ...opts });
+    const w = new WriterState(opts);
+    e.foldLogs(workload[0]!, 1);
+    w.applyBatch(e.flush());
+    expect(w.takeChanges().services[0]!.logRecords).toBe(30);
+    expect(w.hasChanges()).toBe(false);
+    e.foldLogs(workload[2]!, 2);
+    w.applyBatch(e.flush());
+    const c = w.takeChanges();
+    expect(c.services[0]!.logRecords).toBe(30);
+    expect(c.services[0]!.firstSeen).toBe(1);
+    expect(c.services[0]!.lastSeen).toBe(2);
+    expect(Math.round(c.keys.find((k) => k.key === 'user')!.sketch.estimate())).toBe(45);
+  });
+
+  it('durable ack tokens ride with the batch that holds the request', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const e = new Extractor(hasher, { workerId: 1, ...opts });
+    e.foldLogs(workload[0]!, 1);
+    e.addAck(41);
+    e.addAck(42);
+    const w = new WriterState(opts);
+    w.applyBatch(roundTrip(e.flush()));
+    expect(w.takeChanges().acks).toEqual([41, 42]);
+    expect(e.flush().acks).toEqual([]);
+  });
+});
+
+describe('merge helpers', () => {
+  it('unionSorted is a sorted set union', () => {
+    expect(unionSorted(['a', 'c'], ['b', 'c', 'd'])).toEqual(['a', 'b', 'c', 'd']);
+    expect(unionSorted([], ['x'])).toEqual(['x']);
+    expect(unionSorted(['x'], [])).toEqual(['x']);
+  });
+
+  it('severity comes from the text, else from the number range', () => {
+    expect(severityOf('Warning', 13)).toBe('Warning');
+    expect(severityOf('', 9)).toBe('INFO');
+    expect(severityOf('', 12)).toBe('INFO');
+    expect(severityOf('', 17)).toBe('ERROR');
+    expect(severityOf('', 24)).toBe('FATAL');
+    expect(severityOf('', 0)).toBe('UNSPECIFIED');
+    expect(severityOf('', 99)).toBe('UNSPECIFIED');
+  });
+});
