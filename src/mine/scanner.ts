@@ -12,7 +12,7 @@
  * No regular expressions: every check below is a bounded forward scan, so the
  * cost is linear in the line length whatever the input.
  */
-import { CLASS, C_ALNUM, C_DIGIT, C_HEXLETTER, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
+import { CLASS, C_ALNUM, C_DIGIT, C_HEXLETTER, C_LETTER, C_NONHEX, isCloseWrap, isOpenWrap } from './chars.js';
 import { EMAIL, HEX, IP, LITERAL, MASK_TEXT, NUM, TS, URL, UUID, WILD, maskAt } from './masks.js';
 
 /** Token flags. */
@@ -164,8 +164,7 @@ export class LineScanner {
         aPrev = a;
         bPrev = b;
         a = Math.imul(a ^ c, 0x01000193);
-        b = Math.imul(b + c, 0x5bd1e995);
-        b ^= b >>> 15;
+        b = (Math.imul(b, 31) + c) | 0;
         i++;
         continue;
       }
@@ -173,27 +172,22 @@ export class LineScanner {
       const r = i;
       const aRun = a;
       const bRun = b;
-      let allDigit = true;
-      let allHex = true;
-      let hasDigit = false;
-      let digitPrefix = 0;
+      // OR/AND of the character classes tell digits-only, hex-only and has-digit at once.
+      let or = 0;
+      let and = 0xff;
       while (i < end) {
         const d = text.charCodeAt(i);
         const k = CLASS[d]!;
         if ((k & C_ALNUM) === 0) break;
-        if (k === C_DIGIT) {
-          hasDigit = true;
-          if (allDigit) digitPrefix++;
-        } else {
-          allDigit = false;
-          if ((k & C_HEXLETTER) === 0) allHex = false;
-        }
+        or |= k;
+        and &= k;
         a = Math.imul(a ^ d, 0x01000193);
-        b = Math.imul(b + d, 0x5bd1e995);
-        b ^= b >>> 15;
+        b = (Math.imul(b, 31) + d) | 0;
         i++;
       }
-      if (!hasDigit) continue; // a word: stays literal
+      if ((or & C_DIGIT) === 0) continue; // a word: stays literal
+      const allDigit = and === C_DIGIT;
+      const allHex = (or & C_NONHEX) === 0;
       const re = i;
       const len = re - r;
       let kind = LITERAL;
@@ -220,7 +214,7 @@ export class LineScanner {
       } else if (allHex && len >= 8) {
         kind = HEX; // 7f3a9c2e…
         me = re;
-      } else if (digitPrefix > 0 && len - digitPrefix <= 3 && this.allLetters(r + digitPrefix, re)) {
+      } else if (CLASS[c0] === C_DIGIT && this.unitAfterDigits(r, re)) {
         kind = NUM; // a number with a unit: 10ms, 5MB, 64bit
         me = re;
       }
@@ -279,8 +273,7 @@ export class LineScanner {
       for (let i = this.segStart[g]!; i < this.segEnd[g]!; i++) {
         const c = this.text.charCodeAt(i);
         a = Math.imul(a ^ c, 0x01000193);
-        b = Math.imul(b + c, 0x5bd1e995);
-        b ^= b >>> 15;
+        b = (Math.imul(b, 31) + c) | 0;
       }
     }
     this.ta = a;
@@ -411,6 +404,13 @@ export class LineScanner {
       if (k !== C_DIGIT && (k & C_HEXLETTER) === 0) return false;
     }
     return true;
+  }
+
+  /** [r, re) is digits then 1-3 letters. */
+  private unitAfterDigits(r: number, re: number): boolean {
+    let i = r;
+    while (i < re && CLASS[this.text.charCodeAt(i)] === C_DIGIT) i++;
+    return re - i >= 1 && re - i <= 3 && this.allLetters(i, re);
   }
 
   private allLetters(a: number, b: number): boolean {
