@@ -57,13 +57,13 @@ export interface ServiceOverview extends ServiceItem {
 
 // One statement for the entity counts: each scalar subquery walks a primary-key prefix.
 const TOTALS_SQL = `SELECT
-  (SELECT COUNT(*) FROM logs_metadata WHERE service = ?1) AS severities,
-  (SELECT COUNT(*) FROM body_templates WHERE service = ?1) AS templates,
-  (SELECT COUNT(*) FROM metrics_metadata WHERE service = ?1) AS metrics,
-  (SELECT COALESCE(SUM(series_estimate), 0) FROM metrics_metadata WHERE service = ?1) AS series_estimate,
-  (SELECT COALESCE(SUM(prometheus_series), 0) FROM metrics_metadata WHERE service = ?1) AS prometheus_series,
-  (SELECT COUNT(*) FROM spans_metadata WHERE service = ?1) AS span_names,
-  (SELECT COUNT(*) FROM key_metadata WHERE service = ?1) AS keys`;
+  (SELECT COUNT(*) FROM logs_metadata WHERE service = @service) AS severities,
+  (SELECT COUNT(*) FROM body_templates WHERE service = @service) AS templates,
+  (SELECT COUNT(*) FROM metrics_metadata WHERE service = @service) AS metrics,
+  (SELECT COALESCE(SUM(series_estimate), 0) FROM metrics_metadata WHERE service = @service) AS series_estimate,
+  (SELECT COALESCE(SUM(prometheus_series), 0) FROM metrics_metadata WHERE service = @service) AS prometheus_series,
+  (SELECT COUNT(*) FROM spans_metadata WHERE service = @service) AS span_names,
+  (SELECT COUNT(*) FROM key_metadata WHERE service = @service) AS keys`;
 
 /** `top` (default 10) bounds each of the three top lists. */
 export function serviceOverview(db: Database.Database, name: string, query: string): ServiceOverview {
@@ -71,7 +71,7 @@ export function serviceOverview(db: Database.Database, name: string, query: stri
   const top = p.int('top', DEFAULT_TOP, 0, MAX_TOP);
   const svc = prepared(db, `SELECT ${SERVICE_COLUMNS} FROM services WHERE name = ?`).get(name) as ServiceItem | undefined;
   if (!svc) throw notFound(`no service '${name}'`);
-  const t = prepared(db, TOTALS_SQL).get(name) as Record<string, number>;
+  const t = prepared(db, TOTALS_SQL).get({ service: name }) as Record<string, number>;
   const page = (sort: string) => ({ limit: top, offset: 0, sort, order: 'desc' as const });
   return {
     ...svc,
