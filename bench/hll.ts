@@ -125,6 +125,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100_000; i++) target.merge(Hll.deserialize(sparseDeltas[0]!));
     sink ^= target.estimate();
   });
+  bench('same via mergeSerialized(bytes) (no intermediate sketch)', 100_000, () => {
+    const target = Hll.deserialize(sparseDeltas[0]!);
+    for (let i = 0; i < 100_000; i++) target.mergeSerialized(sparseDeltas[0]!);
+    sink ^= target.estimate();
+  });
   bench('50-value sparse delta into a growing sparse key', 100_000, () => {
     let target = new Hll();
     for (let i = 0; i < 100_000; i++) {
@@ -139,6 +144,11 @@ async function main(): Promise<void> {
   bench(`dense delta (${denseBytes.length} bytes) into a dense key`, 10_000, () => {
     const target = new Hll();
     for (let i = 0; i < 10_000; i++) target.merge(Hll.deserialize(denseBytes));
+    sink ^= target.estimate();
+  });
+  bench('same via mergeSerialized(bytes)', 10_000, () => {
+    const target = new Hll();
+    for (let i = 0; i < 10_000; i++) target.mergeSerialized(denseBytes);
     sink ^= target.estimate();
   });
   bench('estimate() of a dense sketch (after a change)', 10_000, () => {

@@ -187,7 +187,7 @@ function int64Text(v: unknown, what: string): string {
   if (typeof v === 'string') {
     const neg = v.charCodeAt(0) === 45;
     if (!isDigits(v, neg ? 1 : 0)) throw new DecodeError(`${what}: expected an int64, got ${JSON.stringify(v.slice(0, 64))}`);
-    if (v.length <= 16) return String(Number(v)); // < 2^53: exact, and normalises "-0", "007"
+    if (v.length - (neg ? 1 : 0) <= 15) return String(Number(v)); // < 2^53: exact, and normalises "-0", "007"
     const b = BigInt(v);
     if (b < INT64_MIN || b > INT64_MAX) throw new DecodeError(`${what}: ${v} is outside the int64 range`);
     return b.toString();

@@ -21,9 +21,12 @@ import { Hll } from '../sketch/hll.js';
 import { TemplateMiner } from '../mine/miner.js';
 import { bodyMessage } from '../mine/structured.js';
 import { severityOf } from './severity.js';
+import { SortedKeys, Table2, Table3 } from './tables.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
 const MAX_SERVICE_NAME = 256;
+/** Map keys for span kinds, made once. */
+const KIND_KEYS = ['0', '1', '2', '3', '4', '5'];
 
 export interface ExtractorOptions {
   workerId: number;
@@ -56,16 +59,6 @@ interface LogAcc extends Seen {
   service: string; severity: string; attributeKeys: string[]; resourceKeys: string[]; bodyKeys: string[]; count: number;
 }
 
-/** Sorted keys of an attribute list, without duplicates. */
-function sortedKeys(attrs: Attr[]): string[] {
-  if (attrs.length === 0) return [];
-  const keys = attrs.map((a) => a.key).sort();
-  let w = 1;
-  for (let i = 1; i < keys.length; i++) if (keys[i] !== keys[w - 1]) keys[w++] = keys[i]!;
-  keys.length = w;
-  return keys;
-}
-
 function serviceName(resource: Attr[]): string {
   for (const a of resource) {
     if (a.key === 'service.name' && a.value !== '') {
@@ -77,11 +70,14 @@ function serviceName(resource: Attr[]): string {
 
 export class Extractor {
   private services = new Map<string, SvcAcc>();
-  private metrics = new Map<string, MetricAcc>();
-  private labels = new Map<string, SketchAcc>();
-  private spans = new Map<string, SpanAcc>();
-  private logs = new Map<string, LogAcc>();
-  private keys = new Map<string, SketchAcc>();
+  private metrics = new Table2<MetricAcc>();
+  private labels = new Table3<SketchAcc>();
+  private spans = new Table3<SpanAcc>();
+  private logs = new Table2<LogAcc>();
+  private keys = new Table3<SketchAcc>();
+  /** One cache per kind of key list, so each sees a stream of similar lists. */
+  private readonly resourceKeysOf = new SortedKeys();
+  private readonly recordKeysOf = new SortedKeys();
   private readonly miners = new Map<string, { service: string; severity: string; miner: TemplateMiner }>();
   private acks: number[] = [];
   private counters: WorkerCounters = emptyCounters();
@@ -118,25 +114,27 @@ export class Extractor {
     let accepted = 0;
     for (const rl of req.resources) {
       const service = serviceName(rl.attrs);
-      const resourceKeys = sortedKeys(rl.attrs);
+      const resourceKeys = this.resourceKeysOf.of(rl.attrs);
       let n = 0;
       this.sketchAttrs(this.keys, service, 'resource', rl.attrs, now, 0);
+      const bySeverity = this.logs.inner(service);
+      const logKeys = this.keys.inner(service, 'log');
       for (const sl of rl.scopes) {
         for (const rec of sl.records) {
           n++;
           const severity = severityOf(rec.severityText, rec.severityNumber);
-          const lk = entityKey(service, severity);
-          let la = this.logs.get(lk);
+          let la = bySeverity.get(severity);
           if (!la) {
             la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, firstSeen: now, lastSeen: now };
-            this.logs.set(lk, la);
+            bySeverity.set(severity, la);
+            this.logs.added();
           }
           la.count++;
           la.lastSeen = now;
           la.resourceKeys = unionSorted(la.resourceKeys, resourceKeys);
           if (rec.attrs.length > 0) {
-            la.attributeKeys = unionSorted(la.attributeKeys, sortedKeys(rec.attrs));
-            this.sketchAttrs(this.keys, service, 'log', rec.attrs, now, 1);
+            la.attributeKeys = unionSorted(la.attributeKeys, this.recordKeysOf.of(rec.attrs));
+            this.sketchInto(this.keys, logKeys, service, 'log', rec.attrs, now, 1);
           }
           const body = bodyMessage(rec.body);
           if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
@@ -160,7 +158,7 @@ export class Extractor {
     let why = '';
     for (const rm of req.resources) {
       const service = serviceName(rm.attrs);
-      const resourceKeys = sortedKeys(rm.attrs);
+      const resourceKeys = this.resourceKeysOf.of(rm.attrs);
       // The resource part of every series fingerprint: sorted key=value pairs.
       const resourceFingerprint = this.fingerprint(rm.attrs);
       let n = 0;
@@ -173,15 +171,16 @@ export class Extractor {
             why ||= m.name === '' ? 'metric without a name' : `metric ${m.name} has no data`;
             continue;
           }
-          const mk = entityKey(service, m.name);
-          let ma = this.metrics.get(mk);
+          const byName = this.metrics.inner(service);
+          let ma = byName.get(m.name);
           if (!ma) {
             ma = {
               service, name: m.name, type: m.type, unit: m.unit, description: m.description, monotonic: m.monotonic,
               temporality: m.temporality, labelKeys: [], resourceKeys, points: 0, buckets: 0,
               series: new Hll(this.opts.precision), firstSeen: now, lastSeen: now,
             };
-            this.metrics.set(mk, ma);
+            byName.set(m.name, ma);
+            this.metrics.added();
           } else {
             ma.type = maxText(ma.type, m.type) as MetricType;
             ma.unit = maxText(ma.unit, m.unit);
@@ -195,7 +194,7 @@ export class Extractor {
             ma.points++;
             if (p.buckets > ma.buckets) ma.buckets = p.buckets;
             if (p.attrs.length > 0) {
-              ma.labelKeys = unionSorted(ma.labelKeys, sortedKeys(p.attrs));
+              ma.labelKeys = unionSorted(ma.labelKeys, this.recordKeysOf.of(p.attrs));
               this.sketchAttrs(this.labels, service, m.name, p.attrs, now, 1);
               this.sketchAttrs(this.keys, service, 'metric', p.attrs, now, 1);
             }
@@ -221,9 +220,10 @@ export class Extractor {
     let rejected = 0;
     for (const rs of req.resources) {
       const service = serviceName(rs.attrs);
-      const resourceKeys = sortedKeys(rs.attrs);
+      const resourceKeys = this.resourceKeysOf.of(rs.attrs);
       let n = 0;
       this.sketchAttrs(this.keys, service, 'resource', rs.attrs, now, 0);
+      const spanKeys = this.keys.inner(service, 'span');
       for (const ss of rs.scopes) {
         for (const span of ss.spans) {
           if (span.name === '') {
@@ -231,14 +231,15 @@ export class Extractor {
             continue;
           }
           n++;
-          const sk = entityKey(service, span.name, span.kind);
-          let sa = this.spans.get(sk);
+          const byKind = this.spans.inner(service, span.name);
+          let sa = byKind.get(KIND_KEYS[span.kind] ?? String(span.kind));
           if (!sa) {
             sa = {
               service, name: span.name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
               count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
             };
-            this.spans.set(sk, sa);
+            byKind.set(KIND_KEYS[span.kind] ?? String(span.kind), sa);
+            this.spans.added();
           }
           sa.count++;
           sa.lastSeen = now;
@@ -247,8 +248,8 @@ export class Extractor {
           else sa.statusUnset++;
           sa.resourceKeys = unionSorted(sa.resourceKeys, resourceKeys);
           if (span.attrs.length > 0) {
-            sa.attributeKeys = unionSorted(sa.attributeKeys, sortedKeys(span.attrs));
-            this.sketchAttrs(this.keys, service, 'span', span.attrs, now, 1);
+            sa.attributeKeys = unionSorted(sa.attributeKeys, this.recordKeysOf.of(span.attrs));
+            this.sketchInto(this.keys, spanKeys, service, 'span', span.attrs, now, 1);
           }
           if (span.events.length > 0) {
             const names: string[] = [];
@@ -256,7 +257,7 @@ export class Extractor {
               names.push(ev.name);
               if (ev.attrs.length > 0) this.sketchAttrs(this.keys, service, 'span_event', ev.attrs, now, 1);
             }
-            sa.eventNames = unionSorted(sa.eventNames, sortedKeys(names.map((key) => ({ key, value: '' }))));
+            sa.eventNames = unionSorted(sa.eventNames, [...new Set(names)].sort());
           }
         }
       }
@@ -308,11 +309,11 @@ export class Extractor {
       counters: this.counters,
     };
     this.services = new Map();
-    this.metrics = new Map();
-    this.labels = new Map();
-    this.spans = new Map();
-    this.logs = new Map();
-    this.keys = new Map();
+    this.metrics = new Table2();
+    this.labels = new Table3();
+    this.spans = new Table3();
+    this.logs = new Table2();
+    this.keys = new Table3();
     this.acks = [];
     this.counters = emptyCounters();
     return batch;
@@ -341,14 +342,19 @@ export class Extractor {
   }
 
   /** Hashes each attribute value into the sketch of its key; adds `samples` to the key's sample count. */
-  private sketchAttrs(table: Map<string, SketchAcc>, service: string, scopeOrMetric: string, attrs: Attr[], now: number, samples: number): void {
+  private sketchAttrs(table: Table3<SketchAcc>, service: string, scopeOrMetric: string, attrs: Attr[], now: number, samples: number): void {
+    if (attrs.length > 0) this.sketchInto(table, table.inner(service, scopeOrMetric), service, scopeOrMetric, attrs, now, samples);
+  }
+
+  /** sketchAttrs with the (service, scope) map already looked up, for loops over the records of one resource. */
+  private sketchInto(table: Table3<SketchAcc>, byKey: Map<string, SketchAcc>, service: string, scopeOrMetric: string, attrs: Attr[], now: number, samples: number): void {
     const out = this.hashOut;
     for (const a of attrs) {
-      const k = entityKey(service, scopeOrMetric, a.key);
-      let acc = table.get(k);
+      let acc = byKey.get(a.key);
       if (!acc) {
         acc = { service, scopeOrMetric, key: a.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: now, lastSeen: now };
-        table.set(k, acc);
+        byKey.set(a.key, acc);
+        table.added();
       }
       acc.samples += samples;
       acc.lastSeen = now;
@@ -361,8 +367,9 @@ export class Extractor {
   private bumpResourceSamples(service: string, attrs: Attr[], extra: number): void {
     const add = extra + 1;
     if (add <= 0) return;
+    const byKey = this.keys.inner(service, 'resource');
     for (const a of attrs) {
-      const acc = this.keys.get(entityKey(service, 'resource', a.key));
+      const acc = byKey.get(a.key);
       if (acc) acc.samples += add;
     }
   }

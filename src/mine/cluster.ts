@@ -1,5 +1,4 @@
 /** One template and its counters. Mutable inside the miner; callers see the Cluster interface. */
-import { WILDCARD } from './masks.js';
 
 export interface Cluster {
   readonly id: number;
@@ -20,8 +19,6 @@ export class MinedCluster implements Cluster {
   alive = true;
   /** Set when this cluster was merged into another: its lines belong there now. */
   mergedInto: MinedCluster | null = null;
-  /** Number of <*> tokens (kept current by the miner). */
-  wilds = 0;
   private text: string | null = null;
 
   constructor(
@@ -32,9 +29,7 @@ export class MinedCluster implements Cluster {
     public seps: string[] | null,
     /** Key of the tree bucket holding this cluster. */
     readonly bucket: string,
-  ) {
-    for (const t of tokens) if (t === WILDCARD) this.wilds++;
-  }
+  ) {}
 
   template(): string {
     if (this.text !== null) return this.text;

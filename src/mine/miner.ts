@@ -14,7 +14,7 @@ import { MinedCluster, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, LineScanner } from './scanner.js';
-import { covers, generalize, similarity } from './similarity.js';
+import { covers, generalize, generalizeToken, similarity } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
 
@@ -63,10 +63,15 @@ function singleDifference(a: readonly string[], b: readonly string[]): number {
   let p = -1;
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
-    if (p >= 0 || a[i] === WILDCARD || b[i] === WILDCARD) return -1;
+    if (p >= 0 || a[i]!.includes(WILDCARD) || b[i]!.includes(WILDCARD)) return -1;
     p = i;
   }
   return p;
+}
+
+interface ShapeMemo {
+  check: number;
+  cluster: MinedCluster;
 }
 
 export const OVERFLOW_ID = 0;
@@ -85,7 +90,8 @@ export class TemplateMiner {
   private readonly live = new Map<number, MinedCluster>();
   /** id -> surviving cluster id, for clusters merged away (used by the CLI's assignments). */
   private readonly forward = new Map<number, number>();
-  private readonly shapes = new Map<number, MinedCluster>();
+  /** Shape memo: key = 30 bits of one hash (a Smi: measured ~10% faster Map than 53-bit double keys), checked against the other. */
+  private readonly shapes = new Map<number, ShapeMemo>();
   private touched: MinedCluster[] = [];
   private evictedPending: Drained[] = [];
   private readonly overflowCluster: MinedCluster;
@@ -114,13 +120,15 @@ export class TemplateMiner {
     }
     const sc = this.scanner;
     sc.scan(text, start, end);
-    const key = sc.shapeKey();
+    const key = sc.h1 & 0x3fffffff;
+    const check = sc.h2;
     const memo = this.shapes.get(key);
-    let c = memo === undefined ? null : resolve(memo);
+    let c = memo === undefined || memo.check !== check ? null : resolve(memo.cluster);
     if (c === null) {
       c = this.place(count);
       if (this.shapes.size >= this.cacheSize) this.shapes.clear();
-      this.shapes.set(key, c);
+      if (memo !== undefined && memo.check === check) memo.cluster = c;
+      else this.shapes.set(key, { check, cluster: c });
     }
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
@@ -241,7 +249,6 @@ export class TemplateMiner {
     if (best !== null && bestSim >= this.threshold) {
       const changed = generalize(best.tokens, toks);
       if (changed > 0) {
-        best.wilds += changed;
         best.changed();
         this.absorbCovered(best, list!);
       }
@@ -273,8 +280,9 @@ export class TemplateMiner {
       g.push(d);
       if (g.length + 1 < this.siblings) continue;
       const survivor = g[0]!;
-      survivor.tokens[p] = WILDCARD;
-      survivor.wilds++;
+      let tok = c.tokens[p]!;
+      for (const d2 of g) tok = generalizeToken(tok, d2.tokens[p]!);
+      survivor.tokens[p] = tok;
       survivor.changed();
       this.absorbCovered(survivor, list);
       return survivor;

@@ -71,13 +71,8 @@ export class LineScanner {
       h2 ^= h2 >>> 13;
     }
     this.tokSeg[this.n] = this.nseg;
-    this.h1 = Math.imul(h1 ^ this.n, 0xcc9e2d51) >>> 0;
-    this.h2 = (h2 ^ this.n) >>> 0;
-  }
-
-  /** A 53-bit key of the last line's shape (safe as a Map key). */
-  shapeKey(): number {
-    return this.h1 * 0x200000 + (this.h2 >>> 11);
+    this.h1 = Math.imul(h1 ^ this.n, 0xcc9e2d51);
+    this.h2 = h2 ^ this.n;
   }
 
   /** The masked text of token i (allocates; cache-miss path only). */

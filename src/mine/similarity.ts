@@ -2,38 +2,96 @@
  * Template/line comparison. A `<*>` on either side matches anything, so a template
  * that is mostly variables keeps matching the lines it was learned from (classic
  * Drain ignores wildcards here and keeps splitting repeated data into new clusters).
+ *
+ * A template token may keep punctuation around its variable (`user=<*>`, `(<*>)`,
+ * `<*>:`): it matches any token with that prefix and suffix. This keeps the text
+ * the user wrote and stops `key=value` tokens from matching a different key.
  */
+import { CLASS, C_ALNUM } from './chars.js';
 import { WILDCARD } from './masks.js';
 
+/** Does template token t accept line token w? (No allocation: runs for every cluster on a cache miss.) */
+export function tokenMatches(t: string, w: string): boolean {
+  if (t === w || t === WILDCARD || w === WILDCARD) return true;
+  const tl = t.length;
+  if (tl <= 3 || w.length < tl - 3) return false;
+  const star = t.indexOf(WILDCARD);
+  if (star < 0) return false;
+  for (let k = 0; k < star; k++) if (t.charCodeAt(k) !== w.charCodeAt(k)) return false;
+  const wl = w.length;
+  for (let k = 1; k <= tl - star - 3; k++) if (t.charCodeAt(tl - k) !== w.charCodeAt(wl - k)) return false;
+  return true;
+}
 
 /** Share of positions where the template and the line agree (same length assumed). */
 export function similarity(tpl: readonly string[], toks: readonly string[]): number {
   const n = tpl.length;
   if (n === 0) return 1;
   let same = 0;
-  for (let i = 0; i < n; i++) {
-    const t = tpl[i]!;
-    const w = toks[i]!;
-    if (t === w || t === WILDCARD || w === WILDCARD) same++;
-  }
+  for (let i = 0; i < n; i++) if (tokenMatches(tpl[i]!, toks[i]!)) same++;
   return same / n;
 }
 
 /** True when every line of `b` would also be a line of `a` (a is at least as general). */
 export function covers(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== WILDCARD && a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y || x === WILDCARD) continue;
+    if (y === WILDCARD || !tokenMatches(x, y)) return false;
+  }
   return true;
 }
 
-/** Turn the positions where the template and the line differ into `<*>`; returns the number changed. */
+/** Punctuation that may frame a variable; never '<', '>' or '*' (mask names are atomic). */
+function isFrame(c: number): boolean {
+  return (CLASS[c]! & C_ALNUM) === 0 && c !== 60 && c !== 62 && c !== 42;
+}
+
+/**
+ * The most specific token covering both t and w: their common punctuation-ended
+ * prefix and punctuation-started suffix around a `<*>` (`rhost=<*>`), else `<*>`.
+ */
+export function generalizeToken(t: string, w: string): string {
+  if (t === w) return t;
+  if (t === WILDCARD || w === WILDCARD) return WILDCARD;
+  const max = Math.min(t.length, w.length);
+  let p = 0;
+  while (p < max && t.charCodeAt(p) === w.charCodeAt(p)) p++;
+  while (p > 0 && !isFrame(t.charCodeAt(p - 1))) p--; // cut back to just after punctuation
+  let s = 0;
+  while (s < max - p && t.charCodeAt(t.length - 1 - s) === w.charCodeAt(w.length - 1 - s)) s++;
+  while (s > 0 && !isFrame(t.charCodeAt(t.length - s))) s--; // cut back to just before punctuation
+  if (p === 0 && s === 0) return WILDCARD;
+  // A frame must not cut through a wildcard already in t (`a<*>b` vs `a-c`).
+  const pre = t.slice(0, p);
+  const suf = t.slice(t.length - s);
+  if (pre.includes(WILDCARD) || suf.includes(WILDCARD)) return WILDCARD;
+  return pre + WILDCARD + suf;
+}
+
+/** Generalize the template where it does not accept the line; returns the number of tokens changed. */
 export function generalize(tpl: string[], toks: readonly string[]): number {
   let changed = 0;
   for (let i = 0; i < tpl.length; i++) {
-    if (tpl[i] !== toks[i] && tpl[i] !== WILDCARD) {
-      tpl[i] = WILDCARD;
-      changed++;
+    if (tokenMatches(tpl[i]!, toks[i]!)) {
+      // A line-side <*> (a template folded by the writer) widens the template too.
+      if (toks[i] === WILDCARD && tpl[i] !== WILDCARD) {
+        tpl[i] = WILDCARD;
+        changed++;
+      }
+      continue;
     }
+    tpl[i] = generalizeToken(tpl[i]!, toks[i]!);
+    changed++;
   }
   return changed;
+}
+
+/** Number of tokens holding a variable. */
+export function countWild(tpl: readonly string[]): number {
+  let n = 0;
+  for (const t of tpl) if (t.includes(WILDCARD)) n++;
+  return n;
 }

@@ -133,6 +133,19 @@ export interface DeltaBatch {
 export function unionSorted(a: string[], b: string[]): string[] {
   if (a.length === 0) return b;
   if (b.length === 0 || a === b) return a;
+  // Usually nothing new: b ⊆ a. Check that without allocating (this runs per record).
+  if (b.length <= a.length) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+      if (a[i] === b[j]) {
+        i++;
+        j++;
+      } else if (a[i]! < b[j]!) i++;
+      else break;
+    }
+    if (j === b.length) return a;
+  }
   const out: string[] = [];
   let i = 0;
   let j = 0;

@@ -310,31 +310,8 @@ export class Hll {
   /** Merge another sketch in (register max). Commutative and idempotent. */
   merge(other: Hll): void {
     if (other === this) return;
-    this.flush();
     other.flush();
-    if (other.p < this.p) this.lowerPrecision(other.p);
-    const p = this.p;
-    if (other.regs === null) {
-      const os = other.sparse!;
-      const on = other.sparseLen;
-      if (on === 0) return;
-      if (this.regs === null) {
-        if (subsumes(this.sparse!, this.sparseLen, os, on)) return;
-        const merged = mergeEntries(this.sparse!, this.sparseLen, os, on);
-        this.setSparse(merged, merged.length);
-      } else {
-        const regs = this.regs;
-        for (let i = 0; i < on; i++) {
-          const ir = entryToRegister(os[i]!, p);
-          const idx = ir >>> 8;
-          if ((ir & 0xff) > regs[idx]!) regs[idx] = ir & 0xff;
-        }
-      }
-    } else {
-      if (this.regs === null) this.densify();
-      foldRegisters(other.regs, other.p, this.regs!, p);
-    }
-    this.cached = -1;
+    this.mergeParts(other.p, other.sparse ?? EMPTY, other.sparseLen, other.regs, null, 0);
   }
 
   /** Estimated number of distinct values added (an integer). */
@@ -415,62 +392,28 @@ export class Hll {
 
   /** Parse bytes from serialize(); throws SketchFormatError on anything malformed. */
   static deserialize(bytes: Uint8Array): Hll {
-    if (!(bytes instanceof Uint8Array)) throw new SketchFormatError(`expected a Uint8Array, got ${typeof bytes}`);
-    const r = new Reader(bytes);
-    const version = r.u8('version byte');
-    if (version !== FORMAT_VERSION) throw new SketchFormatError(`unsupported format version ${version} (this build reads ${FORMAT_VERSION})`);
-    const kind = r.u8('kind byte');
-    const p = r.u8('precision byte');
-    if (p < MIN_PRECISION || p > MAX_PRECISION) throw new SketchFormatError(`precision ${p} outside [${MIN_PRECISION}, ${MAX_PRECISION}]`);
-    const h = new Hll(p);
-    const m = 1 << p;
-    const maxRank = 65 - p;
-    if (kind === KIND_SPARSE) {
-      const n = r.varint('entry count');
-      // Every entry takes at least one byte: refuse to allocate for a count the bytes cannot hold.
-      if (n > r.remaining) throw new SketchFormatError(`truncated: ${n} entries declared, ${r.remaining} bytes left`);
-      const sp = new Uint32Array(n);
-      let prev = 0;
-      for (let i = 0; i < n; i++) {
-        const e = prev + r.varint('sparse entry');
-        const rank = e & RANK_MASK;
-        if (e >= 2 ** 31 || rank < 1 || rank > SPARSE_Q + 1) throw new SketchFormatError(`sparse entry ${i} (${e}) out of range`);
-        if (i > 0 && e >>> 6 <= prev >>> 6) throw new SketchFormatError(`sparse entry ${i} is not in increasing index order`);
-        sp[i] = e;
-        prev = e;
-      }
-      r.end();
-      h.setSparse(sp, n);
-    } else if (kind === KIND_DENSE) {
-      if (r.remaining !== m) throw new SketchFormatError(`dense payload is ${r.remaining} bytes, precision ${p} needs ${m}`);
-      const regs = bytes.slice(3, 3 + m);
-      for (let i = 0; i < m; i++) {
-        if (regs[i]! > maxRank) throw new SketchFormatError(`register ${i} = ${regs[i]} exceeds ${maxRank}`);
-      }
+    const d = decode(bytes);
+    const h = new Hll(d.p);
+    if (d.regs !== null) {
       h.sparse = null;
-      h.regs = regs;
-    } else if (kind === KIND_DENSE_LIST) {
-      const n = r.varint('register count');
-      if (n > m) throw new SketchFormatError(`${n} registers listed, precision ${p} has ${m}`);
-      if (n * 2 > r.remaining) throw new SketchFormatError(`truncated: ${n} registers declared, ${r.remaining} bytes left`);
-      const regs = new Uint8Array(m);
-      let idx = 0;
-      for (let i = 0; i < n; i++) {
-        const delta = r.varint('register index');
-        if (i > 0 && delta === 0) throw new SketchFormatError(`register list entry ${i} repeats an index`);
-        idx += delta;
-        if (idx >= m) throw new SketchFormatError(`register index ${idx} out of range for precision ${p}`);
-        const v = r.u8('register value');
-        if (v < 1 || v > maxRank) throw new SketchFormatError(`register ${idx} = ${v} outside [1, ${maxRank}]`);
-        regs[idx] = v;
-      }
-      r.end();
-      h.sparse = null;
-      h.regs = regs;
+      h.regs = d.regs.slice();
+    } else if (d.pairs !== null) {
+      h.mergeParts(d.p, EMPTY, 0, null, d.pairs, d.n);
     } else {
-      throw new SketchFormatError(`unknown kind ${kind}`);
+      h.setSparse(d.sparse.slice(0, d.n), d.n);
     }
     return h;
+  }
+
+  /**
+   * merge(Hll.deserialize(bytes)) without building the intermediate sketch: the
+   * bytes are decoded into reused scratch arrays (the writer's per-delta path).
+   * Throws SketchFormatError, leaving this sketch unchanged, on malformed bytes.
+   */
+  mergeSerialized(bytes: Uint8Array): void {
+    const d = decode(bytes);
+    if (d.pairs !== null) this.mergeParts(d.p, EMPTY, 0, null, d.pairs, d.n);
+    else this.mergeParts(d.p, d.sparse, d.n, d.regs, null, 0);
   }
 
   /** Approximate bytes of memory this sketch holds (object and typed-array overheads included). */
@@ -480,6 +423,51 @@ export class Hll {
     if (this.buf !== null) n += TYPED_ARRAY_BYTES + this.buf.byteLength;
     if (this.regs !== null) n += TYPED_ARRAY_BYTES + this.regs.byteLength;
     return n;
+  }
+
+  /**
+   * Merge a sketch given by parts, one of: sorted sparse entries osp[0, on); dense
+   * registers oregs; or (index << 8 | value) register pairs opairs[0, opn) — all at precision op.
+   */
+  private mergeParts(op: number, osp: Uint32Array, on: number, oregs: Uint8Array | null, opairs: Uint32Array | null, opn: number): void {
+    this.flush();
+    if (op < this.p) this.lowerPrecision(op);
+    const p = this.p;
+    if (oregs === null && opairs === null) {
+      if (on === 0) return;
+      if (this.regs === null) {
+        // Low-cardinality keys mostly resend values already held: check before allocating.
+        if (subsumes(this.sparse!, this.sparseLen, osp, on)) return;
+        const merged = mergeEntries(this.sparse!, this.sparseLen, osp, on);
+        this.setSparse(merged, merged.length);
+      } else {
+        const regs = this.regs;
+        for (let i = 0; i < on; i++) {
+          const ir = entryToRegister(osp[i]!, p);
+          const idx = ir >>> 8;
+          if ((ir & 0xff) > regs[idx]!) regs[idx] = ir & 0xff;
+        }
+      }
+    } else {
+      if (this.regs === null) this.densify();
+      const regs = this.regs!;
+      if (oregs !== null) {
+        foldRegisters(oregs, op, regs, p);
+      } else {
+        // Only the listed registers: a fresh worker delta that just went dense touches a fraction of them.
+        const d = op - p;
+        const mask = (1 << d) - 1;
+        for (let i = 0; i < opn; i++) {
+          const pr = opairs![i]!;
+          const oi = pr >>> 8;
+          const rest = oi & mask;
+          const rank = d === 0 || rest === 0 ? d + (pr & 0xff) : Math.clz32(rest) - (32 - d) + 1;
+          const j = oi >>> d;
+          if (rank > regs[j]!) regs[j] = rank;
+        }
+      }
+    }
+    this.cached = -1;
   }
 
   /** Merge pending buffered adds into the sorted entries (going dense if they outgrow it). */
@@ -540,10 +528,90 @@ export class Hll {
 function denseEstimate(regs: Uint8Array, p: number): number {
   const m = regs.length;
   const q = 64 - p;
-  const c = new Float64Array(q + 2);
+  const c = new Int32Array(q + 2);
   for (let i = 0; i < m; i++) c[regs[i]!]!++;
   let z = m * tau(1 - c[q + 1]! / m);
   for (let k = q; k >= 1; k--) z = 0.5 * (z + c[k]!);
   z += m * sigma(c[0]! / m);
   return (ALPHA_INF * m * m) / z;
+}
+
+/** Result of decode(): views into scratch arrays (or the input), valid until the next decode. */
+interface Decoded {
+  p: number;
+  /** Sparse entries [0, n) when regs is null. */
+  sparse: Uint32Array;
+  n: number;
+  regs: Uint8Array | null;
+  /** For a register list: (index << 8 | value) pairs [0, n), applied without a full register array. */
+  pairs: Uint32Array | null;
+}
+
+let scratchPairs = new Uint32Array(1024);
+let scratchSparse = new Uint32Array(256);
+const decoded: Decoded = { p: 0, sparse: scratchSparse, n: 0, regs: null, pairs: null };
+
+/** Validate and decode serialized bytes into scratch space (no per-call allocation once warm). */
+function decode(bytes: Uint8Array): Decoded {
+  if (!(bytes instanceof Uint8Array)) throw new SketchFormatError(`expected a Uint8Array, got ${typeof bytes}`);
+  const r = new Reader(bytes);
+  const version = r.u8('version byte');
+  if (version !== FORMAT_VERSION) throw new SketchFormatError(`unsupported format version ${version} (this build reads ${FORMAT_VERSION})`);
+  const kind = r.u8('kind byte');
+  const p = r.u8('precision byte');
+  if (p < MIN_PRECISION || p > MAX_PRECISION) throw new SketchFormatError(`precision ${p} outside [${MIN_PRECISION}, ${MAX_PRECISION}]`);
+  const m = 1 << p;
+  const maxRank = 65 - p;
+  decoded.p = p;
+  decoded.regs = null;
+  decoded.pairs = null;
+  if (kind === KIND_SPARSE) {
+    const n = r.varint('entry count');
+    // Every entry takes at least one byte: refuse to allocate for a count the bytes cannot hold.
+    if (n > r.remaining) throw new SketchFormatError(`truncated: ${n} entries declared, ${r.remaining} bytes left`);
+    if (n > scratchSparse.length) scratchSparse = new Uint32Array(Math.max(n, scratchSparse.length * 2));
+    const sp = scratchSparse;
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const e = prev + r.varint('sparse entry');
+      const rank = e & RANK_MASK;
+      if (e >= 0x80000000 || rank < 1 || rank > SPARSE_Q + 1) throw new SketchFormatError(`sparse entry ${i} (${e}) out of range`);
+      if (i > 0 && e >>> 6 <= prev >>> 6) throw new SketchFormatError(`sparse entry ${i} is not in increasing index order`);
+      sp[i] = e;
+      prev = e;
+    }
+    r.end();
+    decoded.sparse = sp;
+    decoded.n = n;
+  } else if (kind === KIND_DENSE) {
+    if (r.remaining !== m) throw new SketchFormatError(`dense payload is ${r.remaining} bytes, precision ${p} needs ${m}`);
+    const regs = bytes.subarray(3, 3 + m);
+    for (let i = 0; i < m; i++) {
+      if (regs[i]! > maxRank) throw new SketchFormatError(`register ${i} = ${regs[i]} exceeds ${maxRank}`);
+    }
+    decoded.n = 0;
+    decoded.regs = regs;
+  } else if (kind === KIND_DENSE_LIST) {
+    const n = r.varint('register count');
+    if (n > m) throw new SketchFormatError(`${n} registers listed, precision ${p} has ${m}`);
+    if (n * 2 > r.remaining) throw new SketchFormatError(`truncated: ${n} registers declared, ${r.remaining} bytes left`);
+    if (n > scratchPairs.length) scratchPairs = new Uint32Array(Math.max(n, scratchPairs.length * 2));
+    const pairs = scratchPairs;
+    let idx = 0;
+    for (let i = 0; i < n; i++) {
+      const delta = r.varint('register index');
+      if (i > 0 && delta === 0) throw new SketchFormatError(`register list entry ${i} repeats an index`);
+      idx += delta;
+      if (idx >= m) throw new SketchFormatError(`register index ${idx} out of range for precision ${p}`);
+      const v = r.u8('register value');
+      if (v < 1 || v > maxRank) throw new SketchFormatError(`register ${idx} = ${v} outside [1, ${maxRank}]`);
+      pairs[i] = (idx << 8) | v;
+    }
+    r.end();
+    decoded.n = n;
+    decoded.pairs = pairs;
+  } else {
+    throw new SketchFormatError(`unknown kind ${kind}`);
+  }
+  return decoded;
 }

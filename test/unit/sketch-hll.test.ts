@@ -198,6 +198,23 @@ describe('Hll merge', () => {
     expect(hex(right.serialize())).toBe(hex(all.serialize()));
   });
 
+  it('mergeSerialized equals merge(deserialize()) and leaves the sketch unchanged on bad bytes', () => {
+    for (const x of names) {
+      for (const y of names) {
+        const viaObject = shapes[x]!();
+        viaObject.merge(Hll.deserialize(shapes[y]!().serialize()));
+        const viaBytes = shapes[x]!();
+        viaBytes.mergeSerialized(shapes[y]!().serialize());
+        expect(hex(viaBytes.serialize()), `${x} ∪ ${y}`).toBe(hex(viaObject.serialize()));
+      }
+    }
+    const h = build(range(0, 40));
+    const before = hex(h.serialize());
+    const bad = build(range(100, 140)).serialize();
+    expect(() => h.mergeSerialized(bad.subarray(0, bad.length - 1))).toThrow(SketchFormatError);
+    expect(hex(h.serialize())).toBe(before);
+  });
+
   it('merges sparse sketches that stay exact', () => {
     const a = build(range(0, 30));
     a.merge(build(range(20, 50)));
@@ -216,6 +233,12 @@ describe('Hll merge', () => {
     expect(x.precision).toBe(12);
     expect(hex(x.serialize())).toBe(hex(want.serialize()));
     expect(hex(y.serialize())).toBe(hex(want.serialize()));
+    // A higher-precision register-list delta (a worker's fresh dense sketch) folds down too.
+    const delta14 = build(range(0, 5_000), 14).serialize();
+    expect(delta14[1]).toBe(2);
+    const z = build(range(4_000, 6_000), 12);
+    z.mergeSerialized(delta14);
+    expect(hex(z.serialize())).toBe(hex(build(range(0, 6_000), 12).serialize()));
   });
 });
 

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handleApiRequest } from '../../src/api/router.js';
+import { escapeLike } from '../../src/api/list.js';
+import { prepared } from '../../src/api/statements.js';
+import { migrateSqlite } from '../../src/store/migrations.js';
+import { dbPath, openReadOnly } from '../../src/store/sqlite-store.js';
+
+const TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 1000, walAutocheckpointPages: 1000, walLimitMb: 16 };
+
+let dir: string;
+let db: Database.Database;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'keytally-api-params-'));
+  await migrateSqlite(dbPath(dir));
+  const w = new Database(dbPath(dir));
+  w.prepare(`INSERT INTO services VALUES ('svc', 1, 1, 1, 1, 2)`).run();
+  w.prepare(`INSERT INTO key_metadata VALUES ('svc', 'span', 'k', 3, 2, NULL, 1, 2)`).run();
+  w.close();
+  db = openReadOnly(dir, TUNING);
+});
+
+afterAll(() => {
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const LISTS = [
+  '/api/v1/services',
+  '/api/v1/metrics',
+  '/api/v1/spans',
+  '/api/v1/logs',
+  '/api/v1/logs/templates',
+  '/api/v1/keys',
+];
+
+/** [path, query, the parameter the error must name] */
+const BAD: Array<[string, string, string]> = [
+  // Paging, on every list route.
+  ...LISTS.flatMap((p): Array<[string, string, string]> => [
+    [p, 'limit=abc', 'limit'],
+    [p, 'limit=1.5', 'limit'],
+    [p, 'limit=1e3', 'limit'],
+    [p, 'limit=-1', 'limit'],
+    [p, 'limit=10001', 'limit'],
+    [p, 'limit=99999999999999999999', 'limit'],
+    [p, 'offset=-1', 'offset'],
+    [p, 'offset=x', 'offset'],
+    [p, 'sort=bogus', 'sort'],
+    [p, `sort=${encodeURIComponent('name; DROP TABLE services')}`, 'sort'],
+    [p, 'sort=__proto__', 'sort'],
+    [p, 'order=up', 'order'],
+    [p, 'order=ASC', 'order'],
+    [p, 'nope=1', 'nope'],
+    [p, 'limit=1&limit=2', 'limit'],
+  ]),
+  // Filters a route does not take are unknown there.
+  ['/api/v1/services', 'service=svc', 'service'],
+  ['/api/v1/logs', 'q=x', 'q'],
+  ['/api/v1/spans', 'type=gauge', 'type'],
+  // Enums and numbers in filters.
+  ['/api/v1/metrics', 'type=counter', 'type'],
+  ['/api/v1/metrics', 'min_cardinality=-5', 'min_cardinality'],
+  ['/api/v1/metrics', 'min_cardinality=many', 'min_cardinality'],
+  ['/api/v1/metrics', 'sort=labels', 'sort'],
+  ['/api/v1/spans', 'kind=weird', 'kind'],
+  ['/api/v1/spans', 'kind=6', 'kind'],
+  ['/api/v1/spans', 'kind=-1', 'kind'],
+  ['/api/v1/keys', 'scope=global', 'scope'],
+  ['/api/v1/keys', 'min_cardinality=1.5', 'min_cardinality'],
+  ['/api/v1/keys', 'service=a&service=b', 'service'],
+  ['/api/v1/logs/templates', 'sort=example', 'sort'],
+  // Detail routes.
+  ['/api/v1/metrics/m', 'q=x', 'q'],
+  ['/api/v1/metrics/m', 'limit=x', 'limit'],
+  ['/api/v1/services/svc/overview', 'top=x', 'top'],
+  ['/api/v1/services/svc/overview', 'top=1001', 'top'],
+  ['/api/v1/services/svc/overview', 'limit=5', 'limit'],
+];
+
+describe('bad parameters', () => {
+  it.each(BAD)('%s?%s → 400 naming %s', (path, query, param) => {
+    const r = handleApiRequest(db, path, query);
+    expect(r.status).toBe(400);
+    const body = JSON.parse(r.body) as { error: string };
+    expect(body.error).toContain(`'${param}'`);
+  });
+
+  it('is 400 for a malformed percent-encoding in the path', () => {
+    const r = handleApiRequest(db, '/api/v1/metrics/%E0%A4%A', '');
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body).error).toMatch(/percent-encoding/);
+  });
+
+  it('checks parameters before answering 404 for an unknown entity', () => {
+    expect(handleApiRequest(db, '/api/v1/metrics/none', 'bogus=1').status).toBe(400);
+    expect(handleApiRequest(db, '/api/v1/metrics/none', '').status).toBe(404);
+  });
+});
+
+describe('good parameters', () => {
+  it('accepts the edges of each range', () => {
+    for (const q of ['limit=0', 'limit=10000', 'offset=0', 'offset=1000000', 'order=asc', 'order=desc']) {
+      expect(handleApiRequest(db, '/api/v1/keys', q).status, q).toBe(200);
+    }
+  });
+
+  it('treats an empty value as an absent parameter', () => {
+    const r = handleApiRequest(db, '/api/v1/keys', 'service=&scope=&q=&min_cardinality=&limit=&offset=&sort=&order=');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ total: 1 });
+  });
+
+  it('decodes + and percent escapes in values', () => {
+    const r = handleApiRequest(db, '/api/v1/services', 'q=%53v+');
+    expect(JSON.parse(r.body).total).toBe(0); // "Sv " — the trailing space is part of the needle
+    expect(JSON.parse(handleApiRequest(db, '/api/v1/services', 'q=%53V').body).total).toBe(1);
+  });
+
+  it('accepts every documented kind, type and scope', () => {
+    for (const k of ['internal', 'server', 'client', 'producer', 'consumer', 'unspecified', '0', '5']) {
+      expect(handleApiRequest(db, '/api/v1/spans', `kind=${k}`).status, k).toBe(200);
+    }
+    for (const t of ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary']) {
+      expect(handleApiRequest(db, '/api/v1/metrics', `type=${t}`).status, t).toBe(200);
+    }
+    for (const s of ['resource', 'metric', 'span', 'span_event', 'log']) {
+      expect(handleApiRequest(db, '/api/v1/keys', `scope=${s}`).status, s).toBe(200);
+    }
+  });
+});
+
+describe('helpers', () => {
+  it('escapes LIKE metacharacters', () => {
+    expect(escapeLike('50%_a\\b')).toBe('50\\%\\_a\\\\b');
+  });
+
+  it('prepares each distinct SQL text once per connection', () => {
+    expect(prepared(db, 'SELECT 1 AS one')).toBe(prepared(db, 'SELECT 1 AS one'));
+  });
+
+  it('leaves no transaction open after a request, even a failed one', () => {
+    handleApiRequest(db, '/api/v1/keys', 'limit=x');
+    handleApiRequest(db, '/api/v1/keys', '');
+    expect(db.inTransaction).toBe(false);
+  });
+});
