@@ -6,6 +6,7 @@
  *
  * Each figure is the median of RUNS timed runs after one warm-up run.
  */
+import { loadavg } from 'node:os';
 import xxhash from 'xxhash-wasm';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { Hll } from '../src/sketch/hll.js';
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   for (const s of ascii) sink += s.charCodeAt(0);
   for (const s of unicode) sink += s.charCodeAt(0);
 
-  console.log(`node ${process.version}, ${N.toLocaleString()} values per run, median of ${RUNS} runs\n`);
+  // Load average is printed because a busy machine (other builds, tests) skews every figure below.
+  console.log(`node ${process.version}, ${N.toLocaleString()} values per run, median of ${RUNS} runs, load average ${loadavg()[0]!.toFixed(2)}\n`);
   console.log('hashing (worker side)');
   bench('keyed hash(): xxhash-wasm h64 + split to u32 halves, ASCII', N, () => {
     for (let i = 0; i < N; i++) {

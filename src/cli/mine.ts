@@ -90,7 +90,7 @@ async function mineInput(file: string, miner: TemplateMiner, ids: IdList | null)
     lines++;
   };
   // Chunks are scanned in place: never `carry + chunk`, whose result is a cons string
-  // that charCodeAt walks slowly (measured: 4.8 s vs 0.9 s for 1M HDFS lines).
+  // that charCodeAt walks slowly (measured on 1M HDFS lines: 3.7-4.8 s with the concat, 2.4 s without).
   const feed = (text: string): void => {
     let pos = 0;
     if (carry.length > 0) {

@@ -12,7 +12,7 @@ for (let c = 65; c <= 90; c++) CLASS[c] = C_LETTER | C_NONHEX;
 for (let c = 97; c <= 122; c++) CLASS[c] = C_LETTER | C_NONHEX;
 for (const c of 'abcdefABCDEF') CLASS[c.charCodeAt(0)] = C_LETTER | C_HEXLETTER;
 // Non-ASCII letters (accents, CJK, …) behave as letters: part of words, never masked.
-// A full 64K table avoids a branch per character (measured: ~8% faster scan than `c < 128 ? … : …`).
+// A full 64K table (64 KB, once) so the hot loop needs no `c < 128` branch.
 for (let c = 128; c < 65536; c++) CLASS[c] = C_LETTER | C_NONHEX;
 
 /** Characters stripped around a token before whole-token checks (URL, e-mail, IPv6). */

@@ -7,7 +7,7 @@
  * `<*>:`): it matches any token with that prefix and suffix. This keeps the text
  * the user wrote and stops `key=value` tokens from matching a different key.
  */
-import { CLASS, C_ALNUM } from './chars.js';
+import { isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 
 /** Does template token t accept line token w? (No allocation: runs for every cluster on a cache miss.) */
@@ -28,7 +28,11 @@ export function similarity(tpl: readonly string[], toks: readonly string[]): num
   const n = tpl.length;
   if (n === 0) return 1;
   let same = 0;
-  for (let i = 0; i < n; i++) if (tokenMatches(tpl[i]!, toks[i]!)) same++;
+  for (let i = 0; i < n; i++) {
+    const t = tpl[i]!;
+    const w = toks[i]!;
+    if (tokenMatches(t, w)) same++;
+  }
   return same / n;
 }
 
@@ -44,14 +48,11 @@ export function covers(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** Punctuation that may frame a variable; never '<', '>' or '*' (mask names are atomic). */
-function isFrame(c: number): boolean {
-  return (CLASS[c]! & C_ALNUM) === 0 && c !== 60 && c !== 62 && c !== 42;
-}
-
 /**
- * The most specific token covering both t and w: their common punctuation-ended
- * prefix and punctuation-started suffix around a `<*>` (`rhost=<*>`), else `<*>`.
+ * The most specific token covering both t and w: a shared key (`rhost=<*>`, `path:<*>`)
+ * or opening brackets before the `<*>`, shared closing punctuation after it (`(<*>)`,
+ * `<*>:`); else `<*>`. Frames are this narrow on purpose: `/var/<*>.log` would read
+ * as a learned structure that one more line may break.
  */
 export function generalizeToken(t: string, w: string): string {
   if (t === w) return t;
@@ -59,14 +60,22 @@ export function generalizeToken(t: string, w: string): string {
   const max = Math.min(t.length, w.length);
   let p = 0;
   while (p < max && t.charCodeAt(p) === w.charCodeAt(p)) p++;
-  while (p > 0 && !isFrame(t.charCodeAt(p - 1))) p--; // cut back to just after punctuation
+  let q = 0; // leading open brackets/quotes
+  while (q < p && isOpenWrap(t.charCodeAt(q)) && t.charCodeAt(q) !== 60) q++;
+  for (let k = p; k > q; k--) {
+    const c = t.charCodeAt(k - 1);
+    if (c === 61 || c === 58) {
+      q = k; // key= or key:
+      break;
+    }
+  }
   let s = 0;
-  while (s < max - p && t.charCodeAt(t.length - 1 - s) === w.charCodeAt(w.length - 1 - s)) s++;
-  while (s > 0 && !isFrame(t.charCodeAt(t.length - s))) s--; // cut back to just before punctuation
-  if (p === 0 && s === 0) return WILDCARD;
-  // A frame must not cut through a wildcard already in t (`a<*>b` vs `a-c`).
-  const pre = t.slice(0, p);
-  const suf = t.slice(t.length - s);
+  while (s < max - q && t.charCodeAt(t.length - 1 - s) === w.charCodeAt(w.length - 1 - s)) s++;
+  let r = 0; // trailing closing punctuation, never '>' (end of a mask name)
+  while (r < s && isCloseWrap(t.charCodeAt(t.length - 1 - r)) && t.charCodeAt(t.length - 1 - r) !== 62) r++;
+  if (q === 0 && r === 0) return WILDCARD;
+  const pre = t.slice(0, q);
+  const suf = t.slice(t.length - r);
   if (pre.includes(WILDCARD) || suf.includes(WILDCARD)) return WILDCARD;
   return pre + WILDCARD + suf;
 }

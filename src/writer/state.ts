@@ -219,7 +219,7 @@ export class WriterState {
       r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
       r.points += d.points;
       r.buckets = Math.max(r.buckets, d.buckets);
-      r.series.merge(Hll.deserialize(d.series));
+      r.series.mergeSerialized(d.series);
       this.seen(r, d);
       this.metrics.dirty.add(r);
     }
@@ -231,7 +231,7 @@ export class WriterState {
         this.labels.rows.set(k, r);
       }
       r.samples += d.samples;
-      r.sketch.merge(Hll.deserialize(d.sketch));
+      r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.labels.dirty.add(r);
     }
@@ -287,7 +287,7 @@ export class WriterState {
         this.keys.rows.set(k, r);
       }
       r.samples += d.samples;
-      r.sketch.merge(Hll.deserialize(d.sketch));
+      r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.keys.dirty.add(r);
     }
