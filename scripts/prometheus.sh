@@ -27,7 +27,10 @@ install_prometheus() {
   # Several test files may ask at once; apt's own lock would make all but one fail.
   exec 9>/tmp/keytally-prometheus-install.lock
   flock -w 600 9 || die "timed out waiting for another install of prometheus"
-  have_prometheus && return 0
+  if have_prometheus; then
+    exec 9>&-
+    return 0
+  fi
   # The package's maintainer scripts start the service through invoke-rc.d; a
   # policy-rc.d that answers 101 forbids that, so the install leaves nothing
   # running (there is no systemd here to manage it anyway). Only ours is removed again.
@@ -46,6 +49,8 @@ install_prometheus() {
   [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
   [ "$status" = 0 ] || die "apt-get install prometheus failed (exit $status)"
   have_prometheus || die "the prometheus package installed, but prometheus/promtool are not on PATH"
+  # Release the lock: `start` execs Prometheus next, which must not hold it for its whole life.
+  exec 9>&-
 }
 
 start_prometheus() {

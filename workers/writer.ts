@@ -29,7 +29,7 @@ const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
 const ports = new Map<number, MessagePort>();
 const commitLatency = new LatencyWindow(1024);
 const stats: WriterStats = {
-  batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
+  batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, commits: 0, commitMsSum: 0, commitMsP50: 0, commitMsP90: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
   truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0,
 };
@@ -74,6 +74,8 @@ function commit(): void {
   const ms = performance.now() - t0;
   commitLatency.add(ms);
   stats.commitMsLast = ms;
+  stats.commits++;
+  stats.commitMsSum += ms;
   stats.records.logs += changes.records.logs;
   stats.records.metrics += changes.records.metrics;
   stats.records.traces += changes.records.traces;
@@ -94,7 +96,11 @@ function report(): void {
   stats.keys = state.keys.rows.size;
   stats.walBytes = store.walBytes();
   stats.dbBytes = store.dbBytes();
+  stats.commitMsP50 = commitLatency.quantile(0.5);
+  stats.commitMsP90 = commitLatency.quantile(0.9);
   stats.commitMsP99 = commitLatency.quantile(0.99);
+  // A batch still waiting counts too: a stalled writer shows a growing lag, not 0.
+  if (oldestPending !== 0) stats.lagMsMax = Math.max(stats.lagMsMax, Date.now() - oldestPending);
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
   stats.lagMsMax = 0;
 }

@@ -56,6 +56,12 @@ export interface WriterStats {
   rows: number;
   commitMsP99: number;
   commitMsLast: number;
+  /** Commits since start and their summed duration (cumulative, for a Prometheus summary's _count/_sum). */
+  commits: number;
+  commitMsSum: number;
+  /** Quantiles of the last 1024 commit durations. */
+  commitMsP50: number;
+  commitMsP90: number;
   lagMsMax: number;
   backlog: number;
   walBytes: number;

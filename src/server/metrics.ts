@@ -1,14 +1,72 @@
 /**
- * /metrics: prom-client's registry with the front end's counters plus gauges
- * and counters filled at scrape time from what the writer and workers report
- * by message (prom-client's aggregator covers cluster only, not threads).
+ * /metrics: prom-client's registry with the front end's counters plus gauges,
+ * counters and summaries filled at scrape time from what the writer and the
+ * pool report (prom-client's aggregator covers cluster only, not threads, so
+ * the writer sends its cumulative totals by message; see WriterStats).
+ *
+ * Conventions: every name has the keytally_ prefix, counters end in _total,
+ * values are in base units (seconds, bytes), and latency quantiles are
+ * exported as Prometheus summaries (quantile label plus _sum and _count),
+ * which `promtool check metrics` accepts.
  */
-import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
-import type { IngestMetrics } from './ingest-metrics.js';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
+import { SIGNALS, type IngestMetrics } from './ingest-metrics.js';
 import type { Pipeline } from './pipeline.js';
 import type { WriterStats } from '../model/messages.js';
 
-const QUANTILES = [0.5, 0.9, 0.99, 0.999];
+/** Quantiles exported for request latency (from HdrHistogram, since start). */
+export const REQUEST_QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
+
+/** One label set of a summary: its quantiles, cumulative count and sum (base units). */
+export interface SummarySample {
+  labels: Record<string, string>;
+  count: number;
+  sum: number;
+  /** [quantile, value]; left out while nothing has been observed. */
+  quantiles: Array<readonly [number, number]>;
+}
+
+type SummaryValue = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/**
+ * A summary whose quantiles come from elsewhere (HdrHistogram, piscina, the
+ * writer's window): prom-client's own Summary computes its quantiles itself
+ * from observe() calls, which we do not make. Registered as a custom metric:
+ * the registry only needs name, help, type and get().
+ */
+export class ExternalSummary {
+  readonly type = 'summary';
+  readonly aggregator = 'sum';
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect: () => SummarySample[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Metric);
+  }
+
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: SummaryValue[] }> {
+    const values: SummaryValue[] = [];
+    for (const s of this.collect()) {
+      for (const [q, v] of s.quantiles) values.push({ labels: { ...s.labels, quantile: String(q) }, value: v });
+      values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
+      values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Registry.resetMetrics() calls this; the state lives with the source. */
+  reset(): void {}
+}
+
+/** Piscina's histogram summary fields for our quantiles (its values are milliseconds). */
+const PISCINA_QUANTILES = [
+  [0.5, 'p50'],
+  [0.9, 'p90'],
+  [0.99, 'p99'],
+] as const;
 
 export class MetricsExporter {
   readonly registry: Registry;
@@ -18,22 +76,35 @@ export class MetricsExporter {
     const registry = ingest.registry;
     this.registry = registry;
     this.contentType = registry.contentType;
-    collectDefaultMetrics({ register: registry, prefix: 'keytally_process_' });
+    // Process CPU, RSS, fds, heap, GC and event-loop delay: keytally_process_*, keytally_nodejs_*.
+    collectDefaultMetrics({ register: registry, prefix: 'keytally_' });
+    // prom-client also exports these three as gauges named *_total, which breaks the
+    // convention (promtool flags them); the per-type gauges without _total carry the same numbers.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      registry.removeSingleMetric(`keytally_${name}`);
+    }
     const stats = (): WriterStats | undefined => pipeline.latestStats;
     const registers = [registry];
 
-    new Gauge({
-      name: 'keytally_request_duration_seconds',
-      help: 'OTLP/HTTP request latency quantiles since start (HdrHistogram), by signal.',
-      labelNames: ['signal', 'quantile'] as const,
-      registers,
-      collect() {
-        for (const [signal, h] of ingest.latencyHistograms) {
-          if (h.totalCount === 0) continue;
-          for (const q of QUANTILES) this.set({ signal, quantile: String(q) }, h.getValueAtPercentile(q * 100) / 1e6);
-        }
-      },
-    });
+    // ------------------------------------------------------------ front end
+    new ExternalSummary(
+      'keytally_request_duration_seconds',
+      'OTLP/HTTP request latency from request start to response, by signal; quantiles since start (HdrHistogram).',
+      () =>
+        SIGNALS.map((signal) => {
+          const { histogram, sumSeconds } = ingest.latencies.get(signal)!;
+          const count = histogram.totalCount;
+          return {
+            labels: { signal },
+            count,
+            sum: sumSeconds,
+            quantiles: count === 0 ? [] : REQUEST_QUANTILES.map((q) => [q, histogram.getValueAtPercentile(q * 100) / 1e6] as const),
+          };
+        }),
+      registry,
+    );
+
+    // ------------------------------------------------------------ worker pool
     new Gauge({
       name: 'keytally_worker_queue_depth',
       help: 'Requests waiting for an ingest worker.',
@@ -43,8 +114,16 @@ export class MetricsExporter {
       },
     });
     new Gauge({
+      name: 'keytally_worker_inflight_requests',
+      help: 'Requests handed to the worker pool and not yet answered (queued or running).',
+      registers,
+      collect() {
+        this.set(pipeline.poolStats().inflightTasks);
+      },
+    });
+    new Gauge({
       name: 'keytally_inflight_bytes',
-      help: 'Request bytes received and not yet folded by a worker.',
+      help: 'Request body bytes handed to the worker pool and not yet answered (the backpressure bound).',
       registers,
       collect() {
         this.set(pipeline.poolStats().inflightBytes);
@@ -52,7 +131,7 @@ export class MetricsExporter {
     });
     new Gauge({
       name: 'keytally_worker_utilization_ratio',
-      help: 'Piscina pool utilization (0-1).',
+      help: 'Piscina pool utilization since start (0-1): run time over capacity.',
       registers,
       collect() {
         this.set(pipeline.poolStats().utilization);
@@ -75,47 +154,94 @@ export class MetricsExporter {
         this.inc(pipeline.workerRestarts);
       },
     });
-    const fromWriter = (name: string, help: string, kind: 'counter' | 'gauge', pick: (s: WriterStats) => number) => {
-      const Cls = kind === 'counter' ? Counter : Gauge;
-      new Cls({
+    const poolSummary = (name: string, help: string, which: 'wait' | 'run') =>
+      new ExternalSummary(
+        name,
+        help,
+        () => {
+          const t = pipeline.poolTimings();
+          const h = t[which];
+          // Piscina keeps no exact sum: mean x count is the best it offers. An empty histogram's mean is NaN.
+          const count = t.completed;
+          const mean = Number.isFinite(h.mean) ? h.mean : 0;
+          return [
+            {
+              labels: {},
+              count,
+              sum: (mean * count) / 1000,
+              quantiles: count === 0 ? [] : PISCINA_QUANTILES.map(([q, field]) => [q, h[field] / 1000] as const),
+            },
+          ];
+        },
+        registry,
+      );
+    poolSummary('keytally_worker_task_wait_seconds', 'Time a request waited in the pool queue for a worker; quantiles since start (piscina).', 'wait');
+    poolSummary('keytally_worker_task_run_seconds', 'Time a worker spent on one request (decompress, decode, extract); quantiles since start (piscina).', 'run');
+
+    // ------------------------------------------------------------ writer (reported by message every second)
+    // Writer counters are its cumulative totals since start: set, not added, at each scrape.
+    const writerCounter = (name: string, help: string, pick: (s: WriterStats) => number) =>
+      new Counter({
         name,
         help,
         registers,
-        collect(this: Counter | Gauge) {
+        collect() {
           const s = stats();
           if (!s) return;
           this.reset();
-          if (this instanceof Gauge) this.set(pick(s));
-          else this.inc(pick(s));
+          this.inc(pick(s));
         },
       });
-    };
-    fromWriter('keytally_writer_batches_total', 'Delta batches folded by the writer.', 'counter', (s) => s.batches);
-    fromWriter('keytally_writer_rows_total', 'Rows upserted by the writer.', 'counter', (s) => s.rows);
-    fromWriter('keytally_writer_commit_seconds_p99', 'p99 of the last 1024 writer commit durations.', 'gauge', (s) => s.commitMsP99 / 1000);
-    fromWriter('keytally_writer_lag_seconds', 'Longest wait of a delta batch before its commit in the last interval.', 'gauge', (s) => s.lagMsMax / 1000);
-    fromWriter('keytally_writer_backlog_batches', 'Delta batches received and not yet committed.', 'gauge', (s) => s.backlog);
-    fromWriter('keytally_wal_bytes', 'Size of the SQLite write-ahead log.', 'gauge', (s) => s.walBytes);
-    fromWriter('keytally_database_bytes', 'Size of the SQLite database file.', 'gauge', (s) => s.dbBytes);
-    fromWriter('keytally_wal_checkpoints_total', 'WAL truncating checkpoints run by the writer.', 'counter', (s) => s.checkpoints);
-    fromWriter('keytally_templates', 'Log templates held by the canonical miners.', 'gauge', (s) => s.templates);
-    fromWriter('keytally_keys', 'Keys (service, scope, key) tracked.', 'gauge', (s) => s.keys);
-    fromWriter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU).', 'counter', (s) => s.minerEvictions);
-    fromWriter('keytally_miner_overflow_total', 'Log lines counted under the overflow template.', 'counter', (s) => s.minerOverflow);
-    fromWriter('keytally_truncated_attributes_total', 'Attributes dropped because a record had too many.', 'counter', (s) => s.truncatedAttributes);
-    const committed = new Counter({
+    const writerGauge = (name: string, help: string, pick: (s: WriterStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          const s = stats();
+          if (s) this.set(pick(s));
+        },
+      });
+    writerCounter('keytally_writer_batches_total', 'Delta batches received from the workers by the writer.', (s) => s.batches);
+    writerCounter('keytally_writer_rows_total', 'Rows upserted by the writer.', (s) => s.rows);
+    new ExternalSummary(
+      'keytally_writer_commit_duration_seconds',
+      'Duration of the writer\u2019s commits; quantiles over the last 1024 commits, count and sum since start.',
+      () => {
+        const s = stats();
+        if (!s) return [{ labels: {}, count: 0, sum: 0, quantiles: [] }];
+        return [
+          {
+            labels: {},
+            count: s.commits,
+            sum: s.commitMsSum / 1000,
+            quantiles: s.commits === 0 ? [] : ([[0.5, s.commitMsP50 / 1000], [0.9, s.commitMsP90 / 1000], [0.99, s.commitMsP99 / 1000]] as const).slice(),
+          },
+        ];
+      },
+      registry,
+    );
+    writerGauge('keytally_writer_lag_seconds', 'Longest wait of a delta batch between its arrival at the writer and its commit (or now, if still waiting), over the last second.', (s) => s.lagMsMax / 1000);
+    writerGauge('keytally_writer_backlog_batches', 'Delta batches received by the writer and not yet committed.', (s) => s.backlog);
+    writerGauge('keytally_wal_bytes', 'Size of the SQLite write-ahead log.', (s) => s.walBytes);
+    writerGauge('keytally_database_bytes', 'Size of the SQLite database file.', (s) => s.dbBytes);
+    writerCounter('keytally_wal_checkpoints_total', 'WAL truncating checkpoints run by the writer.', (s) => s.checkpoints);
+    writerGauge('keytally_templates', 'Log templates held by the writer\u2019s canonical miners.', (s) => s.templates);
+    writerGauge('keytally_keys', 'Keys (service, scope, key) tracked.', (s) => s.keys);
+    writerCounter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU), as reported to the writer.', (s) => s.minerEvictions);
+    writerCounter('keytally_miner_overflow_lines_total', 'Log lines counted under the overflow template (too long, or no room for a cluster).', (s) => s.minerOverflow);
+    writerCounter('keytally_truncated_attributes_total', 'Attributes dropped because a record had more than the configured maximum.', (s) => s.truncatedAttributes);
+    new Counter({
       name: 'keytally_committed_records_total',
-      help: 'Records whose deltas the writer has committed, by signal.',
+      help: 'Records whose deltas the writer has committed to the store, by signal.',
       labelNames: ['signal'] as const,
       registers,
       collect() {
         const s = stats();
-        if (!s) return;
         this.reset();
-        for (const signal of ['logs', 'metrics', 'traces'] as const) this.inc({ signal }, s.records[signal]);
+        for (const signal of SIGNALS) this.inc({ signal }, s ? s.records[signal] : 0);
       },
     });
-    void committed;
   }
 
   render(): Promise<string> {

@@ -201,6 +201,11 @@ export class Pipeline extends EventEmitter {
     };
   }
 
+  /** Piscina's task wait and run time histograms (milliseconds) and tasks completed, for /metrics. */
+  poolTimings(): { wait: Piscina['histogram']['waitTime']; run: Piscina['histogram']['runTime']; completed: number } {
+    return { wait: this.pool.histogram.waitTime, run: this.pool.histogram.runTime, completed: this.pool.completed };
+  }
+
   /** Asks the writer to commit and truncate the WAL now; resolves with the WAL size after. */
   async checkpoint(): Promise<number> {
     const id = this.nextQuery++;

@@ -1,3 +1,7 @@
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/decode/errors.js';
 import { decodeRequest } from '../../src/decode/index.js';
@@ -55,6 +59,54 @@ describe('OTLP/JSON decodes to the same objects as the protobuf path', () => {
   it('decodeRequest dispatches to JSON', () => {
     const bytes = encode(TracesReq, new Gen(5).traces());
     expect(decodeRequest('traces', 'json', enc(toOtlpJson(TracesReq, bytes)))).toEqual(proto.decodeTraces(bytes));
+  });
+});
+
+describe('real OpenTelemetry SDK serializers', () => {
+  it('traces: the SDK protobuf and JSON encodings decode to the same objects', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const tracer = provider.getTracer('test-scope');
+    for (let i = 0; i < 5; i++) {
+      const span = tracer.startSpan(`op-${i % 2}`, { kind: i % 3, attributes: { n: i, s: 'x'.repeat(i), arr: [1, 2, i], ok: i % 2 === 0, ratio: i / 3 } });
+      span.addEvent('retry', { attempt: i });
+      span.setStatus({ code: i % 3 });
+      span.end();
+    }
+    const spans = exporter.getFinishedSpans();
+    const fromProto = proto.decodeTraces(ProtobufTraceSerializer.serializeRequest(spans)!);
+    expect(json.decodeTraces(JsonTraceSerializer.serializeRequest(spans)!)).toEqual(fromProto);
+    const decoded = fromProto.resources[0]!.scopes[0]!;
+    expect(decoded.scopeName).toBe('test-scope');
+    expect(decoded.spans).toHaveLength(5);
+    expect(decoded.spans[4]!.attrs).toEqual([
+      { key: 'n', value: '4' },
+      { key: 's', value: 'xxxx' },
+      { key: 'arr', value: '[1,2,4]' },
+      { key: 'ok', value: 'true' },
+      { key: 'ratio', value: String(4 / 3) },
+    ]);
+    expect(decoded.spans[4]!.events).toEqual([{ name: 'retry', attrs: [{ key: 'attempt', value: '4' }] }]);
+    expect(decoded.spans[4]!.kind).toBe(2); // SDK kind 1 (SERVER) is OTLP 2
+    expect(Math.abs(decoded.spans[4]!.startUnixMs - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('logs: the SDK protobuf and JSON encodings decode to the same objects', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+    const logger = provider.getLogger('log-scope');
+    logger.emit({ body: 'plain line 1', severityNumber: SeverityNumber.INFO, severityText: 'INFO', attributes: { user: 'u1' } });
+    logger.emit({ body: { msg: 'structured', n: 2 }, severityNumber: SeverityNumber.ERROR });
+    await provider.forceFlush();
+    const records = exporter.getFinishedLogRecords();
+    expect(records).toHaveLength(2);
+    const fromProto = proto.decodeLogs(ProtobufLogsSerializer.serializeRequest(records)!);
+    expect(json.decodeLogs(JsonLogsSerializer.serializeRequest(records)!)).toEqual(fromProto);
+    const recs = fromProto.resources[0]!.scopes[0]!.records;
+    expect(recs.map((r) => [r.severityNumber, r.body])).toEqual([
+      [9, 'plain line 1'],
+      [17, [{ key: 'msg', value: 'structured' }, { key: 'n', value: '2' }]],
+    ]);
   });
 });
 
