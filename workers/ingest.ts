@@ -19,6 +19,7 @@ interface IngestWorkerData {
 }
 
 const { config, salt } = workerData as IngestWorkerData;
+const crashMarker = process.env['KEYTALLY_TEST_CRASH_MARKER'] || undefined;
 const hasher = await createKeyedHasher(BigInt(salt));
 const extractor = new Extractor(hasher, {
   workerId: threadId,
@@ -66,7 +67,11 @@ export default function ingest(task: IngestTask): IngestResult {
     if (truncated > 0) extractor.countTruncated(truncated);
     if (task.ackToken !== 0) extractor.addAck(task.ackToken);
     if (extractor.size() >= config.maxDeltaEntries) flush(0);
-    return { ok: true, accepted: result.accepted, rejected: result.rejected, message: result.message };
+    if (crashMarker !== undefined && result.message === '' && JSON.stringify(req).includes(crashMarker)) {
+      // Fault injection for the crash test only (KEYTALLY_TEST_CRASH_MARKER); one undefined-check per task when off.
+      process.exit(70);
+    }
+    return { ok: true, accepted: result.accepted, rejected: result.rejected, message: result.message, worker: threadId };
   } catch (err) {
     if (err instanceof PayloadTooLargeError) return { ok: false, status: 413, code: err.code, message: err.message };
     if (err instanceof UnsupportedEncodingError) return { ok: false, status: 415, code: err.code, message: err.message };

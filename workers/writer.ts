@@ -127,6 +127,12 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       // A worker that died can send no more; a drain must not wait for it.
       port.on('close', () => {
         ports.delete(workerId);
+        // Commit first: the acks of every batch this worker did deliver must reach main before the news
+        // that the rest of its requests are lost, or main would fail requests that are in fact stored.
+        if (!closed) {
+          commit();
+          post({ type: 'worker-gone', workerId });
+        }
         if (drain?.waiting.delete(workerId) && drain.waiting.size === 0) finishDrain();
       });
       break;

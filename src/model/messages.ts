@@ -21,7 +21,7 @@ export interface IngestTask {
 
 /** Ingest worker → main: the answer to a task. Errors are returned, not thrown, so piscina keeps the worker. */
 export type IngestResult =
-  | { ok: true; accepted: number; rejected: number; message: string }
+  | { ok: true; accepted: number; rejected: number; message: string; /** threadId of the worker holding the deltas. */ worker: number }
   | { ok: false; status: 400 | 413 | 415; code: string; message: string };
 
 /** Ingest worker → main over parentPort, once at start: its end of the writer channel. */
@@ -84,6 +84,8 @@ export type WriterEvent =
   | { type: 'drained'; id: number }
   | { type: 'checkpointed'; id: number; walBytes: number }
   | { type: 'closed' }
+  /** A worker's channel closed (the thread died): its unflushed deltas, and the acks in them, are gone. */
+  | { type: 'worker-gone'; workerId: number }
   | { type: 'fatal'; message: string };
 
 /** Main → reader. */

@@ -33,7 +33,7 @@ export class Pipeline extends EventEmitter {
   private inflightBytes = 0;
   private inflightTasks = 0;
   private nextAck = 1;
-  private readonly acks = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly acks = new Map<number, { resolve: () => void; reject: (e: Error) => void; worker: number }>();
   private nextQuery = 1;
   private readonly queries = new Map<number, (r: ReaderResponse) => void>();
   private writerAlive = false;
@@ -121,6 +121,14 @@ export class Pipeline extends EventEmitter {
         this.latestStats = e.stats;
         this.emit('stats', e.stats);
         break;
+      case 'worker-gone':
+        for (const [token, p] of this.acks) {
+          if (p.worker === e.workerId) {
+            p.reject(new Error('the worker holding this request died before its deltas were committed; retry'));
+            this.acks.delete(token);
+          }
+        }
+        break;
       case 'fatal':
         this.writerFatal = e.message;
         this.log.error(e.message);
@@ -150,7 +158,7 @@ export class Pipeline extends EventEmitter {
     const ackToken = durable ? this.nextAck++ : 0;
     let committed: Promise<void> | undefined;
     if (durable) {
-      committed = new Promise<void>((resolve, reject) => this.acks.set(ackToken, { resolve, reject }));
+      committed = new Promise<void>((resolve, reject) => this.acks.set(ackToken, { resolve, reject, worker: 0 }));
       // Rejected only if the writer dies; handled by the await below.
       committed.catch(() => undefined);
     }
@@ -162,6 +170,9 @@ export class Pipeline extends EventEmitter {
         this.acks.delete(ackToken);
         return result;
       }
+      const pending = this.acks.get(ackToken);
+      // Remember which worker holds the deltas: if it dies before flushing, this request must fail (retryably).
+      if (pending) pending.worker = result.worker;
       // The worker folded the request (its ack token rides in the delta); wait for the commit.
       await committed;
       return result;

@@ -149,8 +149,9 @@ describe('/metrics', () => {
     expect(p999).toBeGreaterThanOrEqual(p50);
     expect(p999).toBeLessThan(10); // seconds, not ms or µs
 
-    // Pool: every request that reached a worker ran there (5 on logs incl. the 400, 1 metrics, 1 traces).
-    expect(delta('keytally_worker_task_run_seconds_count')).toBe(7);
+    // Pool: every request whose body was taken ran on a worker (4 on logs incl. the 400, 1 metrics, 1 traces).
+    expect(delta('keytally_worker_task_run_seconds_count')).toBe(6);
+    expect(delta('keytally_worker_task_wait_seconds_count')).toBe(6);
     expect(val(after, 'keytally_worker_threads')).toBeGreaterThan(0);
     expect(val(after, 'keytally_worker_queue_depth')).toBe(0);
     expect(val(after, 'keytally_inflight_bytes')).toBe(0);
@@ -224,7 +225,7 @@ describe('/metrics', () => {
       keytally_templates: 'gauge',
       keytally_keys: 'gauge',
       keytally_miner_evictions_total: 'counter',
-      keytally_miner_overflow_lines_total: 'counter',
+      keytally_miner_overflow_total: 'counter',
       keytally_truncated_attributes_total: 'counter',
       keytally_process_cpu_seconds_total: 'counter',
       keytally_process_resident_memory_bytes: 'gauge',
