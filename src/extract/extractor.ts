@@ -8,7 +8,6 @@
  */
 import {
   emptyCounters,
-  entityKey,
   maxText,
   unionSorted,
   type DeltaBatch,
@@ -78,7 +77,8 @@ export class Extractor {
   /** One cache per kind of key list, so each sees a stream of similar lists. */
   private readonly resourceKeysOf = new SortedKeys();
   private readonly recordKeysOf = new SortedKeys();
-  private readonly miners = new Map<string, { service: string; severity: string; miner: TemplateMiner }>();
+  /** Miners live across flushes (their clusters are the worker's template memory); keyed service → severity. */
+  private readonly miners = new Table2<{ service: string; severity: string; miner: TemplateMiner }>();
   private acks: number[] = [];
   private counters: WorkerCounters = emptyCounters();
   private seq = 0;
@@ -119,6 +119,7 @@ export class Extractor {
       this.sketchAttrs(this.keys, service, 'resource', rl.attrs, now, 0);
       const bySeverity = this.logs.inner(service);
       const logKeys = this.keys.inner(service, 'log');
+      const miners = this.miners.inner(service);
       for (const sl of rl.scopes) {
         for (const rec of sl.records) {
           n++;
@@ -138,7 +139,7 @@ export class Extractor {
           }
           const body = bodyMessage(rec.body);
           if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
-          this.minerFor(service, severity).add(body.message, now);
+          this.minerFor(miners, service, severity).add(body.message, now);
         }
       }
       // Resource keys are sampled once per record that carried them.
@@ -331,12 +332,12 @@ export class Extractor {
     return s;
   }
 
-  private minerFor(service: string, severity: string): TemplateMiner {
-    const k = entityKey(service, severity);
-    let m = this.miners.get(k);
+  private minerFor(bySeverity: Map<string, { service: string; severity: string; miner: TemplateMiner }>, service: string, severity: string): TemplateMiner {
+    let m = bySeverity.get(severity);
     if (!m) {
       m = { service, severity, miner: new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength }) };
-      this.miners.set(k, m);
+      bySeverity.set(severity, m);
+      this.miners.added();
     }
     return m.miner;
   }

@@ -59,7 +59,7 @@ export class IngestMetrics {
       this.bytesCounter.inc({ signal }, 0);
       this.requests.inc({ signal, code: '200' }, 0);
       this.latencies.set(signal, {
-        histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 2 }),
+        histogram: hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 2, useWebAssembly: true }),
         sumSeconds: 0,
       });
     }

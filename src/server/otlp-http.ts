@@ -95,15 +95,18 @@ export class OtlpHttpServer {
 
     const format = formatOf(contentType);
     if (!format) {
+      this.metrics.dropped(signal, 'unsupported_media_type');
       fail('415 Unsupported Media Type', 'json', GRPC.INVALID_ARGUMENT, `unsupported Content-Type "${contentType}"; use application/x-protobuf or application/json`);
       return;
     }
     if (!checkBearer(this.config.authToken, authorization)) {
+      this.metrics.dropped(signal, 'unauthorized');
       fail('401 Unauthorized', format, GRPC.UNAUTHENTICATED, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' });
       return;
     }
     const encoding = encodingHeader.trim().toLowerCase();
     if (!SUPPORTED_ENCODINGS.has(encoding)) {
+      this.metrics.dropped(signal, 'unsupported_encoding');
       fail('415 Unsupported Media Type', format, GRPC.INVALID_ARGUMENT, `unsupported Content-Encoding "${encodingHeader}"; use gzip, deflate or none`);
       return;
     }

@@ -10,6 +10,7 @@ import { MetricsExporter } from './metrics.js';
 import { OtlpHttpServer } from './otlp-http.js';
 import { Pipeline } from './pipeline.js';
 import { loadNativeUws } from './uws.js';
+import * as hdr from 'hdr-histogram-js';
 
 export interface RunningServer {
   otlpPort: number;
@@ -21,6 +22,8 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   const uws = loadNativeUws();
+  // hdr-histogram-js keeps its histograms in WebAssembly memory once initialised (DESIGN §7).
+  await hdr.initWebAssembly();
   const pipeline = new Pipeline(config, log);
   await pipeline.start();
   const ingestMetrics = new IngestMetrics();
