@@ -118,8 +118,8 @@ export class OtlpHttpServer {
       fail(text, format, admission.status === 429 ? GRPC.RESOURCE_EXHAUSTED : GRPC.UNAVAILABLE, admission.reason, { 'Retry-After': '1' });
       return;
     }
-    readBody(res, this.config.maxBodyBytes, Number.isFinite(declared) ? declared : 0, (body) => {
-      if (body !== 'too_large') bodyRead = true;
+    readBody(res, this.config.maxBodyBytes, Number.isFinite(declared) ? declared : 0, (body, drained) => {
+      bodyRead = drained;
       if (body === 'too_large') {
         this.metrics.dropped(signal, 'too_large');
         fail('413 Content Too Large', format, GRPC.INVALID_ARGUMENT, `request body over the limit of ${this.config.maxBodyBytes} bytes`);

@@ -27,39 +27,59 @@ export function loadNativeUws(): Uws {
   return uws;
 }
 
-/** Reads a whole request body with a size limit. Calls back once: with the bytes, or with 'too_large', or never if aborted. */
+/** How much of an over-limit body is read and thrown away before answering 413, as a multiple of the limit. */
+const DRAIN_FACTOR = 4;
+
+/**
+ * Reads a whole request body with a size limit. Calls back once: with the
+ * bytes, or with 'too_large', or never if aborted. An over-limit body of up
+ * to DRAIN_FACTOR × limit is read to its end and discarded first (`drained`
+ * true), so that the client, still writing, gets the 413 instead of a broken
+ * pipe; past that the answer comes at once and the connection is closed.
+ */
 export function readBody(
   res: HttpResponse,
   limit: number,
   declaredLength: number,
-  done: (body: Uint8Array | 'too_large') => void,
+  done: (body: Uint8Array | 'too_large', drained: boolean) => void,
 ): void {
-  if (declaredLength > limit) {
-    done('too_large');
+  const drainCap = limit * DRAIN_FACTOR;
+  if (declaredLength > drainCap) {
+    done('too_large', false);
     return;
   }
+  let tooLarge = declaredLength > limit;
   // Content-Length known: one allocation, chunks copied straight in.
-  let buf = new Uint8Array(declaredLength > 0 ? declaredLength : 64 * 1024);
+  let buf = tooLarge ? new Uint8Array(0) : new Uint8Array(declaredLength > 0 ? declaredLength : 64 * 1024);
   let len = 0;
   let finished = false;
   res.onData((chunk, isLast) => {
     if (finished) return;
-    const bytes = new Uint8Array(chunk);
-    if (len + bytes.length > limit) {
-      finished = true;
-      done('too_large');
+    len += chunk.byteLength;
+    if (!tooLarge && len > limit) {
+      tooLarge = true;
+      buf = new Uint8Array(0);
+    }
+    if (tooLarge) {
+      if (len > drainCap) {
+        finished = true;
+        done('too_large', false);
+      } else if (isLast) {
+        finished = true;
+        done('too_large', true);
+      }
       return;
     }
-    if (len + bytes.length > buf.length) {
-      const bigger = new Uint8Array(Math.min(limit, Math.max(buf.length * 2, len + bytes.length)));
-      bigger.set(buf.subarray(0, len));
+    const start = len - chunk.byteLength;
+    if (len > buf.length) {
+      const bigger = new Uint8Array(Math.min(limit, Math.max(buf.length * 2, len)));
+      bigger.set(buf.subarray(0, start));
       buf = bigger;
     }
-    buf.set(bytes, len);
-    len += bytes.length;
+    buf.set(new Uint8Array(chunk), start);
     if (isLast) {
       finished = true;
-      done(len === buf.length ? buf : buf.slice(0, len));
+      done(len === buf.length ? buf : buf.slice(0, len), true);
     }
   });
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { startKeytally, post, type Keytally } from '../helpers/server.js';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { startKeytally, post, tempDir, type Keytally } from '../helpers/server.js';
+import { migrateSqlite } from '../../src/store/migrations.js';
 import { encodeProto, logsRequest, metricsRequest, tracesRequest } from '../helpers/otlp-build.js';
 
 /** A deterministic workload: services, templated bodies with variables, keys of several cardinalities. */
@@ -62,8 +65,23 @@ async function answers(k: Keytally): Promise<Record<string, unknown>> {
   return out;
 }
 
+/**
+ * A data directory whose install salt is fixed: estimates of two installs are
+ * only comparable under one salt (with different salts the rare hash-prefix
+ * collisions of exact sketches fall on different values).
+ */
+async function dataDirWithSalt(salt: bigint): Promise<string> {
+  const dir = tempDir();
+  const file = join(dir, 'keytally.db');
+  await migrateSqlite(file);
+  const db = new Database(file);
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(salt.toString());
+  db.close();
+  return dir;
+}
+
 async function run(workers: number, concurrency: number): Promise<{ answers: Record<string, unknown>; k: Keytally }> {
-  const k = await startKeytally({ args: ['--ack', 'durable', '--flush-ms', '10', '--commit-ms', '5', '--workers', String(workers)] });
+  const k = await startKeytally({ dataDir: await dataDirWithSalt(0x5eed_5a17_0000_0001n), args: ['--ack', 'durable', '--flush-ms', '10', '--commit-ms', '5', '--workers', String(workers)] });
   const queue = workload();
   const next = async (): Promise<void> => {
     const item = queue.shift();
