@@ -47,6 +47,7 @@ toWriter.on('message', (m: WriterToWorker) => {
   if (m.type === 'flush') flush(m.id);
 });
 
+let ackFlushScheduled = false;
 const timer = setInterval(() => flush(0), config.flushMs);
 // The flush timer alone must not keep a finished worker alive.
 timer.unref();
@@ -65,7 +66,17 @@ export default function ingest(task: IngestTask): IngestResult {
           : extractor.foldTraces(req as never, now);
     const truncated = (req as { truncated?: number }).truncated ?? 0;
     if (truncated > 0) extractor.countTruncated(truncated);
-    if (task.ackToken !== 0) extractor.addAck(task.ackToken);
+    if (task.ackToken !== 0) {
+      extractor.addAck(task.ackToken);
+      // A durable request waits for its commit: flush right after the tasks queued now, not at the next tick of the timer.
+      if (!ackFlushScheduled) {
+        ackFlushScheduled = true;
+        setImmediate(() => {
+          ackFlushScheduled = false;
+          flush(0);
+        });
+      }
+    }
     if (extractor.size() >= config.maxDeltaEntries) flush(0);
     if (crashMarker !== undefined && result.message === '' && JSON.stringify(req).includes(crashMarker)) {
       // Fault injection for the crash test only (KEYTALLY_TEST_CRASH_MARKER); one undefined-check per task when off.

@@ -36,6 +36,10 @@ const stats: WriterStats = {
 /** Receive time of the oldest batch not yet committed (for writer lag). */
 let oldestPending = 0;
 let commitTimer: NodeJS.Timeout | undefined;
+/** When the scheduled commit runs (ms since epoch). */
+let commitDue = 0;
+/** A batch that carries durable acks is committed this soon: a client waits on it. Other batches wait commitMs, to group more. */
+const ACK_COMMIT_MS = 2;
 let closed = false;
 /** Open drain: the flush replies still awaited. */
 let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefined;
@@ -55,7 +59,13 @@ function onDelta(workerId: number, msg: WorkerToWriter): void {
     if (drain.waiting.size === 0) finishDrain();
     return;
   }
-  if (!commitTimer) commitTimer = setTimeout(commit, config.commitMs);
+  const delay = batch.acks.length > 0 ? Math.min(ACK_COMMIT_MS, config.commitMs) : config.commitMs;
+  const due = Date.now() + delay;
+  if (!commitTimer || due < commitDue) {
+    if (commitTimer) clearTimeout(commitTimer);
+    commitTimer = setTimeout(commit, delay);
+    commitDue = due;
+  }
 }
 
 function commit(): void {
@@ -144,13 +154,6 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       drain = { id: cmd.id, waiting, timer };
       if (waiting.size === 0) finishDrain();
       for (const [, port] of ports) port.postMessage({ type: 'flush', id: cmd.id });
-      break;
-    }
-    case 'checkpoint': {
-      commit();
-      store.checkpoint('TRUNCATE');
-      stats.checkpoints++;
-      post({ type: 'checkpointed', id: cmd.id, walBytes: store.walBytes() });
       break;
     }
     case 'close': {

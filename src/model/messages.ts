@@ -47,7 +47,6 @@ export interface WorkerToWriter {
 export type WriterCommand =
   | { type: 'worker-port'; workerId: number; port: MessagePort }
   | { type: 'drain'; id: number }
-  | { type: 'checkpoint'; id: number }
   | { type: 'close' };
 
 /** Writer statistics reported to main for /metrics and readiness. */
@@ -82,7 +81,6 @@ export type WriterEvent =
   | { type: 'acks'; tokens: number[] }
   | { type: 'stats'; stats: WriterStats }
   | { type: 'drained'; id: number }
-  | { type: 'checkpointed'; id: number; walBytes: number }
   | { type: 'closed' }
   /** A worker's channel closed (the thread died): its unflushed deltas, and the acks in them, are gone. */
   | { type: 'worker-gone'; workerId: number }

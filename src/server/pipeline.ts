@@ -200,36 +200,20 @@ export class Pipeline extends EventEmitter {
     return { ready: true, reason: '' };
   }
 
-  poolStats(): { queueSize: number; inflightBytes: number; inflightTasks: number; threads: number; utilization: number; waitP99: number; runP99: number } {
+  /** Cheap counters only: piscina's histogram getters build whole summaries, so they live in poolTimings(). */
+  poolStats(): { queueSize: number; inflightBytes: number; inflightTasks: number; threads: number; utilization: number } {
     return {
       queueSize: this.pool.queueSize,
       inflightBytes: this.inflightBytes,
       inflightTasks: this.inflightTasks,
       threads: this.pool.threads.length,
       utilization: this.pool.utilization,
-      waitP99: this.pool.histogram.waitTime.p99,
-      runP99: this.pool.histogram.runTime.p99,
     };
   }
 
   /** Piscina's task wait and run time histograms (milliseconds) and tasks completed, for /metrics. */
   poolTimings(): { wait: Piscina['histogram']['waitTime']; run: Piscina['histogram']['runTime']; completed: number } {
     return { wait: this.pool.histogram.waitTime, run: this.pool.histogram.runTime, completed: this.pool.completed };
-  }
-
-  /** Asks the writer to commit and truncate the WAL now; resolves with the WAL size after. */
-  async checkpoint(): Promise<number> {
-    const id = this.nextQuery++;
-    const done = new Promise<number>((resolve) => {
-      const on = (e: { id: number; walBytes: number }) => {
-        if (e.id !== id) return;
-        this.off('checkpointed', on);
-        resolve(e.walBytes);
-      };
-      this.on('checkpointed', on);
-    });
-    this.sendWriter({ type: 'checkpoint', id });
-    return done;
   }
 
   /**
