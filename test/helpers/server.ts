@@ -35,6 +35,19 @@ process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
 
+/** Stops every sidecar this test process started and has not seen exit (see test/setup.ts). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (p) => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = once(p, 'exit');
+      p.kill('SIGKILL');
+      await exited;
+    }),
+  );
+  running.clear();
+}
+
 export function tempDir(prefix = 'keytally-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
