@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { migrateSqlite } from '../../src/store/migrations.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'keytally.js');
@@ -50,6 +52,21 @@ export async function stopAll(): Promise<void> {
 
 export function tempDir(prefix = 'keytally-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * A data directory whose install salt is fixed in advance. Tests that compare
+ * estimates use it so that they are deterministic: with a random salt, which
+ * values collide in a sketch (and so the exact error) changes every run.
+ */
+export async function dataDirWithSalt(salt: bigint): Promise<string> {
+  const dir = tempDir();
+  const file = join(dir, 'keytally.db');
+  await migrateSqlite(file);
+  const db = new Database(file);
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(salt.toString());
+  db.close();
+  return dir;
 }
 
 export async function startKeytally(opts: { args?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<Keytally> {

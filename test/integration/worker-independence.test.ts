@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
-import { startKeytally, post, tempDir, type Keytally } from '../helpers/server.js';
-import { migrateSqlite } from '../../src/store/migrations.js';
+import { dataDirWithSalt, startKeytally, post, type Keytally } from '../helpers/server.js';
 import { encodeProto, logsRequest, metricsRequest, tracesRequest } from '../helpers/otlp-build.js';
 
 /** A deterministic workload: services, templated bodies with variables, keys of several cardinalities. */
@@ -63,21 +60,6 @@ async function answers(k: Keytally): Promise<Record<string, unknown>> {
     out[p] = strip(r.body);
   }
   return out;
-}
-
-/**
- * A data directory whose install salt is fixed: estimates of two installs are
- * only comparable under one salt (with different salts the rare hash-prefix
- * collisions of exact sketches fall on different values).
- */
-async function dataDirWithSalt(salt: bigint): Promise<string> {
-  const dir = tempDir();
-  const file = join(dir, 'keytally.db');
-  await migrateSqlite(file);
-  const db = new Database(file);
-  db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(salt.toString());
-  db.close();
-  return dir;
 }
 
 async function run(workers: number, concurrency: number): Promise<{ answers: Record<string, unknown>; k: Keytally }> {
