@@ -45,6 +45,8 @@ export const configSchema = z
     precision: z.coerce.number().int().min(4).max(18).default(14),
     minerMaxClusters: z.coerce.number().int().min(1).default(1000),
     minerMaxLineLength: z.coerce.number().int().min(16).default(4096),
+    /** Key and label rows (each with its sketch) the writer keeps in memory; the rest are read back from the store when touched. */
+    sketchCacheRows: z.coerce.number().int().min(100).default(20_000),
     sqliteCacheMb: z.coerce.number().int().min(1).default(64),
     sqliteMmapMb: z.coerce.number().int().min(0).default(256),
     sqliteBusyTimeoutMs: z.coerce.number().int().min(0).default(5000),
@@ -78,6 +80,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   precision: 'precision',
   minerMaxClusters: 'miner-max-clusters',
   minerMaxLineLength: 'miner-max-line-length',
+  sketchCacheRows: 'sketch-cache-rows',
   sqliteCacheMb: 'sqlite-cache-mb',
   sqliteMmapMb: 'sqlite-mmap-mb',
   sqliteBusyTimeoutMs: 'sqlite-busy-timeout-ms',

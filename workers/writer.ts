@@ -22,7 +22,7 @@ mkdirSync(config.data, { recursive: true });
 await migrateSqlite(dbPath(config.data));
 const store = new SqliteWriteStore(config.data, config);
 const salt = store.salt();
-const state = new WriterState(config);
+const state = new WriterState(config, store.loader());
 store.load(state);
 
 const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
@@ -103,7 +103,7 @@ function commit(): void {
 function report(): void {
   const ms = state.minerStats();
   stats.templates = ms.templates;
-  stats.keys = state.keys.rows.size;
+  stats.keys = state.keyCount;
   stats.walBytes = store.walBytes();
   stats.dbBytes = store.dbBytes();
   stats.commitMsP50 = commitLatency.quantile(0.5);

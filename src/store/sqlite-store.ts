@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { Hll } from '../sketch/hll.js';
 import { randomSalt } from '../sketch/hash.js';
-import type { KeyScope } from '../model/delta.js';
 import type { MetricType } from '../model/otlp.js';
-import type { ChangeSet, WriterState } from '../writer/state.js';
+import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../writer/state.js';
 
 export const DB_FILE = 'keytally.db';
 
@@ -130,28 +129,8 @@ export class SqliteWriteStore {
         points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
-    for (const r of this.db.prepare(`SELECT * FROM metric_label_keys`).iterate() as Iterable<Record<string, any>>) {
-      state.labels.rows.set(`${r.service}\u0000${r.metric}\u0000${r.key}`, {
-        service: r.service, metric: r.metric, key: r.key, samples: 0, sketch: Hll.deserialize(r.sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
-      });
-    }
-    for (const r of this.db.prepare(`SELECT * FROM spans_metadata`).iterate() as Iterable<Record<string, any>>) {
-      state.spans.rows.set(`${r.service}\u0000${r.name}\u0000${r.kind}`, {
-        service: r.service, name: r.name, kind: r.kind, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
-        eventNames: keysOf(r.event_names), count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
-      });
-    }
-    for (const r of this.db.prepare(`SELECT * FROM logs_metadata`).iterate() as Iterable<Record<string, any>>) {
-      state.logs.rows.set(`${r.service}\u0000${r.severity}`, {
-        service: r.service, severity: r.severity, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
-        bodyKeys: keysOf(r.body_keys), count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
-      });
-    }
-    for (const r of this.db.prepare(`SELECT * FROM key_metadata`).iterate() as Iterable<Record<string, any>>) {
-      state.keys.rows.set(`${r.service}\u0000${r.scope}\u0000${r.key}`, {
-        service: r.service, scope: r.scope as KeyScope, key: r.key, samples: 0, sketch: Hll.deserialize(r.sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
-      });
-    }
+    // Key and label rows are not loaded: the writer fetches them when a delta touches them (see loader()).
+    state.keyCount = (this.db.prepare(`SELECT count(*) AS n FROM key_metadata`).get() as { n: number }).n;
     // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
     for (const r of this.db.prepare(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_id ASC`).iterate() as Iterable<Record<string, any>>) {
       const miner = state.miner(r.service, r.severity);
@@ -162,6 +141,18 @@ export class SqliteWriteStore {
         service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
+  }
+
+  /** Reads single key and label rows for the writer's bounded cache. */
+  loader(): SketchLoader {
+    const key = this.db.prepare(`SELECT sketch, first_seen, last_seen FROM key_metadata WHERE service = ? AND scope = ? AND key = ?`);
+    const label = this.db.prepare(`SELECT sketch, first_seen, last_seen FROM metric_label_keys WHERE service = ? AND metric = ? AND key = ?`);
+    const row = (r: { sketch: Uint8Array; first_seen: number; last_seen: number } | undefined): StoredSketch | undefined =>
+      r && r.sketch ? { sketch: r.sketch, firstSeen: r.first_seen, lastSeen: r.last_seen } : undefined;
+    return {
+      key: (service, scope, k) => row(key.get(service, scope, k) as never),
+      label: (service, metric, k) => row(label.get(service, metric, k) as never),
+    };
   }
 
   /** Applies one ChangeSet in one transaction; returns the number of rows written. */

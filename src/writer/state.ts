@@ -109,6 +109,23 @@ export interface ChangeSet {
   records: { logs: number; metrics: number; traces: number };
 }
 
+/** What the store holds of one sketched row, for rows the writer does not have in memory. */
+export interface StoredSketch {
+  sketch: Uint8Array;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/**
+ * Looks sketched rows up in the store. Key and label rows are the ones that
+ * grow with the data (one per key), so the writer keeps only a bounded number
+ * of them in memory and fetches the others when a delta touches them.
+ */
+export interface SketchLoader {
+  key(service: string, scope: KeyScope, key: string): StoredSketch | undefined;
+  label(service: string, metric: string, key: string): StoredSketch | undefined;
+}
+
 /** A table of mirrored rows plus which of them changed. */
 class Table<R> {
   readonly rows = new Map<string, R>();
@@ -121,12 +138,32 @@ class Table<R> {
     this.dirty.clear();
     return out;
   }
+
+  /** Moves a row to the young end of the map's order (Maps iterate in insertion order), for LRU eviction. */
+  touch(k: string, r: R): void {
+    this.rows.delete(k);
+    this.rows.set(k, r);
+  }
+
+  /** Drops the least recently touched clean rows until at most `max` remain; dirty rows wait for their commit. */
+  evict(max: number): number {
+    let n = 0;
+    for (const [k, r] of this.rows) {
+      if (this.rows.size <= max) break;
+      if (this.dirty.has(r)) continue;
+      this.rows.delete(k);
+      n++;
+    }
+    return n;
+  }
 }
 
 export interface WriterStateOptions {
   precision: number;
   minerMaxClusters: number;
   minerMaxLineLength: number;
+  /** Key and label rows (with their sketches) kept in memory; the rest live in the store only. */
+  sketchCacheRows: number;
 }
 
 export class WriterState {
@@ -141,7 +178,13 @@ export class WriterState {
   private acks: number[] = [];
   private records = { logs: 0, metrics: 0, traces: 0 };
 
-  constructor(private readonly opts: WriterStateOptions) {}
+  /** Key rows in the store plus new ones not yet committed: for /metrics, since not all are in memory. */
+  keyCount = 0;
+
+  constructor(
+    private readonly opts: WriterStateOptions,
+    private readonly loader?: SketchLoader,
+  ) {}
 
   /** The canonical miner of one (service, severity). */
   miner(service: string, severity: string): TemplateMiner {
@@ -226,8 +269,15 @@ export class WriterState {
     for (const d of b.labels) {
       const k = entityKey(d.service, d.metric, d.key);
       let r = this.labels.rows.get(k);
-      if (!r) {
-        r = { service: d.service, metric: d.metric, key: d.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+      if (r) {
+        this.labels.touch(k, r);
+      } else {
+        const stored = this.loader?.label(d.service, d.metric, d.key);
+        r = {
+          service: d.service, metric: d.metric, key: d.key, samples: 0,
+          sketch: stored ? Hll.deserialize(stored.sketch) : new Hll(this.opts.precision),
+          firstSeen: stored?.firstSeen ?? d.firstSeen, lastSeen: stored?.lastSeen ?? d.lastSeen,
+        };
         this.labels.rows.set(k, r);
       }
       r.samples += d.samples;
@@ -282,8 +332,16 @@ export class WriterState {
     for (const d of b.keys) {
       const k = entityKey(d.service, d.scope, d.key);
       let r = this.keys.rows.get(k);
-      if (!r) {
-        r = { service: d.service, scope: d.scope, key: d.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+      if (r) {
+        this.keys.touch(k, r);
+      } else {
+        const stored = this.loader?.key(d.service, d.scope, d.key);
+        if (!stored) this.keyCount++;
+        r = {
+          service: d.service, scope: d.scope, key: d.key, samples: 0,
+          sketch: stored ? Hll.deserialize(stored.sketch) : new Hll(this.opts.precision),
+          firstSeen: stored?.firstSeen ?? d.firstSeen, lastSeen: stored?.lastSeen ?? d.lastSeen,
+        };
         this.keys.rows.set(k, r);
       }
       r.samples += d.samples;
@@ -331,6 +389,9 @@ export class WriterState {
     };
     this.acks = [];
     this.records = { logs: 0, metrics: 0, traces: 0 };
+    // Committed rows are in the store now: the cache can let the oldest go.
+    this.keys.evict(this.opts.sketchCacheRows);
+    this.labels.evict(this.opts.sketchCacheRows);
     return out;
   }
 

@@ -12,7 +12,7 @@ import { severityOf } from '../../src/extract/severity.js';
 // go through msgpack (as over the channel) into WriterState, and what comes
 // out is compared.
 const SALT = 0x1234_5678_9abc_def0n;
-const opts = { precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096 };
+const opts = { precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096, sketchCacheRows: 100_000 };
 const attrs = (o: Record<string, string>): Attr[] => Object.entries(o).map(([key, value]) => ({ key, value }));
 
 function logs(service: string, lines: Array<{ body: string; sev: string; a: Record<string, string> }>): LogsRequest {
@@ -128,6 +128,40 @@ describe('delta maps merge commutatively', () => {
     w.applyBatch(roundTrip(e.flush()));
     expect(w.takeChanges().acks).toEqual([41, 42]);
     expect(e.flush().acks).toEqual([]);
+  });
+});
+
+describe('the writer keeps a bounded number of key rows in memory', () => {
+  it('evicts committed rows past sketchCacheRows and reads them back from the store when touched', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    // A recording store: what takeChanges hands over is what a later load finds.
+    const store = new Map<string, { sketch: Uint8Array; firstSeen: number; lastSeen: number }>();
+    const loader = {
+      key: (service: string, scope: string, key: string) => store.get(`${service}/${scope}/${key}`),
+      label: () => undefined,
+    };
+    const small = new WriterState({ ...opts, sketchCacheRows: 100 }, loader);
+    const big = new WriterState(opts);
+    const request = (round: number): LogsRequest =>
+      logs('svc', Array.from({ length: 50 }, (_, i) => ({ body: 'x', sev: 'INFO', a: Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`k${(round * 7 + i + j) % 400}`, `v${(round + i) % 13}`])) })));
+    const estimates = new Map<string, number>();
+    for (let round = 0; round < 30; round++) {
+      const e = new Extractor(hasher, { workerId: 1, ...opts });
+      e.foldLogs(request(round), round + 1);
+      const batch = roundTrip(e.flush());
+      small.applyBatch(batch);
+      big.applyBatch(roundTrip(batch));
+      for (const k of small.takeChanges().keys) {
+        store.set(`${k.service}/${k.scope}/${k.key}`, { sketch: k.sketch.serialize(), firstSeen: k.firstSeen, lastSeen: k.lastSeen });
+        estimates.set(k.key, k.sketch.estimate());
+      }
+      const bigKeys = big.takeChanges().keys;
+      for (const k of bigKeys) expect(estimates.get(k.key), k.key).toBe(k.sketch.estimate());
+      expect(small.keys.rows.size).toBeLessThanOrEqual(100);
+    }
+    // Keys k0..k261 (round 29 reaches 29*7 + 49 + 9) plus 2 resource keys, though only 100 rows were held at once.
+    expect(big.keys.rows.size).toBe(264);
+    expect(small.keyCount).toBe(264);
   });
 });
 
