@@ -52,7 +52,7 @@ export class Pipeline extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    this.writer = new Worker(WRITER_FILE, { workerData: { config: this.config } });
+    this.writer = new Worker(WRITER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
     this.writer.on('message', (e: WriterEvent) => this.onWriterEvent(e));
     this.writer.on('error', (err) => {
       this.writerFatal = `writer thread failed: ${err.message}`;
@@ -82,6 +82,7 @@ export class Pipeline extends EventEmitter {
       // A worker holds an unflushed delta map: never retire it for being idle.
       idleTimeout: 2 ** 31 - 1,
       workerData: { config: this.config, salt: ready.salt },
+      resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb },
     });
     const allConnected = new Promise<void>((resolve) => {
       this.pool.on('message', (m: WorkerHello) => {
@@ -95,7 +96,7 @@ export class Pipeline extends EventEmitter {
     this.pool.on('error', (err: Error) => this.log.error({ err }, 'ingest worker failed'));
     await allConnected;
 
-    this.reader = new Worker(READER_FILE, { workerData: { config: this.config } });
+    this.reader = new Worker(READER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
     this.reader.on('message', (r: ReaderResponse) => {
       const cb = this.queries.get(r.id);
       this.queries.delete(r.id);
