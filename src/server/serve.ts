@@ -11,6 +11,7 @@ import { OtlpHttpServer } from './otlp-http.js';
 import { Pipeline } from './pipeline.js';
 import { loadNativeUws } from './uws.js';
 import * as hdr from 'hdr-histogram-js';
+import v8 from 'node:v8';
 
 export interface RunningServer {
   otlpPort: number;
@@ -21,6 +22,8 @@ export interface RunningServer {
 
 export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
+  // V8 flags are per process; set before any worker thread (isolate) is created, they apply to all of them.
+  if (config.memory === 'small') v8.setFlagsFromString('--optimize-for-size');
   const uws = loadNativeUws();
   // hdr-histogram-js keeps its histograms in WebAssembly memory once initialised (DESIGN §7).
   await hdr.initWebAssembly();

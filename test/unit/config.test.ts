@@ -53,3 +53,16 @@ describe('config: flags, then KEYTALLY_* env, then file, then defaults', () => {
     expect(() => loadConfig({ config: file }, {})).toThrow(/unknown setting flushMS/);
   });
 });
+
+describe('--memory small', () => {
+  it('lowers the memory defaults, but an explicit setting wins', () => {
+    const c = loadConfig({ memory: 'small' }, {});
+    expect(c.memory).toBe('small');
+    expect(c.youngGenerationMb).toBe(4);
+    expect(c.sqliteCacheMb).toBe(8);
+    expect(c.sketchCacheRows).toBe(5000);
+    expect(loadConfig({ memory: 'small', 'sqlite-cache-mb': '32' }, {}).sqliteCacheMb).toBe(32);
+    expect(loadConfig({}, {}).youngGenerationMb).toBe(12);
+    expect(() => loadConfig({ memory: 'tiny' }, {})).toThrow(/--memory/);
+  });
+});
