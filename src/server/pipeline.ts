@@ -96,14 +96,25 @@ export class Pipeline extends EventEmitter {
     this.pool.on('error', (err: Error) => this.log.error({ err }, 'ingest worker failed'));
     await allConnected;
 
-    this.reader = new Worker(READER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
-    this.reader.on('message', (r: ReaderResponse) => {
+    this.startReader();
+    await once(this.reader, 'online');
+  }
+
+  /** The reader thread; a reader that dies answers its pending queries with 503 and is started again. */
+  private startReader(): void {
+    const reader = new Worker(READER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
+    this.reader = reader;
+    reader.on('message', (r: ReaderResponse) => {
       const cb = this.queries.get(r.id);
       this.queries.delete(r.id);
       cb?.(r);
     });
-    this.reader.on('error', (err) => this.log.error({ err }, 'reader thread failed'));
-    await once(this.reader, 'online');
+    reader.on('error', (err) => this.log.error({ err }, 'reader thread failed'));
+    reader.on('exit', () => {
+      for (const [id, cb] of this.queries) cb({ id, status: 503, body: JSON.stringify({ error: 'the query thread stopped; retry' }) });
+      this.queries.clear();
+      if (!this.stopping) this.startReader();
+    });
   }
 
   private sendWriter(cmd: WriterCommand, transfer?: TransferListItem[]): void {
