@@ -49,7 +49,14 @@ interface MetricAcc extends Seen {
   service: string; name: string; type: MetricType; unit: string; description: string; monotonic: boolean;
   temporality: number; labelKeys: string[]; resourceKeys: string[]; points: number; buckets: number; series: Hll;
 }
-interface SketchAcc extends Seen { service: string; scopeOrMetric: string; key: string; samples: number; sketch: Hll }
+interface SketchAcc extends Seen {
+  service: string; scopeOrMetric: string; key: string; samples: number; sketch: Hll;
+  /** The sketch is the key's long-lived dense sketch (see denseKeys), not this interval's own. */
+  longLived: boolean;
+}
+
+/** Long-lived dense sketches a worker keeps (2 x 16 KiB each at p=14): the high-cardinality keys. */
+const MAX_LONG_LIVED = 1024;
 interface SpanAcc extends Seen {
   service: string; name: string; kind: number; attributeKeys: string[]; resourceKeys: string[]; eventNames: string[];
   count: number; statusUnset: number; statusOk: number; statusError: number;
@@ -76,6 +83,14 @@ export class Extractor {
   private keys = new Table3<SketchAcc>();
   /** One cache per kind of key list, so each sees a stream of similar lists. */
   private readonly resourceKeysOf = new SortedKeys();
+  /**
+   * Keys whose interval sketch went dense keep one sketch for the life of the
+   * worker and send only the registers that rose (Hll.serializeChanges): a
+   * fresh 16 KiB sketch per key per flush was most of the traffic and garbage
+   * of high-cardinality keys. Keyed table → service → scope/metric → key.
+   */
+  private readonly denseKeys = { keys: new Table3<Hll>(), labels: new Table3<Hll>() };
+  private longLived = 0;
   private readonly recordKeysOf = new SortedKeys();
   /** Miners live across flushes (their clusters are the worker's template memory); keyed service → severity. */
   private readonly miners = new Table2<{ service: string; severity: string; miner: TemplateMiner }>();
@@ -297,13 +312,13 @@ export class Extractor {
       services: [...this.services.values()],
       metrics: [...this.metrics.values()].map((m) => ({ ...m, series: m.series.serialize() })),
       labels: [...this.labels.values()].map((l) => ({
-        service: l.service, metric: l.scopeOrMetric, key: l.key, samples: l.samples, sketch: l.sketch.serialize(),
+        service: l.service, metric: l.scopeOrMetric, key: l.key, samples: l.samples, sketch: this.sketchBytes(l, this.denseKeys.labels),
         firstSeen: l.firstSeen, lastSeen: l.lastSeen,
       })),
       spans: [...this.spans.values()],
       logs: [...this.logs.values()],
       keys: [...this.keys.values()].map((k) => ({
-        service: k.service, scope: k.scopeOrMetric as KeyScope, key: k.key, samples: k.samples, sketch: k.sketch.serialize(),
+        service: k.service, scope: k.scopeOrMetric as KeyScope, key: k.key, samples: k.samples, sketch: this.sketchBytes(k, this.denseKeys.keys),
         firstSeen: k.firstSeen, lastSeen: k.lastSeen,
       })),
       templates,
@@ -321,6 +336,17 @@ export class Extractor {
   }
 
   // ------------------------------------------------------------ helpers
+
+  /** The bytes a key's sketch sends this flush; an interval sketch that went dense becomes long-lived. */
+  private sketchBytes(acc: SketchAcc, dense: Table3<Hll>): Uint8Array {
+    if (acc.longLived) return acc.sketch.serializeChanges();
+    if (this.longLived < MAX_LONG_LIVED && acc.sketch.isDense) {
+      dense.inner(acc.service, acc.scopeOrMetric).set(acc.key, acc.sketch);
+      this.longLived++;
+      return acc.sketch.serializeChanges();
+    }
+    return acc.sketch.serialize();
+  }
 
   private service(name: string, now: number): SvcAcc {
     let s = this.services.get(name);
@@ -353,7 +379,8 @@ export class Extractor {
     for (const a of attrs) {
       let acc = byKey.get(a.key);
       if (!acc) {
-        acc = { service, scopeOrMetric, key: a.key, samples: 0, sketch: new Hll(this.opts.precision), firstSeen: now, lastSeen: now };
+        const dense = (table === this.labels ? this.denseKeys.labels : this.denseKeys.keys).inner(service, scopeOrMetric).get(a.key);
+        acc = { service, scopeOrMetric, key: a.key, samples: 0, sketch: dense ?? new Hll(this.opts.precision), longLived: dense !== undefined, firstSeen: now, lastSeen: now };
         byKey.set(a.key, acc);
         table.added();
       }

@@ -250,6 +250,8 @@ export class Hll {
   private regs: Uint8Array | null = null;
   /** Last estimate, or -1 when something changed since. */
   private cached = -1;
+  /** Registers as of the last serializeChanges() (allocated by its first call). */
+  private sent: Uint8Array | null = null;
 
   constructor(precision: number = DEFAULT_PRECISION) {
     checkPrecision(precision);
@@ -394,6 +396,45 @@ export class Hll {
     return out;
   }
 
+  /**
+   * Dense sketches only: the registers that rose since the previous call, in
+   * the dense-list format (so mergeSerialized/deserialize read it as usual).
+   * The first call returns every non-zero register. This is how a worker that
+   * keeps a long-lived sketch for a high-cardinality key sends only what
+   * changed: once a sketch has seen many values, few registers still move.
+   */
+  serializeChanges(): Uint8Array {
+    this.flush();
+    const regs = this.regs;
+    if (regs === null) throw new Error('serializeChanges() needs a dense sketch');
+    const m = regs.length;
+    const sent = (this.sent ??= new Uint8Array(m));
+    let n = 0;
+    let size = 0;
+    let prev = 0;
+    for (let i = 0; i < m; i++) {
+      if (regs[i]! <= sent[i]!) continue;
+      n++;
+      size += varintSize(i - prev) + 1;
+      prev = i;
+    }
+    const out = new Uint8Array(3 + varintSize(n) + size);
+    out[0] = FORMAT_VERSION;
+    out[1] = KIND_DENSE_LIST;
+    out[2] = this.p;
+    let pos = writeVarint(out, 3, n);
+    prev = 0;
+    for (let i = 0; i < m; i++) {
+      const r = regs[i]!;
+      if (r <= sent[i]!) continue;
+      pos = writeVarint(out, pos, i - prev);
+      out[pos++] = r;
+      sent[i] = r;
+      prev = i;
+    }
+    return out;
+  }
+
   /** Parse bytes from serialize(); throws SketchFormatError on anything malformed. */
   static deserialize(bytes: Uint8Array): Hll {
     const d = decode(bytes);
@@ -426,6 +467,7 @@ export class Hll {
     if (this.sparse !== null && this.sparse !== EMPTY) n += TYPED_ARRAY_BYTES + this.sparse.byteLength;
     if (this.buf !== null) n += TYPED_ARRAY_BYTES + this.buf.byteLength;
     if (this.regs !== null) n += TYPED_ARRAY_BYTES + this.regs.byteLength;
+    if (this.sent !== null) n += TYPED_ARRAY_BYTES + this.sent.byteLength;
     return n;
   }
 
@@ -517,6 +559,8 @@ export class Hll {
     const from = this.p;
     this.p = p;
     this.cached = -1;
+    // The record of sent registers is at the old precision: start it over (the next changes are all registers).
+    this.sent = null;
     if (this.regs === null) {
       // Sparse entries do not depend on p; only the densify threshold changes.
       if (this.sparseLen > sparseLimit(p)) this.densify();

@@ -7,6 +7,7 @@ import type { DeltaBatch } from '../../src/model/delta.js';
 import type { Attr, LogsRequest, MetricsRequest } from '../../src/model/otlp.js';
 import { unionSorted } from '../../src/model/delta.js';
 import { severityOf } from '../../src/extract/severity.js';
+import { Hll } from '../../src/sketch/hll.js';
 
 // The writer without workers, the workers without SQLite: extractor batches
 // go through msgpack (as over the channel) into WriterState, and what comes
@@ -180,5 +181,32 @@ describe('merge helpers', () => {
     expect(severityOf('', 24)).toBe('FATAL');
     expect(severityOf('', 0)).toBe('UNSPECIFIED');
     expect(severityOf('', 99)).toBe('UNSPECIFIED');
+  });
+});
+
+describe('high-cardinality keys keep a long-lived sketch in the worker', () => {
+  it('send only the registers that rose, and the writer ends with the same sketch', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const e = new Extractor(hasher, { workerId: 1, ...opts });
+    const w = new WriterState(opts);
+    const reference = new Hll(14);
+    const out = new Uint32Array(2);
+    const sizes: number[] = [];
+    for (let round = 0; round < 8; round++) {
+      const values = Array.from({ length: 5000 }, (_, i) => `id-${round * 5000 + i}`);
+      for (const v of values) {
+        hasher.hash(v, out);
+        reference.add(out[0]!, out[1]!);
+      }
+      e.foldLogs(logs('hc', values.map((v) => ({ body: 'x', sev: 'INFO', a: { id: v } }))), round + 1);
+      const batch = roundTrip(e.flush());
+      sizes.push(batch.keys.find((k) => k.key === 'id')!.sketch.byteLength);
+      w.applyBatch(batch);
+    }
+    const row = w.takeChanges().keys.find((k) => k.key === 'id')!;
+    expect(row.sketch.serialize()).toEqual(reference.serialize());
+    expect(row.sketch.estimate()).toBe(reference.estimate());
+    // Once the sketch has seen many values, a flush carries a fraction of the registers.
+    expect(sizes[7]!).toBeLessThan(sizes[1]! / 2);
   });
 });

@@ -335,3 +335,26 @@ describe('Hll.deserialize validation', () => {
     expect(rejected).toBeGreaterThanOrEqual(495);
   });
 });
+
+describe('serializeChanges', () => {
+  it('sends every register first, then only those that rose; merging the pieces rebuilds the sketch', () => {
+    const h = new Hll(12);
+    const copy = new Hll(12);
+    let x = 12345;
+    const next = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x;
+    };
+    for (let i = 0; i < 20000; i++) h.add(next(), next());
+    expect(h.isDense).toBe(true);
+    copy.mergeSerialized(h.serializeChanges());
+    expect(copy.serialize()).toEqual(h.serialize());
+    expect(Hll.deserialize(h.serializeChanges()).estimate()).toBe(0);
+    for (let i = 0; i < 500; i++) h.add(next(), next());
+    const delta = h.serializeChanges();
+    expect(delta.byteLength).toBeLessThan(h.serialize().byteLength / 4);
+    copy.mergeSerialized(delta);
+    expect(copy.serialize()).toEqual(h.serialize());
+    expect(() => new Hll(12).serializeChanges()).toThrow(/dense/);
+  });
+});
