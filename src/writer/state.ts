@@ -356,7 +356,8 @@ export class WriterState {
       const cluster = this.miner(d.service, d.severity).addTemplate(d.template, d.count, d.lastSeen);
       const k = entityKey(d.service, d.severity, cluster.id);
       let r = this.templates.rows.get(k);
-      if (!r) {
+      if (r) this.templates.touch(k, r);
+      else {
         r = { service: d.service, severity: d.severity, cluster, count: 0, example: d.example, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
         this.templates.rows.set(k, r);
       }
@@ -392,6 +393,9 @@ export class WriterState {
     // Committed rows are in the store now: the cache can let the oldest go.
     this.keys.evict(this.opts.sketchCacheRows);
     this.labels.evict(this.opts.sketchCacheRows);
+    // Template rows hold nothing the store lacks (SQL adds counts and keeps the first example), and rows of
+    // clusters the canonical miner evicted would otherwise pile up: keep only the recently touched ones.
+    this.templates.evict(this.opts.sketchCacheRows);
     return out;
   }
 
