@@ -363,31 +363,8 @@ export class Hll {
     }
     const regs = this.regs;
     const m = regs.length;
-    let nz = 0;
-    let listSize = 0;
-    let prev = 0;
-    for (let i = 0; i < m; i++) {
-      if (regs[i] === 0) continue;
-      nz++;
-      listSize += varintSize(i - prev) + 1;
-      prev = i;
-    }
-    listSize += 3 + varintSize(nz);
-    if (listSize < 3 + m) {
-      const out = new Uint8Array(listSize);
-      out[0] = FORMAT_VERSION;
-      out[1] = KIND_DENSE_LIST;
-      out[2] = p;
-      let pos = writeVarint(out, 3, nz);
-      prev = 0;
-      for (let i = 0; i < m; i++) {
-        if (regs[i] === 0) continue;
-        pos = writeVarint(out, pos, i - prev);
-        out[pos++] = regs[i]!;
-        prev = i;
-      }
-      return out;
-    }
+    const list = denseListSize(regs, null);
+    if (list.bytes < 3 + m) return writeDenseList(regs, null, p, list);
     const out = new Uint8Array(3 + m);
     out[0] = FORMAT_VERSION;
     out[1] = KIND_DENSE;
@@ -407,31 +384,9 @@ export class Hll {
     this.flush();
     const regs = this.regs;
     if (regs === null) throw new Error('serializeChanges() needs a dense sketch');
-    const m = regs.length;
-    const sent = (this.sent ??= new Uint8Array(m));
-    let n = 0;
-    let size = 0;
-    let prev = 0;
-    for (let i = 0; i < m; i++) {
-      if (regs[i]! <= sent[i]!) continue;
-      n++;
-      size += varintSize(i - prev) + 1;
-      prev = i;
-    }
-    const out = new Uint8Array(3 + varintSize(n) + size);
-    out[0] = FORMAT_VERSION;
-    out[1] = KIND_DENSE_LIST;
-    out[2] = this.p;
-    let pos = writeVarint(out, 3, n);
-    prev = 0;
-    for (let i = 0; i < m; i++) {
-      const r = regs[i]!;
-      if (r <= sent[i]!) continue;
-      pos = writeVarint(out, pos, i - prev);
-      out[pos++] = r;
-      sent[i] = r;
-      prev = i;
-    }
+    const sent = (this.sent ??= new Uint8Array(regs.length));
+    const out = writeDenseList(regs, sent, this.p, denseListSize(regs, sent));
+    sent.set(regs);
     return out;
   }
 
@@ -573,6 +528,38 @@ export class Hll {
 }
 
 /** Ertl's improved raw estimator over dense registers of precision p. */
+/** Registers above `floor` (above 0 when floor is null): how many, and the dense-list bytes they take. */
+function denseListSize(regs: Uint8Array, floor: Uint8Array | null): { n: number; bytes: number } {
+  let n = 0;
+  let bytes = 0;
+  let prev = 0;
+  for (let i = 0; i < regs.length; i++) {
+    if (regs[i]! <= (floor === null ? 0 : floor[i]!)) continue;
+    n++;
+    bytes += varintSize(i - prev) + 1;
+    prev = i;
+  }
+  return { n, bytes: bytes + 3 + varintSize(n) };
+}
+
+/** The dense-list encoding (index deltas and values) of the registers above `floor`, sized by denseListSize. */
+function writeDenseList(regs: Uint8Array, floor: Uint8Array | null, p: number, size: { n: number; bytes: number }): Uint8Array {
+  const out = new Uint8Array(size.bytes);
+  out[0] = FORMAT_VERSION;
+  out[1] = KIND_DENSE_LIST;
+  out[2] = p;
+  let pos = writeVarint(out, 3, size.n);
+  let prev = 0;
+  for (let i = 0; i < regs.length; i++) {
+    const r = regs[i]!;
+    if (r <= (floor === null ? 0 : floor[i]!)) continue;
+    pos = writeVarint(out, pos, i - prev);
+    out[pos++] = r;
+    prev = i;
+  }
+  return out;
+}
+
 function denseEstimate(regs: Uint8Array, p: number): number {
   const m = regs.length;
   const q = 64 - p;
