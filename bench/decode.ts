@@ -10,15 +10,13 @@
  * batches (interleaved, so drift hits all alike); the medians over runs are
  * printed last.
  */
-import { createRequire } from 'node:module';
 import { decodeLogs as decodeLogsJson } from '../src/decode/otlp-json.js';
 import { decodeLogs } from '../src/decode/otlp-proto.js';
+import { exportType } from './otlp-reference.js';
 
-const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-const root: Any = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
-const LogsReq: Any = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+const LogsReq: Any = exportType('logs');
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);

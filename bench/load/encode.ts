@@ -5,37 +5,11 @@
  * decoder; or OTLP/JSON), optionally gzipped, and the pool of distinct bodies
  * built before a run so generating traffic costs nothing during it.
  */
-import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import type { Signal } from '../../src/model/otlp.js';
 import type { Format, Mix } from './options.js';
 import { TrafficGenerator, type Obj } from './generator.js';
-
-const require = createRequire(import.meta.url);
-
-interface ProtoType {
-  fromObject(o: Obj): unknown;
-  encode(m: unknown): { finish(): Uint8Array };
-}
-
-let protoTypes: Record<Signal, ProtoType> | undefined;
-
-/** Loaded on first use: a JSON-only run does not need protobufjs. */
-function types(): Record<Signal, ProtoType> {
-  if (!protoTypes) {
-    // The generated static module of the OTLP protos (protobufjs 7), shipped with the OpenTelemetry JS exporters.
-    const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as {
-      opentelemetry: { proto: { collector: Record<'logs' | 'metrics' | 'trace', { v1: Record<string, ProtoType> }> } };
-    };
-    const c = root.opentelemetry.proto.collector;
-    protoTypes = {
-      logs: c.logs.v1['ExportLogsServiceRequest']!,
-      metrics: c.metrics.v1['ExportMetricsServiceRequest']!,
-      traces: c.trace.v1['ExportTraceServiceRequest']!,
-    };
-  }
-  return protoTypes;
-}
+import { encodeProto } from '../otlp-reference.js';
 
 export const PATHS: Record<Signal, string> = { logs: '/v1/logs', metrics: '/v1/metrics', traces: '/v1/traces' };
 export const CONTENT_TYPES: Record<Format, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
@@ -47,8 +21,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 export function encodeRequest(signal: Signal, request: Obj, format: Format): Buffer {
   if (format === 'json') return Buffer.from(JSON.stringify(request, jsonReplacer));
-  const T = types()[signal];
-  const bytes = T.encode(T.fromObject(request)).finish();
+  const bytes = encodeProto(signal, request);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -19,9 +19,9 @@
  * Deterministic for a seed.
  */
 import type { Signal } from '../../src/model/otlp.js';
+import { kv, type AttrValue } from '../otlp-reference.js';
 
 export type Obj = Record<string, unknown>;
-type AttrValue = string | number | boolean;
 
 /** mulberry32: small, fast, deterministic. */
 export class Rng {
@@ -83,13 +83,6 @@ export class Zipf {
     }
     return lo;
   }
-}
-
-export function kv(attrs: Record<string, AttrValue>): Obj[] {
-  return Object.entries(attrs).map(([key, v]) => ({
-    key,
-    value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v },
-  }));
 }
 
 // ------------------------------------------------------------------ services

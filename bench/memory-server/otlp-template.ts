@@ -12,15 +12,9 @@
  * prefix stays valid, so the result is exactly what protobufjs would encode for
  * those values.
  */
-import { createRequire } from 'node:module';
+import { exportType } from '../otlp-reference.js';
 
-const require = createRequire(import.meta.url);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
-const Request = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest as {
-  fromObject(o: object): unknown;
-  encode(m: unknown): { finish(): Uint8Array };
-};
+const Request = exportType('logs');
 
 /** Bytes that appear nowhere else in an encoded request (all names and fixed values are ASCII letters, digits, '.', '-'). */
 const VALUE_MARK = 0x7f;

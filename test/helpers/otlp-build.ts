@@ -4,21 +4,9 @@
  * @opentelemetry/otlp-transformer (an implementation independent of ours) or
  * as JSON.
  */
-import { createRequire } from 'node:module';
+import { encodeProto, exportType, kv, type AttrValue, type Obj } from '../../bench/otlp-reference.js';
 
-const require = createRequire(import.meta.url);
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
-const proto = root.opentelemetry.proto;
-
-export type AttrValue = string | number | boolean;
-export type Obj = Record<string, any>;
-
-export function kv(attrs: Record<string, AttrValue>): Obj[] {
-  return Object.entries(attrs).map(([key, v]) => ({
-    key,
-    value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Number.isInteger(v) ? { intValue: v } : { doubleValue: v },
-  }));
-}
+export { encodeProto, kv, type AttrValue, type Obj };
 
 export interface LogSpec {
   body?: string | Record<string, string>;
@@ -149,28 +137,11 @@ export function metricsRequest(resources: Array<{ resource: Record<string, AttrV
   };
 }
 
-const TYPES = {
-  logs: () => proto.collector.logs.v1.ExportLogsServiceRequest,
-  metrics: () => proto.collector.metrics.v1.ExportMetricsServiceRequest,
-  traces: () => proto.collector.trace.v1.ExportTraceServiceRequest,
-};
-
-/** Protobuf bytes of a request object (OTLP/JSON shape). */
-export function encodeProto(signal: 'logs' | 'metrics' | 'traces', obj: Obj): Uint8Array {
-  const T = TYPES[signal]();
-  return T.encode(T.fromObject(obj)).finish();
-}
-
 export function encodeJson(obj: Obj): string {
   return JSON.stringify(obj);
 }
 
 export function decodeProtoResponse(signal: 'logs' | 'metrics' | 'traces', bytes: Uint8Array): Obj {
-  const T =
-    signal === 'logs'
-      ? proto.collector.logs.v1.ExportLogsServiceResponse
-      : signal === 'metrics'
-        ? proto.collector.metrics.v1.ExportMetricsServiceResponse
-        : proto.collector.trace.v1.ExportTraceServiceResponse;
+  const T = exportType(signal, true);
   return T.toObject(T.decode(bytes), { longs: Number });
 }

@@ -7,11 +7,12 @@
  */
 import { createRequire } from 'node:module';
 import type { Attr, LogBody, LogsRequest, MetricsRequest, TracesRequest } from '../../src/model/otlp.js';
+import { otlpRoot } from '../../bench/otlp-reference.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-export const root: Any = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+export const root: Any = otlpRoot();
 export const pb: Any = require('@opentelemetry/otlp-transformer/node_modules/protobufjs/minimal');
 const v1 = root.opentelemetry.proto;
 export const LogsReq: Any = v1.collector.logs.v1.ExportLogsServiceRequest;
