@@ -21,11 +21,15 @@
  *   npm run build && node dist/bench/memory-server.js [--runs 3] [--limit-mb 300]
  *       [--concurrency 4] [--high-values 100000] [--records 2000] [-- extra serve flags]
  *
+ * With KEYTALLY_TRACE_HEAP=MS in the environment, every thread of the sidecar
+ * prints its V8 heap statistics every MS ms (src/util/heap-trace.ts) into a
+ * file in the temp directory named at the start.
+ *
  * Flags after `--` go to `keytally serve` (e.g. `-- --workers 1 --flush-ms 100`),
  * to measure what bounds which thread.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +70,10 @@ const HIGH_VALUES = opt('high-values', 100_000);
 const HIGH_RECORDS = opt('records', 2000);
 const PRECISION = 14;
 const DEADLINE_MS = opt('timeout-s', 900) * 1000;
+/** Node/V8 flags for the sidecar process (KEYTALLY_BENCH_NODE_ARGS, space-separated), to try GC settings. */
+const NODE_ARGS = (process.env['KEYTALLY_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+/** KEYTALLY_TRACE_HEAP=MS makes every thread of the sidecar print its heap statistics; they go to this file. */
+const TRACE_HEAP = process.env['KEYTALLY_TRACE_HEAP'] ? join(tmpdir(), `keytally-heap-trace-${process.pid}.jsonl`) : undefined;
 
 if (LOW_KEYS % LOW_GROUP !== 0) throw new Error(`--low-keys must be a multiple of ${LOW_GROUP}`);
 if (LOW_SERVICES > 999 || LOW_KEYS > 9999 || HIGH_SERVICES > 99 || HIGH_KEYS > 99 || HIGH_VALUES > 999_999) {
@@ -137,11 +145,14 @@ interface Sidecar {
 async function startSidecar(): Promise<Sidecar> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keytally-memory-'));
   const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--ack', 'durable', '--log-level', 'warn', ...serverArgs];
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (TRACE_HEAP) appendFileSync(TRACE_HEAP, d);
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => (children.delete(proc), resolve(code))));
   const ports = await new Promise<{ otlp: number; api: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`keytally did not print its listening line in 30 s:\n${err}`)), 30_000);
@@ -439,6 +450,7 @@ console.log(
     `${HIGH_SERVICES} x ${HIGH_KEYS} high-cardinality keys (${HIGH_VALUES.toLocaleString()} values), ${CONCURRENCY} senders, ` +
     `requests of ${fmtMb(low.bytes.length)} (low) and ${fmtMb(high.bytes.length)} (high), serve flags: ${['--ack durable', ...serverArgs].join(' ')}, load ${loadavg()[0]!.toFixed(2)}`,
 );
+if (TRACE_HEAP) console.log(`per-thread heap trace: ${TRACE_HEAP}`);
 const results: RunResult[] = [];
 for (let i = 1; i <= RUNS; i++) results.push(await run(i, low, high));
 

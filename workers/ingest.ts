@@ -12,6 +12,8 @@ import { DecodeError, PayloadTooLargeError, UnsupportedEncodingError } from '../
 import { Extractor } from '../src/extract/extractor.js';
 import type { IngestResult, IngestTask, WorkerHello, WorkerToWriter, WriterToWorker } from '../src/model/messages.js';
 import { createKeyedHasher } from '../src/sketch/hash.js';
+import { startHeapTrace } from '../src/util/heap-trace.js';
+import { releaseBuffer, releaseView } from '../src/util/release.js';
 
 interface IngestWorkerData {
   config: Config;
@@ -19,6 +21,7 @@ interface IngestWorkerData {
 }
 
 const { config, salt } = workerData as IngestWorkerData;
+startHeapTrace('ingest-' + threadId);
 const crashMarker = process.env['KEYTALLY_TEST_CRASH_MARKER'] || undefined;
 const hasher = await createKeyedHasher(BigInt(salt));
 const extractor = new Extractor(hasher, {
@@ -39,6 +42,7 @@ function flush(flushId: number): void {
   const batch = extractor.flush();
   // pack() returns a view into msgpackr's reusable buffer: copy before transferring.
   const bytes = packr.pack(batch).slice();
+  Extractor.releaseBatch(batch);
   const msg: WorkerToWriter = { type: 'delta', bytes, flushId };
   toWriter.postMessage(msg, [bytes.buffer]);
 }
@@ -53,7 +57,7 @@ const timer = setInterval(() => flush(0), config.flushMs);
 timer.unref();
 
 export default function ingest(task: IngestTask): IngestResult {
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | undefined;
   try {
     bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
@@ -88,5 +92,9 @@ export default function ingest(task: IngestTask): IngestResult {
     if (err instanceof UnsupportedEncodingError) return { ok: false, status: 415, code: err.code, message: err.message };
     if (err instanceof DecodeError) return { ok: false, status: 400, code: err.code, message: err.message };
     throw err;
+  } finally {
+    // Decoded strings are copies, so the request's bytes are dead now: free them rather than wait for a GC.
+    if (bytes !== undefined && bytes.buffer !== task.body) releaseView(bytes);
+    releaseBuffer(task.body);
   }
 }

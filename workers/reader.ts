@@ -10,8 +10,10 @@ import type { ReaderRequest, ReaderResponse } from '../src/model/messages.js';
 import { handleApiRequest } from '../src/api/router.js';
 import { openReadOnly } from '../src/store/sqlite-store.js';
 import { prepared } from '../src/api/statements.js';
+import { startHeapTrace } from '../src/util/heap-trace.js';
 
 const { config } = workerData as { config: Config };
+startHeapTrace('reader');
 const port = parentPort!;
 
 let db: Database.Database | undefined;

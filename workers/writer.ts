@@ -14,6 +14,8 @@ import { dbPath, SqliteWriteStore } from '../src/store/sqlite-store.js';
 import { WriterState } from '../src/writer/state.js';
 import { LatencyWindow } from '../src/util/latency-window.js';
 import { mkdirSync } from 'node:fs';
+import { startHeapTrace } from '../src/util/heap-trace.js';
+import { releaseBuffer } from '../src/util/release.js';
 
 const { config } = workerData as { config: Config };
 const post = (e: WriterEvent) => parentPort!.postMessage(e);
@@ -24,6 +26,7 @@ const store = new SqliteWriteStore(config.data, config);
 const salt = store.salt();
 const state = new WriterState(config, store.loader());
 store.load(state);
+startHeapTrace('writer', () => ({ sketchMb: +(state.sketchBytes() / 1048576).toFixed(1), keyRows: state.keys.rows.size }));
 
 const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
 const ports = new Map<number, MessagePort>();
@@ -47,6 +50,8 @@ let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefin
 function onDelta(workerId: number, msg: WorkerToWriter): void {
   const batch = unpackr.unpack(msg.bytes) as DeltaBatch;
   state.applyBatch(batch);
+  // The batch's sketch bytes may be views of the message: applyBatch merged them, nothing keeps them.
+  releaseBuffer(msg.bytes.buffer);
   stats.batches++;
   stats.backlog++;
   stats.rejected += batch.counters.rejected;

@@ -17,6 +17,7 @@ import {
 import type { Attr, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
 import type { KeyedHasher } from '../sketch/hash.js';
 import { Hll } from '../sketch/hll.js';
+import { releaseView } from '../util/release.js';
 import { TemplateMiner } from '../mine/miner.js';
 import { bodyMessage } from '../mine/structured.js';
 import { severityOf } from './severity.js';
@@ -55,8 +56,13 @@ interface SketchAcc extends Seen {
   longLived: boolean;
 }
 
-/** Long-lived dense sketches a worker keeps (2 x 16 KiB each at p=14): the high-cardinality keys. */
-const MAX_LONG_LIVED = 1024;
+/**
+ * Memory a worker gives long-lived dense sketches (2^p register bytes + 2^p / 8 change bits each: 227 sketches
+ * at p=14). Every worker holds its own copy of a hot key's registers beside the writer's, so this is bounded
+ * well below the key count: keys past it send their interval sketch each flush instead, which costs traffic
+ * and writer merges, not correctness.
+ */
+const LONG_LIVED_BYTES = 4 * 1024 * 1024;
 interface SpanAcc extends Seen {
   service: string; name: string; kind: number; attributeKeys: string[]; resourceKeys: string[]; eventNames: string[];
   count: number; statusUnset: number; statusOk: number; statusError: number;
@@ -91,6 +97,7 @@ export class Extractor {
    */
   private readonly denseKeys = { keys: new Table3<Hll>(), labels: new Table3<Hll>() };
   private longLived = 0;
+  private readonly maxLongLived: number;
   private readonly recordKeysOf = new SortedKeys();
   /** Miners live across flushes (their clusters are the worker's template memory); keyed service → severity. */
   private readonly miners = new Table2<{ service: string; severity: string; miner: TemplateMiner }>();
@@ -104,7 +111,9 @@ export class Extractor {
   constructor(
     private readonly hasher: KeyedHasher,
     private readonly opts: ExtractorOptions,
-  ) {}
+  ) {
+    this.maxLongLived = Math.floor(LONG_LIVED_BYTES / ((1 << opts.precision) * 1.125));
+  }
 
   /** Entities held now; the worker flushes early past a bound. */
   size(): number {
@@ -324,6 +333,10 @@ export class Extractor {
       templates,
       counters: this.counters,
     };
+    // Serialized above: this interval's own sketches are done with (long-lived ones carry on).
+    for (const m of this.metrics.values()) m.series.dispose();
+    for (const l of this.labels.values()) if (!l.longLived) l.sketch.dispose();
+    for (const k of this.keys.values()) if (!k.longLived) k.sketch.dispose();
     this.services = new Map();
     this.metrics = new Table2();
     this.labels = new Table3();
@@ -335,14 +348,23 @@ export class Extractor {
     return batch;
   }
 
+  /** Frees the sketch bytes of a batch from flush() once it has been encoded for the writer. */
+  static releaseBatch(batch: DeltaBatch): void {
+    for (const m of batch.metrics) releaseView(m.series);
+    for (const l of batch.labels) releaseView(l.sketch);
+    for (const k of batch.keys) releaseView(k.sketch);
+  }
+
   // ------------------------------------------------------------ helpers
 
   /** The bytes a key's sketch sends this flush; an interval sketch that went dense becomes long-lived. */
   private sketchBytes(acc: SketchAcc, dense: Table3<Hll>): Uint8Array {
     if (acc.longLived) return acc.sketch.serializeChanges();
-    if (this.longLived < MAX_LONG_LIVED && acc.sketch.isDense) {
+    if (this.longLived < this.maxLongLived && acc.sketch.isDense) {
       dense.inner(acc.service, acc.scopeOrMetric).set(acc.key, acc.sketch);
       this.longLived++;
+      // Kept past this flush (flush() disposes only the interval's own sketches).
+      acc.longLived = true;
       return acc.sketch.serializeChanges();
     }
     return acc.sketch.serialize();

@@ -2,6 +2,8 @@
  * `keytally serve`: starts the pipeline, the OTLP receiver and the API, and
  * on SIGTERM/SIGINT stops intake, drains, flushes, checkpoints and exits 0.
  */
+import { startHeapTrace } from '../util/heap-trace.js';
+import { enableBufferRelease } from '../util/release.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../util/log.js';
 import { ApiHttpServer } from './api-http.js';
@@ -24,6 +26,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
   // V8 flags are per process; set before any worker thread (isolate) is created, they apply to all of them.
   if (config.memory === 'small') v8.setFlagsFromString('--optimize-for-size');
+  enableBufferRelease();
+  if (config.heapGrowthPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+  startHeapTrace('main');
   const uws = loadNativeUws();
   // hdr-histogram-js keeps its histograms in WebAssembly memory once initialised (DESIGN §7).
   await hdr.initWebAssembly();

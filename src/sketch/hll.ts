@@ -38,6 +38,8 @@
  *                      e.g. a worker's per-interval delta that just went dense)
  */
 
+import { releaseView } from '../util/release.js';
+
 export const DEFAULT_PRECISION = 14;
 export const MIN_PRECISION = 4;
 export const MAX_PRECISION = 18;
@@ -137,7 +139,10 @@ function mergeEntries(a: Uint32Array, aLen: number, b: Uint32Array, bLen: number
     if (n > 0 && out[n - 1]! >>> 6 === e >>> 6) out[n - 1] = e;
     else out[n++] = e;
   }
-  return n === out.length ? out : out.slice(0, n);
+  if (n === out.length) return out;
+  const exact = out.slice(0, n);
+  releaseView(out);
+  return exact;
 }
 
 /** True when every entry of b is in a with at least its rank (merging b would change nothing). */
@@ -250,8 +255,13 @@ export class Hll {
   private regs: Uint8Array | null = null;
   /** Last estimate, or -1 when something changed since. */
   private cached = -1;
-  /** Registers as of the last serializeChanges() (allocated by its first call). */
-  private sent: Uint8Array | null = null;
+  /**
+   * One bit per register that rose since the last serializeChanges() (allocated
+   * by its first call): 2^p / 8 bytes instead of a 2^p-byte copy of what was sent.
+   */
+  private changed: Uint32Array | null = null;
+  /** A merge raised registers without marking them: the next serializeChanges() sends every register. */
+  private allChanged = false;
 
   constructor(precision: number = DEFAULT_PRECISION) {
     checkPrecision(precision);
@@ -280,6 +290,8 @@ export class Hll {
       if (r > regs[idx]!) {
         regs[idx] = r;
         this.cached = -1;
+        const ch = this.changed;
+        if (ch !== null) ch[idx >>> 5]! |= 1 << (idx & 31);
       }
       return;
     }
@@ -338,6 +350,21 @@ export class Hll {
 
   /** Compact, versioned bytes; see the format at the top of this file. */
   serialize(): Uint8Array {
+    return this.serializeWith((n) => new Uint8Array(n));
+  }
+
+  /**
+   * serialize() into a buffer this module reuses: the result is a view that the
+   * next serializeTransient() call (in this thread) overwrites. For callers that
+   * copy the bytes at once, such as a SQLite bind (better-sqlite3 binds blobs
+   * SQLITE_TRANSIENT): the writer serializes every dirty dense sketch at each
+   * commit, and a fresh 16 KiB array each time was most of its external memory.
+   */
+  serializeTransient(): Uint8Array {
+    return this.serializeWith(transientBytes);
+  }
+
+  private serializeWith(alloc: (n: number) => Uint8Array): Uint8Array {
     this.flush();
     const p = this.p;
     if (this.regs === null) {
@@ -349,7 +376,7 @@ export class Hll {
         size += varintSize(sp[i]! - prev);
         prev = sp[i]!;
       }
-      const out = new Uint8Array(size);
+      const out = alloc(size);
       out[0] = FORMAT_VERSION;
       out[1] = KIND_SPARSE;
       out[2] = p;
@@ -363,9 +390,9 @@ export class Hll {
     }
     const regs = this.regs;
     const m = regs.length;
-    const list = denseListSize(regs, null);
-    if (list.bytes < 3 + m) return writeDenseList(regs, null, p, list);
-    const out = new Uint8Array(3 + m);
+    const list = denseListSize(regs);
+    if (list.bytes < 3 + m) return writeDenseList(regs, null, p, list, alloc(list.bytes));
+    const out = alloc(3 + m);
     out[0] = FORMAT_VERSION;
     out[1] = KIND_DENSE;
     out[2] = p;
@@ -384,10 +411,14 @@ export class Hll {
     this.flush();
     const regs = this.regs;
     if (regs === null) throw new Error('serializeChanges() needs a dense sketch');
-    const sent = (this.sent ??= new Uint8Array(regs.length));
-    const out = writeDenseList(regs, sent, this.p, denseListSize(regs, sent));
-    sent.set(regs);
-    return out;
+    let ch = this.changed;
+    if (ch === null || this.allChanged) {
+      if (ch === null) ch = this.changed = new Uint32Array(regs.length >>> 5);
+      else ch.fill(0);
+      this.allChanged = false;
+      return writeDenseList(regs, null, this.p, denseListSize(regs), null);
+    }
+    return writeDenseList(regs, ch, this.p, denseListSize(regs, ch), null);
   }
 
   /** Parse bytes from serialize(); throws SketchFormatError on anything malformed. */
@@ -416,13 +447,33 @@ export class Hll {
     else this.mergeParts(d.p, d.sparse, d.n, d.regs, null, 0);
   }
 
+  /**
+   * Empties the sketch and frees its arrays now rather than at the next GC (a
+   * worker drops every interval sketch at each flush). The sketch stays usable:
+   * it is as new, at the same precision.
+   */
+  dispose(): void {
+    if (this.sparse !== null) releaseView(this.sparse);
+    if (this.buf !== null) releaseView(this.buf);
+    if (this.regs !== null) releaseView(this.regs);
+    if (this.changed !== null) releaseView(this.changed);
+    this.sparse = EMPTY;
+    this.sparseLen = 0;
+    this.buf = null;
+    this.bufLen = 0;
+    this.regs = null;
+    this.changed = null;
+    this.allChanged = false;
+    this.cached = -1;
+  }
+
   /** Approximate bytes of memory this sketch holds (object and typed-array overheads included). */
   byteSize(): number {
     let n = OBJECT_BYTES;
     if (this.sparse !== null && this.sparse !== EMPTY) n += TYPED_ARRAY_BYTES + this.sparse.byteLength;
     if (this.buf !== null) n += TYPED_ARRAY_BYTES + this.buf.byteLength;
     if (this.regs !== null) n += TYPED_ARRAY_BYTES + this.regs.byteLength;
-    if (this.sent !== null) n += TYPED_ARRAY_BYTES + this.sent.byteLength;
+    if (this.changed !== null) n += TYPED_ARRAY_BYTES + this.changed.byteLength;
     return n;
   }
 
@@ -443,6 +494,7 @@ export class Hll {
         this.setSparse(merged, merged.length);
       } else {
         const regs = this.regs;
+        this.allChanged = this.changed !== null;
         for (let i = 0; i < on; i++) {
           const ir = entryToRegister(osp[i]!, p);
           const idx = ir >>> 8;
@@ -452,6 +504,8 @@ export class Hll {
     } else {
       if (this.regs === null) this.densify();
       const regs = this.regs!;
+      // Merges are not the worker's path (it only adds): mark all rather than track each register.
+      this.allChanged = this.changed !== null;
       if (oregs !== null) {
         foldRegisters(oregs, op, regs, p);
       } else {
@@ -481,12 +535,18 @@ export class Hll {
     this.bufLen = 0;
     // Next buffer sized for the new sketch size (see add()).
     const want = Math.max(16, Math.min(merged.length >>> 2, sparseLimit(this.p) >>> 2));
-    if (want > buf.length) this.buf = new Uint32Array(want);
+    if (want > buf.length) {
+      releaseView(buf);
+      this.buf = new Uint32Array(want);
+    }
     this.setSparse(merged, merged.length);
   }
 
   /** Install sorted entries; goes dense if there are more than the sparse limit. */
   private setSparse(entries: Uint32Array, n: number): void {
+    const old = this.sparse;
+    // Sparse arrays are this sketch's own (every caller passes a fresh one): free the one replaced now, not at a GC.
+    if (old !== null && old !== entries) releaseView(old);
     this.sparse = entries;
     this.sparseLen = n;
     if (n > sparseLimit(this.p)) this.densify();
@@ -503,6 +563,8 @@ export class Hll {
       if ((ir & 0xff) > regs[idx]!) regs[idx] = ir & 0xff;
     }
     this.regs = regs;
+    releaseView(sp);
+    if (this.buf !== null) releaseView(this.buf);
     this.sparse = null;
     this.sparseLen = 0;
     this.buf = null;
@@ -514,8 +576,9 @@ export class Hll {
     const from = this.p;
     this.p = p;
     this.cached = -1;
-    // The record of sent registers is at the old precision: start it over (the next changes are all registers).
-    this.sent = null;
+    // The change bits are at the old precision: start them over (the next changes are all registers).
+    this.changed = null;
+    this.allChanged = false;
     if (this.regs === null) {
       // Sparse entries do not depend on p; only the densify threshold changes.
       if (this.sparseLen > sparseLimit(p)) this.densify();
@@ -528,36 +591,73 @@ export class Hll {
 }
 
 /** Ertl's improved raw estimator over dense registers of precision p. */
-/** Registers above `floor` (above 0 when floor is null): how many, and the dense-list bytes they take. */
-function denseListSize(regs: Uint8Array, floor: Uint8Array | null): { n: number; bytes: number } {
+/**
+ * The registers a dense list would hold: the non-zero ones, or with `bits` only
+ * those whose bit is set (serializeChanges). How many, and the bytes they take.
+ */
+function denseListSize(regs: Uint8Array, bits: Uint32Array | null = null): { n: number; bytes: number } {
   let n = 0;
   let bytes = 0;
   let prev = 0;
-  for (let i = 0; i < regs.length; i++) {
-    if (regs[i]! <= (floor === null ? 0 : floor[i]!)) continue;
-    n++;
-    bytes += varintSize(i - prev) + 1;
-    prev = i;
+  if (bits === null) {
+    for (let i = 0; i < regs.length; i++) {
+      if (regs[i] === 0) continue;
+      n++;
+      bytes += varintSize(i - prev) + 1;
+      prev = i;
+    }
+  } else {
+    for (let w = 0; w < bits.length; w++) {
+      for (let word = bits[w]!; word !== 0; word &= word - 1) {
+        const i = (w << 5) | (31 - Math.clz32(word & -word));
+        n++;
+        bytes += varintSize(i - prev) + 1;
+        prev = i;
+      }
+    }
   }
   return { n, bytes: bytes + 3 + varintSize(n) };
 }
 
-/** The dense-list encoding (index deltas and values) of the registers above `floor`, sized by denseListSize. */
-function writeDenseList(regs: Uint8Array, floor: Uint8Array | null, p: number, size: { n: number; bytes: number }): Uint8Array {
-  const out = new Uint8Array(size.bytes);
+/**
+ * The dense-list encoding (index deltas and values) of the registers
+ * denseListSize counted, into `out` (a new array of its size when null). With
+ * `bits`, clears them: the registers are sent.
+ */
+function writeDenseList(regs: Uint8Array, bits: Uint32Array | null, p: number, size: { n: number; bytes: number }, out: Uint8Array | null): Uint8Array {
+  out ??= new Uint8Array(size.bytes);
   out[0] = FORMAT_VERSION;
   out[1] = KIND_DENSE_LIST;
   out[2] = p;
   let pos = writeVarint(out, 3, size.n);
   let prev = 0;
-  for (let i = 0; i < regs.length; i++) {
-    const r = regs[i]!;
-    if (r <= (floor === null ? 0 : floor[i]!)) continue;
-    pos = writeVarint(out, pos, i - prev);
-    out[pos++] = r;
-    prev = i;
+  if (bits === null) {
+    for (let i = 0; i < regs.length; i++) {
+      const r = regs[i]!;
+      if (r === 0) continue;
+      pos = writeVarint(out, pos, i - prev);
+      out[pos++] = r;
+      prev = i;
+    }
+  } else {
+    for (let w = 0; w < bits.length; w++) {
+      for (let word = bits[w]!; word !== 0; word &= word - 1) {
+        const i = (w << 5) | (31 - Math.clz32(word & -word));
+        pos = writeVarint(out, pos, i - prev);
+        out[pos++] = regs[i]!;
+        prev = i;
+      }
+      bits[w] = 0;
+    }
   }
   return out;
+}
+
+let transient = new Uint8Array(4096);
+/** A view of `n` bytes of the module's reused buffer (serializeTransient). */
+function transientBytes(n: number): Uint8Array {
+  if (n > transient.length) transient = new Uint8Array(Math.max(n, transient.length * 2));
+  return transient.subarray(0, n);
 }
 
 function denseEstimate(regs: Uint8Array, p: number): number {

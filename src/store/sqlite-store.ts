@@ -171,11 +171,11 @@ export class SqliteWriteStore {
         service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
         monotonic: r.monotonic ? 1 : 0, temporality: r.temporality, labelKeys: json(r.labelKeys), resourceKeys: json(r.resourceKeys),
         points: r.points, buckets: r.buckets, seriesEstimate: series, prometheusSeries: series * perSeries,
-        sketch: r.series.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen,
+        sketch: r.series.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen,
       });
     }
     for (const r of c.labels) {
-      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
@@ -184,7 +184,7 @@ export class SqliteWriteStore {
       s.log.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), bodyKeys: json(r.bodyKeys) });
     }
     for (const r of c.keys) {
-      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serialize(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
       s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });

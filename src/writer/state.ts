@@ -209,6 +209,15 @@ export class WriterState {
     return { templates, evictions, overflow };
   }
 
+  /** Bytes held by the sketches of the rows in memory (Hll.byteSize, overheads included). */
+  sketchBytes(): number {
+    let n = 0;
+    for (const r of this.keys.rows.values()) n += r.sketch.byteSize();
+    for (const r of this.labels.rows.values()) n += r.sketch.byteSize();
+    for (const r of this.metrics.rows.values()) n += r.series.byteSize();
+    return n;
+  }
+
   hasChanges(): boolean {
     return (
       this.acks.length > 0 ||

@@ -357,4 +357,64 @@ describe('serializeChanges', () => {
     expect(copy.serialize()).toEqual(h.serialize());
     expect(() => new Hll(12).serializeChanges()).toThrow(/dense/);
   });
+
+  it('lists exactly the registers that rose, and keeps one bit per register rather than a copy', () => {
+    const h = new Hll(12);
+    let x = 99;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 40000; i++) h.add(next(), next());
+    h.serializeChanges();
+    const before = h.serialize();
+    for (let i = 0; i < 3000; i++) h.add(next(), next());
+    const after = h.serialize();
+    // Both are full register arrays (kind 1) at this cardinality: count the registers that rose.
+    expect(before[1]).toBe(1);
+    expect(after[1]).toBe(1);
+    let rose = 0;
+    for (let i = 3; i < after.length; i++) if (after[i]! > before[i]!) rose++;
+    expect(rose).toBeGreaterThan(0);
+    const delta = h.serializeChanges();
+    expect(delta[1]).toBe(2);
+    // From byte 3: the varint count of listed registers.
+    let listed = 0;
+    for (let i = 3, shift = 0; ; i++, shift += 7) {
+      listed += (delta[i]! & 0x7f) * 2 ** shift;
+      if (delta[i]! < 0x80) break;
+    }
+    expect(listed).toBe(rose);
+    // 2^12 register bytes + 2^12 / 8 change bits + object overheads: not a second register copy.
+    expect(h.byteSize()).toBeLessThan(4096 + 512 + 600);
+  });
+
+  it('sends every register after a merge into the sketch, so merged-in registers are not lost', () => {
+    const h = new Hll(12);
+    const other = new Hll(12);
+    const copy = new Hll(12);
+    let x = 7;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 20000; i++) h.add(next(), next());
+    for (let i = 0; i < 20000; i++) other.add(next(), next());
+    copy.mergeSerialized(h.serializeChanges());
+    h.merge(other);
+    copy.mergeSerialized(h.serializeChanges());
+    expect(copy.serialize()).toEqual(h.serialize());
+    // And only changes again after that.
+    expect(Hll.deserialize(h.serializeChanges()).estimate()).toBe(0);
+  });
+});
+
+describe('serializeTransient', () => {
+  it('gives the bytes of serialize() in a reused buffer, overwritten by the next call', () => {
+    const sparse = build(range(0, 100));
+    const dense = build(range(0, 50_000));
+    expect(dense.serializeTransient()).toEqual(dense.serialize());
+    const a = sparse.serializeTransient();
+    expect(a).toEqual(sparse.serialize());
+    const b = dense.serializeTransient();
+    expect(b).toEqual(dense.serialize());
+    expect(b.buffer).toBe(a.buffer);
+    // `a` now shows the start of the dense bytes: callers must copy (or bind) before the next call.
+    expect(a[1]).toBe(b[1]);
+    expect(Hll.deserialize(dense.serializeTransient()).estimate()).toBe(dense.estimate());
+  });
 });
