@@ -13,7 +13,7 @@
 import { MinedCluster, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
-import { F_DIGIT, F_MASK, LineScanner } from './scanner.js';
+import { F_DIGIT, F_MASK, sharedScanner, type LineScanner } from './scanner.js';
 import { covers, generalize, generalizeToken, similarity } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
@@ -84,8 +84,8 @@ export class TemplateMiner {
   private readonly threshold: number;
   private readonly cacheSize: number;
   private readonly siblings: number;
+  /** Shared with the thread's other miners (sharedScanner): valid only within one call. */
   private readonly scanner: LineScanner;
-  private exampleScanner: LineScanner | null = null;
   private readonly buckets = new Map<string, MinedCluster[]>();
   private readonly live = new Map<number, MinedCluster>();
   /** id -> surviving cluster id, for clusters merged away (used by the CLI's assignments). */
@@ -104,7 +104,7 @@ export class TemplateMiner {
     this.threshold = opts.similarity ?? 0.75;
     this.siblings = opts.siblings ?? 4;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
-    this.scanner = new LineScanner(this.maxLineLength);
+    this.scanner = sharedScanner(this.maxLineLength, 0);
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
   }
 
@@ -196,8 +196,8 @@ export class TemplateMiner {
       const ex = c.example;
       if (c === this.overflowCluster) example = ex.slice(0, 256);
       else {
-        // A scanner of its own: report() runs in the middle of mining a line (eviction).
-        const sc = (this.exampleScanner ??= new LineScanner(this.maxLineLength));
+        // The other shared scanner: report() runs in the middle of mining a line (eviction).
+        const sc = sharedScanner(this.maxLineLength, 1);
         sc.scan(ex, 0, Math.min(ex.length, this.maxLineLength));
         example = sc.masked();
       }
