@@ -9,5 +9,8 @@ export default defineConfig({
     // Integration tests start real servers with worker threads; two cores, so keep the file-level parallelism small.
     maxWorkers: 2,
     pool: 'forks',
+    // As in the server (src/util/release.ts): unit tests run with ArrayBuffer.prototype.transfer, so code that
+    // frees buffers early is exercised, and a read after a release shows up as a wrong result.
+    execArgv: ['--harmony-rab-gsab-transfer'],
   },
 });

@@ -59,10 +59,12 @@ describe('--memory small', () => {
     const c = loadConfig({ memory: 'small' }, {});
     expect(c.memory).toBe('small');
     expect(c.youngGenerationMb).toBe(4);
-    expect(c.sqliteCacheMb).toBe(8);
+    expect(c.sqliteCacheMb).toBe(4);
     expect(c.sketchCacheRows).toBe(5000);
     expect(loadConfig({ memory: 'small', 'sqlite-cache-mb': '32' }, {}).sqliteCacheMb).toBe(32);
     expect(loadConfig({}, {}).youngGenerationMb).toBe(12);
+    expect(loadConfig({}, {}).heapGrowthPercent).toBe(10);
+    expect(() => loadConfig({ 'heap-growth-percent': '-1' }, {})).toThrow(/--heap-growth-percent/);
     expect(() => loadConfig({ memory: 'tiny' }, {})).toThrow(/--memory/);
   });
 });
