@@ -23,7 +23,7 @@ function formatOf(contentType: string): WireFormat | undefined {
   return undefined;
 }
 
-const SUPPORTED_ENCODINGS = new Set(['', 'identity', 'gzip', 'deflate']);
+const SUPPORTED_ENCODINGS = new Set(['', 'identity', 'gzip', 'deflate', 'br']);
 
 export class OtlpHttpServer {
   private app: TemplatedApp | undefined;
@@ -107,7 +107,7 @@ export class OtlpHttpServer {
     const encoding = encodingHeader.trim().toLowerCase();
     if (!SUPPORTED_ENCODINGS.has(encoding)) {
       this.metrics.dropped(signal, 'unsupported_encoding');
-      fail('415 Unsupported Media Type', format, GRPC.INVALID_ARGUMENT, `unsupported Content-Encoding "${encodingHeader}"; use gzip, deflate or none`);
+      fail('415 Unsupported Media Type', format, GRPC.INVALID_ARGUMENT, `unsupported Content-Encoding "${encodingHeader}"; use gzip, deflate, br or none`);
       return;
     }
     const declared = lengthHeader === '' ? 0 : Number(lengthHeader);

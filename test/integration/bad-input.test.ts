@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { startKeytally, post, type Keytally } from '../helpers/server.js';
 import { encodeJson, encodeProto, logsRequest } from '../helpers/otlp-build.js';
 
@@ -88,9 +88,20 @@ describe('bad input gets a clear error and changes nothing', () => {
     await expectStillCounting();
   });
 
+  it('corrupt br → 400, and a br bomb → 413', async () => {
+    const r = await post(k, '/v1/logs', Uint8Array.from([0xff, 0x01, 0x02, 0x03, 0x04, 0x05]), { 'content-type': 'application/x-protobuf', 'content-encoding': 'br' });
+    expect(r.status).toBe(400);
+    const bomb = brotliCompressSync(Buffer.alloc(64 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(4 * 1024 * 1024);
+    expect((await post(k, '/v1/logs', bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'br' })).status).toBe(413);
+    await expectStillCounting();
+  });
+
   it('unsupported media type or encoding → 415', async () => {
     expect((await post(k, '/v1/logs', 'hello', { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await post(k, '/v1/logs', good(1), { 'content-type': 'application/x-protobuf', 'content-encoding': 'br' })).status).toBe(415);
+    const zstd = await post(k, '/v1/logs', good(1), { 'content-type': 'application/x-protobuf', 'content-encoding': 'zstd' });
+    expect(zstd.status).toBe(415);
+    expect(Buffer.from(zstd.body).toString('latin1')).toMatch(/gzip, deflate, br or none/);
     await expectStillCounting();
   });
 

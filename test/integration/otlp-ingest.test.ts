@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gzipSync, deflateSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync, deflateSync } from 'node:zlib';
 import { startKeytally, post, type Keytally } from '../helpers/server.js';
 import { decodeProtoResponse, encodeJson, encodeProto, logsRequest, metricsRequest, tracesRequest } from '../helpers/otlp-build.js';
 
@@ -32,7 +32,7 @@ describe('OTLP/HTTP ingest, all signals and encodings', () => {
     expect(s.body.items[0]).toMatchObject({ name: 'svc-proto', log_records: 10, spans: 0, metric_points: 0 });
   });
 
-  it('takes gzip and deflate protobuf, and JSON (plain and gzip)', async () => {
+  it('takes gzip, deflate and br protobuf, and JSON (plain and gzip)', async () => {
     expect((await post(k, '/v1/logs', gzipSync(encodeProto('logs', logs('svc-gz', 3))), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(200);
     expect((await post(k, '/v1/logs', deflateSync(encodeProto('logs', logs('svc-gz', 4))), { 'content-type': 'application/x-protobuf', 'content-encoding': 'deflate' })).status).toBe(200);
     const j = await post(k, '/v1/logs', encodeJson(logs('svc-gz', 5)), { 'content-type': 'application/json' });
@@ -40,8 +40,9 @@ describe('OTLP/HTTP ingest, all signals and encodings', () => {
     expect(j.headers.get('content-type')).toBe('application/json');
     expect(JSON.parse(Buffer.from(j.body).toString())).toEqual({});
     expect((await post(k, '/v1/logs', gzipSync(encodeJson(logs('svc-gz', 6))), { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip' })).status).toBe(200);
+    expect((await post(k, '/v1/logs', brotliCompressSync(encodeProto('logs', logs('svc-gz', 7))), { 'content-type': 'application/x-protobuf', 'content-encoding': 'br' })).status).toBe(200);
     const s = await k.get('/api/v1/services?q=svc-gz');
-    expect(s.body.items[0].log_records).toBe(3 + 4 + 5 + 6);
+    expect(s.body.items[0].log_records).toBe(3 + 4 + 5 + 6 + 7);
   });
 
   it('extracts log shape: severities, keys, templates with percentages', async () => {
