@@ -34,7 +34,11 @@ export function canReleaseBuffers(): boolean {
 export function releaseBuffer(buf: ArrayBufferLike): void {
   const b = buf as Transferable;
   if (b.byteLength < MIN_BYTES || typeof b.transfer !== 'function' || !(b instanceof ArrayBuffer)) return;
-  b.transfer(0);
+  try {
+    b.transfer(0);
+  } catch {
+    // A buffer V8 will not detach (wasm memory, a non-detachable Node buffer): the GC frees it as before.
+  }
 }
 
 /** releaseBuffer for a view that covers its whole buffer (one that shares a buffer with others is left alone). */

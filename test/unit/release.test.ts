@@ -41,3 +41,11 @@ describe('releaseView', () => {
     expect(whole[0]).toBe(1);
   });
 });
+
+describe('releaseBuffer on buffers that cannot be detached', () => {
+  it('does nothing and does not throw (WebAssembly memory)', () => {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    expect(() => releaseBuffer(mem.buffer)).not.toThrow();
+    expect(mem.buffer.byteLength).toBe(65536);
+  });
+});
