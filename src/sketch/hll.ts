@@ -413,7 +413,8 @@ export class Hll {
     if (regs === null) throw new Error('serializeChanges() needs a dense sketch');
     let ch = this.changed;
     if (ch === null || this.allChanged) {
-      if (ch === null) ch = this.changed = new Uint32Array(regs.length >>> 5);
+      // Rounded up: at p=4 there are 16 registers, less than one word.
+      if (ch === null) ch = this.changed = new Uint32Array((regs.length + 31) >>> 5);
       else ch.fill(0);
       this.allChanged = false;
       return writeDenseList(regs, null, this.p, denseListSize(regs), null);

@@ -386,6 +386,22 @@ describe('serializeChanges', () => {
     expect(h.byteSize()).toBeLessThan(4096 + 512 + 600);
   });
 
+  it('tracks changes at every precision, down to 16 registers (less than one word of change bits)', () => {
+    for (const p of [4, 5, 9, 18]) {
+      const h = new Hll(p);
+      const copy = new Hll(p);
+      let x = p;
+      const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+      while (!h.isDense) h.add(next(), next());
+      copy.mergeSerialized(h.serializeChanges());
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 200; i++) h.add(next(), next());
+        copy.mergeSerialized(h.serializeChanges());
+        expect(copy.serialize()).toEqual(h.serialize());
+      }
+    }
+  });
+
   it('sends every register after a merge into the sketch, so merged-in registers are not lost', () => {
     const h = new Hll(12);
     const other = new Hll(12);
