@@ -591,7 +591,6 @@ export class Hll {
   }
 }
 
-/** Ertl's improved raw estimator over dense registers of precision p. */
 /**
  * The registers a dense list would hold: the non-zero ones, or with `bits` only
  * those whose bit is set (serializeChanges). How many, and the bytes they take.
@@ -661,6 +660,7 @@ function transientBytes(n: number): Uint8Array {
   return transient.subarray(0, n);
 }
 
+/** Ertl's improved raw estimator over dense registers of precision p. */
 function denseEstimate(regs: Uint8Array, p: number): number {
   const m = regs.length;
   const q = 64 - p;

@@ -210,3 +210,47 @@ describe('high-cardinality keys keep a long-lived sketch in the worker', () => {
     expect(sizes[7]!).toBeLessThan(sizes[1]! / 2);
   });
 });
+
+describe('buffers freed early (src/util/release.ts) do not change what the writer gets', () => {
+  // Many values per key, so the sketches' arrays are past releaseView's 1 KiB floor.
+  const wide = (service: string, from: number, n: number) =>
+    logs(service, Array.from({ length: n }, (_, i) => ({ body: `req ${i}`, sev: 'INFO', a: { user: `u${from + i}`, path: `/p/${(from + i) % 700}` } })));
+
+  it('releasing a batch after encoding it, as the worker does, leaves the encoded copy whole', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const released = new Extractor(hasher, { workerId: 1, ...opts });
+    const kept = new Extractor(hasher, { workerId: 2, ...opts });
+    const w1 = new WriterState(opts);
+    const w2 = new WriterState(opts);
+    const packr = new Packr({ useRecords: true });
+    const unpackr = new Unpackr({ useRecords: true });
+    for (let round = 0; round < 3; round++) {
+      released.foldLogs(wide('svc', round * 3000, 3000), round + 1);
+      kept.foldLogs(wide('svc', round * 3000, 3000), round + 1);
+      const batch = released.flush();
+      const bytes = packr.pack(batch).slice();
+      Extractor.releaseBatch(batch);
+      // The batch's own sketch bytes are gone (detached, empty)...
+      expect(batch.keys.find((k) => k.key === 'user')!.sketch.byteLength).toBe(0);
+      w1.applyBatch(unpackr.unpack(bytes) as DeltaBatch);
+      w2.applyBatch(roundTrip(kept.flush()));
+    }
+    // ...and the writer sees the same as from a batch never released.
+    expect(summary(w1.takeChanges())).toEqual(summary(w2.takeChanges()));
+  });
+
+  it('sketchBytes counts the writer rows in memory and falls when the cache evicts', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const e = new Extractor(hasher, { workerId: 1, ...opts });
+    const w = new WriterState({ ...opts, sketchCacheRows: 100 });
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 250; i++) many[`k${i}`] = `v${i}`;
+    e.foldLogs(logs('svc', [{ body: 'x', sev: 'INFO', a: many }]), 1);
+    w.applyBatch(roundTrip(e.flush()));
+    const before = w.sketchBytes();
+    expect(before).toBeGreaterThan(250 * 88);
+    w.takeChanges();
+    expect(w.keys.rows.size).toBe(100);
+    expect(w.sketchBytes()).toBeLessThan(before / 2);
+  });
+});
