@@ -14,6 +14,7 @@ import type { IngestResult, IngestTask, WorkerHello, WorkerToWriter, WriterToWor
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { startHeapTrace } from '../src/util/heap-trace.js';
 import { releaseBuffer, releaseView } from '../src/util/release.js';
+import { threadHeap } from '../src/util/thread-heap.js';
 
 interface IngestWorkerData {
   config: Config;
@@ -40,6 +41,7 @@ parentPort!.postMessage({ type: 'keytally:worker-port', workerId: threadId, port
 function flush(flushId: number): void {
   if (flushId === 0 && extractor.isEmpty()) return;
   const batch = extractor.flush();
+  batch.heap = threadHeap();
   // pack() returns a view into msgpackr's reusable buffer: copy before transferring.
   const bytes = packr.pack(batch).slice();
   Extractor.releaseBatch(batch);

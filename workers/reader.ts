@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { Config } from '../src/config.js';
-import type { ReaderRequest, ReaderResponse } from '../src/model/messages.js';
+import type { ReaderHeap, ReaderRequest, ReaderResponse } from '../src/model/messages.js';
+import { threadHeap } from '../src/util/thread-heap.js';
 import { handleApiRequest } from '../src/api/router.js';
 import { openReadOnly } from '../src/store/sqlite-store.js';
 import { prepared } from '../src/api/statements.js';
@@ -15,6 +16,12 @@ import { startHeapTrace } from '../src/util/heap-trace.js';
 const { config } = workerData as { config: Config };
 startHeapTrace('reader');
 const port = parentPort!;
+
+/** How often the reader reports its heap for /metrics (it has no other reason to speak unasked). */
+const HEAP_REPORT_MS = 2000;
+const reportHeap = () => port.postMessage({ type: 'heap', heap: threadHeap() } satisfies ReaderHeap);
+reportHeap();
+setInterval(reportHeap, HEAP_REPORT_MS).unref();
 
 let db: Database.Database | undefined;
 

@@ -16,6 +16,7 @@ import { LatencyWindow } from '../src/util/latency-window.js';
 import { mkdirSync } from 'node:fs';
 import { startHeapTrace } from '../src/util/heap-trace.js';
 import { releaseBuffer } from '../src/util/release.js';
+import { threadHeap, type ThreadHeap } from '../src/util/thread-heap.js';
 
 const { config } = workerData as { config: Config };
 const post = (e: WriterEvent) => parentPort!.postMessage(e);
@@ -34,8 +35,10 @@ const commitLatency = new LatencyWindow(1024);
 const stats: WriterStats = {
   batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, commits: 0, commitMsSum: 0, commitMsP50: 0, commitMsP90: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
-  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0,
+  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, heaps: {},
 };
+/** Each ingest worker's heap as of its last batch; dropped when its channel closes. */
+const workerHeaps = new Map<number, ThreadHeap>();
 /** Receive time of the oldest batch not yet committed (for writer lag). */
 let oldestPending = 0;
 let commitTimer: NodeJS.Timeout | undefined;
@@ -58,6 +61,7 @@ function onDelta(workerId: number, msg: WorkerToWriter): void {
   stats.truncatedAttributes += batch.counters.truncatedAttributes;
   stats.minerEvictions += batch.counters.minerEvictions;
   stats.minerOverflow += batch.counters.minerOverflow;
+  if (batch.heap) workerHeaps.set(workerId, batch.heap);
   if (oldestPending === 0) oldestPending = Date.now();
   if (msg.flushId !== 0 && drain && drain.id === msg.flushId) {
     drain.waiting.delete(workerId);
@@ -116,6 +120,8 @@ function report(): void {
   stats.commitMsP99 = commitLatency.quantile(0.99);
   // A batch still waiting counts too: a stalled writer shows a growing lag, not 0.
   if (oldestPending !== 0) stats.lagMsMax = Math.max(stats.lagMsMax, Date.now() - oldestPending);
+  stats.heaps = { writer: threadHeap() };
+  for (const [id, heap] of workerHeaps) stats.heaps[`ingest-${id}`] = heap;
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
   stats.lagMsMax = 0;
 }
@@ -142,6 +148,7 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       // A worker that died can send no more; a drain must not wait for it.
       port.on('close', () => {
         ports.delete(workerId);
+        workerHeaps.delete(workerId);
         // Commit first: the acks of every batch this worker did deliver must reach main before the news
         // that the rest of its requests are lost, or main would fail requests that are in fact stored.
         if (!closed) {

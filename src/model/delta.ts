@@ -7,6 +7,7 @@
  * take the larger string), so any number of workers in any order produce the
  * same totals.
  */
+import type { ThreadHeap } from '../util/thread-heap.js';
 import type { MetricType } from './otlp.js';
 
 /** Where a key was seen. */
@@ -126,6 +127,8 @@ export interface DeltaBatch {
   keys: KeyDelta[];
   templates: TemplateDelta[];
   counters: WorkerCounters;
+  /** The sending worker's heap at flush time (set by the worker thread, for /metrics). */
+  heap?: ThreadHeap;
 }
 
 // ------------------------------------------------------------ merge rules

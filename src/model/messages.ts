@@ -5,6 +5,7 @@
  * src/model/delta.ts) and WriterToWorker. Writer → front end: WriterEvent.
  * Front end → writer: WriterCommand. Front end ↔ reader: ReaderRequest/ReaderResponse.
  */
+import type { ThreadHeap } from '../util/thread-heap.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Signal, WireFormat } from './otlp.js';
 
@@ -73,6 +74,8 @@ export interface WriterStats {
   truncatedAttributes: number;
   minerEvictions: number;
   minerOverflow: number;
+  /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
+  heaps: Record<string, ThreadHeap>;
 }
 
 /** Writer → main. */
@@ -91,6 +94,12 @@ export interface ReaderRequest {
   id: number;
   path: string;
   query: string;
+}
+
+/** Reader → main, unasked, every few seconds. */
+export interface ReaderHeap {
+  type: 'heap';
+  heap: ThreadHeap;
 }
 
 /** Reader → main. */

@@ -9,6 +9,7 @@
  * exported as Prometheus summaries (quantile label plus _sum and _count),
  * which `promtool check metrics` accepts.
  */
+import { threadHeap, type ThreadHeap } from '../util/thread-heap.js';
 import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import { SIGNALS, type IngestMetrics } from './ingest-metrics.js';
 import type { Pipeline } from './pipeline.js';
@@ -231,6 +232,24 @@ export class MetricsExporter {
     writerCounter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU), as reported to the writer.', (s) => s.minerEvictions);
     writerCounter('keytally_miner_overflow_total', 'Log lines counted under the overflow template (too long, or no room for a cluster).', (s) => s.minerOverflow);
     writerCounter('keytally_truncated_attributes_total', 'Attributes dropped because a record had more than the configured maximum.', (s) => s.truncatedAttributes);
+    // ------------------------------------------------------------ threads
+    // RSS is one figure for the process; each thread's V8 heap says which one holds the memory.
+    new Gauge({
+      name: 'keytally_thread_heap_bytes',
+      help: 'V8 heap of each thread: used (live objects and uncollected garbage), total (committed), external (ArrayBuffers and other off-heap memory). Workers report with their last batch, the reader every 2 s, the writer every second.',
+      labelNames: ['thread', 'kind'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const heaps: Record<string, ThreadHeap> = { main: threadHeap(), ...stats()?.heaps };
+        if (pipeline.readerHeap) heaps['reader'] = pipeline.readerHeap;
+        for (const [thread, h] of Object.entries(heaps)) {
+          this.set({ thread, kind: 'used' }, h.used);
+          this.set({ thread, kind: 'total' }, h.total);
+          this.set({ thread, kind: 'external' }, h.external);
+        }
+      },
+    });
     new Counter({
       name: 'keytally_committed_records_total',
       help: 'Records whose deltas the writer has committed to the store, by signal.',

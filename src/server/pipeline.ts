@@ -11,6 +11,7 @@ import type { Config } from '../config.js';
 import type {
   IngestResult,
   IngestTask,
+  ReaderHeap,
   ReaderRequest,
   ReaderResponse,
   WorkerHello,
@@ -19,6 +20,7 @@ import type {
   WriterStats,
 } from '../model/messages.js';
 import type { Logger } from '../util/log.js';
+import type { ThreadHeap } from '../util/thread-heap.js';
 
 const WRITER_FILE = new URL('../../workers/writer.js', import.meta.url);
 const INGEST_FILE = new URL('../../workers/ingest.js', import.meta.url);
@@ -42,6 +44,8 @@ export class Pipeline extends EventEmitter {
   private stopping = false;
   private shutdownPromise: Promise<void> | undefined;
   latestStats: WriterStats | undefined;
+  /** The reader thread's heap as of its last report (every 2 s). */
+  readerHeap: ThreadHeap | undefined;
   workerRestarts = 0;
 
   constructor(
@@ -104,7 +108,11 @@ export class Pipeline extends EventEmitter {
   private startReader(): void {
     const reader = new Worker(READER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
     this.reader = reader;
-    reader.on('message', (r: ReaderResponse) => {
+    reader.on('message', (r: ReaderResponse | ReaderHeap) => {
+      if ('type' in r) {
+        this.readerHeap = r.heap;
+        return;
+      }
       const cb = this.queries.get(r.id);
       this.queries.delete(r.id);
       cb?.(r);

@@ -195,6 +195,32 @@ describe('/metrics', () => {
     expect(val(later, 'keytally_writer_commit_duration_seconds_count')).toBeGreaterThan(commits);
   });
 
+  it('reports the V8 heap of every thread: main, writer, reader and each ingest worker that sent a batch', async () => {
+    // The workers sent batches in the tests above; the writer reports every second, the reader every 2 s.
+    const { samples } = await waitFor(
+      () => scrape(),
+      ({ samples: s }) => [...s.keys()].some((k) => k.startsWith('keytally_thread_heap_bytes{') && k.includes('thread="reader"')),
+    );
+    const threads = new Set<string>();
+    for (const [k, v] of samples) {
+      const m = /^keytally_thread_heap_bytes\{kind="(\w+)",thread="([\w-]+)"\}$/.exec(k);
+      if (!m) continue;
+      threads.add(m[2]!);
+      // Every thread has a heap of some MB and at least a little external memory.
+      if (m[1] === 'total') expect(v, k).toBeGreaterThan(1024 * 1024);
+      if (m[1] === 'used') expect(v, k).toBeGreaterThan(1024 * 1024);
+      if (m[1] === 'external') expect(v, k).toBeGreaterThan(0);
+    }
+    expect(threads.has('main')).toBe(true);
+    expect(threads.has('writer')).toBe(true);
+    expect(threads.has('reader')).toBe(true);
+    const ingest = [...threads].filter((t) => /^ingest-\d+$/.test(t));
+    expect(ingest.length).toBeGreaterThanOrEqual(1);
+    expect(threads.size).toBe(3 + ingest.length);
+    // Used never exceeds committed.
+    for (const t of threads) expect(val(samples, 'keytally_thread_heap_bytes', { thread: t, kind: 'used' })).toBeLessThanOrEqual(val(samples, 'keytally_thread_heap_bytes', { thread: t, kind: 'total' }));
+  });
+
   it('exposes every documented family with its type', async () => {
     const { text } = await scrape();
     const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
@@ -227,6 +253,7 @@ describe('/metrics', () => {
       keytally_miner_evictions_total: 'counter',
       keytally_miner_overflow_total: 'counter',
       keytally_truncated_attributes_total: 'counter',
+      keytally_thread_heap_bytes: 'gauge',
       keytally_process_cpu_seconds_total: 'counter',
       keytally_process_resident_memory_bytes: 'gauge',
       keytally_nodejs_eventloop_lag_p99_seconds: 'gauge',
