@@ -23,7 +23,9 @@
  *
  * With KEYTALLY_TRACE_HEAP=MS in the environment, every thread of the sidecar
  * prints its V8 heap statistics every MS ms (src/util/heap-trace.ts) into a
- * file in the temp directory named at the start.
+ * file in the temp directory named at the start. KEYTALLY_BENCH_NODE_ARGS
+ * (space-separated) are node/V8 flags for the sidecar process, to try GC
+ * settings (e.g. "--heap-growing-percent=25").
  *
  * Flags after `--` go to `keytally serve` (e.g. `-- --workers 1 --flush-ms 100`),
  * to measure what bounds which thread.

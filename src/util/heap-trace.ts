@@ -7,6 +7,7 @@
  * figures (the writer: its sketch bytes) to each line.
  */
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { threadHeap } from './thread-heap.js';
 
 const MB = 1024 * 1024;
 
@@ -14,17 +15,17 @@ export function startHeapTrace(thread: string, extra?: () => Record<string, numb
   const every = Number(process.env['KEYTALLY_TRACE_HEAP'] ?? 0);
   if (!(every > 0)) return;
   const timer = setInterval(() => {
-    const h = getHeapStatistics();
+    const h = threadHeap();
     const spaces: Record<string, number> = {};
     for (const s of getHeapSpaceStatistics()) spaces[s.space_name.replace(/_space$/, '')] = +(s.space_size / MB).toFixed(1);
     const line = {
       heapTrace: thread,
       t: Date.now(),
       rssMb: +(process.memoryUsage.rss() / MB).toFixed(1),
-      totalMb: +(h.total_heap_size / MB).toFixed(1),
-      usedMb: +(h.used_heap_size / MB).toFixed(1),
-      externalMb: +(h.external_memory / MB).toFixed(1),
-      mallocedMb: +(h.malloced_memory / MB).toFixed(1),
+      totalMb: +(h.total / MB).toFixed(1),
+      usedMb: +(h.used / MB).toFixed(1),
+      externalMb: +(h.external / MB).toFixed(1),
+      mallocedMb: +(getHeapStatistics().malloced_memory / MB).toFixed(1),
       spaces,
       ...extra?.(),
     };
