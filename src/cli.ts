@@ -47,12 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(loadConfig(flagsOf(rest)));
       }
       case 'migrate': {
-        const { migrateSqlite } = await import('./store/migrations.js');
-        const { dbPath } = await import('./store/sqlite-store.js');
-        const { mkdirSync } = await import('node:fs');
-        const config = loadConfig(flagsOf(rest));
-        mkdirSync(config.data, { recursive: true });
-        const { applied } = await migrateSqlite(dbPath(config.data));
+        const { migrateStore } = await import('./store/migrate-schema.js');
+        const { applied } = await migrateStore(loadConfig(flagsOf(rest)));
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
       }

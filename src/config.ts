@@ -24,7 +24,9 @@ export const configSchema = z
     otlpHttp: hostPort.default('127.0.0.1:4318'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
-    store: z.enum(['sqlite']).default('sqlite'),
+    store: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** The memory store's bound: past it, the least recently updated rows are evicted (counted in /metrics). */
+    memoryStoreMb: z.coerce.number().int().min(1).max(1_048_576).default(256),
     workers: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
     flushMs: z.coerce.number().int().min(5).max(60_000).default(200),
     /** Entities in a worker's delta map before it flushes early. */
@@ -91,6 +93,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   api: 'api',
   data: 'data',
   store: 'store',
+  memoryStoreMb: 'memory-store-mb',
   workers: 'workers',
   flushMs: 'flush-ms',
   maxDeltaEntries: 'max-delta-entries',
