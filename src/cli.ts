@@ -16,6 +16,8 @@ serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --conf
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
+  --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)
+  --memory-store-mb N     bound of the memory store (default 256)
   --workers N             ingest worker threads (default: CPU count)
   --flush-ms MS           worker flush interval (default 200)
   --ack accepted|durable  when to answer OTLP requests (default accepted)

@@ -44,6 +44,15 @@ export const configSchema = z
     maxWriterBacklog: z.coerce.number().int().min(1).default(256),
     maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
     authToken: z.string().min(1).optional(),
+    /**
+     * The hash salt a new store is created with (decimal, 64-bit). Unset: a random one. Sketches compare only
+     * under one salt, so runs whose estimates must match to the digit (tests, a fleet seeded by hand) set it.
+     */
+    hashSalt: z
+      .string()
+      .regex(/^\d{1,20}$/, 'expected a decimal 64-bit integer')
+      .refine((s) => BigInt(s) < 2n ** 64n, 'must be below 2^64')
+      .optional(),
     precision: z.coerce.number().int().min(4).max(18).default(14),
     minerMaxClusters: z.coerce.number().int().min(1).default(1000),
     minerMaxLineLength: z.coerce.number().int().min(16).default(4096),
@@ -106,6 +115,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   maxWriterBacklog: 'max-writer-backlog',
   maxAttributes: 'max-attributes',
   authToken: 'auth-token',
+  hashSalt: 'hash-salt',
   precision: 'precision',
   minerMaxClusters: 'miner-max-clusters',
   minerMaxLineLength: 'miner-max-line-length',

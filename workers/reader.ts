@@ -7,7 +7,8 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../src/config.js';
-import type { ReaderHeap, ReaderRequest, ReaderResponse } from '../src/model/messages.js';
+import type { ReaderHeap, ReaderQueryStats, ReaderRequest, ReaderResponse } from '../src/model/messages.js';
+import { LatencyWindow } from '../src/util/latency-window.js';
 import { threadHeap } from '../src/util/thread-heap.js';
 import { handleApiRequest } from '../src/api/router.js';
 import { openReadStore, StoreNotReady, type ReadStore } from '../src/store/store.js';
@@ -20,7 +21,14 @@ const port = parentPort!;
 
 /** How often the reader reports its heap for /metrics (it has no other reason to speak unasked). */
 const HEAP_REPORT_MS = 2000;
-const reportHeap = () => port.postMessage({ type: 'heap', heap: threadHeap() } satisfies ReaderHeap);
+const latency = new LatencyWindow(1024);
+const queries: ReaderQueryStats = { count: 0, msSum: 0, msP50: 0, msP90: 0, msP99: 0, errors: 0 };
+const reportHeap = () => {
+  queries.msP50 = latency.quantile(0.5);
+  queries.msP90 = latency.quantile(0.9);
+  queries.msP99 = latency.quantile(0.99);
+  port.postMessage({ type: 'heap', heap: threadHeap(), queries: { ...queries } } satisfies ReaderHeap);
+};
 reportHeap();
 setInterval(reportHeap, HEAP_REPORT_MS).unref();
 
@@ -42,8 +50,18 @@ async function answer(req: ReaderRequest): Promise<{ status: number; body: strin
 }
 
 port.on('message', (req: ReaderRequest) => {
+  const t0 = performance.now();
   answer(req)
     // Never let one bad query take the thread down; the main thread logs 5xx answers.
     .catch((err: unknown) => json(500, { error: `internal error: ${(err as Error)?.message ?? String(err)}` }))
-    .then((res) => port.postMessage({ id: req.id, status: res.status, body: res.body } satisfies ReaderResponse));
+    .then((res) => {
+      if (req.path !== '/__ping') {
+        const ms = performance.now() - t0;
+        latency.add(ms);
+        queries.count++;
+        queries.msSum += ms;
+      }
+      if (res.status >= 500) queries.errors++;
+      port.postMessage({ id: req.id, status: res.status, body: res.body } satisfies ReaderResponse);
+    });
 });

@@ -23,7 +23,7 @@ const { config } = workerData as { config: Config };
 const post = (e: WriterEvent) => parentPort!.postMessage(e);
 
 const store = await openWriteStore(config);
-const salt = await store.salt();
+const salt = await store.salt(config.hashSalt === undefined ? undefined : BigInt(config.hashSalt));
 const state = new WriterState(config, store.loader());
 await store.load(state);
 startHeapTrace('writer', () => ({ sketchMb: +(state.sketchBytes() / 1048576).toFixed(1), keyRows: state.keys.rows.size }));

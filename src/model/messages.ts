@@ -114,6 +114,19 @@ export interface ReaderRequest {
 export interface ReaderHeap {
   type: 'heap';
   heap: ThreadHeap;
+  /** The store questions answered so far (API requests), for /metrics. */
+  queries: ReaderQueryStats;
+}
+
+export interface ReaderQueryStats {
+  count: number;
+  msSum: number;
+  /** Quantiles of the last 1024 request durations. */
+  msP50: number;
+  msP90: number;
+  msP99: number;
+  /** Requests the store failed (5xx, store unreachable). */
+  errors: number;
 }
 
 /** Reader → main. */

@@ -12,6 +12,7 @@ import type {
   IngestResult,
   IngestTask,
   ReaderHeap,
+  ReaderQueryStats,
   ReaderRequest,
   ReaderResponse,
   WorkerHello,
@@ -46,6 +47,8 @@ export class Pipeline extends EventEmitter {
   latestStats: WriterStats | undefined;
   /** The reader thread's heap as of its last report (every 2 s). */
   readerHeap: ThreadHeap | undefined;
+  /** The reader thread's store question totals as of its last report (since that reader thread started). */
+  readerQueries: ReaderQueryStats | undefined;
   workerRestarts = 0;
 
   constructor(
@@ -122,6 +125,7 @@ export class Pipeline extends EventEmitter {
     reader.on('message', (r: ReaderResponse | ReaderHeap) => {
       if ('type' in r) {
         this.readerHeap = r.heap;
+        this.readerQueries = r.queries;
         return;
       }
       const cb = this.queries.get(r.id);

@@ -17,3 +17,11 @@ export function metricDerived(r: Pick<MetricRow, 'series' | 'type' | 'buckets'>)
   const perSeries = r.type === 'histogram' || r.type === 'exponential_histogram' || r.type === 'summary' ? r.buckets + 2 : 1;
   return { seriesEstimate, prometheusSeries: seriesEstimate * perSeries };
 }
+
+/** A store keeps the salt it was created with: asking for another one is a configuration error, not a silent switch. */
+export function checkSalt(stored: bigint, preferred: bigint | undefined): bigint {
+  if (preferred !== undefined && preferred !== stored) {
+    throw new Error(`--hash-salt ${preferred} differs from the salt this store was created with; sketches under two salts cannot merge (leave --hash-salt unset to use the store's)`);
+  }
+  return stored;
+}

@@ -55,7 +55,11 @@ export interface BackendTraits {
 export interface WriteStore {
   readonly backend: StoreBackend;
   readonly traits: BackendTraits;
-  salt(): Promise<bigint>;
+  /**
+   * The store's hash salt. A store without one yet takes `preferred` (or a
+   * random one); one with another salt than `preferred` throws.
+   */
+  salt(preferred?: bigint): Promise<bigint>;
   load(state: WriterState): Promise<void>;
   loader(): SketchLoader | undefined;
   /** Applies one ChangeSet atomically; resolves to the rows written. */

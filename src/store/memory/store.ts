@@ -14,7 +14,7 @@ import type { MetricType } from '../../model/otlp.js';
 import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
-import { metricDerived, rounded } from '../derive.js';
+import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
 import { Tables } from './tables.js';
@@ -35,13 +35,12 @@ export class MemoryStore implements WriteStore {
     this.queries = new MemoryQueries(this.tables);
   }
 
-  async salt(): Promise<bigint> {
-    let s = this.meta.get('hash_salt');
-    if (s === undefined) {
-      s = randomSalt().toString();
-      this.meta.set('hash_salt', s);
-    }
-    return BigInt(s);
+  async salt(preferred?: bigint): Promise<bigint> {
+    const s = this.meta.get('hash_salt');
+    if (s !== undefined) return checkSalt(BigInt(s), preferred);
+    const fresh = preferred ?? randomSalt();
+    this.meta.set('hash_salt', fresh.toString());
+    return fresh;
   }
 
   async load(state: WriterState): Promise<void> {

@@ -10,7 +10,7 @@ import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
-import { metricDerived, rounded } from '../derive.js';
+import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
 import { dbPath, tune, type SqliteTuning } from './connection.js';
 
@@ -97,14 +97,10 @@ export class SqliteWriteStore implements WriteStore {
   }
 
   /** The install's hash salt: created once, kept in `meta` for ever (sketches are only comparable under one salt). */
-  async salt(): Promise<bigint> {
-    return this.saltSync();
-  }
-
-  private saltSync(): bigint {
+  async salt(preferred?: bigint): Promise<bigint> {
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'hash_salt'`).get() as { value: string } | undefined;
-    if (row) return BigInt(row.value);
-    const s = randomSalt();
+    if (row) return checkSalt(BigInt(row.value), preferred);
+    const s = preferred ?? randomSalt();
     this.db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(s.toString());
     return s;
   }
