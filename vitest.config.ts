@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // One PostgreSQL cluster serves the run (the PostgreSQL store's tests and the conformance suite).
+    globalSetup: ['test/global-postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real servers with worker threads; two cores, so keep the file-level parallelism small.

@@ -24,7 +24,12 @@ export const configSchema = z
     otlpHttp: hostPort.default('127.0.0.1:4318'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
-    store: z.enum(['sqlite', 'memory']).default('sqlite'),
+    store: z.enum(['sqlite', 'memory', 'postgres']).default('sqlite'),
+    /** postgres://user:password@host:port/database of the PostgreSQL store (--store postgres). */
+    postgresUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+      .optional(),
     /** The memory store's bound: past it, the least recently updated rows are evicted (counted in /metrics). */
     memoryStoreMb: z.coerce.number().int().min(1).max(1_048_576).default(256),
     workers: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
@@ -103,6 +108,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   data: 'data',
   store: 'store',
   memoryStoreMb: 'memory-store-mb',
+  postgresUrl: 'postgres-url',
   workers: 'workers',
   flushMs: 'flush-ms',
   maxDeltaEntries: 'max-delta-entries',
@@ -190,6 +196,9 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     throw new ConfigError(`invalid setting ${flag}: ${issue.message}`);
   }
   const cfg = parsed.data;
+  if (cfg.store === 'postgres' && cfg.postgresUrl === undefined) {
+    throw new ConfigError(`--store postgres needs --postgres-url (${envName('postgresUrl')}), e.g. postgres://user@127.0.0.1:5432/keytally`);
+  }
   cfg.data = resolve(cfg.data);
   return cfg;
 }

@@ -9,6 +9,10 @@ export async function migrateStore(config: Config): Promise<{ applied: string[] 
     case 'sqlite':
       mkdirSync(config.data, { recursive: true });
       return migrateSqlite(dbPath(config.data));
+    case 'postgres': {
+      const { migratePostgres } = await import('./postgres/migrations.js');
+      return migratePostgres(config.postgresUrl!);
+    }
     case 'memory':
       // Nothing is kept between runs, so there is no schema to bring up to date.
       return { applied: [] };

@@ -1,7 +1,7 @@
 /**
  * The store interface: the only thing the writer thread, the API reader and
  * the CLI import to reach a backend. One folder per backend implements it:
- * src/store/sqlite/, src/store/memory/ (and src/store/postgres/).
+ * src/store/sqlite/, src/store/memory/, src/store/postgres/.
  *
  * Write side (WriteStore), used by the one writer thread:
  *   salt()     the install's hash salt, created by the first writer, read by the rest;
@@ -117,6 +117,10 @@ export async function openWriteStore(config: Config): Promise<WriteStore> {
       const { MemoryStore } = await import('./memory/store.js');
       return new MemoryStore({ maxBytes: config.memoryStoreMb * 1024 * 1024 });
     }
+    case 'postgres': {
+      const { openPostgresWriteStore } = await import('./postgres/write.js');
+      return openPostgresWriteStore(config);
+    }
   }
 }
 
@@ -133,5 +137,9 @@ export async function openReadStore(config: Config): Promise<ReadStore> {
     }
     case 'memory':
       throw new Error('the memory store has no read side of its own: it is read through the writer thread');
+    case 'postgres': {
+      const { PostgresReadStore } = await import('./postgres/read.js');
+      return new PostgresReadStore(config.postgresUrl!);
+    }
   }
 }

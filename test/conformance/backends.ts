@@ -15,16 +15,16 @@ export interface Backend {
   skip: Record<string, string>;
 }
 
-const COMMON = ['--ack', 'durable', '--workers', '1', '--flush-ms', '20', '--commit-ms', '5', '--hash-salt', CONFORMANCE_SALT.toString()];
+export const COMMON_ARGS = ['--ack', 'durable', '--workers', '1', '--flush-ms', '20', '--commit-ms', '5', '--hash-salt', CONFORMANCE_SALT.toString()];
 
 export const memory: Backend = {
   name: 'memory',
-  start: (extra = []) => startKeytally({ args: [...COMMON, '--store', 'memory', ...extra] }),
+  start: (extra = []) => startKeytally({ args: [...COMMON_ARGS, '--store', 'memory', ...extra] }),
   skip: {},
 };
 
 export const sqlite: Backend = {
   name: 'sqlite',
-  start: (extra = []) => startKeytally({ dataDir: tempDir(), args: [...COMMON, ...extra] }),
+  start: (extra = []) => startKeytally({ dataDir: tempDir(), args: [...COMMON_ARGS, ...extra] }),
   skip: {},
 };

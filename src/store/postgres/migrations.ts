@@ -1,0 +1,122 @@
+/**
+ * The PostgreSQL schema, through kysely's Migrator like SQLite's: the same
+ * migration names, one set per dialect. Kysely takes a session advisory lock
+ * while it migrates, so several instances starting at once apply each
+ * migration once (the others find nothing to do).
+ *
+ * Differences from SQLite: counts are bigint (INTEGER is 32-bit here); key
+ * lists are text[]; every row that the writers merge in code (sketches, key
+ * sets) carries `writer`, the instance that wrote it last, so an instance
+ * knows when another one has changed a row since (src/store/postgres/write.ts);
+ * templates are keyed by a hash of (service, severity, template text), which
+ * every instance computes the same way.
+ */
+import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+import { openPool } from './connection.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      const seen = `first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL`;
+      const statements = [
+        `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+        `CREATE TABLE services (
+           name TEXT COLLATE "C" PRIMARY KEY,
+           log_records BIGINT NOT NULL DEFAULT 0,
+           spans BIGINT NOT NULL DEFAULT 0,
+           metric_points BIGINT NOT NULL DEFAULT 0,
+           ${seen})`,
+        `CREATE TABLE metrics_metadata (
+           service TEXT COLLATE "C" NOT NULL,
+           name TEXT COLLATE "C" NOT NULL,
+           type TEXT COLLATE "C" NOT NULL DEFAULT '',
+           unit TEXT COLLATE "C" NOT NULL DEFAULT '',
+           description TEXT COLLATE "C" NOT NULL DEFAULT '',
+           monotonic BOOLEAN NOT NULL DEFAULT false,
+           temporality INTEGER NOT NULL DEFAULT 0,
+           label_keys JSONB NOT NULL DEFAULT '[]',
+           resource_keys JSONB NOT NULL DEFAULT '[]',
+           sample_count BIGINT NOT NULL DEFAULT 0,
+           bucket_count INTEGER NOT NULL DEFAULT 0,
+           series_estimate BIGINT NOT NULL DEFAULT 0,
+           prometheus_series BIGINT NOT NULL DEFAULT 0,
+           series_sketch BYTEA,
+           writer TEXT NOT NULL DEFAULT '',
+           ${seen},
+           PRIMARY KEY (service, name))`,
+        `CREATE TABLE metric_label_keys (
+           service TEXT COLLATE "C" NOT NULL,
+           metric TEXT COLLATE "C" NOT NULL,
+           key TEXT COLLATE "C" NOT NULL,
+           sample_count BIGINT NOT NULL DEFAULT 0,
+           cardinality_estimate BIGINT NOT NULL DEFAULT 0,
+           sketch BYTEA,
+           writer TEXT NOT NULL DEFAULT '',
+           ${seen},
+           PRIMARY KEY (service, metric, key))`,
+        `CREATE TABLE spans_metadata (
+           service TEXT COLLATE "C" NOT NULL,
+           name TEXT COLLATE "C" NOT NULL,
+           kind INTEGER NOT NULL,
+           attribute_keys JSONB NOT NULL DEFAULT '[]',
+           resource_keys JSONB NOT NULL DEFAULT '[]',
+           event_names JSONB NOT NULL DEFAULT '[]',
+           sample_count BIGINT NOT NULL DEFAULT 0,
+           status_unset BIGINT NOT NULL DEFAULT 0,
+           status_ok BIGINT NOT NULL DEFAULT 0,
+           status_error BIGINT NOT NULL DEFAULT 0,
+           writer TEXT NOT NULL DEFAULT '',
+           ${seen},
+           PRIMARY KEY (service, name, kind))`,
+        `CREATE TABLE logs_metadata (
+           service TEXT COLLATE "C" NOT NULL,
+           severity TEXT COLLATE "C" NOT NULL,
+           attribute_keys JSONB NOT NULL DEFAULT '[]',
+           resource_keys JSONB NOT NULL DEFAULT '[]',
+           body_keys JSONB NOT NULL DEFAULT '[]',
+           sample_count BIGINT NOT NULL DEFAULT 0,
+           writer TEXT NOT NULL DEFAULT '',
+           ${seen},
+           PRIMARY KEY (service, severity))`,
+        `CREATE TABLE body_templates (
+           service TEXT COLLATE "C" NOT NULL,
+           severity TEXT COLLATE "C" NOT NULL,
+           template_hash TEXT NOT NULL,
+           template_id INTEGER NOT NULL,
+           template TEXT COLLATE "C" NOT NULL,
+           count BIGINT NOT NULL DEFAULT 0,
+           example TEXT NOT NULL DEFAULT '',
+           updated BIGSERIAL,
+           ${seen},
+           PRIMARY KEY (service, severity, template_hash))`,
+        `CREATE TABLE key_metadata (
+           service TEXT COLLATE "C" NOT NULL,
+           scope TEXT COLLATE "C" NOT NULL,
+           key TEXT COLLATE "C" NOT NULL,
+           sample_count BIGINT NOT NULL DEFAULT 0,
+           cardinality_estimate BIGINT NOT NULL DEFAULT 0,
+           sketch BYTEA,
+           writer TEXT NOT NULL DEFAULT '',
+           ${seen},
+           PRIMARY KEY (service, scope, key))`,
+        `CREATE INDEX key_metadata_cardinality ON key_metadata (cardinality_estimate)`,
+        `CREATE INDEX body_templates_count ON body_templates (service, severity, count)`,
+        `CREATE INDEX body_templates_updated ON body_templates (updated)`,
+      ];
+      for (const s of statements) await sql.raw(s).execute(db);
+    },
+  },
+};
+
+/** Brings the database at `url` to the newest schema, on a connection of its own (kysely ends its pool). */
+export async function migratePostgres(url: string): Promise<{ applied: string[] }> {
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: openPool(url, { max: 1, name: 'keytally-migrate' }) }) });
+  try {
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  } finally {
+    await db.destroy();
+  }
+}

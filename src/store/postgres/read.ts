@@ -1,0 +1,261 @@
+/**
+ * The PostgreSQL store's read side: the API's questions as SQL on a pool of
+ * its own. Written to answer exactly as SQLite does: text sorts by code point
+ * (the columns are COLLATE "C"), `q` folds ASCII letters only (as SQLite's
+ * LIKE), percentages are float8 arithmetic (as SQLite's REAL), and each API
+ * request reads one REPEATABLE READ snapshot.
+ */
+import type { KeyScope } from '../../model/delta.js';
+import {
+  foldAscii,
+  KEY_SORT,
+  LOG_SORT,
+  METRIC_SORT,
+  SERVICE_SORT,
+  SPAN_KINDS,
+  SPAN_SORT,
+  TEMPLATE_SORT,
+  TEMPORALITY,
+  type KeyItem,
+  type KeyQuery,
+  type LabelItem,
+  type ListResult,
+  type LogItem,
+  type LogQuery,
+  type MetricItem,
+  type MetricQuery,
+  type Page,
+  type ServiceItem,
+  type ServiceQuery,
+  type ServiceTotals,
+  type SortSpec,
+  type SpanItem,
+  type SpanQuery,
+  type TemplateItem,
+  type TemplateQuery,
+} from '../queries.js';
+import type { ReadStore, StoreQueries } from '../store.js';
+import { isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+
+/** Conditions joined with AND; values are numbered parameters. */
+class Where {
+  private readonly conds: string[] = [];
+  readonly values: unknown[] = [];
+
+  add(fragment: (p: string) => string, value: unknown): this {
+    if (value === undefined) return this;
+    this.values.push(value);
+    this.conds.push(fragment(`$${this.values.length}`));
+    return this;
+  }
+
+  /** SQLite's `LIKE '%q%'` without ICU: a substring, ASCII letters case-insensitive, nothing else folded. */
+  contains(column: string, q: string | undefined): this {
+    if (q === undefined) return this;
+    const pattern = `%${foldAscii(q).replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    return this.add((p) => `translate(${column}, '${UPPER}', '${LOWER}') LIKE ${p}`, pattern);
+  }
+
+  sql(): string {
+    return this.conds.length ? ` WHERE ${this.conds.join(' AND ')}` : '';
+  }
+}
+
+interface ListQuery {
+  select: string;
+  from: string;
+  where: Where;
+  spec: SortSpec;
+  page: Page;
+  alias?: string;
+  /** Appended after the spec's tie-break, for keys wider than the API's (a template's hash). */
+  extraTiebreak?: string;
+}
+
+async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
+  const qualify = (column: string) => (q.alias && !q.select.includes(` AS ${column}`) ? `${q.alias}.${column}` : column);
+  const where = q.where.sql();
+  const total = Number((await c.query(`SELECT COUNT(*) AS n FROM ${q.from}${where}`, q.where.values)).rows[0].n);
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const field = q.spec.fields[q.page.sort]!;
+  const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
+  const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
+  if (q.extraTiebreak) ties.push(q.extraTiebreak);
+  const n = q.where.values.length;
+  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT $${n + 1} OFFSET $${n + 2}`;
+  const rows = (await c.query(sql, [...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
+  return { items: rows.map(map), total };
+}
+
+const METRIC_COLUMNS = `service, name, type, unit, description, monotonic, temporality, label_keys, resource_keys,
+  sample_count, bucket_count, series_estimate, prometheus_series, first_seen, last_seen`;
+
+/*
+ * As in SQLite: the denominator is the whole (service, severity) whatever `q`
+ * leaves; float8, not numeric, so the digits are the same as SQLite's REAL.
+ */
+const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0::float8 * b.count / NULLIF((SELECT SUM(t.count) FROM body_templates t
+    WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage`;
+
+export class PostgresQueries implements StoreQueries {
+  constructor(private readonly c: PoolClient) {}
+
+  services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
+    const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q);
+    return runList(this.c, { select: 'name, log_records, spans, metric_points, first_seen, last_seen', from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+      name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points, first_seen: r.first_seen, last_seen: r.last_seen,
+    }));
+  }
+
+  async serviceTotals(service: string): Promise<ServiceTotals> {
+    const r = await this.c.query(
+      `SELECT
+        (SELECT COUNT(*) FROM logs_metadata WHERE service = $1) AS severities,
+        (SELECT COUNT(*) FROM body_templates WHERE service = $1) AS templates,
+        (SELECT COUNT(*) FROM metrics_metadata WHERE service = $1) AS metrics,
+        (SELECT COALESCE(SUM(series_estimate), 0)::bigint FROM metrics_metadata WHERE service = $1) AS series_estimate,
+        (SELECT COALESCE(SUM(prometheus_series), 0)::bigint FROM metrics_metadata WHERE service = $1) AS prometheus_series,
+        (SELECT COUNT(*) FROM spans_metadata WHERE service = $1) AS span_names,
+        (SELECT COUNT(*) FROM key_metadata WHERE service = $1) AS keys`,
+      [service],
+    );
+    return r.rows[0] as ServiceTotals;
+  }
+
+  metrics(q: MetricQuery): Promise<ListResult<MetricItem>> {
+    const where = new Where()
+      .add((p) => `service = ${p}`, q.service)
+      .add((p) => `name = ${p}`, q.name)
+      .contains('name', q.q)
+      .add((p) => `type = ${p}`, q.type)
+      .add((p) => `series_estimate >= ${p}`, q.minCardinality);
+    return runList(this.c, { select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+      service: r.service,
+      name: r.name,
+      type: r.type,
+      unit: r.unit,
+      description: r.description,
+      monotonic: r.monotonic,
+      temporality: TEMPORALITY[r.temporality] ?? 'unspecified',
+      label_keys: r.label_keys,
+      resource_keys: r.resource_keys,
+      sample_count: r.sample_count,
+      bucket_count: r.bucket_count,
+      series_estimate: r.series_estimate,
+      prometheus_series: r.prometheus_series,
+      first_seen: r.first_seen,
+      last_seen: r.last_seen,
+    }));
+  }
+
+  async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
+    const r = await this.c.query(
+      `SELECT key, sample_count, cardinality_estimate, first_seen, last_seen FROM metric_label_keys
+        WHERE service = $1 AND metric = $2 ORDER BY cardinality_estimate DESC, key ASC`,
+      [service, metric],
+    );
+    return r.rows as LabelItem[];
+  }
+
+  spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
+    const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind);
+    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, status_ok, status_error, status_unset, first_seen, last_seen`;
+    return runList(this.c, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+      service: r.service,
+      name: r.name,
+      kind: SPAN_KINDS[r.kind] ?? 'unspecified',
+      attribute_keys: r.attribute_keys,
+      resource_keys: r.resource_keys,
+      event_names: r.event_names,
+      sample_count: r.sample_count,
+      status_ok: r.status_ok,
+      status_error: r.status_error,
+      status_unset: r.status_unset,
+      first_seen: r.first_seen,
+      last_seen: r.last_seen,
+    }));
+  }
+
+  logs(q: LogQuery): Promise<ListResult<LogItem>> {
+    const where = new Where().add((p) => `service = ${p}`, q.service).add((p) => `severity = ${p}`, q.severity);
+    const select = 'service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen';
+    return runList(this.c, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+      service: r.service,
+      severity: r.severity,
+      attribute_keys: r.attribute_keys,
+      resource_keys: r.resource_keys,
+      body_keys: r.body_keys,
+      sample_count: r.sample_count,
+      first_seen: r.first_seen,
+      last_seen: r.last_seen,
+    }));
+  }
+
+  templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
+    const where = new Where().add((p) => `b.service = ${p}`, q.service).add((p) => `b.severity = ${p}`, q.severity).contains('b.template', q.q);
+    return runList(this.c, { select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+      service: r.service,
+      severity: r.severity,
+      template_id: r.template_id,
+      template: r.template,
+      count: r.count,
+      percentage: r.percentage,
+      example: r.example,
+      first_seen: r.first_seen,
+      last_seen: r.last_seen,
+    }));
+  }
+
+  keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
+    const where = new Where()
+      .add((p) => `service = ${p}`, q.service)
+      .add((p) => `scope = ${p}`, q.scope)
+      .contains('key', q.q)
+      .add((p) => `cardinality_estimate >= ${p}`, q.minCardinality);
+    const select = 'service, scope, key, sample_count, cardinality_estimate, first_seen, last_seen';
+    return runList(this.c, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+      service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate,
+      first_seen: r.first_seen, last_seen: r.last_seen,
+    }));
+  }
+}
+
+export class PostgresReadStore implements ReadStore {
+  readonly backend = 'postgres' as const;
+  private readonly pool: Pool;
+
+  constructor(url: string, connections = 2) {
+    this.pool = openPool(url, { max: connections, name: 'keytally-reader' });
+  }
+
+  async read<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        return await fn(new PostgresQueries(client));
+      } finally {
+        await client.query('COMMIT').catch((err: Error) => (broken = err));
+      }
+    } catch (err) {
+      broken ??= err as Error;
+      throw err;
+    } finally {
+      // Only a broken connection is destroyed; an SQL or API error leaves it fit for the next request.
+      client.release(isConnectionError(broken) ? broken : undefined);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

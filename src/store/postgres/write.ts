@@ -1,0 +1,431 @@
+/**
+ * The PostgreSQL store's write side, safe for many keytally instances on one
+ * database (a fleet): every instance's commits merge, none is lost.
+ *
+ * Counts travel as increments and the database adds them. What SQL cannot
+ * merge by itself here — sketches (register max) and key sets (sorted
+ * unions) — is merged in code under row locks, in the commit's transaction:
+ *   1. make every row of the commit exist (INSERT … ON CONFLICT DO NOTHING),
+ *   2. lock them (SELECT … FOR UPDATE, in key order) and read the content of
+ *      those another instance wrote since this one last did (column `writer`),
+ *   3. merge that into the writer's mirror, compute the estimates from the
+ *      merged registers, and write the full values (INSERT … ON CONFLICT DO
+ *      UPDATE, counts added).
+ * Rows go in primary-key order in every statement, so two instances lock in
+ * one order; a deadlock or serialization failure is retried anyway. This
+ * needs no extension (the `hll` extension is not used: see README "PostgreSQL").
+ *
+ * Templates are keyed by a hash of (service, severity, template text), which
+ * every instance computes the same way; when a canonical template generalises,
+ * its counts move to the new key in one statement.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Config } from '../../config.js';
+import { entityKey, maxText, unionSorted } from '../../model/delta.js';
+import type { MetricType } from '../../model/otlp.js';
+import { randomSalt } from '../../sketch/hash.js';
+import { Hll } from '../../sketch/hll.js';
+import type { ChangeSet, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, WriterState } from '../../writer/state.js';
+import { checkSalt, metricDerived, rounded } from '../derive.js';
+import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
+import { checkReachable, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+import { migratePostgres } from './migrations.js';
+import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
+
+const bytes = (h: Hll) => {
+  const b = h.serialize();
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+};
+
+/** Serialization failure and deadlock: the transaction is rolled back and simply run again. */
+const MAX_TX_RETRIES = 8;
+
+export function templateHash(service: string, severity: string, template: string): string {
+  return createHash('sha256').update(`${service}\u0000${severity}\u0000${template}`).digest('base64url').slice(0, 22);
+}
+
+export async function openPostgresWriteStore(config: Config): Promise<PostgresWriteStore> {
+  const url = config.postgresUrl!;
+  const pool = openPool(url, { max: 2, name: 'keytally-writer' });
+  try {
+    await checkReachable(pool, url);
+    await migratePostgres(url);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
+  return new PostgresWriteStore(pool);
+}
+
+const seen = <R extends { firstSeen: number; lastSeen: number }>(): Array<Column<R>> => [
+  { name: 'first_seen', type: 'bigint', get: (r) => r.firstSeen },
+  { name: 'last_seen', type: 'bigint', get: (r) => r.lastSeen },
+];
+const SEEN_SET = (t: string) => `first_seen = LEAST(${t}.first_seen, excluded.first_seen), last_seen = GREATEST(${t}.last_seen, excluded.last_seen)`;
+
+const METRICS: TableSpec<MetricRow> = {
+  table: 'metrics_metadata',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'name', type: 'text', get: (r) => r.name },
+  ],
+};
+const LABELS: TableSpec<LabelRow> = {
+  table: 'metric_label_keys',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'metric', type: 'text', get: (r) => r.metric },
+    { name: 'key', type: 'text', get: (r) => r.key },
+  ],
+};
+const KEYS: TableSpec<KeyRow> = {
+  table: 'key_metadata',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'scope', type: 'text', get: (r) => r.scope },
+    { name: 'key', type: 'text', get: (r) => r.key },
+  ],
+};
+const SPANS: TableSpec<SpanRow> = {
+  table: 'spans_metadata',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'name', type: 'text', get: (r) => r.name },
+    { name: 'kind', type: 'int', get: (r) => r.kind },
+  ],
+};
+const LOGS: TableSpec<LogRow> = {
+  table: 'logs_metadata',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'severity', type: 'text', get: (r) => r.severity },
+  ],
+};
+const SERVICES: TableSpec<ServiceRow> = { table: 'services', pk: [{ name: 'name', type: 'text', get: (r) => r.name }] };
+
+interface TemplateWrite {
+  row: TemplateRow;
+  hash: string;
+  text: string;
+}
+const TEMPLATES: TableSpec<TemplateWrite> = {
+  table: 'body_templates',
+  pk: [
+    { name: 'service', type: 'text', get: (w) => w.row.service },
+    { name: 'severity', type: 'text', get: (w) => w.row.severity },
+    { name: 'template_hash', type: 'text', get: (w) => w.hash },
+  ],
+};
+
+export class PostgresWriteStore implements WriteStore {
+  readonly backend = 'postgres' as const;
+  readonly traits: BackendTraits = { durable: true, sharedReads: true };
+  /** This process's mark in `writer`: a row whose writer is another (or an earlier run of this one) is read before it is written. */
+  readonly me = randomUUID();
+  private state: WriterState | undefined;
+  /** Sketches whose registers include everything the database held when this instance last wrote them. */
+  private readonly synced = new WeakSet<Hll>();
+  /** The template hash each canonical cluster was last written under (entityKey(service, severity, id)). */
+  private readonly templateKeys = new Map<string, string>();
+  private sizeBytes = 0;
+  private sizeCheckedAt = 0;
+  /** Transactions retried after a deadlock or serialization failure, since start. */
+  retries = 0;
+
+  constructor(readonly pool: Pool) {}
+
+  async salt(preferred?: bigint): Promise<bigint> {
+    // Racing instances all get the first one's salt: the losers' inserts turn into a no-op update that returns it.
+    const res = await this.pool.query(
+      `INSERT INTO meta (key, value) VALUES ('hash_salt', $1) ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value`,
+      [(preferred ?? randomSalt()).toString()],
+    );
+    return checkSalt(BigInt(res.rows[0].value as string), preferred);
+  }
+
+  async load(state: WriterState): Promise<void> {
+    this.state = state;
+    const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
+    for (const r of await q(`SELECT name, first_seen, last_seen FROM services`)) {
+      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+    }
+    for (const r of await q(`SELECT * FROM metrics_metadata`)) {
+      state.metrics.rows.set(entityKey(r.service, r.name), {
+        service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
+        monotonic: r.monotonic, temporality: r.temporality, labelKeys: r.label_keys, resourceKeys: r.resource_keys,
+        points: 0, buckets: r.bucket_count, series: r.series_sketch ? Hll.deserialize(r.series_sketch) : new Hll(), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of await q(`SELECT * FROM spans_metadata`)) {
+      state.spans.rows.set(entityKey(r.service, r.name, r.kind), {
+        service: r.service, name: r.name, kind: r.kind, attributeKeys: r.attribute_keys, resourceKeys: r.resource_keys, eventNames: r.event_names,
+        count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of await q(`SELECT * FROM logs_metadata`)) {
+      state.logs.rows.set(entityKey(r.service, r.severity), {
+        service: r.service, severity: r.severity, attributeKeys: r.attribute_keys, resourceKeys: r.resource_keys, bodyKeys: r.body_keys,
+        count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    state.keyCount = Number((await q(`SELECT count(*) AS n FROM key_metadata`))[0]!.n);
+    await this.learnTemplates(await q(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_hash ASC`));
+  }
+
+  /**
+   * Folds stored templates (this instance's from an earlier run, or another
+   * instance's) into the canonical miners with count 0, so that lines of one
+   * template end in one stored row whichever instance mined them.
+   */
+  private async learnTemplates(rows: Array<Record<string, any>>): Promise<void> {
+    const state = this.state;
+    if (!state) return;
+    for (const r of rows) {
+      const cluster = state.miner(r.service, r.severity).addTemplate(r.template, 0, r.last_seen);
+      const k = entityKey(r.service, r.severity, cluster.id);
+      // A cluster that generalised past the stored text keeps writing under its own (new) key.
+      if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
+      if (!state.templates.rows.has(k)) {
+        state.templates.rows.set(k, { service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen });
+      }
+    }
+  }
+
+  /** Key and label rows the writer does not hold are read when committed (step 2 above), not looked up: there is no synchronous read here. */
+  loader(): undefined {
+    return undefined;
+  }
+
+  async commit(c: ChangeSet): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        await this.apply(client, c);
+        await client.query('COMMIT');
+        for (const r of c.keys) this.synced.add(r.sketch);
+        for (const r of c.labels) this.synced.add(r.sketch);
+        for (const r of c.metrics) this.synced.add(r.series);
+        return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+      } catch (err) {
+        if (isConnectionError(err)) broken = err as Error;
+        else await client.query('ROLLBACK').catch(() => undefined);
+        const code = (err as { code?: string }).code;
+        if ((code === '40P01' || code === '40001') && attempt < MAX_TX_RETRIES) {
+          this.retries++;
+          continue;
+        }
+        throw err;
+      } finally {
+        // A client whose connection broke is destroyed, not put back in the pool.
+        client.release(broken);
+      }
+    }
+  }
+
+  private async apply(client: PoolClient, c: ChangeSet): Promise<void> {
+    const me = this.me;
+    const state = this.state;
+    await upsertRows(client, SERVICES, [
+      { name: 'log_records', type: 'bigint', get: (r) => r.logRecords },
+      { name: 'spans', type: 'bigint', get: (r) => r.spans },
+      { name: 'metric_points', type: 'bigint', get: (r) => r.metricPoints },
+      ...seen<ServiceRow>(),
+    ], `log_records = services.log_records + excluded.log_records, spans = services.spans + excluded.spans,
+      metric_points = services.metric_points + excluded.metric_points, ${SEEN_SET('services')}`, c.services);
+
+    // ---- metrics: every field but the point count is merged in code
+    await ensureRows(client, METRICS, seen<MetricRow>(), c.metrics);
+    const metricNeed: Column<MetricRow> = { name: 'need', type: 'bool', get: (r) => !this.synced.has(r.series) };
+    for (const db of await lockRows(client, METRICS, `CASE WHEN t.writer = $1 AND u.need = false THEN NULL ELSE t.series_sketch END AS series_sketch,
+        t.type, t.unit, t.description, t.monotonic, t.temporality, t.label_keys, t.resource_keys, t.bucket_count`, me, c.metrics, [metricNeed])) {
+      if (db.mine && !db.series_sketch) continue;
+      const r = c.metrics.find((m) => m.service === db.service && m.name === db.name)!;
+      const mirror = state?.metrics.rows.get(entityKey(r.service, r.name)) ?? r;
+      for (const x of mirror === r ? [r] : [r, mirror]) {
+        x.type = (db.type === '' ? x.type : maxText(x.type, db.type)) as MetricType;
+        x.unit = maxText(x.unit, db.unit);
+        x.description = maxText(x.description, db.description);
+        x.monotonic = x.monotonic || db.monotonic;
+        x.temporality = Math.max(x.temporality, db.temporality);
+        x.labelKeys = unionSorted(x.labelKeys, db.label_keys);
+        x.resourceKeys = unionSorted(x.resourceKeys, db.resource_keys);
+        x.buckets = Math.max(x.buckets, db.bucket_count);
+      }
+      if (db.series_sketch) r.series.mergeSerialized(db.series_sketch);
+    }
+    await upsertRows(client, METRICS, [
+      { name: 'type', type: 'text', get: (r) => r.type },
+      { name: 'unit', type: 'text', get: (r) => r.unit },
+      { name: 'description', type: 'text', get: (r) => r.description },
+      { name: 'monotonic', type: 'bool', get: (r) => r.monotonic },
+      { name: 'temporality', type: 'int', get: (r) => r.temporality },
+      { name: 'label_keys', type: 'jsonb', get: (r) => r.labelKeys },
+      { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
+      { name: 'sample_count', type: 'bigint', get: (r) => r.points },
+      { name: 'bucket_count', type: 'int', get: (r) => r.buckets },
+      { name: 'series_estimate', type: 'bigint', get: (r) => metricDerived(r).seriesEstimate },
+      { name: 'prometheus_series', type: 'bigint', get: (r) => metricDerived(r).prometheusSeries },
+      { name: 'series_sketch', type: 'bytea', get: (r) => bytes(r.series) },
+      { name: 'writer', type: 'text', get: () => me },
+      ...seen<MetricRow>(),
+    ], `type = excluded.type, unit = excluded.unit, description = excluded.description, monotonic = excluded.monotonic,
+      temporality = excluded.temporality, label_keys = excluded.label_keys, resource_keys = excluded.resource_keys,
+      sample_count = metrics_metadata.sample_count + excluded.sample_count, bucket_count = excluded.bucket_count,
+      series_estimate = excluded.series_estimate, prometheus_series = excluded.prometheus_series, series_sketch = excluded.series_sketch,
+      writer = excluded.writer, ${SEEN_SET('metrics_metadata')}`, c.metrics);
+
+    // ---- sketched key rows: labels and keys
+    await this.mergeSketched(client, LABELS, c.labels, 'metric_label_keys');
+    await this.mergeSketched(client, KEYS, c.keys, 'key_metadata');
+
+    // ---- spans and logs: key sets merged in code
+    await ensureRows(client, SPANS, seen<SpanRow>(), c.spans);
+    for (const db of await lockRows(client, SPANS, `t.attribute_keys, t.resource_keys, t.event_names`, me, c.spans)) {
+      if (db.mine) continue;
+      const r = c.spans.find((s) => s.service === db.service && s.name === db.name && s.kind === db.kind)!;
+      const mirror = state?.spans.rows.get(entityKey(r.service, r.name, r.kind));
+      for (const x of mirror ? [r, mirror] : [r]) {
+        x.attributeKeys = unionSorted(x.attributeKeys, db.attribute_keys);
+        x.resourceKeys = unionSorted(x.resourceKeys, db.resource_keys);
+        x.eventNames = unionSorted(x.eventNames, db.event_names);
+      }
+    }
+    await upsertRows(client, SPANS, [
+      { name: 'attribute_keys', type: 'jsonb', get: (r) => r.attributeKeys },
+      { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
+      { name: 'event_names', type: 'jsonb', get: (r) => r.eventNames },
+      { name: 'sample_count', type: 'bigint', get: (r) => r.count },
+      { name: 'status_unset', type: 'bigint', get: (r) => r.statusUnset },
+      { name: 'status_ok', type: 'bigint', get: (r) => r.statusOk },
+      { name: 'status_error', type: 'bigint', get: (r) => r.statusError },
+      { name: 'writer', type: 'text', get: () => me },
+      ...seen<SpanRow>(),
+    ], `attribute_keys = excluded.attribute_keys, resource_keys = excluded.resource_keys, event_names = excluded.event_names,
+      sample_count = spans_metadata.sample_count + excluded.sample_count, status_unset = spans_metadata.status_unset + excluded.status_unset,
+      status_ok = spans_metadata.status_ok + excluded.status_ok, status_error = spans_metadata.status_error + excluded.status_error,
+      writer = excluded.writer, ${SEEN_SET('spans_metadata')}`, c.spans);
+
+    await ensureRows(client, LOGS, seen<LogRow>(), c.logs);
+    for (const db of await lockRows(client, LOGS, `t.attribute_keys, t.resource_keys, t.body_keys`, me, c.logs)) {
+      if (db.mine) continue;
+      const r = c.logs.find((l) => l.service === db.service && l.severity === db.severity)!;
+      const mirror = state?.logs.rows.get(entityKey(r.service, r.severity));
+      for (const x of mirror ? [r, mirror] : [r]) {
+        x.attributeKeys = unionSorted(x.attributeKeys, db.attribute_keys);
+        x.resourceKeys = unionSorted(x.resourceKeys, db.resource_keys);
+        x.bodyKeys = unionSorted(x.bodyKeys, db.body_keys);
+      }
+    }
+    await upsertRows(client, LOGS, [
+      { name: 'attribute_keys', type: 'jsonb', get: (r) => r.attributeKeys },
+      { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
+      { name: 'body_keys', type: 'jsonb', get: (r) => r.bodyKeys },
+      { name: 'sample_count', type: 'bigint', get: (r) => r.count },
+      { name: 'writer', type: 'text', get: () => me },
+      ...seen<LogRow>(),
+    ], `attribute_keys = excluded.attribute_keys, resource_keys = excluded.resource_keys, body_keys = excluded.body_keys,
+      sample_count = logs_metadata.sample_count + excluded.sample_count, writer = excluded.writer, ${SEEN_SET('logs_metadata')}`, c.logs);
+
+    await this.writeTemplates(client, c.templates);
+  }
+
+  /** Steps 1-3 of the header for a table of (…, sketch, sample count) rows. */
+  private async mergeSketched<R extends (LabelRow | KeyRow)>(client: PoolClient, spec: TableSpec<R>, rows: R[], table: string): Promise<void> {
+    if (rows.length === 0) return;
+    const me = this.me;
+    await ensureRows(client, spec, seen<R>(), rows);
+    const need: Column<R> = { name: 'need', type: 'bool', get: (r) => !this.synced.has(r.sketch) };
+    const byKey = new Map(rows.map((r) => [spec.pk.map((c) => String(c.get(r))).join('\u0000'), r]));
+    for (const db of await lockRows(client, spec, `CASE WHEN t.writer = $1 AND u.need = false THEN NULL ELSE t.sketch END AS sketch`, me, rows, [need])) {
+      if (!db.sketch) continue;
+      const r = byKey.get(spec.pk.map((c) => String(db[c.name])).join('\u0000'))!;
+      r.sketch.mergeSerialized(db.sketch);
+    }
+    await upsertRows(client, spec, [
+      { name: 'sample_count', type: 'bigint', get: (r) => r.samples },
+      { name: 'cardinality_estimate', type: 'bigint', get: (r) => rounded(r.sketch) },
+      { name: 'sketch', type: 'bytea', get: (r) => bytes(r.sketch) },
+      { name: 'writer', type: 'text', get: () => me },
+      ...seen<R>(),
+    ], `sample_count = ${table}.sample_count + excluded.sample_count, cardinality_estimate = excluded.cardinality_estimate,
+      sketch = excluded.sketch, writer = excluded.writer, ${SEEN_SET(table)}`, rows);
+  }
+
+  private async writeTemplates(client: PoolClient, rows: TemplateRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const writes: TemplateWrite[] = [];
+    const byKey = new Map<string, TemplateWrite>();
+    for (const row of rows) {
+      const text = row.cluster.template();
+      const hash = templateHash(row.service, row.severity, text);
+      const k = entityKey(row.service, row.severity, row.cluster.id);
+      const old = this.templateKeys.get(k);
+      if (old !== undefined && old !== hash) {
+        // The template generalised: its counts so far move to the new text's row, in one statement.
+        await client.query(
+          `WITH old AS (DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3 RETURNING *)
+           INSERT INTO body_templates (service, severity, template_hash, template_id, template, count, example, first_seen, last_seen)
+           SELECT service, severity, $4, $5, $6, count, example, first_seen, last_seen FROM old
+           ON CONFLICT (service, severity, template_hash) DO UPDATE SET count = body_templates.count + excluded.count,
+             updated = nextval('body_templates_updated_seq'),
+             first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`,
+          [row.service, row.severity, old, hash, row.cluster.id, text],
+        );
+      }
+      this.templateKeys.set(k, hash);
+      // Two clusters may come to print the same text: one row, counts added.
+      const pk = `${row.service}\u0000${row.severity}\u0000${hash}`;
+      const prev = byKey.get(pk);
+      if (prev) {
+        prev.row = { ...prev.row, count: prev.row.count + row.count, firstSeen: Math.min(prev.row.firstSeen, row.firstSeen), lastSeen: Math.max(prev.row.lastSeen, row.lastSeen) };
+        continue;
+      }
+      const w = { row, hash, text };
+      byKey.set(pk, w);
+      writes.push(w);
+    }
+    await upsertRows(client, TEMPLATES, [
+      { name: 'template_id', type: 'int', get: (w) => w.row.cluster.id },
+      { name: 'template', type: 'text', get: (w) => w.text },
+      { name: 'count', type: 'bigint', get: (w) => w.row.count },
+      { name: 'example', type: 'text', get: (w) => w.row.example },
+      { name: 'first_seen', type: 'bigint', get: (w) => w.row.firstSeen },
+      { name: 'last_seen', type: 'bigint', get: (w) => w.row.lastSeen },
+    ], `count = body_templates.count + excluded.count, updated = nextval('body_templates_updated_seq'),
+      first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
+  }
+
+  /** Refreshes the size figure now and then (a catalog query, off the commit path). */
+  async maintain(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.sizeCheckedAt < 5000) return false;
+    this.sizeCheckedAt = now;
+    try {
+      const r = await this.pool.query(`SELECT pg_database_size(current_database()) AS n`);
+      this.sizeBytes = Number(r.rows[0].n);
+    } catch {
+      // The size is a gauge: a failed refresh keeps the last figure; the next commit reports the outage.
+    }
+    return false;
+  }
+
+  async checkpoint(): Promise<void> {}
+
+  size(): StoreSize {
+    return { bytes: this.sizeBytes, walBytes: 0 };
+  }
+
+  evictions(): number {
+    return 0;
+  }
+
+  localReader(): ReadStore | undefined {
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
