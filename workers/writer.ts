@@ -13,7 +13,7 @@ import type { DeltaBatch } from '../src/model/delta.js';
 import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
 import { openWriteStore } from '../src/store/store.js';
 import { serveQueries } from '../src/store/remote.js';
-import { WriterState } from '../src/writer/state.js';
+import { WriterState, type ChangeSet } from '../src/writer/state.js';
 import { LatencyWindow } from '../src/util/latency-window.js';
 import { startHeapTrace } from '../src/util/heap-trace.js';
 import { releaseBuffer } from '../src/util/release.js';
@@ -46,6 +46,9 @@ let commitTimer: NodeJS.Timeout | undefined;
 let commitDue = 0;
 /** A batch that carries durable acks is committed this soon: a client waits on it. Other batches wait commitMs, to group more. */
 const ACK_COMMIT_MS = 2;
+/** Backoff between attempts to commit to a store that is unavailable (PostgreSQL stopped or unreachable). */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;
 let closed = false;
 /** Open drain: the flush replies still awaited. */
 let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefined;
@@ -102,11 +105,38 @@ function fail(err: unknown): never {
   throw err;
 }
 
+/** A ChangeSet taken from the mirror whose commit has not succeeded yet (the store was unavailable). */
+let pending: ChangeSet | undefined;
+/** Why the store is unavailable, while it is. */
+let storeDown: string | undefined;
+let retryTimer: NodeJS.Timeout | undefined;
+let retryMs = RETRY_MIN_MS;
+
 async function commitNow(): Promise<void> {
-  if (closed || !state.hasChanges()) return;
+  if (closed) return;
+  // While a ChangeSet waits for the store, the mirror keeps folding new batches into its dirty rows
+  // (counts add up there), so at most one ChangeSet is ever outstanding.
+  if (!pending) {
+    if (!state.hasChanges()) return;
+    pending = state.takeChanges();
+  }
+  const changes = pending;
   const t0 = performance.now();
-  const changes = state.takeChanges();
-  stats.rows += await store.commit(changes);
+  try {
+    stats.rows += await store.commit(changes);
+  } catch (err) {
+    if (!store.unavailable(err)) throw err;
+    stats.store.errors++;
+    unavailable((err as Error).message || String((err as { code?: string }).code));
+    return;
+  }
+  pending = undefined;
+  if (storeDown !== undefined) {
+    storeDown = undefined;
+    retryMs = RETRY_MIN_MS;
+    stats.store.reconnects++;
+    post({ type: 'store', available: true, reason: '' });
+  }
   const ms = performance.now() - t0;
   commitLatency.add(ms);
   stats.commitMsLast = ms;
@@ -119,7 +149,28 @@ async function commitNow(): Promise<void> {
   oldestPending = 0;
   stats.backlog = 0;
   if (changes.acks.length > 0) post({ type: 'acks', tokens: changes.acks });
-  if (await store.maintain()) stats.checkpoints++;
+  await maintain();
+  // What arrived while this commit ran goes next, without waiting for a timer.
+  if (state.hasChanges() && !commitTimer) commitTimer = setTimeout(commit, config.commitMs);
+}
+
+/** The store's housekeeping; a store that changed the mirror (templates learnt from other instances) gets a commit. */
+async function maintain(): Promise<void> {
+  const m = await store.maintain();
+  if (m.checkpointed) stats.checkpoints++;
+  if (m.changed && !commitTimer && !closed) commitTimer = setTimeout(commit, config.commitMs);
+}
+
+/** The store is unreachable: main answers 503 and /ready fails; the same ChangeSet is tried again with backoff. */
+function unavailable(reason: string): void {
+  if (storeDown === undefined) post({ type: 'store', available: false, reason: `store unavailable: ${reason}` });
+  storeDown = reason;
+  if (retryTimer) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = undefined;
+    void commit();
+  }, retryMs);
+  retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
 }
 
 function report(): void {
@@ -140,7 +191,11 @@ function report(): void {
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
   stats.lagMsMax = 0;
 }
-const statsTimer = setInterval(report, 1000);
+const statsTimer = setInterval(() => {
+  report();
+  // Chained behind commits, so housekeeping never runs beside one.
+  if (!closed && !storeDown) commitChain = commitChain.then(maintain).catch(fail);
+}, 1000);
 
 function finishDrain(): void {
   if (!drain) return;

@@ -101,7 +101,9 @@ export type WriterEvent =
   | { type: 'closed' }
   /** A worker's channel closed (the thread died): its unflushed deltas, and the acks in them, are gone. */
   | { type: 'worker-gone'; workerId: number }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  /** The store became unavailable (commits fail and are retried) or available again. */
+  | { type: 'store'; available: boolean; reason: string };
 
 /** Main → reader. */
 export interface ReaderRequest {

@@ -41,6 +41,8 @@ export class Pipeline extends EventEmitter {
   private readonly queries = new Map<number, (r: ReaderResponse) => void>();
   private writerAlive = false;
   private writerFatal = '';
+  /** Why the store cannot take commits now ('' while it can): ingest answers 503 and /ready fails meanwhile. */
+  private storeDown = '';
   private connectedWorkers = 0;
   private stopping = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -168,6 +170,11 @@ export class Pipeline extends EventEmitter {
         this.writerFatal = e.message;
         this.log.error(e.message);
         break;
+      case 'store':
+        this.storeDown = e.available ? '' : e.reason;
+        if (e.available) this.log.warn('store available again');
+        else this.log.error(e.reason);
+        break;
       default:
         this.emit(e.type, e);
     }
@@ -177,6 +184,7 @@ export class Pipeline extends EventEmitter {
   admit(bytes: number): Admission {
     if (this.stopping) return { ok: false, status: 503, reason: 'shutting down' };
     if (!this.writerAlive || this.writerFatal !== '') return { ok: false, status: 503, reason: 'writer unavailable' };
+    if (this.storeDown !== '') return { ok: false, status: 503, reason: this.storeDown };
     if ((this.latestStats?.backlog ?? 0) > this.config.maxWriterBacklog) return { ok: false, status: 503, reason: 'writer is behind' };
     if (this.inflightBytes + bytes > this.config.maxInflightBytes) return { ok: false, status: 429, reason: 'too many bytes in flight' };
     if (this.pool.queueSize >= this.config.maxQueue) return { ok: false, status: 429, reason: 'worker queue is full' };
@@ -231,6 +239,7 @@ export class Pipeline extends EventEmitter {
     if (this.stopping) return { ready: false, reason: 'shutting down' };
     if (!this.writerAlive) return { ready: false, reason: 'writer is not running' };
     if (this.writerFatal) return { ready: false, reason: this.writerFatal };
+    if (this.storeDown) return { ready: false, reason: this.storeDown };
     if (this.pool.threads.length === 0) return { ready: false, reason: 'no ingest workers' };
     return { ready: true, reason: '' };
   }

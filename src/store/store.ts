@@ -8,7 +8,8 @@
  *   load()     fills the writer's mirror (key sets, series sketches, canonical templates);
  *   loader()   synchronous look-ups of single sketched rows for the writer's bounded cache;
  *   commit()   applies one ChangeSet atomically (counts are increments, the rest full values);
- *   maintain() housekeeping after a commit (SQLite: bound the WAL) and checkpoint() at shutdown;
+ *   maintain() housekeeping after a commit and every second (SQLite: bound the WAL; PostgreSQL:
+ *              learn other instances' templates) and checkpoint() at shutdown;
  *   size()     bytes held, for /metrics.
  * Read side (ReadStore), used by the API: read(fn) runs fn against one
  * consistent view; StoreQueries has one method per question a route asks.
@@ -45,6 +46,15 @@ export interface StoreSize {
   walBytes: number;
 }
 
+export interface Maintained {
+  /** A checkpoint ran (counted in /metrics). */
+  checkpointed: boolean;
+  /** The writer's mirror changed (rows marked dirty): the writer should commit soon. */
+  changed: boolean;
+}
+
+export const NOTHING_MAINTAINED: Maintained = { checkpointed: false, changed: false };
+
 export interface BackendTraits {
   /** Data survives a restart of the process. */
   durable: boolean;
@@ -62,10 +72,15 @@ export interface WriteStore {
   salt(preferred?: bigint): Promise<bigint>;
   load(state: WriterState): Promise<void>;
   loader(): SketchLoader | undefined;
-  /** Applies one ChangeSet atomically; resolves to the rows written. */
+  /**
+   * Applies one ChangeSet atomically; resolves to the rows written. On failure
+   * nothing of it is applied, so the writer can try the same ChangeSet again.
+   */
   commit(changes: ChangeSet): Promise<number>;
-  /** Cheap housekeeping after a commit; true when it checkpointed (counted in /metrics). */
-  maintain(): Promise<boolean>;
+  /** True when `err` (from commit) means the store is unreachable for now: the writer retries; otherwise the error is fatal. */
+  unavailable(err: unknown): boolean;
+  /** Cheap housekeeping after a commit and every second. */
+  maintain(): Promise<Maintained>;
   /** Folds everything into its final place (shutdown, drain). */
   checkpoint(): Promise<void>;
   size(): StoreSize;

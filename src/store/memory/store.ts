@@ -15,7 +15,7 @@ import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
-import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
+import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreQueries, type StoreSize, type WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
 import { Tables } from './tables.js';
 
@@ -53,6 +53,18 @@ export class MemoryStore implements WriteStore {
         service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
         monotonic: r.monotonic, temporality: r.temporality, labelKeys: [...r.label_keys], resourceKeys: [...r.resource_keys],
         points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of t.rows('spans')) {
+      state.spans.rows.set(entityKey(r.service, r.name, r.kind), {
+        service: r.service, name: r.name, kind: r.kind, attributeKeys: [...r.attribute_keys], resourceKeys: [...r.resource_keys],
+        eventNames: [...r.event_names], count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of t.rows('logs')) {
+      state.logs.rows.set(entityKey(r.service, r.severity), {
+        service: r.service, severity: r.severity, attributeKeys: [...r.attribute_keys], resourceKeys: [...r.resource_keys],
+        bodyKeys: [...r.body_keys], count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     state.keyCount = t.count('keys');
@@ -167,14 +179,18 @@ export class MemoryStore implements WriteStore {
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
-  async maintain(): Promise<boolean> {
-    return false;
+  async maintain(): Promise<Maintained> {
+    return NOTHING_MAINTAINED;
   }
 
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
     return { bytes: this.tables.bytes, walBytes: 0 };
+  }
+
+  unavailable(): boolean {
+    return false;
   }
 
   evictions(): number {

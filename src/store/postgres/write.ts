@@ -27,7 +27,7 @@ import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
 import type { ChangeSet, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, WriterState } from '../../writer/state.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
-import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
+import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkReachable, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
@@ -36,6 +36,9 @@ const bytes = (h: Hll) => {
   const b = h.serialize();
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 };
+
+const TEMPLATE_POLL_MS = 1000;
+const SIZE_POLL_MS = 5000;
 
 /** Serialization failure and deadlock: the transaction is rolled back and simply run again. */
 const MAX_TX_RETRIES = 8;
@@ -129,6 +132,9 @@ export class PostgresWriteStore implements WriteStore {
   private readonly templateKeys = new Map<string, string>();
   private sizeBytes = 0;
   private sizeCheckedAt = 0;
+  private polledAt = 0;
+  /** Template hashes this instance has folded into its miners or written. */
+  private readonly knownTemplates = new Set<string>();
   /** Transactions retried after a deadlock or serialization failure, since start. */
   retries = 0;
 
@@ -184,6 +190,7 @@ export class PostgresWriteStore implements WriteStore {
       const cluster = state.miner(r.service, r.severity).addTemplate(r.template, 0, r.last_seen);
       const k = entityKey(r.service, r.severity, cluster.id);
       // A cluster that generalised past the stored text keeps writing under its own (new) key.
+      this.knownTemplates.add(r.template_hash);
       if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
       if (!state.templates.rows.has(k)) {
         state.templates.rows.set(k, { service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen });
@@ -196,13 +203,32 @@ export class PostgresWriteStore implements WriteStore {
     return undefined;
   }
 
+  /**
+   * A ChangeSet retried after a lost connection may in fact have committed (the
+   * COMMIT reached the server, its answer did not): each commit records its
+   * sequence number under this instance's row in `meta`, in the same
+   * transaction, and a retry first checks whether it is already there.
+   */
+  private readonly seqOf = new WeakMap<ChangeSet, number>();
+  private nextSeq = 1;
+
+  private async alreadyCommitted(client: PoolClient, seq: number): Promise<boolean> {
+    const r = await client.query(`SELECT value FROM meta WHERE key = $1`, [`commit:${this.me}`]);
+    return r.rows.length > 0 && Number(r.rows[0].value) >= seq;
+  }
+
   async commit(c: ChangeSet): Promise<number> {
+    const retried = this.seqOf.has(c);
+    if (!retried) this.seqOf.set(c, this.nextSeq++);
+    const seq = this.seqOf.get(c)!;
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
       try {
+        if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) return 0;
         await client.query('BEGIN');
         await this.apply(client, c);
+        await client.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`commit:${this.me}`, String(seq)]);
         await client.query('COMMIT');
         for (const r of c.keys) this.synced.add(r.sketch);
         for (const r of c.labels) this.synced.add(r.sketch);
@@ -375,6 +401,7 @@ export class PostgresWriteStore implements WriteStore {
         );
       }
       this.templateKeys.set(k, hash);
+      this.knownTemplates.add(hash);
       // Two clusters may come to print the same text: one row, counts added.
       const pk = `${row.service}\u0000${row.severity}\u0000${hash}`;
       const prev = byKey.get(pk);
@@ -397,24 +424,76 @@ export class PostgresWriteStore implements WriteStore {
       first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
   }
 
-  /** Refreshes the size figure now and then (a catalog query, off the commit path). */
-  async maintain(): Promise<boolean> {
+  /** Refreshes the size figure now and then and learns the templates other instances stored (off the commit path). */
+  async maintain(): Promise<Maintained> {
     const now = Date.now();
-    if (now - this.sizeCheckedAt < 5000) return false;
-    this.sizeCheckedAt = now;
-    try {
-      const r = await this.pool.query(`SELECT pg_database_size(current_database()) AS n`);
-      this.sizeBytes = Number(r.rows[0].n);
-    } catch {
-      // The size is a gauge: a failed refresh keeps the last figure; the next commit reports the outage.
+    let changed = false;
+    if (now - this.polledAt >= TEMPLATE_POLL_MS) {
+      this.polledAt = now;
+      try {
+        changed = await this.pollTemplates();
+      } catch {
+        // The next poll tries again; an outage shows in the commits.
+      }
     }
-    return false;
+    if (now - this.sizeCheckedAt >= SIZE_POLL_MS) {
+      this.sizeCheckedAt = now;
+      try {
+        const r = await this.pool.query(`SELECT pg_database_size(current_database()) AS n`);
+        this.sizeBytes = Number(r.rows[0].n);
+      } catch {
+        // The size is a gauge: a failed refresh keeps the last figure.
+      }
+    }
+    return { checkpointed: false, changed };
+  }
+
+  /**
+   * Folds every stored template this instance has not seen under that text
+   * into its canonical miner (count 0). A cluster of its own that generalises
+   * because of it is marked dirty, so the next commit moves its counts to the
+   * general text's row: the instances converge on one set of templates.
+   * The whole (small, bounded) table is read each time: a sequence number
+   * would miss rows of transactions that commit out of order.
+   */
+  private async pollTemplates(): Promise<boolean> {
+    const state = this.state;
+    if (!state) return false;
+    const rows = (await this.pool.query(`SELECT service, severity, template_hash, template, example, first_seen, last_seen FROM body_templates ORDER BY updated`)).rows as Array<Record<string, any>>;
+    const fresh = rows.filter((r) => !this.knownTemplates.has(r.template_hash));
+    if (fresh.length === 0) return false;
+    let changed = false;
+    for (const r of fresh) {
+      this.knownTemplates.add(r.template_hash);
+      const cluster = state.miner(r.service, r.severity).addTemplate(r.template, 0, r.last_seen);
+      const k = entityKey(r.service, r.severity, cluster.id);
+      const written = this.templateKeys.get(k);
+      if (written === undefined) {
+        // A template only others have written: this instance writes under it when it sees such lines.
+        if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
+        continue;
+      }
+      if (written === templateHash(r.service, r.severity, cluster.template())) continue;
+      let row = state.templates.rows.get(k);
+      if (!row) {
+        row = { service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen };
+        state.templates.rows.set(k, row);
+      }
+      row.cluster = cluster;
+      state.templates.dirty.add(row);
+      changed = true;
+    }
+    return changed;
   }
 
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
     return { bytes: this.sizeBytes, walBytes: 0 };
+  }
+
+  unavailable(err: unknown): boolean {
+    return isConnectionError(err);
   }
 
   evictions(): number {

@@ -9,7 +9,7 @@ import { Hll } from '../../sketch/hll.js';
 import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
-import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
+import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreSize, type WriteStore } from '../store.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
 import { dbPath, tune, type SqliteTuning } from './connection.js';
@@ -122,6 +122,20 @@ export class SqliteWriteStore implements WriteStore {
         points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
+    // Span and log rows carry key sets that the UPSERT replaces with the mirror's: without them a restart
+    // would forget the keys seen before it.
+    for (const r of this.db.prepare(`SELECT * FROM spans_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.spans.rows.set(`${r.service}\u0000${r.name}\u0000${r.kind}`, {
+        service: r.service, name: r.name, kind: r.kind, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
+        eventNames: keysOf(r.event_names), count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    for (const r of this.db.prepare(`SELECT * FROM logs_metadata`).iterate() as Iterable<Record<string, any>>) {
+      state.logs.rows.set(`${r.service}\u0000${r.severity}`, {
+        service: r.service, severity: r.severity, attributeKeys: keysOf(r.attribute_keys), resourceKeys: keysOf(r.resource_keys),
+        bodyKeys: keysOf(r.body_keys), count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
     // Key and label rows are not loaded: the writer fetches them when a delta touches them (see loader()).
     state.keyCount = (this.db.prepare(`SELECT count(*) AS n FROM key_metadata`).get() as { n: number }).n;
     // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
@@ -184,10 +198,10 @@ export class SqliteWriteStore implements WriteStore {
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
-  async maintain(): Promise<boolean> {
-    if (this.walBytes() <= this.t.walLimitMb * 1024 * 1024) return false;
+  async maintain(): Promise<Maintained> {
+    if (this.walBytes() <= this.t.walLimitMb * 1024 * 1024) return NOTHING_MAINTAINED;
     this.truncate();
-    return true;
+    return { checkpointed: true, changed: false };
   }
 
   async checkpoint(): Promise<void> {
@@ -201,6 +215,10 @@ export class SqliteWriteStore implements WriteStore {
 
   size(): StoreSize {
     return { bytes: this.dbBytes(), walBytes: this.walBytes() };
+  }
+
+  unavailable(): boolean {
+    return false;
   }
 
   evictions(): number {

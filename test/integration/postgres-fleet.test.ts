@@ -1,0 +1,141 @@
+/**
+ * Many keytally instances, one PostgreSQL: three instances each sent a third
+ * of one workload answer exactly as one instance sent all of it (counts,
+ * key sets, every estimate, templates and their counts); racing instances
+ * share one salt; two instances upserting the same rows as fast as they can
+ * lose nothing.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { startKeytally, post, waitFor, type Keytally } from '../helpers/server.js';
+import { freshDatabase, sql } from '../helpers/postgres.js';
+import { CONFORMANCE_SALT } from '../conformance/backends.js';
+import { entityQuestions, listQuestions, withoutTimes } from '../conformance/questions.js';
+import { sendWorkload } from '../conformance/workload.js';
+import { encodeProto, logsRequest } from '../helpers/otlp-build.js';
+import { PostgresWriteStore } from '../../src/store/postgres/write.js';
+import { openPool } from '../../src/store/postgres/connection.js';
+import { migratePostgres } from '../../src/store/postgres/migrations.js';
+
+const started: Keytally[] = [];
+afterAll(async () => {
+  for (const k of started) {
+    await k.stop();
+    k.cleanup();
+  }
+});
+
+async function instance(url: string, extra: string[] = []): Promise<Keytally> {
+  const k = await startKeytally({
+    args: ['--store', 'postgres', '--postgres-url', url, '--ack', 'durable', '--workers', '1', '--flush-ms', '20', '--commit-ms', '5', ...extra],
+  });
+  started.push(k);
+  return k;
+}
+
+/** Template ids are each instance's own numbering; everything else must be equal. */
+function comparable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(comparable);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'template_id').map(([k, x]) => [k, comparable(x)]));
+  }
+  return v;
+}
+
+describe('a fleet on one PostgreSQL', () => {
+  it('three instances sent thirds of a workload answer as one instance sent all of it', async () => {
+    const salt = ['--hash-salt', CONFORMANCE_SALT.toString()];
+    const [fleetUrl, singleUrl] = await Promise.all([freshDatabase('kt_fleet'), freshDatabase('kt_single')]);
+    const fleet = await Promise.all([0, 1, 2].map(() => instance(fleetUrl, salt)));
+    const single = await instance(singleUrl, salt);
+    const window = { from: Date.now(), to: 0 };
+    await Promise.all([sendWorkload(fleet.map((k) => k.otlpUrl), 'split'), sendWorkload([single.otlpUrl], 'all')]);
+    window.to = Date.now();
+    // Each instance polls the templates the others stored (every second) and moves its counts when one of
+    // its own generalises because of them: wait, bounded, until the fleet has converged.
+    const all = '/api/v1/logs/templates?limit=10000&sort=template';
+    const want = JSON.stringify(comparable(withoutTimes((await single.get(all)).body, window, [])));
+    const converged = await waitFor(async () => JSON.stringify(comparable(withoutTimes((await fleet[0]!.get(all)).body, window, []))), (v) => v === want, 20_000).catch(
+      (err: Error) => err.message,
+    );
+    if (converged !== want) {
+      // Name the templates that differ, rather than two long lines.
+      const rows = async (k: Keytally) => new Set(((await k.get(all)).body.items as any[]).map((t) => `${t.service}|${t.severity}|${t.template}|${t.count}`));
+      const [f, o] = [await rows(fleet[0]!), await rows(single)];
+      expect({ onlyFleet: [...f].filter((x) => !o.has(x)), onlySingle: [...o].filter((x) => !f.has(x)) }).toEqual({ onlyFleet: [], onlySingle: [] });
+    }
+    const problems: string[] = [];
+    for (const q of [...listQuestions(), ...entityQuestions(['jobs.done', 'http.server.duration', 'queue.depth', 'requests'])]) {
+      const want = await single.get(q);
+      // Any instance of the fleet answers for all of it.
+      const got = await fleet[problems.length % 3]!.get(q);
+      const a = JSON.stringify(comparable(withoutTimes(got.body, window, problems, `fleet ${q}`)));
+      const b = JSON.stringify(comparable(withoutTimes(want.body, window, problems, `single ${q}`)));
+      if (got.status !== want.status || a !== b) problems.push(`${q}:\n  fleet  ${a.slice(0, 500)}\n  single ${b.slice(0, 500)}`);
+    }
+    expect(problems.slice(0, 8).join('\n')).toBe('');
+  });
+
+  it('instances racing at start share one salt', async () => {
+    const url = await freshDatabase('kt_salt');
+    await migratePostgres(url);
+    const stores = Array.from({ length: 4 }, () => new PostgresWriteStore(openPool(url, { max: 1, name: 'salt-test' })));
+    try {
+      const salts = await Promise.all(stores.map((s) => s.salt()));
+      expect(new Set(salts.map(String)).size).toBe(1);
+      const rows = await sql(url, `SELECT value FROM meta WHERE key = 'hash_salt'`);
+      expect(rows).toEqual([{ value: salts[0]!.toString() }]);
+      // One that asks for another salt is refused, with the reason.
+      await expect(stores[0]!.salt(salts[0]! + 1n)).rejects.toThrow(/differs from the salt this store was created with/);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('two instances upserting the same rows as fast as they can lose nothing', async () => {
+    const url = await freshDatabase('kt_race');
+    const a = await instance(url);
+    const b = await instance(url);
+    // Bounded by time, not by count: each instance commits every few ms, so a few seconds are
+    // hundreds of overlapping transactions on the same rows (the issue's 30 s adds nothing but wall time).
+    const until = Date.now() + 8_000;
+    const acked = new Map<Keytally, number>([[a, 0], [b, 0]]);
+    const values = new Map<Keytally, Set<string>>([[a, new Set()], [b, new Set()]]);
+    let seq = 0;
+    const loop = async (k: Keytally, tag: string) => {
+      while (Date.now() < until) {
+        const n = seq++;
+        // Same services, keys and template for both; values and one key of each instance's own.
+        const logs = Array.from({ length: 20 }, (_, i) => ({
+          body: `request ${n * 20 + i} done`,
+          severityText: 'INFO',
+          attrs: { shared: `v${(n * 20 + i) % 5000}`, [`only.${tag}`]: 'x', [`burst.${n % 50}`]: String(i) },
+        }));
+        const r = await post(k, '/v1/logs', encodeProto('logs', logsRequest([{ resource: { 'service.name': 'race' }, logs }])));
+        if (r.status === 200) {
+          acked.set(k, acked.get(k)! + 20);
+          for (let i = 0; i < 20; i++) values.get(k)!.add(`v${(n * 20 + i) % 5000}`);
+        }
+      }
+    };
+    await Promise.all([loop(a, 'a'), loop(a, 'a'), loop(b, 'b'), loop(b, 'b')]);
+    const total = acked.get(a)! + acked.get(b)!;
+    expect(total).toBeGreaterThan(1000);
+    const svc = (await a.get('/api/v1/services?q=race')).body.items[0];
+    expect(svc.log_records).toBe(total);
+    const logs = (await b.get('/api/v1/logs?service=race')).body.items[0];
+    expect(logs.sample_count).toBe(total);
+    expect(logs.attribute_keys).toEqual(expect.arrayContaining(['only.a', 'only.b', 'shared', 'burst.0', 'burst.49']));
+    const tpl = (await a.get('/api/v1/logs/templates?service=race')).body;
+    expect(tpl.items.reduce((s: number, t: any) => s + t.count, 0)).toBe(total);
+    // One stored template though both instances mined it.
+    expect(tpl.total).toBe(1);
+    const shared = (await a.get('/api/v1/keys?service=race&q=shared&scope=log')).body.items[0];
+    expect(shared.sample_count).toBe(total);
+    // The sketch holds both instances' registers: its estimate is of the union, within HLL's error.
+    const union = new Set([...values.get(a)!, ...values.get(b)!]).size;
+    expect(Math.abs(shared.cardinality_estimate / union - 1)).toBeLessThan(0.03);
+    // The same estimate as a fresh sketch of the union would give: no register lost to a race.
+    const only = (await a.get('/api/v1/keys?service=race&q=only.&scope=log')).body.items;
+    expect(only.map((k: any) => k.key).sort()).toEqual(['only.a', 'only.b']);
+  }, 60_000);
+});
