@@ -10,6 +10,8 @@ export const KEY_SORT: SortSpec = {
     scope: { sql: 'scope', text: true },
     key: { sql: 'key', text: true },
     sample_count: { sql: 'sample_count' },
+    bytes: { sql: 'bytes' },
+    bytes_percentage: { sql: 'bytes_percentage' },
     cardinality_estimate: { sql: 'cardinality_estimate' },
     first_seen: { sql: 'first_seen' },
     last_seen: { sql: 'last_seen' },
@@ -24,10 +26,20 @@ export interface KeyItem {
   scope: KeyScope;
   key: string;
   sample_count: number;
+  /** Protobuf bytes of this key's KeyValues, and their share (0-100) of the service's bytes of the key's signal. */
+  bytes: number;
+  bytes_percentage: number;
   cardinality_estimate: number;
   first_seen: number;
   last_seen: number;
 }
+
+/*
+ * The signal a key's bytes are a share of: log, metric and span keys of their
+ * signal; resource keys ride on every signal, so of all three.
+ */
+const KEY_SIGNAL_BYTES = `CASE scope WHEN 'log' THEN log_bytes WHEN 'metric' THEN metric_bytes
+  WHEN 'resource' THEN log_bytes + span_bytes + metric_bytes ELSE span_bytes END`;
 
 export interface KeyFilter {
   service?: string | undefined;
@@ -42,7 +54,8 @@ export function queryKeys(db: Database.Database, f: KeyFilter, page: Page): List
     .add('scope = ?', f.scope)
     .contains('key', f.q)
     .add('cardinality_estimate >= ?', f.minCardinality);
-  const select = 'service, scope, key, sample_count, cardinality_estimate, first_seen, last_seen';
+  const select = `service, scope, key, sample_count, bytes, cardinality_estimate, first_seen, last_seen,
+    COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage`;
   return runList(db, { select, from: 'key_metadata', where, spec: KEY_SORT, page }, (r) => r as unknown as KeyItem);
 }
 

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { MetricType } from '../model/otlp.js';
 import { notFound } from './errors.js';
-import { keys, parsePage, runList, Where, type ListResult, type Page, type SortSpec } from './list.js';
+import { bytesShare, keys, parsePage, runList, Where, type ListResult, type Page, type SortSpec } from './list.js';
 import { LIST_PARAMS, Params } from './params.js';
 import { prepared } from './statements.js';
 
@@ -18,6 +18,9 @@ export const METRIC_SORT: SortSpec = {
     type: { sql: 'type', text: true },
     unit: { sql: 'unit', text: true },
     sample_count: { sql: 'sample_count' },
+    bytes: { sql: 'bytes' },
+    bytes_percentage: { sql: 'bytes_percentage' },
+    overflow_points: { sql: 'overflow_points' },
     series_estimate: { sql: 'series_estimate' },
     prometheus_series: { sql: 'prometheus_series' },
     bucket_count: { sql: 'bucket_count' },
@@ -39,6 +42,12 @@ export interface MetricItem {
   label_keys: string[];
   resource_keys: string[];
   sample_count: number;
+  /** Protobuf bytes of these data points, and their share (0-100) of the service's metric bytes. */
+  bytes: number;
+  bytes_percentage: number;
+  /** The SDK hit its cardinality limit: points carried `otel.metric.overflow=true` (their count below). */
+  sdk_overflow: boolean;
+  overflow_points: number;
   bucket_count: number;
   series_estimate: number;
   prometheus_series: number;
@@ -57,7 +66,8 @@ export interface MetricFilter {
 
 // Named columns, not *, so the sketch BLOBs never leave SQLite.
 const COLUMNS = `service, name, type, unit, description, monotonic, temporality, label_keys, resource_keys,
-  sample_count, bucket_count, series_estimate, prometheus_series, first_seen, last_seen`;
+  sample_count, bytes, overflow_points, bucket_count, series_estimate, prometheus_series, first_seen, last_seen,
+  ${bytesShare('bytes', 'metric_bytes', 'metrics_metadata.service')} AS bytes_percentage`;
 
 function toItem(r: Record<string, unknown>): MetricItem {
   return {
@@ -71,6 +81,10 @@ function toItem(r: Record<string, unknown>): MetricItem {
     label_keys: keys(r['label_keys']),
     resource_keys: keys(r['resource_keys']),
     sample_count: r['sample_count'] as number,
+    bytes: r['bytes'] as number,
+    bytes_percentage: r['bytes_percentage'] as number,
+    sdk_overflow: (r['overflow_points'] as number) > 0,
+    overflow_points: r['overflow_points'] as number,
     bucket_count: r['bucket_count'] as number,
     series_estimate: r['series_estimate'] as number,
     prometheus_series: r['prometheus_series'] as number,
@@ -103,6 +117,9 @@ export function listMetrics(db: Database.Database, query: string): ListResult<Me
 export interface LabelItem {
   key: string;
   sample_count: number;
+  /** Protobuf bytes of this label's KeyValues, and their share (0-100) of the service's metric bytes. */
+  bytes: number;
+  bytes_percentage: number;
   cardinality_estimate: number;
   first_seen: number;
   last_seen: number;
@@ -110,7 +127,8 @@ export interface LabelItem {
 
 /** A metric's label keys, highest cardinality first: the answer to "which label explodes this metric". */
 function labelsOf(db: Database.Database, service: string, metric: string): LabelItem[] {
-  const sql = `SELECT key, sample_count, cardinality_estimate, first_seen, last_seen FROM metric_label_keys
+  const sql = `SELECT key, sample_count, bytes, ${bytesShare('bytes', 'metric_bytes', 'metric_label_keys.service')} AS bytes_percentage,
+    cardinality_estimate, first_seen, last_seen FROM metric_label_keys
     WHERE service = ? AND metric = ? ORDER BY cardinality_estimate DESC, key ASC`;
   return prepared(db, sql).all(service, metric) as LabelItem[];
 }

@@ -6,6 +6,7 @@ import { parsePage, runList, Where, type ListResult, type SortSpec } from './lis
 import { queryTemplates, type TemplateItem } from './logs.js';
 import { queryMetrics, type MetricItem } from './metrics.js';
 import { LIST_PARAMS, Params } from './params.js';
+import { querySpans, type SpanItem } from './spans.js';
 import { prepared } from './statements.js';
 
 const SERVICE_SORT: SortSpec = {
@@ -14,6 +15,11 @@ const SERVICE_SORT: SortSpec = {
     log_records: { sql: 'log_records' },
     spans: { sql: 'spans' },
     metric_points: { sql: 'metric_points' },
+    bytes: { sql: 'bytes' },
+    bytes_percentage: { sql: 'bytes_percentage' },
+    log_bytes: { sql: 'log_bytes' },
+    span_bytes: { sql: 'span_bytes' },
+    metric_bytes: { sql: 'metric_bytes' },
     first_seen: { sql: 'first_seen' },
     last_seen: { sql: 'last_seen' },
   },
@@ -27,11 +33,21 @@ export interface ServiceItem {
   log_records: number;
   spans: number;
   metric_points: number;
+  /** Protobuf bytes per signal, their sum, and the sum's share (0-100) of all services' bytes. */
+  log_bytes: number;
+  span_bytes: number;
+  metric_bytes: number;
+  bytes: number;
+  bytes_percentage: number;
   first_seen: number;
   last_seen: number;
 }
 
-const SERVICE_COLUMNS = 'name, log_records, spans, metric_points, first_seen, last_seen';
+const SERVICE_COLUMNS = `name, log_records, spans, metric_points, log_bytes, span_bytes, metric_bytes,
+  log_bytes + span_bytes + metric_bytes AS bytes,
+  COALESCE(100.0 * (log_bytes + span_bytes + metric_bytes) /
+    NULLIF((SELECT SUM(a.log_bytes + a.span_bytes + a.metric_bytes) FROM services a), 0), 0) AS bytes_percentage,
+  first_seen, last_seen`;
 
 export function listServices(db: Database.Database, query: string): ListResult<ServiceItem> {
   const p = new Params(query, ['q', ...LIST_PARAMS]);
@@ -45,14 +61,15 @@ const MAX_TOP = 1000;
 
 export interface ServiceOverview extends ServiceItem {
   totals: {
-    logs: { records: number; severities: number; templates: number };
-    metrics: { points: number; metrics: number; series_estimate: number; prometheus_series: number };
-    traces: { spans: number; span_names: number };
+    logs: { records: number; bytes: number; severities: number; templates: number };
+    metrics: { points: number; bytes: number; metrics: number; series_estimate: number; prometheus_series: number };
+    traces: { spans: number; bytes: number; span_names: number };
     keys: { keys: number };
   };
   top_templates: TemplateItem[];
   top_keys: KeyItem[];
   top_metrics: MetricItem[];
+  top_spans: SpanItem[];
 }
 
 // One statement for the entity counts: each scalar subquery walks a primary-key prefix.
@@ -76,18 +93,21 @@ export function serviceOverview(db: Database.Database, name: string, query: stri
   return {
     ...svc,
     totals: {
-      logs: { records: svc.log_records, severities: t['severities']!, templates: t['templates']! },
+      logs: { records: svc.log_records, bytes: svc.log_bytes, severities: t['severities']!, templates: t['templates']! },
       metrics: {
         points: svc.metric_points,
+        bytes: svc.metric_bytes,
         metrics: t['metrics']!,
         series_estimate: t['series_estimate']!,
         prometheus_series: t['prometheus_series']!,
       },
-      traces: { spans: svc.spans, span_names: t['span_names']! },
+      traces: { spans: svc.spans, bytes: svc.span_bytes, span_names: t['span_names']! },
       keys: { keys: t['keys']! },
     },
-    top_templates: queryTemplates(db, { service: name }, page('count')).items,
+    // Ranked by what they cost (bytes); keys by cardinality, the question asked of keys first.
+    top_templates: queryTemplates(db, { service: name }, page('bytes')).items,
     top_keys: queryKeys(db, { service: name }, page('cardinality_estimate')).items,
-    top_metrics: queryMetrics(db, { service: name }, page('series_estimate')).items,
+    top_metrics: queryMetrics(db, { service: name }, page('bytes')).items,
+    top_spans: querySpans(db, { service: name }, page('bytes')).items,
   };
 }

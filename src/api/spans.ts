@@ -1,7 +1,7 @@
 /** GET /api/v1/spans: span names per service and kind, their attribute keys and status counts. */
 import type Database from 'better-sqlite3';
 import { badRequest } from './errors.js';
-import { keys, parsePage, runList, Where, type ListResult, type SortSpec } from './list.js';
+import { bytesShare, keys, parsePage, runList, Where, type ListResult, type Page, type SortSpec } from './list.js';
 import { LIST_PARAMS, Params } from './params.js';
 
 /** SpanKind by its OTLP number. */
@@ -14,6 +14,8 @@ const SPAN_SORT: SortSpec = {
     name: { sql: 'name', text: true },
     kind: { sql: 'kind' },
     sample_count: { sql: 'sample_count' },
+    bytes: { sql: 'bytes' },
+    bytes_percentage: { sql: 'bytes_percentage' },
     status_ok: { sql: 'status_ok' },
     status_error: { sql: 'status_error' },
     status_unset: { sql: 'status_unset' },
@@ -32,6 +34,9 @@ export interface SpanItem {
   resource_keys: string[];
   event_names: string[];
   sample_count: number;
+  /** Protobuf bytes of these spans, and their share (0-100) of the service's span bytes. */
+  bytes: number;
+  bytes_percentage: number;
   status_ok: number;
   status_error: number;
   status_unset: number;
@@ -58,6 +63,8 @@ function toItem(r: Record<string, unknown>): SpanItem {
     resource_keys: keys(r['resource_keys']),
     event_names: keys(r['event_names']),
     sample_count: r['sample_count'] as number,
+    bytes: r['bytes'] as number,
+    bytes_percentage: r['bytes_percentage'] as number,
     status_ok: r['status_ok'] as number,
     status_error: r['status_error'] as number,
     status_unset: r['status_unset'] as number,
@@ -66,13 +73,21 @@ function toItem(r: Record<string, unknown>): SpanItem {
   };
 }
 
+export interface SpanFilter {
+  service?: string | undefined;
+  q?: string | undefined;
+  kind?: number | undefined;
+}
+
+export function querySpans(db: Database.Database, f: SpanFilter, page: Page): ListResult<SpanItem> {
+  const where = new Where().add('service = ?', f.service).contains('name', f.q).add('kind = ?', f.kind);
+  const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
+    ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage,
+    status_ok, status_error, status_unset, first_seen, last_seen`;
+  return runList(db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page }, toItem);
+}
+
 export function listSpans(db: Database.Database, query: string): ListResult<SpanItem> {
   const p = new Params(query, ['service', 'q', 'kind', ...LIST_PARAMS]);
-  const where = new Where()
-    .add('service = ?', p.string('service'))
-    .contains('name', p.string('q'))
-    .add('kind = ?', parseKind(p.raw('kind')));
-  const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count,
-    status_ok, status_error, status_unset, first_seen, last_seen`;
-  return runList(db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: parsePage(p, SPAN_SORT) }, toItem);
+  return querySpans(db, { service: p.string('service'), q: p.string('q'), kind: parseKind(p.raw('kind')) }, parsePage(p, SPAN_SORT));
 }
