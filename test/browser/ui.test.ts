@@ -172,7 +172,7 @@ describe('web UI', () => {
     await page.getByRole('button', { name: 'Next →' }).click();
     await page.waitForURL(/offset=100/);
     await expect.poll(() => page.locator('.pager-info').innerText()).toBe('101–150 of 150');
-    expect(await page.locator('#keys-table tbody tr').count()).toBe(50);
+    await expect.poll(() => page.locator('#keys-table:not([aria-busy]) tbody tr').count()).toBe(50);
     await page.goBack();
     await expect.poll(() => page.locator('.pager-info').innerText()).toBe('1–100 of 150');
     await open('/keys?service=checkout&over=20');

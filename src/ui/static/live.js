@@ -61,6 +61,6 @@ export function useData(load, key) {
       cancelled = true;
     };
   }, [key, t]);
-  // Data of an earlier key (other filters) is shown until the new answer arrives, but marked as loading.
-  return state;
+  // Data of an earlier key (other filters, another page) stays on screen until the new answer arrives, marked stale.
+  return { ...state, stale: state.key !== key };
 }

@@ -31,7 +31,7 @@ function onSort(col, sort, order) {
   setParams({ sort: field, order: next, offset: undefined });
 }
 
-export function DataTable({ caption, columns, rows, rowKey, sort, order, selected, onSelect, empty, id }) {
+export function DataTable({ caption, columns, rows, rowKey, sort, order, selected, onSelect, empty, id, busy }) {
   const body = useRef();
   const keys = rows.map(rowKey);
   const selIndex = keys.indexOf(selected);
@@ -56,8 +56,8 @@ export function DataTable({ caption, columns, rows, rowKey, sort, order, selecte
       }
     }
   };
-  return html`<div class="table-wrap">
-    <table id=${id}>
+  return html`<div class=${busy ? 'table-wrap busy' : 'table-wrap'}>
+    <table id=${id} aria-busy=${busy ? 'true' : undefined}>
       <caption>${caption}</caption>
       <thead>
         <tr>

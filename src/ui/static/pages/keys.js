@@ -34,7 +34,7 @@ export function KeysView({ params, service }) {
   const page = pageParams(params, cols, 'cardinality_estimate');
   const minCard = /^\d{1,15}$/.test(params.min_cardinality ?? '') ? params.min_cardinality : undefined;
   const q = { service: service ?? params.service, scope: KEY_SCOPES.includes(params.scope) ? params.scope : undefined, q: params.q, min_cardinality: minCard, ...page };
-  const { data, error } = useData(() => api('/keys', q), JSON.stringify(q));
+  const { data, error, stale } = useData(() => api('/keys', q), JSON.stringify(q));
   const services = useServiceNames(!service);
   const [selected, setSelected] = useState();
   const filtered = Boolean(params.q || params.scope || minCard || (!service && params.service));
@@ -56,7 +56,7 @@ export function KeysView({ params, service }) {
             <${SendTelemetryHelp} />
           </${Empty}>`
         : html`<${DataTable} id="keys-table" caption=${`Keys${service ? ` of ${service}` : ''}, by ${page.sort} ${page.order === 'asc' ? 'ascending' : 'descending'}`}
-            columns=${cols} rows=${rows} rowKey=${keyOf} sort=${page.sort} order=${page.order} selected=${selected} onSelect=${setSelected}
+            columns=${cols} rows=${rows} rowKey=${keyOf} sort=${page.sort} order=${page.order} busy=${stale} selected=${selected} onSelect=${setSelected}
             empty=${html`No key matches these filters. <${Link} to=${href(location.pathname, service ? { name: service, tab: 'keys' } : {})}>Clear the filters</${Link}>.`} />
           <${Pager} total=${data.total} offset=${page.offset} limit=${page.limit} label="Keys" />`}
   </div>`;

@@ -33,7 +33,7 @@ export function MetricsView({ params, service }) {
   const cols = metricColumns(!service);
   const page = pageParams(params, cols, 'series_estimate');
   const q = { service: service ?? params.service, q: params.q, type: METRIC_TYPES.includes(params.type) ? params.type : undefined, ...page };
-  const { data, error } = useData(() => api('/metrics', q), JSON.stringify(q));
+  const { data, error, stale } = useData(() => api('/metrics', q), JSON.stringify(q));
   const services = useServiceNames(!service);
   const [selected, setSelected] = useState();
   const filtered = Boolean(params.q || params.type || (!service && params.service));
@@ -49,7 +49,7 @@ export function MetricsView({ params, service }) {
       : data.total === 0 && !filtered
         ? html`<${Empty} title="No metrics yet"><p>No metric point has arrived${service ? html` for <strong>${service}</strong>` : ''}.</p><${SendTelemetryHelp} /></${Empty}>`
         : html`<${DataTable} id="metrics-table" caption=${`Metrics${service ? ` of ${service}` : ''}, by ${page.sort}`} columns=${cols} rows=${data.items}
-            rowKey=${metricKey} sort=${page.sort} order=${page.order} selected=${selected} onSelect=${setSelected} empty="No metric matches these filters." />
+            rowKey=${metricKey} sort=${page.sort} order=${page.order} busy=${stale} selected=${selected} onSelect=${setSelected} empty="No metric matches these filters." />
           <${Pager} total=${data.total} offset=${page.offset} limit=${page.limit} label="Metrics" />`}
   </div>`;
 }

@@ -119,7 +119,7 @@ export function OverviewPage({ params, win }) {
     ${s === undefined
       ? services.error ? null : html`<${Loading} what="the services" />`
       : html`<${DataTable} id="services-table" caption=${`Services by ${page.sort}`} columns=${SERVICE_COLUMNS} rows=${s.items} rowKey=${(r) => r.name}
-          sort=${page.sort} order=${page.order} selected=${selected} onSelect=${setSelected} empty="No service name matches." />
+          sort=${page.sort} order=${page.order} busy=${services.stale} selected=${selected} onSelect=${setSelected} empty="No service name matches." />
         <${Pager} total=${s.total} offset=${page.offset} limit=${page.limit} label="Services" />`}
   </section>`;
 }

@@ -71,13 +71,13 @@ const SPAN_COLUMNS = [
 function Spans({ name, params }) {
   const page = pageParams(params, SPAN_COLUMNS, 'sample_count');
   const q = { service: name, ...page };
-  const { data, error } = useData(() => api('/spans', q), JSON.stringify(q));
+  const { data, error, stale } = useData(() => api('/spans', q), JSON.stringify(q));
   const [selected, setSelected] = useState();
   return html`<div>
     <${ErrorBox} error=${error} what="the span names" />
     ${data === undefined ? (error ? null : html`<${Loading} />`) : html`
       <${DataTable} id="spans-table" caption=${`Span names of ${name}`} columns=${SPAN_COLUMNS} rows=${data.items} rowKey=${(r) => `${r.name}\u0000${r.kind}`}
-        sort=${page.sort} order=${page.order} selected=${selected} onSelect=${setSelected} empty="This service has sent no spans." />
+        sort=${page.sort} order=${page.order} busy=${stale} selected=${selected} onSelect=${setSelected} empty="This service has sent no spans." />
       <${Pager} total=${data.total} offset=${page.offset} limit=${page.limit} label="Span names" />`}
   </div>`;
 }
@@ -94,12 +94,12 @@ const LOG_COLUMNS = [
 function Logs({ name, params }) {
   const page = pageParams(params, LOG_COLUMNS, 'sample_count');
   const q = { service: name, ...page };
-  const { data, error } = useData(() => api('/logs', q), JSON.stringify(q));
+  const { data, error, stale } = useData(() => api('/logs', q), JSON.stringify(q));
   return html`<div>
     <${ErrorBox} error=${error} what="the log severities" />
     ${data === undefined ? (error ? null : html`<${Loading} />`) : html`
       <${DataTable} id="logs-table" caption=${`Log severities of ${name}`} columns=${LOG_COLUMNS} rows=${data.items} rowKey=${(r) => r.severity}
-        sort=${page.sort} order=${page.order} empty="This service has sent no logs." />
+        sort=${page.sort} order=${page.order} busy=${stale} empty="This service has sent no logs." />
       <${Pager} total=${data.total} offset=${page.offset} limit=${page.limit} label="Severities" />`}
   </div>`;
 }

@@ -31,7 +31,7 @@ export function TemplatesView({ params, service }) {
   const svc = service ?? params.service;
   const q = { service: svc, severity: params.severity, q: params.q, ...page };
   const key = JSON.stringify(q);
-  const { data, error, loading } = useData(() => api('/logs/templates', q), key);
+  const { data, error, stale, loading } = useData(() => api('/logs/templates', q), key);
   const services = useServiceNames(!service);
   const sev = useData(() => api('/logs', { service: svc, limit: 1000, sort: 'severity', order: 'asc' }), `sev:${svc ?? ''}`);
   const severities = [...new Set((sev.data?.items ?? []).map((i) => i.severity))];
@@ -52,7 +52,7 @@ export function TemplatesView({ params, service }) {
             <${SendTelemetryHelp} />
           </${Empty}>`
         : html`<${DataTable} id="templates-table" caption=${`Log templates${svc ? ` of ${svc}` : ''}, ${page.sort} ${page.order === 'asc' ? 'ascending' : 'descending'}`}
-            columns=${columns} rows=${data.items} rowKey=${tplKey} sort=${page.sort} order=${page.order}
+            columns=${columns} rows=${data.items} rowKey=${tplKey} sort=${page.sort} order=${page.order} busy=${stale}
             selected=${selected} onSelect=${setSelected}
             empty=${html`No template matches these filters. <${Link} to=${href(location.pathname, service ? { name: service, tab: 'templates' } : {})}>Clear the filters</${Link}>.`} />
           <${Pager} total=${data.total} offset=${page.offset} limit=${page.limit} label="Templates" />
