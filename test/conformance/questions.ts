@@ -8,12 +8,12 @@
 import { SERVICES } from './workload.js';
 
 const SORTS: Record<string, string[]> = {
-  '/api/v1/services': ['name', 'log_records', 'spans', 'metric_points'],
-  '/api/v1/metrics': ['service', 'name', 'type', 'unit', 'sample_count', 'series_estimate', 'prometheus_series', 'bucket_count'],
-  '/api/v1/spans': ['service', 'name', 'kind', 'sample_count', 'status_ok', 'status_error', 'status_unset'],
-  '/api/v1/logs': ['service', 'severity', 'sample_count'],
-  '/api/v1/logs/templates': ['service', 'severity', 'template', 'count', 'percentage'],
-  '/api/v1/keys': ['service', 'scope', 'key', 'sample_count', 'cardinality_estimate'],
+  '/api/v1/services': ['name', 'log_records', 'spans', 'metric_points', 'log_bytes', 'span_bytes', 'metric_bytes', 'bytes', 'bytes_percentage'],
+  '/api/v1/metrics': ['service', 'name', 'type', 'unit', 'sample_count', 'series_estimate', 'prometheus_series', 'bucket_count', 'bytes', 'bytes_percentage', 'overflow_points'],
+  '/api/v1/spans': ['service', 'name', 'kind', 'sample_count', 'status_ok', 'status_error', 'status_unset', 'bytes', 'bytes_percentage'],
+  '/api/v1/logs': ['service', 'severity', 'sample_count', 'bytes', 'bytes_percentage'],
+  '/api/v1/logs/templates': ['service', 'severity', 'template', 'count', 'percentage', 'bytes', 'bytes_percentage'],
+  '/api/v1/keys': ['service', 'scope', 'key', 'sample_count', 'cardinality_estimate', 'bytes', 'bytes_percentage'],
 };
 
 const FILTERS: Record<string, string[]> = {

@@ -106,6 +106,44 @@ const migrations: Record<string, Migration> = {
       for (const s of statements) await sql.raw(s).execute(db);
     },
   },
+  /* History and cost (DESIGN §9), as SQLite's 0002_history: bytes beside every count, service versions, minute/hour/day buckets. */
+  '0002_history': {
+    async up(db: Kysely<unknown>) {
+      const statements = [
+        `ALTER TABLE services ADD COLUMN log_bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE services ADD COLUMN span_bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE services ADD COLUMN metric_bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE metrics_metadata ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE metrics_metadata ADD COLUMN overflow_points BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE metric_label_keys ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE spans_metadata ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE logs_metadata ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE key_metadata ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE body_templates ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0`,
+        `CREATE TABLE service_versions (
+           service TEXT COLLATE "C" NOT NULL,
+           version TEXT COLLATE "C" NOT NULL,
+           records BIGINT NOT NULL DEFAULT 0,
+           bytes BIGINT NOT NULL DEFAULT 0,
+           first_seen BIGINT NOT NULL,
+           last_seen BIGINT NOT NULL,
+           PRIMARY KEY (service, version))`,
+      ];
+      for (const level of ['minute', 'hour', 'day']) {
+        statements.push(`CREATE TABLE history_${level} (
+           kind TEXT COLLATE "C" NOT NULL,
+           service TEXT COLLATE "C" NOT NULL,
+           name TEXT COLLATE "C" NOT NULL,
+           sub TEXT COLLATE "C" NOT NULL,
+           bucket BIGINT NOT NULL,
+           count BIGINT NOT NULL DEFAULT 0,
+           bytes BIGINT NOT NULL DEFAULT 0,
+           PRIMARY KEY (kind, service, name, sub, bucket))`);
+        statements.push(`CREATE INDEX history_${level}_bucket ON history_${level} (kind, bucket)`);
+      }
+      for (const s of statements) await sql.raw(s).execute(db);
+    },
+  },
 };
 
 /** Brings the database at `url` to the newest schema, on a connection of its own (kysely ends its pool). */

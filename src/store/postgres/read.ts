@@ -90,24 +90,43 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   return { items: rows.map(map), total };
 }
 
+/** An item's share (0-100) of its service's bytes of one signal, in float8 (as SQLite's REAL). */
+function bytesShare(bytes: string, serviceColumn: string, serviceRef: string): string {
+  return `COALESCE(100.0::float8 * ${bytes} / NULLIF((SELECT ${serviceColumn} FROM services s WHERE s.name = ${serviceRef}), 0)::float8, 0::float8)`;
+}
+
+const SERVICE_COLUMNS = `name, log_records, spans, metric_points, log_bytes, span_bytes, metric_bytes,
+  log_bytes + span_bytes + metric_bytes AS bytes,
+  COALESCE(100.0::float8 * (log_bytes + span_bytes + metric_bytes) /
+    NULLIF((SELECT SUM(a.log_bytes + a.span_bytes + a.metric_bytes) FROM services a), 0)::float8, 0::float8) AS bytes_percentage,
+  first_seen, last_seen`;
+
+/* The signal a key's bytes are a share of (as keySignalBytes in queries.ts): resource keys ride on all three. */
+const KEY_SIGNAL_BYTES = `CASE scope WHEN 'log' THEN log_bytes WHEN 'metric' THEN metric_bytes
+  WHEN 'resource' THEN log_bytes + span_bytes + metric_bytes ELSE span_bytes END`;
+
 const METRIC_COLUMNS = `service, name, type, unit, description, monotonic, temporality, label_keys, resource_keys,
-  sample_count, bucket_count, series_estimate, prometheus_series, first_seen, last_seen`;
+  sample_count, bytes, overflow_points, bucket_count, series_estimate, prometheus_series, first_seen, last_seen,
+  ${bytesShare('bytes', 'metric_bytes', 'metrics_metadata.service')} AS bytes_percentage`;
 
 /*
  * As in SQLite: the denominator is the whole (service, severity) whatever `q`
  * leaves; float8, not numeric, so the digits are the same as SQLite's REAL.
  */
-const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.example, b.first_seen, b.last_seen,
+const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
   COALESCE(100.0::float8 * b.count / NULLIF((SELECT SUM(t.count) FROM body_templates t
-    WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage`;
+    WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage,
+  ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 export class PostgresQueries implements StoreQueries {
   constructor(private readonly c: PoolClient) {}
 
   services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q);
-    return runList(this.c, { select: 'name, log_records, spans, metric_points, first_seen, last_seen', from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
-      name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points, first_seen: r.first_seen, last_seen: r.last_seen,
+    return runList(this.c, { select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+      name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
+      log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
+      first_seen: r.first_seen, last_seen: r.last_seen,
     }));
   }
 
@@ -144,6 +163,10 @@ export class PostgresQueries implements StoreQueries {
       label_keys: r.label_keys,
       resource_keys: r.resource_keys,
       sample_count: r.sample_count,
+      bytes: r.bytes,
+      bytes_percentage: r.bytes_percentage,
+      sdk_overflow: r.overflow_points > 0,
+      overflow_points: r.overflow_points,
       bucket_count: r.bucket_count,
       series_estimate: r.series_estimate,
       prometheus_series: r.prometheus_series,
@@ -154,7 +177,8 @@ export class PostgresQueries implements StoreQueries {
 
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
     const r = await this.c.query(
-      `SELECT key, sample_count, cardinality_estimate, first_seen, last_seen FROM metric_label_keys
+      `SELECT key, sample_count, bytes, ${bytesShare('bytes', 'metric_bytes', 'metric_label_keys.service')} AS bytes_percentage,
+        cardinality_estimate, first_seen, last_seen FROM metric_label_keys
         WHERE service = $1 AND metric = $2 ORDER BY cardinality_estimate DESC, key ASC`,
       [service, metric],
     );
@@ -163,7 +187,8 @@ export class PostgresQueries implements StoreQueries {
 
   spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind);
-    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, status_ok, status_error, status_unset, first_seen, last_seen`;
+    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
+      ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
     return runList(this.c, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
@@ -172,6 +197,8 @@ export class PostgresQueries implements StoreQueries {
       resource_keys: r.resource_keys,
       event_names: r.event_names,
       sample_count: r.sample_count,
+      bytes: r.bytes,
+      bytes_percentage: r.bytes_percentage,
       status_ok: r.status_ok,
       status_error: r.status_error,
       status_unset: r.status_unset,
@@ -182,7 +209,8 @@ export class PostgresQueries implements StoreQueries {
 
   logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const where = new Where().add((p) => `service = ${p}`, q.service).add((p) => `severity = ${p}`, q.severity);
-    const select = 'service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen';
+    const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
+      ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
     return runList(this.c, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
@@ -190,6 +218,8 @@ export class PostgresQueries implements StoreQueries {
       resource_keys: r.resource_keys,
       body_keys: r.body_keys,
       sample_count: r.sample_count,
+      bytes: r.bytes,
+      bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen,
       last_seen: r.last_seen,
     }));
@@ -204,6 +234,8 @@ export class PostgresQueries implements StoreQueries {
       template: r.template,
       count: r.count,
       percentage: r.percentage,
+      bytes: r.bytes,
+      bytes_percentage: r.bytes_percentage,
       example: r.example,
       first_seen: r.first_seen,
       last_seen: r.last_seen,
@@ -216,9 +248,12 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `scope = ${p}`, q.scope)
       .contains('key', q.q)
       .add((p) => `cardinality_estimate >= ${p}`, q.minCardinality);
-    const select = 'service, scope, key, sample_count, cardinality_estimate, first_seen, last_seen';
+    const select = `service, scope, key, sample_count, bytes,
+      COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
+      cardinality_estimate, first_seen, last_seen`;
     return runList(this.c, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
-      service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate,
+      service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
+      cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
     }));
   }

@@ -25,7 +25,8 @@ import { entityKey, maxText, unionSorted } from '../../model/delta.js';
 import type { MetricType } from '../../model/otlp.js';
 import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
-import type { ChangeSet, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, WriterState } from '../../writer/state.js';
+import type { ChangeSet, HistoryRow, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, VersionRow, WriterState } from '../../writer/state.js';
+import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkReachable, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
@@ -104,6 +105,29 @@ const LOGS: TableSpec<LogRow> = {
     { name: 'severity', type: 'text', get: (r) => r.severity },
   ],
 };
+const VERSIONS: TableSpec<VersionRow> = {
+  table: 'service_versions',
+  pk: [
+    { name: 'service', type: 'text', get: (r) => r.service },
+    { name: 'version', type: 'text', get: (r) => r.version },
+  ],
+};
+/** One spec per history level; a row's `minute` holds the level's bucket start. */
+const HISTORY: Record<string, TableSpec<HistoryRow>> = Object.fromEntries(
+  HISTORY_LEVELS.map((l) => [
+    l.name,
+    {
+      table: `history_${l.name}`,
+      pk: [
+        { name: 'kind', type: 'text', get: (h: HistoryRow) => h.kind },
+        { name: 'service', type: 'text', get: (h: HistoryRow) => h.service },
+        { name: 'name', type: 'text', get: (h: HistoryRow) => h.name },
+        { name: 'sub', type: 'text', get: (h: HistoryRow) => h.sub },
+        { name: 'bucket', type: 'bigint', get: (h: HistoryRow) => h.minute },
+      ],
+    } satisfies TableSpec<HistoryRow>,
+  ]),
+);
 const SERVICES: TableSpec<ServiceRow> = { table: 'services', pk: [{ name: 'name', type: 'text', get: (r) => r.name }] };
 
 interface TemplateWrite {
@@ -153,25 +177,25 @@ export class PostgresWriteStore implements WriteStore {
     this.state = state;
     const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
     for (const r of await q(`SELECT name, first_seen, last_seen FROM services`)) {
-      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
     }
     for (const r of await q(`SELECT * FROM metrics_metadata`)) {
       state.metrics.rows.set(entityKey(r.service, r.name), {
         service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
         monotonic: r.monotonic, temporality: r.temporality, labelKeys: r.label_keys, resourceKeys: r.resource_keys,
-        points: 0, buckets: r.bucket_count, series: r.series_sketch ? Hll.deserialize(r.series_sketch) : new Hll(), firstSeen: r.first_seen, lastSeen: r.last_seen,
+        points: 0, bytes: 0, overflowPoints: 0, buckets: r.bucket_count, series: r.series_sketch ? Hll.deserialize(r.series_sketch) : new Hll(), firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     for (const r of await q(`SELECT * FROM spans_metadata`)) {
       state.spans.rows.set(entityKey(r.service, r.name, r.kind), {
         service: r.service, name: r.name, kind: r.kind, attributeKeys: r.attribute_keys, resourceKeys: r.resource_keys, eventNames: r.event_names,
-        count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+        count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     for (const r of await q(`SELECT * FROM logs_metadata`)) {
       state.logs.rows.set(entityKey(r.service, r.severity), {
         service: r.service, severity: r.severity, attributeKeys: r.attribute_keys, resourceKeys: r.resource_keys, bodyKeys: r.body_keys,
-        count: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+        count: 0, bytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     state.keyCount = Number((await q(`SELECT count(*) AS n FROM key_metadata`))[0]!.n);
@@ -193,7 +217,7 @@ export class PostgresWriteStore implements WriteStore {
       this.knownTemplates.add(r.template_hash);
       if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
       if (!state.templates.rows.has(k)) {
-        state.templates.rows.set(k, { service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen });
+        state.templates.rows.set(k, { service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen });
       }
     }
   }
@@ -233,7 +257,8 @@ export class PostgresWriteStore implements WriteStore {
         for (const r of c.keys) this.synced.add(r.sketch);
         for (const r of c.labels) this.synced.add(r.sketch);
         for (const r of c.metrics) this.synced.add(r.series);
-        return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+        return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
+          c.versions.length + c.history.length;
       } catch (err) {
         if (isConnectionError(err)) broken = err as Error;
         else await client.query('ROLLBACK').catch(() => undefined);
@@ -257,9 +282,14 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'log_records', type: 'bigint', get: (r) => r.logRecords },
       { name: 'spans', type: 'bigint', get: (r) => r.spans },
       { name: 'metric_points', type: 'bigint', get: (r) => r.metricPoints },
+      { name: 'log_bytes', type: 'bigint', get: (r) => r.logBytes },
+      { name: 'span_bytes', type: 'bigint', get: (r) => r.spanBytes },
+      { name: 'metric_bytes', type: 'bigint', get: (r) => r.metricBytes },
       ...seen<ServiceRow>(),
     ], `log_records = services.log_records + excluded.log_records, spans = services.spans + excluded.spans,
-      metric_points = services.metric_points + excluded.metric_points, ${SEEN_SET('services')}`, c.services);
+      metric_points = services.metric_points + excluded.metric_points, log_bytes = services.log_bytes + excluded.log_bytes,
+      span_bytes = services.span_bytes + excluded.span_bytes, metric_bytes = services.metric_bytes + excluded.metric_bytes,
+      ${SEEN_SET('services')}`, c.services);
 
     // ---- metrics: every field but the point count is merged in code
     await ensureRows(client, METRICS, seen<MetricRow>(), c.metrics);
@@ -290,6 +320,8 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'label_keys', type: 'jsonb', get: (r) => r.labelKeys },
       { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
       { name: 'sample_count', type: 'bigint', get: (r) => r.points },
+      { name: 'bytes', type: 'bigint', get: (r) => r.bytes },
+      { name: 'overflow_points', type: 'bigint', get: (r) => r.overflowPoints },
       { name: 'bucket_count', type: 'int', get: (r) => r.buckets },
       { name: 'series_estimate', type: 'bigint', get: (r) => metricDerived(r).seriesEstimate },
       { name: 'prometheus_series', type: 'bigint', get: (r) => metricDerived(r).prometheusSeries },
@@ -298,7 +330,8 @@ export class PostgresWriteStore implements WriteStore {
       ...seen<MetricRow>(),
     ], `type = excluded.type, unit = excluded.unit, description = excluded.description, monotonic = excluded.monotonic,
       temporality = excluded.temporality, label_keys = excluded.label_keys, resource_keys = excluded.resource_keys,
-      sample_count = metrics_metadata.sample_count + excluded.sample_count, bucket_count = excluded.bucket_count,
+      sample_count = metrics_metadata.sample_count + excluded.sample_count, bytes = metrics_metadata.bytes + excluded.bytes,
+      overflow_points = metrics_metadata.overflow_points + excluded.overflow_points, bucket_count = excluded.bucket_count,
       series_estimate = excluded.series_estimate, prometheus_series = excluded.prometheus_series, series_sketch = excluded.series_sketch,
       writer = excluded.writer, ${SEEN_SET('metrics_metadata')}`, c.metrics);
 
@@ -323,13 +356,14 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
       { name: 'event_names', type: 'jsonb', get: (r) => r.eventNames },
       { name: 'sample_count', type: 'bigint', get: (r) => r.count },
+      { name: 'bytes', type: 'bigint', get: (r) => r.bytes },
       { name: 'status_unset', type: 'bigint', get: (r) => r.statusUnset },
       { name: 'status_ok', type: 'bigint', get: (r) => r.statusOk },
       { name: 'status_error', type: 'bigint', get: (r) => r.statusError },
       { name: 'writer', type: 'text', get: () => me },
       ...seen<SpanRow>(),
     ], `attribute_keys = excluded.attribute_keys, resource_keys = excluded.resource_keys, event_names = excluded.event_names,
-      sample_count = spans_metadata.sample_count + excluded.sample_count, status_unset = spans_metadata.status_unset + excluded.status_unset,
+      sample_count = spans_metadata.sample_count + excluded.sample_count, bytes = spans_metadata.bytes + excluded.bytes, status_unset = spans_metadata.status_unset + excluded.status_unset,
       status_ok = spans_metadata.status_ok + excluded.status_ok, status_error = spans_metadata.status_error + excluded.status_error,
       writer = excluded.writer, ${SEEN_SET('spans_metadata')}`, c.spans);
 
@@ -349,12 +383,39 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'resource_keys', type: 'jsonb', get: (r) => r.resourceKeys },
       { name: 'body_keys', type: 'jsonb', get: (r) => r.bodyKeys },
       { name: 'sample_count', type: 'bigint', get: (r) => r.count },
+      { name: 'bytes', type: 'bigint', get: (r) => r.bytes },
       { name: 'writer', type: 'text', get: () => me },
       ...seen<LogRow>(),
     ], `attribute_keys = excluded.attribute_keys, resource_keys = excluded.resource_keys, body_keys = excluded.body_keys,
-      sample_count = logs_metadata.sample_count + excluded.sample_count, writer = excluded.writer, ${SEEN_SET('logs_metadata')}`, c.logs);
+      sample_count = logs_metadata.sample_count + excluded.sample_count, bytes = logs_metadata.bytes + excluded.bytes, writer = excluded.writer, ${SEEN_SET('logs_metadata')}`, c.logs);
 
     await this.writeTemplates(client, c.templates);
+
+    await upsertRows(client, VERSIONS, [
+      { name: 'records', type: 'bigint', get: (r) => r.records },
+      { name: 'bytes', type: 'bigint', get: (r) => r.bytes },
+      ...seen<VersionRow>(),
+    ], `records = service_versions.records + excluded.records, bytes = service_versions.bytes + excluded.bytes,
+      ${SEEN_SET('service_versions')}`, c.versions);
+    // Each minute's increments also go to its hour and day, as in SQLite. One statement may not touch a row twice,
+    // so the minutes of one hour (or day) are added up first.
+    for (const level of HISTORY_LEVELS) {
+      const rows = new Map<string, HistoryRow>();
+      for (const h of c.history) {
+        const bucket = bucketOf(h.minute, level.ms);
+        const k = entityKey(h.kind, h.service, h.name, h.sub, bucket);
+        const o = rows.get(k);
+        if (o) {
+          o.count += h.count;
+          o.bytes += h.bytes;
+        } else rows.set(k, { ...h, minute: bucket });
+      }
+      const spec = HISTORY[level.name]!;
+      await upsertRows(client, spec, [
+        { name: 'count', type: 'bigint', get: (h) => h.count },
+        { name: 'bytes', type: 'bigint', get: (h) => h.bytes },
+      ], `count = ${spec.table}.count + excluded.count, bytes = ${spec.table}.bytes + excluded.bytes`, [...rows.values()]);
+    }
   }
 
   /** Steps 1-3 of the header for a table of (…, sketch, sample count) rows. */
@@ -371,11 +432,12 @@ export class PostgresWriteStore implements WriteStore {
     }
     await upsertRows(client, spec, [
       { name: 'sample_count', type: 'bigint', get: (r) => r.samples },
+      { name: 'bytes', type: 'bigint', get: (r) => r.bytes },
       { name: 'cardinality_estimate', type: 'bigint', get: (r) => rounded(r.sketch) },
       { name: 'sketch', type: 'bytea', get: (r) => bytes(r.sketch) },
       { name: 'writer', type: 'text', get: () => me },
       ...seen<R>(),
-    ], `sample_count = ${table}.sample_count + excluded.sample_count, cardinality_estimate = excluded.cardinality_estimate,
+    ], `sample_count = ${table}.sample_count + excluded.sample_count, bytes = ${table}.bytes + excluded.bytes, cardinality_estimate = excluded.cardinality_estimate,
       sketch = excluded.sketch, writer = excluded.writer, ${SEEN_SET(table)}`, rows);
   }
 
@@ -392,9 +454,10 @@ export class PostgresWriteStore implements WriteStore {
         // The template generalised: its counts so far move to the new text's row, in one statement.
         await client.query(
           `WITH old AS (DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3 RETURNING *)
-           INSERT INTO body_templates (service, severity, template_hash, template_id, template, count, example, first_seen, last_seen)
-           SELECT service, severity, $4, $5, $6, count, example, first_seen, last_seen FROM old
+           INSERT INTO body_templates (service, severity, template_hash, template_id, template, count, bytes, example, first_seen, last_seen)
+           SELECT service, severity, $4, $5, $6, count, bytes, example, first_seen, last_seen FROM old
            ON CONFLICT (service, severity, template_hash) DO UPDATE SET count = body_templates.count + excluded.count,
+             bytes = body_templates.bytes + excluded.bytes,
              updated = nextval('body_templates_updated_seq'),
              first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`,
           [row.service, row.severity, old, hash, row.cluster.id, text],
@@ -406,7 +469,7 @@ export class PostgresWriteStore implements WriteStore {
       const pk = `${row.service}\u0000${row.severity}\u0000${hash}`;
       const prev = byKey.get(pk);
       if (prev) {
-        prev.row = { ...prev.row, count: prev.row.count + row.count, firstSeen: Math.min(prev.row.firstSeen, row.firstSeen), lastSeen: Math.max(prev.row.lastSeen, row.lastSeen) };
+        prev.row = { ...prev.row, count: prev.row.count + row.count, bytes: prev.row.bytes + row.bytes, firstSeen: Math.min(prev.row.firstSeen, row.firstSeen), lastSeen: Math.max(prev.row.lastSeen, row.lastSeen) };
         continue;
       }
       const w = { row, hash, text };
@@ -417,11 +480,12 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'template_id', type: 'int', get: (w) => w.row.cluster.id },
       { name: 'template', type: 'text', get: (w) => w.text },
       { name: 'count', type: 'bigint', get: (w) => w.row.count },
+      { name: 'bytes', type: 'bigint', get: (w) => w.row.bytes },
       { name: 'example', type: 'text', get: (w) => w.row.example },
       { name: 'first_seen', type: 'bigint', get: (w) => w.row.firstSeen },
       { name: 'last_seen', type: 'bigint', get: (w) => w.row.lastSeen },
-    ], `count = body_templates.count + excluded.count, updated = nextval('body_templates_updated_seq'),
-      first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
+    ], `count = body_templates.count + excluded.count, bytes = body_templates.bytes + excluded.bytes,
+      updated = nextval('body_templates_updated_seq'), first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
   }
 
   /** Refreshes the size figure now and then and learns the templates other instances stored (off the commit path). */
@@ -476,7 +540,7 @@ export class PostgresWriteStore implements WriteStore {
       if (written === templateHash(r.service, r.severity, cluster.template())) continue;
       let row = state.templates.rows.get(k);
       if (!row) {
-        row = { service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen };
+        row = { service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen };
         state.templates.rows.set(k, row);
       }
       row.cluster = cluster;
