@@ -1,5 +1,5 @@
 /**
- * The keytally command: serve | mine | report | migrate.
+ * The keytally command: serve | mine | report | migrate | export | import | backup.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
@@ -11,13 +11,17 @@ commands:
   serve     run the sidecar (OTLP/HTTP in, API, /metrics)
   mine      mine log templates from a file of lines (keytally mine --help)
   report    print the top keys, metrics and templates of a store; CI gate (keytally report --help)
-  migrate   bring a data directory's schema up to date
+  migrate   bring a store's schema up to date; with --from URL --to URL, copy a whole store into another
+  export    write a gzip'd dump of a store (--out FILE)
+  import    merge a dump FILE into a store
+  backup    consistent copy of a live SQLite store into the file OUT
 
 serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --config file):
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
-  --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)
+  --store sqlite|memory|postgres   where to keep the data (default sqlite; or USE_DB=...)
+  --postgres-url URL      postgres://user@host:port/db of the PostgreSQL store
   --memory-store-mb N     bound of the memory store (default 256)
   --workers N             ingest worker threads (default: CPU count)
   --flush-ms MS           worker flush interval (default 200)
@@ -41,6 +45,32 @@ function flagsOf(args: string[]): Record<string, string> {
   }
 }
 
+/**
+ * Takes a command's own `--name value` options and `positionals` positional
+ * arguments out of `args`; the rest are store/serve flags for loadConfig.
+ */
+function splitArgs(args: string[], ownNames: string[], positionals: number): { own: Record<string, string>; positionals: string[]; store: string[] } {
+  const own: Record<string, string> = {};
+  const pos: string[] = [];
+  const store: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (m && ownNames.includes(m[1]!)) {
+      const v = m[2] ?? args[++i];
+      if (v === undefined) throw new ConfigError(`--${m[1]} needs a value`);
+      own[m[1]!] = v;
+    } else if (m) {
+      store.push(a);
+      if (m[2] === undefined && i + 1 < args.length) store.push(args[++i]!);
+    } else pos.push(a);
+  }
+  if (pos.length !== positionals) {
+    throw new ConfigError(positionals === 0 ? `unexpected argument ${pos[0]}` : `expected ${positionals} file argument${positionals > 1 ? 's' : ''}, got ${pos.length}`);
+  }
+  return { own, positionals: pos, store };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -50,9 +80,40 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(loadConfig(flagsOf(rest)));
       }
       case 'migrate': {
+        const { own, store } = splitArgs(rest, ['from', 'to'], 0);
+        if (own['from'] !== undefined || own['to'] !== undefined) {
+          if (own['from'] === undefined || own['to'] === undefined) throw new ConfigError('migrate needs both --from URL and --to URL');
+          const { migrateStores, storeFromUrl } = await import('./cli/dump.js');
+          const base = loadConfig(flagsOf(store));
+          const { rows } = await migrateStores(storeFromUrl(own['from'], base), storeFromUrl(own['to'], base));
+          process.stdout.write(`copied ${rows} rows from ${own['from']} into ${own['to']}\n`);
+          return 0;
+        }
         const { migrateStore } = await import('./store/migrate-schema.js');
-        const { applied } = await migrateStore(loadConfig(flagsOf(rest)));
+        const { applied } = await migrateStore(loadConfig(flagsOf(store)));
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
+        return 0;
+      }
+      case 'export': {
+        const { own, store } = splitArgs(rest, ['out'], 0);
+        const { exportStore } = await import('./cli/dump.js');
+        const out = own['out'] ?? 'keytally-dump.jsonl.gz';
+        const { rows, dumpId } = await exportStore(loadConfig(flagsOf(store)), out);
+        process.stdout.write(`wrote ${rows} rows to ${out} (dump ${dumpId})\n`);
+        return 0;
+      }
+      case 'import': {
+        const { positionals, store } = splitArgs(rest, [], 1);
+        const { importFile } = await import('./cli/dump.js');
+        const { rows } = await importFile(loadConfig(flagsOf(store)), positionals[0]!);
+        process.stdout.write(`imported ${rows} rows from ${positionals[0]}\n`);
+        return 0;
+      }
+      case 'backup': {
+        const { positionals, store } = splitArgs(rest, [], 1);
+        const { backupSqlite } = await import('./cli/dump.js');
+        await backupSqlite(loadConfig(flagsOf(store)), positionals[0]!);
+        process.stdout.write(`backed up to ${positionals[0]}\n`);
         return 0;
       }
       case 'mine': {
@@ -77,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ListenError) {
       process.stderr.write(`keytally: ${err.message}\n`);
       return LISTEN_EXIT_CODE;
+    }
+    if ((err as Error)?.name === 'DumpError') {
+      process.stderr.write(`keytally ${command}: ${(err as Error).message}\n`);
+      return 1;
     }
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`keytally: ${(err as Error).message}\n`);

@@ -74,6 +74,9 @@ export function remoteReadStore(port: MessagePort, backend: StoreBackend): ReadS
     ping: async () => {
       await ask('ping', []);
     },
+    dumpSource: () => {
+      throw new Error('a memory store cannot be exported from another thread: it lives in the serving process');
+    },
     close: async () => {
       port.close();
     },

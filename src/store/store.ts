@@ -19,6 +19,7 @@
  */
 import type { Config } from '../config.js';
 import type { ChangeSet, SketchLoader, WriterState } from '../writer/state.js';
+import type { DumpSource } from './dump.js';
 import type {
   KeyItem,
   KeyQuery,
@@ -77,6 +78,8 @@ export interface WriteStore {
    * nothing of it is applied, so the writer can try the same ChangeSet again.
    */
   commit(changes: ChangeSet): Promise<number>;
+  /** A value of the store's `meta` table (schema facts, salt, imported dump ids), or undefined. */
+  meta(key: string): Promise<string | undefined>;
   /** True when `err` (from commit) means the store is unreachable for now: the writer retries; otherwise the error is fatal. */
   unavailable(err: unknown): boolean;
   /** Cheap housekeeping after a commit and every second. */
@@ -109,6 +112,8 @@ export const QUERY_METHODS = ['services', 'serviceTotals', 'metrics', 'metricLab
 
 export interface ReadStore {
   readonly backend: StoreBackend;
+  /** Every row with its sketch, and the salt, from one snapshot: what `keytally export` writes. */
+  dumpSource(): DumpSource;
   /** Runs `fn` against one consistent view: a list's total and items, an overview's parts, come from one snapshot. */
   read<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T>;
   /** Resolves when the store answers (for /ready). */

@@ -146,6 +146,8 @@ export interface ChangeSet {
   history: HistoryRow[];
   acks: number[];
   records: { logs: number; metrics: number; traces: number };
+  /** `meta` keys to set in the same transaction (an import's dump id, a dump's salt); absent from the writer's commits. */
+  meta?: Record<string, string>;
 }
 
 /** What the store holds of one sketched row, for rows the writer does not have in memory. */

@@ -32,11 +32,16 @@ async function instance(url: string, extra: string[] = []): Promise<Keytally> {
   return k;
 }
 
-/** Template ids are each instance's own numbering; everything else must be equal. */
+/**
+ * Everything but templates must be equal (templates are compared on their own, see the test), and but the
+ * bytes of resource keys: a resource is on the wire once per export request, and a third of the workload sent
+ * from three SDK providers is more requests than all of it from one.
+ */
 function comparable(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(comparable);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'template_id').map(([k, x]) => [k, comparable(x)]));
+    const drop = new Set(['template_id', 'top_templates', 'templates', ...((v as { scope?: string }).scope === 'resource' ? ['bytes', 'bytes_percentage'] : [])]);
+    return Object.fromEntries(Object.entries(v).filter(([k]) => !drop.has(k)).map(([k, x]) => [k, comparable(x)]));
   }
   return v;
 }
@@ -50,27 +55,43 @@ describe('a fleet on one PostgreSQL', () => {
     const window = { from: Date.now(), to: 0 };
     await Promise.all([sendWorkload(fleet.map((k) => k.otlpUrl), 'split'), sendWorkload([single.otlpUrl], 'all')]);
     window.to = Date.now();
-    // Each instance polls the templates the others stored (every second) and moves its counts when one of
-    // its own generalises because of them: wait, bounded, until the fleet has converged.
+    // Templates: the instances converge on the same general templates (each polls what the others stored, every
+    // second) with the same totals; per-template counts are compared below only in sum, because Drain is
+    // order-dependent: a line that arrived before its template generalised can stay a literal row (count 1-2),
+    // in the single instance as in the fleet, and which ones stay depends on arrival order.
     const all = '/api/v1/logs/templates?limit=10000&sort=template';
-    const want = JSON.stringify(comparable(withoutTimes((await single.get(all)).body, window, [])));
-    const converged = await waitFor(async () => JSON.stringify(comparable(withoutTimes((await fleet[0]!.get(all)).body, window, []))), (v) => v === want, 20_000).catch(
-      (err: Error) => err.message,
-    );
-    if (converged !== want) {
-      // Name the templates that differ, rather than two long lines.
-      const rows = async (k: Keytally) => new Set(((await k.get(all)).body.items as any[]).map((t) => `${t.service}|${t.severity}|${t.template}|${t.count}`));
-      const [f, o] = [await rows(fleet[0]!), await rows(single)];
-      expect({ onlyFleet: [...f].filter((x) => !o.has(x)), onlySingle: [...o].filter((x) => !f.has(x)) }).toEqual({ onlyFleet: [], onlySingle: [] });
-    }
+    const shape = (items: any[]) => {
+      const sums: Record<string, [number, number]> = {};
+      const general = new Set<string>();
+      for (const t of items) {
+        const k = `${t.service}|${t.severity}`;
+        sums[k] = [(sums[k]?.[0] ?? 0) + t.count, (sums[k]?.[1] ?? 0) + t.bytes];
+        if (t.count >= 3 && t.template.includes('<*>')) general.add(`${k}|${t.template}`);
+      }
+      return { sums, general: [...general].sort() };
+    };
+    const want = shape((await single.get(all)).body.items);
+    expect(want.general.length).toBeGreaterThan(20);
+    await waitFor(async () => shape((await fleet[0]!.get(all)).body.items), (v) => JSON.stringify(v) === JSON.stringify(want), 20_000).catch(() => undefined);
+    expect(shape((await fleet[0]!.get(all)).body.items)).toEqual(want);
+    // Two instances that mined one template stored one row: no (service, severity, text) twice.
+    const rows = (await fleet[1]!.get(all)).body.items.map((t: any) => `${t.service}|${t.severity}|${t.template}`);
+    expect(new Set(rows).size).toBe(rows.length);
     const problems: string[] = [];
     for (const q of [...listQuestions(), ...entityQuestions(['jobs.done', 'http.server.duration', 'queue.depth', 'requests'])]) {
+      if (q.startsWith('/api/v1/logs/templates')) continue;
       const want = await single.get(q);
       // Any instance of the fleet answers for all of it.
       const got = await fleet[problems.length % 3]!.get(q);
       const a = JSON.stringify(comparable(withoutTimes(got.body, window, problems, `fleet ${q}`)));
       const b = JSON.stringify(comparable(withoutTimes(want.body, window, problems, `single ${q}`)));
-      if (got.status !== want.status || a !== b) problems.push(`${q}:\n  fleet  ${a.slice(0, 500)}\n  single ${b.slice(0, 500)}`);
+      if (got.status !== want.status || a !== b) {
+        // Show where they part, not the first 500 characters of both.
+        let i = 0;
+        while (i < a.length && a[i] === b[i]) i++;
+        const at = Math.max(0, i - 200);
+        problems.push(`${q}:\n  fleet  …${a.slice(at, i + 200)}\n  single …${b.slice(at, i + 200)}`);
+      }
     }
     expect(problems.slice(0, 8).join('\n')).toBe('');
   });

@@ -17,6 +17,9 @@ import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../w
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreQueries, type StoreSize, type WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
+import type { DumpSource } from '../dump.js';
+import { rowToItem } from '../dump-rows.js';
+import { compareCodePoints } from '../queries.js';
 import { Tables } from './tables.js';
 
 export interface MemoryStoreOptions {
@@ -27,7 +30,8 @@ export class MemoryStore implements WriteStore {
   readonly backend = 'memory' as const;
   readonly traits: BackendTraits = { durable: false, sharedReads: false };
   readonly tables: Tables;
-  readonly meta = new Map<string, string>();
+  /** The `meta` table: salt, imported dump ids. */
+  readonly meta_ = new Map<string, string>();
   private readonly queries: MemoryQueries;
 
   constructor(opts: MemoryStoreOptions) {
@@ -36,10 +40,10 @@ export class MemoryStore implements WriteStore {
   }
 
   async salt(preferred?: bigint): Promise<bigint> {
-    const s = this.meta.get('hash_salt');
+    const s = this.meta_.get('hash_salt');
     if (s !== undefined) return checkSalt(BigInt(s), preferred);
     const fresh = preferred ?? randomSalt();
-    this.meta.set('hash_salt', fresh.toString());
+    this.meta_.set('hash_salt', fresh.toString());
     return fresh;
   }
 
@@ -80,6 +84,10 @@ export class MemoryStore implements WriteStore {
         service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
+  }
+
+  async meta(key: string): Promise<string | undefined> {
+    return this.meta_.get(key);
   }
 
   loader(): SketchLoader {
@@ -186,6 +194,7 @@ export class MemoryStore implements WriteStore {
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
     }
+    for (const [k, v] of Object.entries(c.meta ?? {})) this.meta_.set(k, v);
     t.evict();
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
@@ -213,9 +222,31 @@ export class MemoryStore implements WriteStore {
     const q: StoreQueries = this.queries;
     return {
       backend: 'memory',
+      dumpSource: () => this.dumpSource(),
       read: (fn) => fn(q),
       ping: async () => undefined,
       close: async () => undefined,
+    };
+  }
+
+  /** Its rows as dump items, in the same order as the SQL backends'. */
+  dumpSource(): DumpSource {
+    const t = this.tables;
+    const salt = this.meta_.get('hash_salt');
+    const sorted = <R>(rows: Iterable<R>, key: (r: R) => string) => [...rows].sort((a, b) => compareCodePoints(key(a), key(b)));
+    const k = (...p: Array<string | number>) => p.map(String).join('\u0000');
+    const shape = { keys: (v: unknown) => [...(v as string[])] };
+    return {
+      salt: async () => (salt === undefined ? undefined : BigInt(salt)),
+      rows: async function* () {
+        for (const r of sorted(t.rows('services'), (r) => r.name)) yield rowToItem('services', r, shape);
+        for (const r of sorted(t.rows('metrics'), (r) => k(r.service, r.name))) yield rowToItem('metrics', r, shape);
+        for (const r of sorted(t.rows('labels'), (r) => k(r.service, r.metric, r.key))) yield rowToItem('labels', r, shape);
+        for (const r of sorted(t.rows('spans'), (r) => k(r.service, r.name, r.kind))) yield rowToItem('spans', r, shape);
+        for (const r of sorted(t.rows('logs'), (r) => k(r.service, r.severity))) yield rowToItem('logs', r, shape);
+        for (const r of sorted(t.rows('keys'), (r) => k(r.service, r.scope, r.key))) yield rowToItem('keys', r, shape);
+        for (const r of [...t.rows('templates')].sort((a, b) => a.template_id - b.template_id)) yield rowToItem('templates', r, shape);
+      },
     };
   }
 

@@ -30,6 +30,25 @@ export function redactUrl(url: string): string {
   }
 }
 
+const ignore = () => undefined;
+
+/**
+ * A client for one unit of work. pg-pool listens for errors only on idle
+ * clients; a connection that dies while checked out emits 'error' on the
+ * client itself, which would take the thread down: the query in flight fails
+ * anyway, and that failure is what the caller handles.
+ */
+export async function checkout(pool: Pool): Promise<PoolClient> {
+  const client = await pool.connect();
+  client.on('error', ignore);
+  const release = client.release.bind(client);
+  client.release = (err?: Error | boolean) => {
+    client.off('error', ignore);
+    release(err);
+  };
+  return client;
+}
+
 export function openPool(url: string, opts: PoolOptions): Pool {
   const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.name, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // An idle client that loses its server emits 'error' on the pool; without a listener it would take the thread down.

@@ -34,8 +34,10 @@ import {
   type TemplateItem,
   type TemplateQuery,
 } from '../queries.js';
-import type { ReadStore, StoreQueries } from '../store.js';
-import { isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
+import type { DumpSource } from '../dump.js';
+import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
+import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -268,7 +270,17 @@ export class PostgresReadStore implements ReadStore {
   }
 
   async read<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    try {
+      return await this.readOnce(fn);
+    } catch (err) {
+      // The server is down or unreachable: the API answers 503 (retry later), not 500.
+      if (isConnectionError(err)) throw new StoreNotReady(`store unavailable: ${(err as Error).message || (err as { code?: string }).code}`);
+      throw err;
+    }
+  }
+
+  private async readOnce<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T> {
+    const client = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -288,6 +300,30 @@ export class PostgresReadStore implements ReadStore {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  /** One REPEATABLE READ snapshot over every table; the writers go on meanwhile. */
+  dumpSource(): DumpSource {
+    const pool = this.pool;
+    return {
+      salt: async () => {
+        const r = await pool.query(`SELECT value FROM meta WHERE key = 'hash_salt'`);
+        return r.rows[0] ? BigInt(r.rows[0].value as string) : undefined;
+      },
+      rows: () =>
+        (async function* () {
+          const client = await checkout(pool);
+          try {
+            await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+            for (const [t, select] of DUMP_SELECTS) {
+              for (const r of (await client.query(select)).rows as Array<Record<string, unknown>>) yield rowToItem(t, r, { keys: (v) => v as string[] });
+            }
+            await client.query('COMMIT');
+          } finally {
+            client.release();
+          }
+        })(),
+    };
   }
 
   async close(): Promise<void> {

@@ -29,7 +29,7 @@ import type { ChangeSet, HistoryRow, KeyRow, LabelRow, LogRow, MetricRow, Servic
 import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
-import { checkReachable, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
 
@@ -173,6 +173,11 @@ export class PostgresWriteStore implements WriteStore {
     return checkSalt(BigInt(res.rows[0].value as string), preferred);
   }
 
+  async meta(key: string): Promise<string | undefined> {
+    const r = await this.pool.query(`SELECT value FROM meta WHERE key = $1`, [key]);
+    return r.rows[0]?.value as string | undefined;
+  }
+
   async load(state: WriterState): Promise<void> {
     this.state = state;
     const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
@@ -246,7 +251,7 @@ export class PostgresWriteStore implements WriteStore {
     if (!retried) this.seqOf.set(c, this.nextSeq++);
     const seq = this.seqOf.get(c)!;
     for (let attempt = 0; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await checkout(this.pool);
       let broken: Error | undefined;
       try {
         if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) return 0;
@@ -390,6 +395,9 @@ export class PostgresWriteStore implements WriteStore {
       sample_count = logs_metadata.sample_count + excluded.sample_count, bytes = logs_metadata.bytes + excluded.bytes, writer = excluded.writer, ${SEEN_SET('logs_metadata')}`, c.logs);
 
     await this.writeTemplates(client, c.templates);
+    for (const [k, v] of Object.entries(c.meta ?? {})) {
+      await client.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [k, v]);
+    }
 
     await upsertRows(client, VERSIONS, [
       { name: 'records', type: 'bigint', get: (r) => r.records },

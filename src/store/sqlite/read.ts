@@ -30,6 +30,8 @@ import {
   type TemplateQuery,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
+import type { DumpSource } from '../dump.js';
+import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { bytesShare, keys, runList, Where } from './list.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
@@ -265,6 +267,29 @@ export class SqliteReadStore implements ReadStore {
 
   async ping(): Promise<void> {
     prepared(this.open().db, 'SELECT 1').get();
+  }
+
+  /** One read transaction over every table (WAL: the writer goes on meanwhile). */
+  dumpSource(): DumpSource {
+    return {
+      salt: async () => {
+        const r = this.open().db.prepare(`SELECT value FROM meta WHERE key = 'hash_salt'`).get() as { value: string } | undefined;
+        return r ? BigInt(r.value) : undefined;
+      },
+      rows: () => {
+        const db = this.open().db;
+        return (async function* () {
+          db.prepare('BEGIN').run();
+          try {
+            for (const [t, select] of DUMP_SELECTS) {
+              for (const r of db.prepare(select).iterate() as Iterable<Record<string, unknown>>) yield rowToItem(t, r, { keys });
+            }
+          } finally {
+            if (db.inTransaction) db.prepare('COMMIT').run();
+          }
+        })();
+      },
+    };
   }
 
   async close(): Promise<void> {

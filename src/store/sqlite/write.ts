@@ -119,6 +119,10 @@ export class SqliteWriteStore implements WriteStore {
     return s;
   }
 
+  async meta(key: string): Promise<string | undefined> {
+    return (this.db.prepare(`SELECT value FROM meta WHERE key = ?`).get(key) as { value: string } | undefined)?.value;
+  }
+
   setMeta(key: string, value: string): void {
     this.db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(key, value);
   }
@@ -211,6 +215,7 @@ export class SqliteWriteStore implements WriteStore {
       s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, bytes: r.bytes, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.versions) s.version.run(r);
+    for (const [k, v] of Object.entries(c.meta ?? {})) this.setMeta(k, v);
     // Each minute's increments also go to its hour and day: rollups kept at write time, so every level is exact and
     // retention can drop any level's oldest buckets on its own.
     for (const h of c.history) {
