@@ -88,6 +88,7 @@ export function serviceOverview(db: Database.Database, name: string, query: stri
     },
     top_templates: queryTemplates(db, { service: name }, page('count')).items,
     top_keys: queryKeys(db, { service: name }, page('cardinality_estimate')).items,
-    top_metrics: queryMetrics(db, { service: name }, page('series_estimate')).items,
+    // Ranked as `keytally report` ranks them: by what Prometheus would store.
+    top_metrics: queryMetrics(db, { service: name }, page('prometheus_series')).items,
   };
 }

@@ -7,7 +7,7 @@
  * read-only connection, so it can run beside a live sidecar.
  */
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { handleApiRequest } from '../api/router.js';
 import { dbPath } from '../store/sqlite-store.js';
@@ -15,9 +15,9 @@ import { dbPath } from '../store/sqlite-store.js';
 const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
 
   --data DIR                  data directory of a keytally store (default ./keytally-data)
-  --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file)
-  --service NAME              only this service
-  --top N                     rows per section (default 10)
+  --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file); not with --data
+  --service NAME              only this service (exit 2 if the store has no such service)
+  --top N                     rows per section, 1-10000 (default 10)
   --format text|json|markdown (default text)
   --warn-series N             warn when a metric's Prometheus series estimate exceeds N
   --max-series N              fail when a metric's Prometheus series estimate exceeds N
@@ -104,11 +104,19 @@ function pageAll(db: Database.Database, path: string, params: Record<string, str
   }
 }
 
+/**
+ * Text as markdown inline content that renders as itself: a backslash before every character GFM could
+ * read as markup (`<NUM>` would be raw HTML and vanish, `*x*` emphasis, `&amp;` an entity, `|` a cell
+ * break, `~` strikethrough). A newline would end a table row; it is shown as a space.
+ */
+export function markdownText(s: string): string {
+  return s.replace(/[\\`*_{}[\]<>()#+!|~&$]/g, '\\$&').replace(/\r?\n|\r/g, ' ');
+}
+
 function table(headers: string[], rows: Array<Array<string | number>>, markdown: boolean): string {
   const cells = rows.map((r) => r.map(String));
   if (markdown) {
-    const esc = (s: string) => s.replace(/\|/g, '\\|');
-    return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
+    return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.map(markdownText).join(' | ')} |`)].join('\n') + '\n';
   }
   const widths = headers.map((h, i) => Math.min(80, Math.max(h.length, ...cells.map((r) => r[i]!.length))));
   const line = (r: string[]) => r.map((c, i) => (c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + '…' : c.padEnd(widths[i]!))).join('  ').trimEnd();
@@ -127,8 +135,25 @@ export function render(r: Report, format: 'text' | 'json' | 'markdown'): string 
   out += '\n' + h('Top log templates');
   out += table(['service', 'severity', 'count', '%', 'template'], r.templates.map((t) => [t.service, t.severity, t.count, t.percentage.toFixed(1), t.template]), md);
   out += '\n' + h(`Limits: ${r.status.toUpperCase()}`);
-  out += r.violations.length === 0 ? 'all within limits\n' : r.violations.map((v) => `${md ? '- ' : ''}${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`).join('\n') + '\n';
+  out += r.violations.length === 0 ? 'all within limits\n' : r.violations.map((v) => (md ? `- ${markdownText(`${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`)}` : `${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`)).join('\n') + '\n';
   return out;
+}
+
+/** Opens a store read-only; a file that is not a keytally store is a usage error naming it. */
+function openStore(file: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    db.prepare(`SELECT 1 FROM services LIMIT 1`).get();
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new UsageError(`no keytally store at ${file}: ${(err as Error).message}`);
+  }
+}
+
+function hasService(db: Database.Database, name: string): boolean {
+  return handleApiRequest(db, `/api/v1/services/${encodeURIComponent(name)}/overview`, 'top=0').status === 200;
 }
 
 function positive(name: string, v: string | undefined): number | undefined {
@@ -166,6 +191,7 @@ export async function runReport(argv: string[]): Promise<number> {
     if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format must be text, json or markdown, got "${format}"`);
     let file: string;
     const url = values['store-url'];
+    if (url !== undefined && values.data !== undefined) throw new UsageError('--data and --store-url both name a store: give one');
     if (url !== undefined) {
       if (/^(postgres|postgresql|clickhouse):/.test(url)) throw new UsageError(`only SQLite stores are supported by this version, not ${url.split(':')[0]}`);
       file = url.replace(/^sqlite:(\/\/)?/, '');
@@ -173,6 +199,7 @@ export async function runReport(argv: string[]): Promise<number> {
       file = dbPath(values.data ?? './keytally-data');
     }
     if (!existsSync(file)) throw new UsageError(`no keytally store at ${file}`);
+    if (!statSync(file).isFile()) throw new UsageError(`no keytally store at ${file}: it is a directory`);
     const limits: ReportLimits = {
       warnSeries: positive('warn-series', values['warn-series']),
       maxSeries: positive('max-series', values['max-series']),
@@ -180,9 +207,14 @@ export async function runReport(argv: string[]): Promise<number> {
       maxKeyCardinality: positive('max-key-cardinality', values['max-key-cardinality']),
     };
     const top = positive('top', values.top) ?? 10;
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    if (top < 1 || top > 10_000) throw new UsageError(`--top must be between 1 and 10000, got ${top}`);
+    const db = openStore(file);
     try {
-      const report = buildReport(db, Math.max(1, Math.min(top, 10_000)), values.service, limits);
+      // A misspelt service must not pass a gate with empty tables.
+      if (values.service !== undefined && !hasService(db, values.service)) {
+        throw new UsageError(`no service "${values.service}" in the store ${file}`);
+      }
+      const report = buildReport(db, top, values.service, limits);
       process.stdout.write(render(report, format));
       return report.status === 'fail' ? 2 : report.status === 'warn' ? 1 : 0;
     } finally {
@@ -190,7 +222,7 @@ export async function runReport(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`keytally report: ${(err as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`keytally report: ${(err as Error).message} (keytally report --help for usage)\n`);
       return 2;
     }
     throw err;
