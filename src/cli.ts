@@ -2,9 +2,9 @@
  * The keytally command: serve | mine | report | migrate.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
+import { ConfigError, FLAG_NAMES, loadConfig, type Config } from './config.js';
 import { LISTEN_EXIT_CODE, ListenError } from './server/listen.js';
-import { PATH_EXIT_CODE, PathError, prepareDataDir } from './util/paths.js';
+import { PATH_EXIT_CODE, PathError } from './util/paths.js';
 import { packageVersion } from './util/version.js';
 
 const USAGE = `usage: keytally <command> [options]
@@ -22,6 +22,8 @@ serve options (keytally serve --help for all; each also KEYTALLY_<NAME> in the e
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
+  --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)
+  --memory-store-mb N     bound of the memory store (default 256)
   --workers N             ingest worker threads (default: CPU count)
   --flush-ms MS           worker flush interval (default 200)
   --ack accepted|durable  when to answer OTLP requests (default accepted)
@@ -38,6 +40,13 @@ function printUsage(text: string): number {
   return 0;
 }
 
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
+/** The store's paths, checked before anything starts: a bad one is one line and exit 2 (PathError). */
+async function checkStorePaths(config: Config): Promise<void> {
+  if (config.store === 'sqlite') (await import('./store/sqlite/check.js')).checkSqlitePaths(config.data);
+}
+
 /** Parses `--name value` / `--name=value` pairs for the config loader. */
 function flagsOf(args: string[]): Record<string, string> {
   const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
@@ -49,8 +58,6 @@ function flagsOf(args: string[]): Record<string, string> {
   }
 }
 
-const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -59,28 +66,21 @@ export async function main(argv: string[]): Promise<number> {
         if (wantsHelp(rest)) return printUsage((await import('./cli/serve-usage.js')).serveUsage());
         const { serve } = await import('./server/serve.js');
         const config = loadConfig(flagsOf(rest));
-        prepareDataDir(config.data, '--data');
-        if (config.store === 'sqlite') {
-          const { checkSqliteFile } = await import('./store/sqlite-check.js');
-          const { dbPath } = await import('./store/sqlite-store.js');
-          checkSqliteFile(dbPath(config.data), `--data ${config.data}`);
-        }
+        await checkStorePaths(config);
         return await serve(config);
       }
       case 'migrate': {
         if (wantsHelp(rest)) return printUsage((await import('./cli/serve-usage.js')).migrateUsage());
-        const { migrateSqlite } = await import('./store/migrations.js');
-        const { dbPath } = await import('./store/sqlite-store.js');
+        const { migrateStore } = await import('./store/migrate-schema.js');
         const config = loadConfig(flagsOf(rest));
-        prepareDataDir(config.data, '--data');
-        const file = dbPath(config.data);
+        await checkStorePaths(config);
         let applied: string[];
         try {
-          ({ applied } = await migrateSqlite(file));
+          ({ applied } = await migrateStore(config));
         } catch (err) {
-          // Not a database, read-only, locked: name the file rather than print SQLite's stack.
+          // Read-only, locked, corrupt: name the store rather than print SQLite's stack.
           if (!/^SQLITE_/.test(String((err as { code?: string }).code))) throw err;
-          throw new PathError(file, `--data ${config.data}: ${file}: ${(err as Error).message}`);
+          throw new PathError(config.data, `--data ${config.data}: ${(err as Error).message}`);
         }
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;

@@ -7,10 +7,12 @@
  * read-only connection, so it can run beside a live sidecar.
  */
 import { parseArgs } from 'node:util';
-import { existsSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { handleApiRequest } from '../api/router.js';
-import { dbPath } from '../store/sqlite-store.js';
+import type { ReadStore } from '../store/store.js';
+import { dbPath } from '../store/sqlite/connection.js';
+import { SqliteReadStore } from '../store/sqlite/read.js';
+import { checkSqliteStoreFile } from '../store/sqlite/check.js';
+import { PathError } from '../util/paths.js';
 
 const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
 
@@ -68,34 +70,34 @@ export function statusOf(v: Violation[]): Report['status'] {
   return v.some((x) => x.level === 'fail') ? 'fail' : v.length > 0 ? 'warn' : 'ok';
 }
 
-function query(db: Database.Database, path: string, params: Record<string, string | number | undefined>): any {
+async function query(db: ReadStore, path: string, params: Record<string, string | number | undefined>): Promise<any> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  const r = handleApiRequest(db, path, q.toString());
+  const r = await handleApiRequest(db, path, q.toString());
   if (r.status !== 200) throw new Error(`${path}: ${r.body}`);
   return JSON.parse(r.body);
 }
 
 /** Reads the report from a store; limits are checked on every row past the smallest limit, not only the top N. */
-export function buildReport(db: Database.Database, top: number, service: string | undefined, limits: ReportLimits): Report {
-  const keys = query(db, '/api/v1/keys', { service, sort: 'cardinality_estimate', order: 'desc', limit: top }).items;
-  const metrics = query(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc', limit: top }).items;
-  const templates = query(db, '/api/v1/logs/templates', { service, sort: 'count', order: 'desc', limit: top }).items;
+export async function buildReport(db: ReadStore, top: number, service: string | undefined, limits: ReportLimits): Promise<Report> {
+  const keys = (await query(db, '/api/v1/keys', { service, sort: 'cardinality_estimate', order: 'desc', limit: top })).items;
+  const metrics = (await query(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc', limit: top })).items;
+  const templates = (await query(db, '/api/v1/logs/templates', { service, sort: 'count', order: 'desc', limit: top })).items;
   // Limits apply to everything over the lowest threshold, so page through those rows only.
   const keyFloor = Math.min(limits.warnKeyCardinality ?? Infinity, limits.maxKeyCardinality ?? Infinity);
   const seriesFloor = Math.min(limits.warnSeries ?? Infinity, limits.maxSeries ?? Infinity);
-  const overKeys = Number.isFinite(keyFloor) ? pageAll(db, '/api/v1/keys', { service, min_cardinality: keyFloor + 1, sort: 'cardinality_estimate', order: 'desc' }) : [];
+  const overKeys = Number.isFinite(keyFloor) ? await pageAll(db, '/api/v1/keys', { service, min_cardinality: keyFloor + 1, sort: 'cardinality_estimate', order: 'desc' }) : [];
   const overMetrics = Number.isFinite(seriesFloor)
-    ? pageAll(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc' }, (m) => m.prometheus_series > seriesFloor)
+    ? await pageAll(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc' }, (m) => m.prometheus_series > seriesFloor)
     : [];
   const violations = evaluate({ keys: overKeys, metrics: overMetrics }, limits);
   return { keys, metrics, templates, violations, status: statusOf(violations) };
 }
 
-function pageAll(db: Database.Database, path: string, params: Record<string, string | number | undefined>, keepGoing: (row: any) => boolean = () => true): any[] {
+async function pageAll(db: ReadStore, path: string, params: Record<string, string | number | undefined>, keepGoing: (row: any) => boolean = () => true): Promise<any[]> {
   const out: any[] = [];
   for (let offset = 0; ; offset += 10_000) {
-    const page = query(db, path, { ...params, limit: 10_000, offset });
+    const page = await query(db, path, { ...params, limit: 10_000, offset });
     for (const row of page.items) {
       if (!keepGoing(row)) return out;
       out.push(row);
@@ -107,7 +109,7 @@ function pageAll(db: Database.Database, path: string, params: Record<string, str
 /**
  * Text as markdown inline content that renders as itself: a backslash before every character GFM could
  * read as markup (`<NUM>` would be raw HTML and vanish, `*x*` emphasis, `&amp;` an entity, `|` a cell
- * break, `~` strikethrough). A newline would end a table row; it is shown as a space.
+ * break, `~` strikethrough, `$` math). A newline would end a table row; it is shown as a space.
  */
 export function markdownText(s: string): string {
   return s.replace(/[\\`*_{}[\]<>()#+!|~&$]/g, '\\$&').replace(/\r?\n|\r/g, ' ');
@@ -139,23 +141,6 @@ export function render(r: Report, format: 'text' | 'json' | 'markdown'): string 
   return out;
 }
 
-/** Opens a store read-only; a file that is not a keytally store is a usage error naming it. */
-function openStore(file: string): Database.Database {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    db.prepare(`SELECT 1 FROM services LIMIT 1`).get();
-    return db;
-  } catch (err) {
-    db?.close();
-    throw new UsageError(`no keytally store at ${file}: ${(err as Error).message}`);
-  }
-}
-
-function hasService(db: Database.Database, name: string): boolean {
-  return handleApiRequest(db, `/api/v1/services/${encodeURIComponent(name)}/overview`, 'top=0').status === 200;
-}
-
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -164,6 +149,9 @@ function positive(name: string, v: string | undefined): number | undefined {
 }
 
 class UsageError extends Error {}
+
+/** A one-shot reader: SQLite's own defaults are right for it. */
+const READ_TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 5000, walAutocheckpointPages: 1000, walLimitMb: 64 };
 
 export async function runReport(argv: string[]): Promise<number> {
   try {
@@ -198,8 +186,7 @@ export async function runReport(argv: string[]): Promise<number> {
     } else {
       file = dbPath(values.data ?? './keytally-data');
     }
-    if (!existsSync(file)) throw new UsageError(`no keytally store at ${file}`);
-    if (!statSync(file).isFile()) throw new UsageError(`no keytally store at ${file}: it is a directory`);
+    checkSqliteStoreFile(file, url !== undefined ? '--store-url' : '--data');
     const limits: ReportLimits = {
       warnSeries: positive('warn-series', values['warn-series']),
       maxSeries: positive('max-series', values['max-series']),
@@ -208,20 +195,20 @@ export async function runReport(argv: string[]): Promise<number> {
     };
     const top = positive('top', values.top) ?? 10;
     if (top < 1 || top > 10_000) throw new UsageError(`--top must be between 1 and 10000, got ${top}`);
-    const db = openStore(file);
+    const db = new SqliteReadStore('', READ_TUNING, file);
     try {
       // A misspelt service must not pass a gate with empty tables.
-      if (values.service !== undefined && !hasService(db, values.service)) {
+      if (values.service !== undefined && (await handleApiRequest(db, `/api/v1/services/${encodeURIComponent(values.service)}/overview`, 'top=0')).status !== 200) {
         throw new UsageError(`no service "${values.service}" in the store ${file}`);
       }
-      const report = buildReport(db, top, values.service, limits);
+      const report = await buildReport(db, top, values.service, limits);
       process.stdout.write(render(report, format));
       return report.status === 'fail' ? 2 : report.status === 'warn' ? 1 : 0;
     } finally {
-      db.close();
+      await db.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError || err instanceof PathError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`keytally report: ${(err as Error).message} (keytally report --help for usage)\n`);
       return 2;
     }

@@ -9,8 +9,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { handleApiRequest } from '../../src/api/router.js';
-import { migrateSqlite } from '../../src/store/migrations.js';
-import { dbPath } from '../../src/store/sqlite-store.js';
+import { migrateSqlite } from '../../src/store/sqlite/migrations.js';
+import { dbPath } from '../../src/store/sqlite/connection.js';
+import { SqliteReadStore } from '../../src/store/sqlite/read.js';
 import { BIN, ROOT, tempDir } from '../helpers/server.js';
 
 const TRICKY_TEMPLATE = 'user <NUM> from <IP> | *bold* _it_ `code` [a](b) &amp; ~~gone~~ $x$ back\\slash <*>';
@@ -66,15 +67,15 @@ describe('keytally report as a gate', () => {
     expect(r.stderr).toMatch(/--data and --store-url/);
   });
 
-  it('ranks metrics by prometheus_series, as the service overview does', () => {
+  it('ranks metrics by prometheus_series, as the service overview does', async () => {
     const j = JSON.parse(report('--format', 'json').stdout);
     expect(j.metrics.map((m: { name: string }) => m.name)).toEqual(['latency', 'requests']);
-    const db = new Database(file, { readonly: true });
+    const store = new SqliteReadStore('', { sqliteCacheMb: 1, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 1000, walAutocheckpointPages: 1000, walLimitMb: 16 }, file);
     try {
-      const o = JSON.parse(handleApiRequest(db, '/api/v1/services/shop/overview', '').body);
+      const o = JSON.parse((await handleApiRequest(store, '/api/v1/services/shop/overview', '')).body);
       expect(o.top_metrics.map((m: { name: string }) => m.name)).toEqual(['latency', 'requests']);
     } finally {
-      db.close();
+      await store.close();
     }
   });
 });
