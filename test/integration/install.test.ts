@@ -86,10 +86,11 @@ describe('installing from a packed tarball', () => {
 
   it('holds the compiled code and the bin, not the sources or tests', () => {
     const files = execFileSync('tar', ['tzf', tgz], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    for (const f of ['package/bin/keytally.js', 'package/dist/src/cli.js', 'package/dist/workers/writer.js', 'package/dist/workers/ingest.js', 'package/dist/workers/reader.js', 'package/package.json', 'package/README.md']) {
+    for (const f of ['package/bin/keytally.js', 'package/dist/src/cli.js', 'package/dist/workers/writer.js', 'package/dist/workers/ingest.js', 'package/dist/workers/reader.js', 'package/src/ui/static/index.html', 'package/package.json', 'package/README.md']) {
       expect(files).toContain(f);
     }
-    expect(files.filter((f) => /^package\/(test|src|bench)\/|\.ts$|\.map$/.test(f))).toEqual([]);
+    // The web UI's own files are served from src/ui/static (plain JS, not compiled); no other source.
+    expect(files.filter((f) => /^package\/(test|bench)\/|^package\/src\/(?!ui\/static\/)|\.ts$|\.map$/.test(f))).toEqual([]);
   });
 
   it('puts keytally on PATH, and it runs', () => {
@@ -135,5 +136,29 @@ describe('installing from a packed tarball', () => {
     expect(report).toMatch(/^#/m);
     expect(report).toContain('order.id');
     expect(out).toContain('keytally stopped');
+  }, 120_000);
+
+  it('serves the web UI from the installed copy', async () => {
+    const data = join(dir, 'ui-data');
+    const proc = spawn('keytally', ['serve', '--data', data, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const api = await new Promise<number>((resolve, reject) => {
+        proc.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /keytally listening otlp=\d+ api=(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        proc.once('exit', (code) => reject(new Error(`keytally exited with ${code}:\n${out}`)));
+      });
+      const page = await fetch(`http://127.0.0.1:${api}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    } finally {
+      const exited = once(proc, 'exit');
+      proc.kill('SIGTERM');
+      await exited;
+    }
   }, 120_000);
 });
