@@ -132,7 +132,7 @@ export function render(r: Report, format: 'text' | 'json' | 'markdown'): string 
   let out = md ? '# keytally report\n\n' : '';
   out += h('Top keys by cardinality');
   out += table(['service', 'scope', 'key', 'cardinality', 'samples'], r.keys.map((k) => [k.service, k.scope, k.key, k.cardinality_estimate, k.sample_count]), md);
-  out += '\n' + h('Top metrics by series');
+  out += '\n' + h('Top metrics by Prometheus series');
   out += table(['service', 'metric', 'type', 'series', 'prometheus series', 'points'], r.metrics.map((m) => [m.service, m.name, m.type, m.series_estimate, m.prometheus_series, m.sample_count]), md);
   out += '\n' + h('Top log templates');
   out += table(['service', 'severity', 'count', '%', 'template'], r.templates.map((t) => [t.service, t.severity, t.count, t.percentage.toFixed(1), t.template]), md);
