@@ -25,7 +25,7 @@ export interface SidecarProcess {
 }
 
 export function serverArgs(o: LoadOptions, dataDir: string): string[] {
-  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
   if (o.workers !== undefined) args.push('--workers', String(o.workers));
   if (o.flushMs !== undefined) args.push('--flush-ms', String(o.flushMs));
   if (o.ack !== undefined) args.push('--ack', o.ack);
