@@ -11,6 +11,7 @@ import {
   Server,
   ServerCredentials,
   ServerInterceptingCall,
+  setLogger,
   status,
   type sendUnaryData,
   type ServerInterceptor,
@@ -113,6 +114,17 @@ export class OtlpGrpcServer {
 
   async start(): Promise<void> {
     const address = this.config.otlpGrpc;
+    // grpc-js writes its own errors to stderr (console.error); send them to our log instead. Its bind failure is
+    // reported by us as one ListenError line, so that one is left out.
+    const log = this.log;
+    setLogger({
+      error: (...args: unknown[]) => {
+        const line = args.map(String).join(' ');
+        if (!/No address added/.test(line)) log.warn({ grpc: line }, 'grpc-js');
+      },
+      info: (...args: unknown[]) => log.debug({ grpc: args.map(String).join(' ') }, 'grpc-js'),
+      debug: (...args: unknown[]) => log.debug({ grpc: args.map(String).join(' ') }, 'grpc-js'),
+    });
     const server = new Server({
       // The wire size of a message: the body limit, as for HTTP (grpc-js answers RESOURCE_EXHAUSTED past it, before the handler).
       'grpc.max_receive_message_length': this.config.maxBodyBytes,
