@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import * as hdr from 'hdr-histogram-js';
 import type { Signal } from '../../src/model/otlp.js';
 import { buildPool, PATHS, type Pool } from './encode.js';
+import { runGrpc } from './grpc-driver.js';
 import type { DriverInit, DriverMessage, DriverResult, ParentMessage, SignalCounts } from './protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -206,8 +207,9 @@ process.on('message', (m: ParentMessage) => {
     process.once('message', (g: ParentMessage) => {
       if (g.type !== 'go') return;
       // Warm-up first (JIT, caches, SQLite pages, miners' first templates), so the measured run sees the steady state a long-running sidecar is in.
-      const warm = init.warmup > 0 ? run({ ...init, duration: init.warmup }, pool).then((result) => send({ type: 'warmed', result })) : Promise.resolve();
-      warm.then(() => run(init, pool)).then(
+      const drive = (i: DriverInit) => (i.protocol === 'grpc' ? runGrpc(i, pool, send) : run(i, pool));
+      const warm = init.warmup > 0 ? drive({ ...init, duration: init.warmup }).then((result) => send({ type: 'warmed', result })) : Promise.resolve();
+      warm.then(() => drive(init)).then(
         (result) => {
           send({ type: 'done', result });
           process.disconnect();
