@@ -18,13 +18,13 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import type { Config } from '../config.js';
+import { splitHostPort, type Config } from '../config.js';
 import type { Signal } from '../model/otlp.js';
 import type { Logger } from '../util/log.js';
 import { checkBearer } from './auth.js';
 import { retryStatusDetails } from './grpc-status.js';
 import type { IngestMetrics } from './ingest-metrics.js';
-import { ListenError } from './listen-error.js';
+import { bindErrorCode, listenFailure } from './listen.js';
 import { exportResponse } from './otlp-response.js';
 import type { Pipeline } from './pipeline.js';
 
@@ -115,7 +115,7 @@ export class OtlpGrpcServer {
   async start(): Promise<void> {
     const address = this.config.otlpGrpc;
     // grpc-js writes its own errors to stderr (console.error); send them to our log instead. Its bind failure is
-    // reported by us as one ListenError line, so that one is left out.
+    // reported by us as one ListenError line (listen.ts), so that one is left out.
     const log = this.log;
     setLogger({
       error: (...args: unknown[]) => {
@@ -135,11 +135,16 @@ export class OtlpGrpcServer {
         Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.handle(signal, call, callback),
       });
     }
-    this.port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new ListenError('OTLP/gRPC', 'otlp-grpc', address, err.message)) : resolve(port),
-      );
+    const bound = await new Promise<{ port: number } | { error: string }>((resolve) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => resolve(err ? { error: err.message } : { port }));
     });
+    if ('error' in bound) {
+      // grpc-js reports the errno only inside its message text; node:net's exclusive bind says it plainly (listen.ts).
+      const { host, port } = splitHostPort(address);
+      const code = /\b(E[A-Z]{3,})\b/.exec(bound.error)?.[1] ?? (await bindErrorCode(host, port));
+      throw listenFailure('OTLP/gRPC', address, '--otlp-grpc', code);
+    }
+    this.port = bound.port;
     this.server = server;
   }
 

@@ -48,11 +48,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await grpc?.start();
     await api.start();
   } catch (err) {
-    // A listener that cannot bind stops start-up: close what did start, so the store is closed cleanly.
+    // A port that cannot be bound (in use: see listen.ts) stops start-up; close what did start first.
     otlp.stop();
     await grpc?.stop();
-    await pipeline.shutdown();
     api.stop();
+    await pipeline.shutdown();
     throw err;
   }
   let stopping: Promise<void> | undefined;
