@@ -12,18 +12,16 @@
  * then closes, so every call the server answered OK is counted.
  */
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
-import * as hdr from 'hdr-histogram-js';
 import type { Signal } from '../../src/model/otlp.js';
 import type { Pool } from './encode.js';
-import type { DriverInit, DriverMessage, DriverResult, SignalCounts } from './protocol.js';
+import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
+import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
 
 export const GRPC_PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
 };
-
-const zero = (): SignalCounts => ({ logs: 0, metrics: 0, traces: 0 });
 
 /** Each body framed once before the run: 1 flag byte (compressed or not), 4 length bytes, the message. */
 function frames(pool: Pool): Buffer[] {
@@ -80,7 +78,7 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
   const paced = init.rate > 0;
   const requestsPerSecond = paced ? init.rate / init.batch : 0;
   // Latency in microseconds, OK answers only, as the HTTP driver does for 2xx.
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const latency = latencyHistogram();
   const offered = zero();
   const accepted = zero();
   const statusCounts: Record<string, number> = {};
@@ -171,13 +169,7 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
       timeouts,
       offered,
       accepted,
-      latencyMs: {
-        p50: latency.getValueAtPercentile(50) / 1000,
-        p95: latency.getValueAtPercentile(95) / 1000,
-        p99: latency.getValueAtPercentile(99) / 1000,
-        max: latency.maxValue / 1000,
-        mean: latency.mean / 1000,
-      },
+      latencyMs: latencySummary(latency),
       pacedLate: late,
     };
   });
