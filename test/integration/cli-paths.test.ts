@@ -29,7 +29,7 @@ function expectOneLine(r: ReturnType<typeof run>, path: string, what: RegExp) {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-const free = ['--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+const free = ['--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
 
 describe('bad paths, every command', () => {
   it('migrate --data under /proc: refused at once (it spun at 98% CPU)', () => {

@@ -115,7 +115,7 @@ describe('installing from a packed tarball', () => {
     // GitHub runs a step with `bash -e`.
     const proc = spawn('bash', ['-e', '-c', script], {
       cwd: project,
-      env: { ...env, GITHUB_STEP_SUMMARY: summary, KEYTALLY_OTLP_HTTP: `127.0.0.1:${otlp}`, KEYTALLY_API: `127.0.0.1:${api}`, KEYTALLY_LOG_LEVEL: 'warn' },
+      env: { ...env, GITHUB_STEP_SUMMARY: summary, KEYTALLY_OTLP_HTTP: `127.0.0.1:${otlp}`, KEYTALLY_API: `127.0.0.1:${api}`, KEYTALLY_OTLP_GRPC: '127.0.0.1:0', KEYTALLY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -140,7 +140,7 @@ describe('installing from a packed tarball', () => {
 
   it('serves the web UI from the installed copy', async () => {
     const data = join(dir, 'ui-data');
-    const proc = spawn('keytally', ['serve', '--data', data, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('keytally', ['serve', '--data', data, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {

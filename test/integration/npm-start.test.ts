@@ -11,7 +11,7 @@ import { ROOT, tempDir } from '../helpers/server.js';
 async function npmStart(stop: (pid: number) => void): Promise<{ code: number | null; out: string; apiPort: number }> {
   const dir = tempDir();
   // detached: its own process group, which is what a terminal's Ctrl-C signals, and what cleanup kills.
-  const proc = spawn('npm', ['start', '--', '--data', dir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn'], {
+  const proc = spawn('npm', ['start', '--', '--data', dir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
