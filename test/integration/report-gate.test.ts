@@ -22,16 +22,16 @@ beforeAll(async () => {
   file = dbPath(dir);
   await migrateSqlite(file);
   const w = new Database(file);
-  w.prepare(`INSERT INTO services VALUES (?, ?, ?, ?, ?, ?)`).run('shop', 10, 0, 400, 1000, 2000);
+  w.prepare(`INSERT INTO services (name, log_records, spans, metric_points, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)`).run('shop', 10, 0, 400, 1000, 2000);
   const metric = w.prepare(`INSERT INTO metrics_metadata (service, name, type, unit, description, monotonic, temporality,
     label_keys, resource_keys, sample_count, bucket_count, series_estimate, prometheus_series, series_sketch, first_seen, last_seen)
     VALUES (?, ?, ?, '', '', 0, 0, '[]', '[]', 100, ?, ?, ?, NULL, 1000, 2000)`);
   // Few series, many buckets: first by what Prometheus stores, last by label sets.
   metric.run('shop', 'latency', 'histogram', 20, 10, 220);
   metric.run('shop', 'requests', 'sum', 0, 100, 100);
-  w.prepare(`INSERT INTO body_templates VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run('shop', 'INFO', 1, TRICKY_TEMPLATE, 10, 'x', 1000, 2000);
-  w.prepare(`INSERT INTO key_metadata VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`).run('shop', 'log', TRICKY_KEY, 10, 7, 1000, 2000);
-  w.prepare(`INSERT INTO logs_metadata VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run('shop', 'INFO', '[]', '[]', '[]', 10, 1000, 2000);
+  w.prepare(`INSERT INTO body_templates (service, severity, template_id, template, count, example, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run('shop', 'INFO', 1, TRICKY_TEMPLATE, 10, 'x', 1000, 2000);
+  w.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`).run('shop', 'log', TRICKY_KEY, 10, 7, 1000, 2000);
+  w.prepare(`INSERT INTO logs_metadata (service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run('shop', 'INFO', '[]', '[]', '[]', 10, 1000, 2000);
   w.close();
   try {
     execFileSync(join(ROOT, 'scripts', 'cmark-gfm.sh'), ['install'], { stdio: ['ignore', 'ignore', 'pipe'] });
