@@ -3,7 +3,8 @@
  *
  *   npm run build && npm run bench -- [--duration 15] [--connections 16 | --rate 30000]
  *     [--protocol http|grpc] [--batch 512] [--format protobuf|json] [--gzip] [--mix logs=1,metrics=0,traces=0]
- *     [--workers N] [--flush-ms MS] [--ack accepted|durable] [--store sqlite]
+ *     [--workers N] [--flush-ms MS] [--ack accepted|durable] [--store sqlite|memory|postgres]
+ *     [--postgres-url URL] [--instances N]
  *     [--out result.json] [--keep]
  *
  * 1. starts `keytally serve` on a fresh temporary data directory;
@@ -12,8 +13,12 @@
  *    meanwhile this process queries the API in a loop and samples the server's
  *    CPU, RSS, files and /metrics, printing a progress line a second;
  * 3. stops the server with SIGTERM (which drains and commits everything
- *    accepted), then reads the database read-only and checks that the records
- *    committed equal the records accepted;
+ *    accepted), then reads the database read-only (SQLite file, PostgreSQL;
+ *    the memory store: its API, before the stop, once all is committed) and
+ *    checks that the records committed equal the records accepted;
+ *    PostgreSQL without --postgres-url: a temporary cluster (scripts/postgres.sh),
+ *    whose processes' CPU is reported; --instances N: N sidecars on it, each
+ *    driven by its own driver with a share of the connections;
  * 4. prints a table, writes --out, and exits 1 under the floor (30,000
  *    committed records/s) or if anything was lost.
  */
@@ -29,6 +34,7 @@ import type { DriverMessage, DriverResult, ParentMessage, SignalCounts } from '.
 import { ApiReader } from './load/reader.js';
 import { percentile, table, verdict, type BenchResult } from './load/report.js';
 import { serverArgs, startSidecar, type SidecarProcess } from './load/server.js';
+import { committedInPostgres, committedViaApi, startPostgres, type BenchPostgres } from './load/postgres.js';
 
 const SIGNALS: Signal[] = ['logs', 'metrics', 'traces'];
 const say = (line: string) => process.stderr.write(line + '\n');
@@ -63,15 +69,35 @@ function progressLine(m: Extract<DriverMessage, { type: 'progress' }>, prevOk: n
   );
 }
 
+/** Adds the counts of another driver's result into `a` (a fleet's drivers run side by side). */
+function addResult(a: DriverResult, b: DriverResult): void {
+  a.responses += b.responses;
+  a.ok += b.ok;
+  a.non2xx += b.non2xx;
+  a.errors += b.errors;
+  a.timeouts += b.timeouts;
+  for (const s of SIGNALS) {
+    a.offered[s] += b.offered[s];
+    a.accepted[s] += b.accepted[s];
+  }
+  for (const [k, v] of Object.entries(b.statusCounts)) a.statusCounts[k] = (a.statusCounts[k] ?? 0) + v;
+}
+
 async function main(o: LoadOptions): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keytally-bench-'));
   if (o.cpuProf) mkdirSync(resolve(o.cpuProf), { recursive: true });
   let server: SidecarProcess | undefined;
-  const driver = fork(new URL('./load/driver.js', import.meta.url), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const extraServers: SidecarProcess[] = [];
+  const extraDirs: string[] = [];
+  let pgBench: BenchPostgres | undefined;
+  const forkDriver = () => fork(new URL('./load/driver.js', import.meta.url), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const driver = forkDriver();
+  const extraDrivers = Array.from({ length: o.instances - 1 }, forkDriver);
   const cleanup = () => {
-    if (driver.exitCode === null) driver.kill('SIGKILL');
-    if (server && server.proc.exitCode === null) server.proc.kill('SIGKILL');
-    if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+    for (const d of [driver, ...extraDrivers]) if (d.exitCode === null) d.kill('SIGKILL');
+    for (const sv of [server, ...extraServers]) if (sv && sv.proc.exitCode === null) sv.proc.kill('SIGKILL');
+    if (!o.keep) for (const d of [dataDir, ...extraDirs]) rmSync(d, { recursive: true, force: true });
+    pgBench?.stop();
   };
   process.once('SIGINT', () => {
     say('interrupted');
@@ -79,8 +105,22 @@ async function main(o: LoadOptions): Promise<number> {
     process.exit(130);
   });
   try {
+    if (o.store === 'postgres' && o.postgresUrl === undefined) {
+      pgBench = await startPostgres();
+      o = { ...o, postgresUrl: pgBench.url };
+      say(`PostgreSQL: temporary cluster at ${pgBench.url}`);
+    }
     server = await startSidecar({ ...o, cpuProf: o.cpuProf ? resolve(o.cpuProf) : undefined }, dataDir);
     say(`keytally pid ${server.pid} otlp=${server.otlpPort} grpc=${server.grpcPort} api=${server.apiPort} data=${dataDir}`);
+    for (let i = 1; i < o.instances; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'keytally-bench-'));
+      extraDirs.push(dir);
+      const sv = await startSidecar(o, dir);
+      extraServers.push(sv);
+      say(`keytally #${i + 1} pid ${sv.pid} otlp=${sv.otlpPort}`);
+    }
+    // A fleet splits the connections (or the rate) between its instances.
+    const share = { connections: Math.max(1, Math.ceil(o.connections / o.instances)), rate: o.rate / o.instances };
 
     // ---------------------------------------------------------------- pool
     const messages: DriverMessage[] = [];
@@ -99,15 +139,33 @@ async function main(o: LoadOptions): Promise<number> {
       return messages.shift()!;
     };
     const sendDriver = (m: ParentMessage) => driver.send(m);
-    sendDriver({
+    const initFor = (sv: SidecarProcess, seed: number): ParentMessage => ({
       type: 'init',
       init: {
         protocol: o.protocol,
-        url: `http://127.0.0.1:${o.protocol === 'grpc' ? server.grpcPort : server.otlpPort}`,
-        mix: o.mix, pool: o.pool, batch: o.batch, format: o.format, gzip: o.gzip, seed: o.seed,
-        connections: o.connections, rate: o.rate, duration: o.duration, warmup: o.warmup,
+        url: `http://127.0.0.1:${o.protocol === 'grpc' ? sv.grpcPort : sv.otlpPort}`,
+        mix: o.mix, pool: o.pool, batch: o.batch, format: o.format, gzip: o.gzip, seed,
+        connections: share.connections, rate: share.rate, duration: o.duration, warmup: o.warmup,
       },
     });
+    sendDriver(initFor(server, o.seed));
+    // The other instances' drivers: the same load shape with their own seeds; their results are added at the end.
+    const extraDone = extraDrivers.map(
+      (d, i) =>
+        new Promise<{ warm?: DriverResult; done: DriverResult }>((res, rej) => {
+          let warmR: DriverResult | undefined;
+          d.on('message', (m: DriverMessage) => {
+            if (m.type === 'warmed') warmR = m.result;
+            else if (m.type === 'done') res({ warm: warmR, done: m.result });
+            else if (m.type === 'error') rej(new Error(`load driver #${i + 2}: ${m.message}`));
+          });
+          d.once('exit', () => rej(new Error(`load driver #${i + 2} exited`)));
+        }),
+    );
+    for (const p of extraDone) p.catch(() => undefined);
+    const extraReady = extraDrivers.map((d) => new Promise<void>((res) => d.on('message', (m: DriverMessage) => m.type === 'ready' && res())));
+    extraDrivers.forEach((d, i) => d.send(initFor(extraServers[i]!, o.seed + 1000 * (i + 1))));
+    await Promise.all(extraReady);
     const ready = await nextMessage();
     if (ready.type === 'error') throw new Error(`load driver: ${ready.message}`);
     if (ready.type !== 'ready') throw new Error(`load driver: unexpected ${ready.type}`);
@@ -127,9 +185,11 @@ async function main(o: LoadOptions): Promise<number> {
     let selfCpu0 = process.cpuUsage();
     let machine0 = readMachineCpu();
     let t0 = 0;
+    let storeCpu0 = 0;
     const loadavg = loadavg1();
     const startWindow = () => {
       cpu0 = readProc(server!.pid)?.cpuSeconds ?? 0;
+      storeCpu0 = pgBench?.cpuSeconds() ?? 0;
       // The generator's own CPU: if it nears a full core, the client, not the server, is the limit.
       driverCpu0 = readProc(driver.pid!)?.cpuSeconds ?? 0;
       selfCpu0 = process.cpuUsage();
@@ -142,6 +202,7 @@ async function main(o: LoadOptions): Promise<number> {
     monitor.start();
     reader?.start();
     sendDriver({ type: 'go' });
+    for (const d of extraDrivers) d.send({ type: 'go' } satisfies ParentMessage);
     if (o.warmup > 0) say(`warm-up: ${o.warmup} s`);
     else startWindow();
     let warm: DriverResult | undefined;
@@ -164,6 +225,12 @@ async function main(o: LoadOptions): Promise<number> {
       else if (m.type === 'error') throw new Error(`load driver: ${m.message}`);
     }
     const loadWallS = (performance.now() - t0) / 1000;
+    const storeCpu1 = pgBench?.cpuSeconds() ?? 0;
+    // The other instances ran the same windows side by side: their counts add to the first one's.
+    for (const { warm: w, done } of await Promise.all(extraDone)) {
+      addResult(result, done);
+      if (w && warm) addResult(warm, w);
+    }
     const cpu1 = readProc(server.pid)?.cpuSeconds ?? cpu0;
     const driverCpu1 = readProc(driver.pid!)?.cpuSeconds ?? driverCpu0;
     const selfCpu = process.cpuUsage(selfCpu0);
@@ -177,11 +244,17 @@ async function main(o: LoadOptions): Promise<number> {
     monitor.stop();
 
     // ---------------------------------------------------------------- drain
+    // The memory store's counts go with its process: read them from its API first, once all is committed.
+    const inMemory = o.store === 'memory' ? await committedViaApi(server.apiPort) : undefined;
     const tStop = performance.now();
     const exitCode = await server.stop();
     const drainMs = performance.now() - tStop;
     if (exitCode !== 0) throw new Error(`keytally exited with ${exitCode} after SIGTERM:\n${server.output()}`);
-    const committed = committedCounts(dataDir);
+    for (const sv of extraServers) {
+      const code = await sv.stop();
+      if (code !== 0) throw new Error(`keytally exited with ${code} after SIGTERM:\n${sv.output()}`);
+    }
+    const committed = inMemory ?? (o.store === 'postgres' ? await committedInPostgres(o.postgresUrl!) : committedCounts(dataDir));
 
     // ---------------------------------------------------------------- result
     const durationS = result.durationMs / 1000;
@@ -193,6 +266,9 @@ async function main(o: LoadOptions): Promise<number> {
     const st = monitor.state;
     const bodyMean = ready.bytes / ready.bodies;
     const partial: Omit<BenchResult, 'pass' | 'failures'> = {
+      store: o.store ?? 'sqlite',
+      instances: o.instances,
+      ...(pgBench ? { store_cpu_percent: ((storeCpu1 - storeCpu0) / loadWallS) * 100 } : {}),
       offered_records: total(result.offered) + warmOffered,
       accepted_records: accepted,
       committed_records: committedTotal,

@@ -15,6 +15,10 @@ export interface LoadOptions {
   flushMs: number | undefined;
   ack: 'accepted' | 'durable' | undefined;
   store: string | undefined;
+  /** PostgreSQL store: its URL; unset, the bench starts a temporary cluster (scripts/postgres.sh). */
+  postgresUrl: string | undefined;
+  /** Sidecars sharing one PostgreSQL database, each driven with --connections / N (a fleet). */
+  instances: number;
   /** Load shape. */
   protocol: Protocol;
   batch: number;
@@ -60,7 +64,9 @@ load (driven by autocannon in a child process):
   --reader-pause MS    pause between API queries (default 50; 0 = tight loop)
 
 server (passed to keytally serve; unset = keytally's default):
-  --workers N  --flush-ms MS  --ack accepted|durable  --store sqlite
+  --workers N  --flush-ms MS  --ack accepted|durable  --store sqlite|memory|postgres
+  --postgres-url URL   the PostgreSQL store (default: a temporary cluster started by scripts/postgres.sh)
+  --instances N        N sidecars on one PostgreSQL database, the load split between them (default 1)
 
 output:
   --out FILE.json      write the results as JSON
@@ -109,6 +115,8 @@ export function parseOptions(argv: string[]): LoadOptions {
     flushMs: undefined,
     ack: undefined,
     store: undefined,
+    postgresUrl: undefined,
+    instances: 1,
     protocol: 'http',
     batch: 512,
     format: 'protobuf',
@@ -161,7 +169,14 @@ export function parseOptions(argv: string[]): LoadOptions {
         o.ack = value;
         break;
       case 'store':
+        if (!['sqlite', 'memory', 'postgres'].includes(value)) throw new UsageError(`--store: sqlite, memory or postgres, got "${value}"`);
         o.store = value;
+        break;
+      case 'postgres-url':
+        o.postgresUrl = value;
+        break;
+      case 'instances':
+        o.instances = positiveInt(name, value);
         break;
       case 'batch':
         o.batch = positiveInt(name, value);
@@ -213,5 +228,6 @@ export function parseOptions(argv: string[]): LoadOptions {
     }
   }
   if (o.protocol === 'grpc' && o.format === 'json') throw new UsageError('--protocol grpc sends protobuf only (OTLP/gRPC has no JSON)');
+  if (o.instances > 1 && o.store !== 'postgres') throw new UsageError('--instances > 1 needs --store postgres (instances share one database)');
   return o;
 }

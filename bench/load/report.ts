@@ -6,6 +6,10 @@
 import type { SignalCounts } from './protocol.js';
 
 export interface BenchResult {
+  /** The store the server used, and (PostgreSQL) how many sidecars shared it and the CPU the server's processes took. */
+  store?: string;
+  instances?: number;
+  store_cpu_percent?: number;
   offered_records: number;
   accepted_records: number;
   committed_records: number;
@@ -108,6 +112,7 @@ export function table(r: BenchResult): string {
     ['API query p50/p95/max', `${n1(r.query_p50_ms)} / ${n1(r.query_p95_ms)} / ${n1(r.query_max_ms)} ms (${r.query_count} queries${r.query_errors ? `, ${r.query_errors} errors` : ''})`],
     ['database / WAL max', `${mb(r.db_bytes)} / ${mb(r.wal_bytes_max)}`],
     ['body size', `${n0(r.body_bytes_mean)} B sent, ${n0(r.body_raw_bytes_mean)} B decoded`],
+    ...(r.store ? ([['store', `${r.store}${r.instances && r.instances > 1 ? `, ${r.instances} instances (CPU and RSS above: the first)` : ''}${r.store_cpu_percent !== undefined ? `; PostgreSQL processes ${n0(r.store_cpu_percent)} % of one core` : ''}`]] as Array<[string, string]>) : []),
     ['result', r.pass ? 'PASS' : `FAIL: ${r.failures.join('; ')}`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -31,6 +31,7 @@ export function serverArgs(o: LoadOptions, dataDir: string): string[] {
   if (o.flushMs !== undefined) args.push('--flush-ms', String(o.flushMs));
   if (o.ack !== undefined) args.push('--ack', o.ack);
   if (o.store !== undefined) args.push('--store', o.store);
+  if (o.store === 'postgres' && o.postgresUrl !== undefined) args.push('--postgres-url', o.postgresUrl);
   return args;
 }
 
