@@ -228,7 +228,7 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     const fromFlag = flags[FLAG_NAMES[key]];
     if (fromFlag !== undefined) {
       merged[key] = fromFlag;
-      source.set(key, `--${FLAG_NAMES[key]}`);
+      source.set(key, `--${FLAG_NAMES[key]} (${envName(key)})`);
     }
   }
   const nameOf = (key: string) => source.get(key) ?? (key in FLAG_NAMES ? `--${FLAG_NAMES[key as keyof Config]} (${envName(key)})` : key || 'config');

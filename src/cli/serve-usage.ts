@@ -5,10 +5,14 @@
 import { FLAG_NAMES } from '../config.js';
 
 const DESCRIPTIONS: Record<string, string> = {
+  'otlp-grpc': 'HOST:PORT of the OTLP/gRPC receiver, or off (default 127.0.0.1:4317)',
   'otlp-http': 'HOST:PORT of the OTLP/HTTP receiver (default 127.0.0.1:4318)',
   api: 'HOST:PORT of the API, /metrics, /health, /ready (default 127.0.0.1:8090)',
   data: 'data directory (default ./keytally-data)',
-  store: 'where the shape is kept (default sqlite)',
+  store: 'sqlite|memory: where the shape is kept (default sqlite; USE_DB too)',
+  'memory-store-mb': 'bound of the memory store (default 256)',
+  'hash-salt': 'hash salt of a new store, decimal 64-bit (default: random)',
+  'test-clock': 'off|on: tests only, take receive times from a request header',
   workers: 'ingest worker threads (default: CPU count)',
   'flush-ms': 'worker flush interval in ms (default 200)',
   'max-delta-entries': 'entities in a worker delta before an early flush (default 20000)',

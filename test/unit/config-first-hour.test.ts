@@ -19,7 +19,7 @@ describe('a bad setting is named as the user wrote it', () => {
   it('an environment value by its variable, USE_DB by USE_DB, a flag by the flag', () => {
     expect(() => loadConfig({}, { KEYTALLY_FLUSH_MS: 'soon' }, quiet)).toThrow(/invalid setting KEYTALLY_FLUSH_MS \(--flush-ms\)/);
     expect(() => loadConfig({}, { USE_DB: 'oracle' }, quiet)).toThrow(/invalid setting USE_DB \(--store\)/);
-    expect(() => loadConfig({ 'flush-ms': 'soon' }, { KEYTALLY_FLUSH_MS: 'soon' }, quiet)).toThrow(/invalid setting --flush-ms:/);
+    expect(() => loadConfig({ 'flush-ms': 'soon' }, { KEYTALLY_FLUSH_MS: 'soon' }, quiet)).toThrow(/invalid setting --flush-ms \(KEYTALLY_FLUSH_MS\):/);
   });
 
   it('the source that won is the one named', () => {
@@ -31,7 +31,7 @@ describe('a bad setting is named as the user wrote it', () => {
 
 describe('settings that cannot work together, and variables keytally does not read', () => {
   it('refuses --max-inflight-bytes below --max-body-bytes, naming both', () => {
-    expect(() => loadConfig({ 'max-inflight-bytes': '1048576' }, {}, quiet)).toThrow(/--max-inflight-bytes \(1048576\) is below --max-body-bytes \(KEYTALLY_MAX_BODY_BYTES\) \(16777216\)/);
+    expect(() => loadConfig({ 'max-inflight-bytes': '1048576' }, {}, quiet)).toThrow(/--max-inflight-bytes \(KEYTALLY_MAX_INFLIGHT_BYTES\) \(1048576\) is below --max-body-bytes \(KEYTALLY_MAX_BODY_BYTES\) \(16777216\)/);
     expect(() => loadConfig({ 'max-body-bytes': '2048' }, { KEYTALLY_MAX_INFLIGHT_BYTES: '1024' }, quiet)).toThrow(/KEYTALLY_MAX_INFLIGHT_BYTES/);
     expect(loadConfig({ 'max-inflight-bytes': '16777216' }, {}, quiet).maxInflightBytes).toBe(16777216);
   });
