@@ -41,6 +41,18 @@ export const configSchema = z
     /** Delta batches waiting in the writer before ingest answers 503. */
     maxWriterBacklog: z.coerce.number().int().min(1).default(256),
     maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
+    /**
+     * The whole process's RSS (every thread) that ingest keeps under (memory limiter): past
+     * memorySoftPercent of it new requests get 429, at it 503 until RSS is back under the soft limit.
+     * 0 turns the limiter off. Must leave room over the idle RSS (about 140 MB) for requests in flight.
+     */
+    memoryLimitMb: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(512)
+      .refine((v) => v === 0 || v >= 192, 'at least 192 (the idle sidecar takes about 140 MB), or 0 for no limit'),
+    memorySoftPercent: z.coerce.number().int().min(10).max(100).default(80),
     authToken: z.string().min(1).optional(),
     precision: z.coerce.number().int().min(4).max(18).default(14),
     minerMaxClusters: z.coerce.number().int().min(1).default(1000),
@@ -102,6 +114,8 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   maxQueue: 'max-queue',
   maxWriterBacklog: 'max-writer-backlog',
   maxAttributes: 'max-attributes',
+  memoryLimitMb: 'memory-limit-mb',
+  memorySoftPercent: 'memory-soft-percent',
   authToken: 'auth-token',
   precision: 'precision',
   minerMaxClusters: 'miner-max-clusters',
