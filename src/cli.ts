@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
+import { LISTEN_EXIT_CODE, ListenError } from './server/listen.js';
 
 const USAGE = `usage: keytally <command> [options]
 
@@ -75,6 +76,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
+    if (err instanceof ListenError) {
+      process.stderr.write(`keytally: ${err.message}\n`);
+      return LISTEN_EXIT_CODE;
+    }
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`keytally: ${(err as Error).message}\n`);
       return 2;
