@@ -136,8 +136,22 @@ async function main(): Promise<void> {
     for (let i = c; Date.now() < stopAt; i += CONNECTIONS) await one(i);
   };
   const t0 = Date.now();
+  // Progress every 2 s: the limiter as /metrics shows it.
+  const progress = setInterval(() => {
+    void (async () => {
+      const m = new Map<string, number>();
+      for (const name of ['keytally_memory_limiter_state', 'keytally_memory_limiter_rss_bytes', 'keytally_memory_limiter_reserved_bytes', 'keytally_worker_inflight_requests']) {
+        for (const [k, v] of await metric(server.apiPort, name)) m.set(k, v);
+      }
+      const g = (k: string) => m.get(k) ?? NaN;
+      console.log(
+        `  t=${((Date.now() - t0) / 1000).toFixed(0)}s state ${g('keytally_memory_limiter_state')} rss ${(g('keytally_memory_limiter_rss_bytes') / MB).toFixed(0)} MB reserved ${(g('keytally_memory_limiter_reserved_bytes') / MB).toFixed(0)} MB in flight ${g('keytally_worker_inflight_requests')}; ${[...statuses.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+      );
+    })().catch(() => undefined);
+  }, 2000);
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) => loop(c)));
   const loadS = (Date.now() - t0) / 1000;
+  clearInterval(progress);
   agent.destroy();
   const peak = readProcMemory(server.pid)!;
 

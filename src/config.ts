@@ -44,14 +44,15 @@ export const configSchema = z
     /**
      * The whole process's RSS (every thread) that ingest keeps under (memory limiter): past
      * memorySoftPercent of it new requests get 429, at it 503 until RSS is back under the soft limit.
-     * 0 turns the limiter off. Must leave room over the idle RSS (about 140 MB) for requests in flight.
+     * 0 turns the limiter off. It must leave room over the idle RSS (about 140 MB) for requests in
+     * flight: a limit under it refuses everything (start-up warns).
      */
     memoryLimitMb: z.coerce
       .number()
       .int()
       .min(0)
       .default(512)
-      .refine((v) => v === 0 || v >= 192, 'at least 192 (the idle sidecar takes about 140 MB), or 0 for no limit'),
+      .refine((v) => v === 0 || v >= 64, 'at least 64, or 0 for no limit'),
     memorySoftPercent: z.coerce.number().int().min(10).max(100).default(80),
     authToken: z.string().min(1).optional(),
     precision: z.coerce.number().int().min(4).max(18).default(14),

@@ -27,6 +27,11 @@ export interface MemoryLimiterOptions {
   softFraction: number;
   /** Bytes a request of one body byte may take while in flight. */
   costFactor: number;
+  /**
+   * The same for a compressed body, whose inflated size is known only in the worker: costFactor times the
+   * compression ratio assumed (a worker never inflates past --max-decompressed-bytes).
+   */
+  compressedCostFactor: number;
   /** How often the RSS is read. */
   sampleMs: number;
   /** The RSS source (process.memoryUsage.rss by default; tests pass their own). */
@@ -83,23 +88,26 @@ export class MemoryLimiter {
   }
 
   /** The cost a request of `bytes` reserves while in flight. */
-  cost(bytes: number): number {
-    return Math.ceil(bytes * this.opts.costFactor);
+  cost(bytes: number, compressed = false): number {
+    return Math.ceil(bytes * (compressed ? this.opts.compressedCostFactor : this.opts.costFactor));
   }
 
   /**
-   * Whether a request of `bytes` may enter; counts the refusal if not. A
-   * request is let in when nothing else is in flight and RSS is under the
-   * soft limit, whatever its size, so a single request up to the body limit
-   * can always pass on an idle process (the limit must leave room for one).
+   * Whether a request of `bytes` may enter; counts the refusal if not. When
+   * nothing else is in flight, a request is let in as long as it fits under
+   * the hard limit, even past the soft one: a single request up to the body
+   * limit can pass on an idle process, and a process whose RSS stays over the
+   * soft limit after a burst (heaps not yet collected) keeps taking requests
+   * one at a time instead of refusing for ever.
    */
-  admit(bytes: number): MemoryLevel {
+  admit(bytes: number, compressed = false): MemoryLevel {
     if (this.shedding) {
       this.refusals.hard++;
       return 'hard';
     }
-    const projected = this.lastRss + this.reserved + this.cost(bytes);
-    if (projected >= this.softBytes && !(this.reserved === 0 && this.lastRss < this.softBytes)) {
+    const projected = this.lastRss + this.reserved + this.cost(bytes, compressed);
+    const alone = this.reserved === 0 && projected < this.hardBytes;
+    if (projected >= this.softBytes && !alone) {
       this.refusals.soft++;
       return 'soft';
     }
