@@ -140,12 +140,12 @@ async function main(): Promise<void> {
   const progress = setInterval(() => {
     void (async () => {
       const m = new Map<string, number>();
-      for (const name of ['keytally_memory_limiter_state', 'keytally_memory_limiter_rss_bytes', 'keytally_memory_limiter_reserved_bytes', 'keytally_worker_inflight_requests']) {
+      for (const name of ['keytally_memory_limiter_state', 'keytally_memory_limiter_rss_bytes', 'keytally_memory_limiter_reserved_bytes', 'keytally_worker_inflight_requests', 'keytally_worker_queue_depth', 'keytally_worker_utilization_ratio']) {
         for (const [k, v] of await metric(server.apiPort, name)) m.set(k, v);
       }
       const g = (k: string) => m.get(k) ?? NaN;
       console.log(
-        `  t=${((Date.now() - t0) / 1000).toFixed(0)}s state ${g('keytally_memory_limiter_state')} rss ${(g('keytally_memory_limiter_rss_bytes') / MB).toFixed(0)} MB reserved ${(g('keytally_memory_limiter_reserved_bytes') / MB).toFixed(0)} MB in flight ${g('keytally_worker_inflight_requests')}; ${[...statuses.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+        `  t=${((Date.now() - t0) / 1000).toFixed(0)}s state ${g('keytally_memory_limiter_state')} rss ${(g('keytally_memory_limiter_rss_bytes') / MB).toFixed(0)} MB reserved ${(g('keytally_memory_limiter_reserved_bytes') / MB).toFixed(0)} MB in flight ${g('keytally_worker_inflight_requests')} queued ${g('keytally_worker_queue_depth')} util ${g('keytally_worker_utilization_ratio').toFixed(2)}; ${[...statuses.entries()].map(([k, v]) => `${k}: ${v}`).join(', ')}`,
       );
     })().catch(() => undefined);
   }, 2000);
