@@ -17,6 +17,8 @@ serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --conf
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
+  --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)
+  --memory-store-mb N     bound of the memory store (default 256)
   --workers N             ingest worker threads (default: CPU count)
   --flush-ms MS           worker flush interval (default 200)
   --ack accepted|durable  when to answer OTLP requests (default accepted)
@@ -48,12 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(loadConfig(flagsOf(rest)));
       }
       case 'migrate': {
-        const { migrateSqlite } = await import('./store/migrations.js');
-        const { dbPath } = await import('./store/sqlite-store.js');
-        const { mkdirSync } = await import('node:fs');
-        const config = loadConfig(flagsOf(rest));
-        mkdirSync(config.data, { recursive: true });
-        const { applied } = await migrateSqlite(dbPath(config.data));
+        const { migrateStore } = await import('./store/migrate-schema.js');
+        const { applied } = await migrateStore(loadConfig(flagsOf(rest)));
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
       }

@@ -24,7 +24,9 @@ export const configSchema = z
     otlpHttp: hostPort.default('127.0.0.1:4318'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
-    store: z.enum(['sqlite']).default('sqlite'),
+    store: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** The memory store's bound: past it, the least recently updated rows are evicted (counted in /metrics). */
+    memoryStoreMb: z.coerce.number().int().min(1).max(1_048_576).default(256),
     workers: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
     flushMs: z.coerce.number().int().min(5).max(60_000).default(200),
     /** Entities in a worker's delta map before it flushes early. */
@@ -55,6 +57,15 @@ export const configSchema = z
       .refine((v) => v === 0 || v >= 64, 'at least 64, or 0 for no limit'),
     memorySoftPercent: z.coerce.number().int().min(10).max(100).default(80),
     authToken: z.string().min(1).optional(),
+    /**
+     * The hash salt a new store is created with (decimal, 64-bit). Unset: a random one. Sketches compare only
+     * under one salt, so runs whose estimates must match to the digit (tests, a fleet seeded by hand) set it.
+     */
+    hashSalt: z
+      .string()
+      .regex(/^\d{1,20}$/, 'expected a decimal 64-bit integer')
+      .refine((s) => BigInt(s) < 2n ** 64n, 'must be below 2^64')
+      .optional(),
     precision: z.coerce.number().int().min(4).max(18).default(14),
     minerMaxClusters: z.coerce.number().int().min(1).default(1000),
     minerMaxLineLength: z.coerce.number().int().min(16).default(4096),
@@ -93,6 +104,11 @@ export const configSchema = z
      */
     memory: z.enum(['default', 'small']).default('default'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Tests only: when on, an OTLP request's `x-keytally-received-at` header (unix ms) is its receive time,
+     * and history's "now" is the latest such time, so a week of buckets can be replayed in seconds.
+     */
+    testClock: z.enum(['off', 'on']).default('off'),
   })
   .strict();
 
@@ -104,6 +120,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   api: 'api',
   data: 'data',
   store: 'store',
+  memoryStoreMb: 'memory-store-mb',
   workers: 'workers',
   flushMs: 'flush-ms',
   maxDeltaEntries: 'max-delta-entries',
@@ -118,6 +135,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   memoryLimitMb: 'memory-limit-mb',
   memorySoftPercent: 'memory-soft-percent',
   authToken: 'auth-token',
+  hashSalt: 'hash-salt',
   precision: 'precision',
   minerMaxClusters: 'miner-max-clusters',
   minerMaxLineLength: 'miner-max-line-length',
@@ -131,6 +149,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   walLimitMb: 'wal-limit-mb',
   memory: 'memory',
   logLevel: 'log-level',
+  testClock: 'test-clock',
 };
 
 /** Defaults that `--memory small` changes (an explicit setting still wins). */

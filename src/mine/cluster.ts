@@ -10,6 +10,8 @@ export class MinedCluster implements Cluster {
   count = 0;
   /** Counts since the last drain, with first/last seen and one example (raw, masked at drain). */
   pending = 0;
+  /** Protobuf bytes of the records behind `pending` (the cost of this template since the last drain). */
+  pendingBytes = 0;
   firstSeen = 0;
   lastSeen = 0;
   example: string | null = null;
@@ -45,9 +47,10 @@ export class MinedCluster implements Cluster {
     this.text = null;
   }
 
-  /** Record `n` lines at `timeMs`; the miner keeps the example. */
-  hit(n: number, timeMs: number): void {
+  /** Record `n` lines of `bytes` at `timeMs`; the miner keeps the example. */
+  hit(n: number, timeMs: number, bytes: number): void {
     this.count += n;
+    this.pendingBytes += bytes;
     if (this.pending === 0) {
       this.firstSeen = timeMs;
       this.lastSeen = timeMs;

@@ -35,6 +35,8 @@ export interface Drained {
   id: number;
   template: string;
   count: number;
+  /** Protobuf bytes of those lines' records (0 when the caller gave none, as the offline miner does). */
+  bytes: number;
   example: string;
   firstSeen: number;
   lastSeen: number;
@@ -108,12 +110,13 @@ export class TemplateMiner {
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
   }
 
-  add(line: string, timeMs = 0): Cluster {
-    return this.addRange(line, 0, line.length, timeMs, 1);
+  /** `bytes`: the record's protobuf size, summed per template as its cost. */
+  add(line: string, timeMs = 0, bytes = 0): Cluster {
+    return this.addRange(line, 0, line.length, timeMs, 1, bytes);
   }
 
   /** Mine text[start, end) without slicing it out (the CLI feeds whole file chunks). */
-  addRange(text: string, start: number, end: number, timeMs = 0, count = 1): MinedCluster {
+  addRange(text: string, start: number, end: number, timeMs = 0, count = 1, bytes = 0): MinedCluster {
     if (end - start > this.maxLineLength) {
       end = start + this.maxLineLength;
       this.stats.truncated++;
@@ -132,7 +135,7 @@ export class TemplateMiner {
     }
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
-    c.hit(count, timeMs);
+    c.hit(count, timeMs, bytes);
     if (!c.touched) {
       c.touched = true;
       c.example = start === 0 && end === text.length ? text : text.slice(start, end);
@@ -141,8 +144,8 @@ export class TemplateMiner {
     return c;
   }
 
-  addTemplate(template: string, count: number, timeMs = 0): Cluster {
-    return this.addRange(template, 0, template.length, timeMs, count);
+  addTemplate(template: string, count: number, timeMs = 0, bytes = 0): Cluster {
+    return this.addRange(template, 0, template.length, timeMs, count, bytes);
   }
 
   restore(id: number, template: string, count: number): void {
@@ -166,6 +169,7 @@ export class TemplateMiner {
       c.touched = false;
       if (c.pending > 0 && c.mergedInto === null) out.push(this.report(c));
       c.pending = 0;
+      c.pendingBytes = 0;
       c.example = null;
     }
     this.touched = [];
@@ -202,7 +206,7 @@ export class TemplateMiner {
         example = sc.masked();
       }
     }
-    return { id: c.id, template: c.template(), count: c.pending, example, firstSeen: c.firstSeen, lastSeen: c.lastSeen };
+    return { id: c.id, template: c.template(), count: c.pending, bytes: c.pendingBytes, example, firstSeen: c.firstSeen, lastSeen: c.lastSeen };
   }
 
   private lineTokens(): string[] {
@@ -323,6 +327,7 @@ export class TemplateMiner {
         if (from.lastSeen > into.lastSeen) into.lastSeen = from.lastSeen;
       }
       into.pending += from.pending;
+      into.pendingBytes += from.pendingBytes;
       if (into.example === null) into.example = from.example;
       if (!into.touched) {
         into.touched = true;
@@ -330,6 +335,7 @@ export class TemplateMiner {
       }
     }
     from.pending = 0;
+    from.pendingBytes = 0;
     from.alive = false;
     from.mergedInto = into;
     if (into.lastUsed < from.lastUsed) into.lastUsed = from.lastUsed;
@@ -351,6 +357,7 @@ export class TemplateMiner {
     if (!force && this.clock - victim.lastUsed < 4 * this.maxClusters) return false;
     if (victim.pending > 0) this.evictedPending.push(this.report(victim));
     victim.pending = 0;
+    victim.pendingBytes = 0;
     victim.alive = false;
     this.live.delete(victim.id);
     const list = this.buckets.get(victim.bucket)!;
