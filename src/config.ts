@@ -22,6 +22,8 @@ const hostPort = z
 export const configSchema = z
   .object({
     otlpHttp: hostPort.default('127.0.0.1:4318'),
+    /** OTLP/gRPC receiver, or `off`. Loopback by default, like every listener: all interfaces is an explicit choice. */
+    otlpGrpc: z.union([z.literal('off'), hostPort]).default('127.0.0.1:4317'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
     store: z.enum(['sqlite', 'memory']).default('sqlite'),
@@ -40,6 +42,8 @@ export const configSchema = z
     maxInflightBytes: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
     /** Tasks waiting for a worker (piscina maxQueue). */
     maxQueue: z.coerce.number().int().min(1).default(512),
+    /** How long a request waits, in arrival order, for room in a full worker queue before its 429 (0: refuse at once). */
+    queueWaitMs: z.coerce.number().int().min(0).max(60_000).default(1000),
     /** Delta batches waiting in the writer before ingest answers 503. */
     maxWriterBacklog: z.coerce.number().int().min(1).default(256),
     maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
@@ -117,6 +121,7 @@ export type Config = z.infer<typeof configSchema>;
 /** Flag name (kebab-case) for each setting. */
 export const FLAG_NAMES: Record<keyof Config, string> = {
   otlpHttp: 'otlp-http',
+  otlpGrpc: 'otlp-grpc',
   api: 'api',
   data: 'data',
   store: 'store',
@@ -130,6 +135,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   maxDecompressedBytes: 'max-decompressed-bytes',
   maxInflightBytes: 'max-inflight-bytes',
   maxQueue: 'max-queue',
+  queueWaitMs: 'queue-wait-ms',
   maxWriterBacklog: 'max-writer-backlog',
   maxAttributes: 'max-attributes',
   memoryLimitMb: 'memory-limit-mb',

@@ -17,6 +17,7 @@ export interface SidecarProcess {
   proc: ChildProcess;
   pid: number;
   otlpPort: number;
+  grpcPort: number;
   apiPort: number;
   /** The last lines it wrote, for error messages. */
   output(): string;
@@ -34,7 +35,7 @@ export function serverArgs(o: LoadOptions, dataDir: string): string[] {
 }
 
 function baseArgs(dataDir: string): string[] {
-  return ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+  return ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
 }
 
 export function startSidecar(o: LoadOptions, dataDir: string): Promise<SidecarProcess> {
@@ -54,17 +55,17 @@ async function spawnSidecar(args: string[], nodeArgs: string[]): Promise<Sidecar
   };
   proc.stderr!.on('data', keep);
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
-  const ports = await new Promise<{ otlp: number; api: number }>((resolve, reject) => {
+  const ports = await new Promise<{ otlp: number; api: number; grpc: number }>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
       keep(d);
       out += d.toString();
-      const m = /keytally listening otlp=(\d+) api=(\d+)/.exec(out);
+      const m = /keytally listening otlp=(\d+) api=(\d+) grpc=(\d+)/.exec(out);
       if (m) {
         proc.stdout!.off('data', onData);
         // Keep draining stdout so a chatty server never blocks on a full pipe.
         proc.stdout!.on('data', keep);
-        resolve({ otlp: Number(m[1]), api: Number(m[2]) });
+        resolve({ otlp: Number(m[1]), api: Number(m[2]), grpc: Number(m[3]) });
       }
     };
     proc.stdout!.on('data', onData);
@@ -75,6 +76,7 @@ async function spawnSidecar(args: string[], nodeArgs: string[]): Promise<Sidecar
     proc,
     pid: proc.pid!,
     otlpPort: ports.otlp,
+    grpcPort: ports.grpc,
     apiPort: ports.api,
     output: () => tail,
     stop() {

@@ -61,8 +61,6 @@ export interface MemoryHold {
   release(): void;
 }
 
-/** How long a request waits for room in a full worker queue before its 429 (about one Retry-After). */
-const QUEUE_WAIT_MS = 1_000;
 /** Retry-After for refusals that clear as soon as requests in flight finish (429). */
 const RETRY_SOON_S = 1;
 /** Retry-After when the writer is behind or memory is over the hard limit (503): give it time. */
@@ -301,7 +299,7 @@ export class Pipeline extends EventEmitter {
 
   /**
    * Resolves when the worker queue has room for one more task. Requests that find it full wait in arrival
-   * order (their bodies are read and held by the memory limiter) for up to QUEUE_WAIT_MS, then fail with
+   * order (their bodies are read and held by the memory limiter) for up to --queue-wait-ms, then fail with
    * "worker queue is full" (429). Why wait rather than refuse at once: under a sustained overload, a refused
    * client retries after Retry-After, but the clients that were let in send their next request the moment
    * theirs is answered and take the freed place first; the refused ones starved, and the OpenTelemetry SDK
@@ -310,6 +308,8 @@ export class Pipeline extends EventEmitter {
    */
   private queueSlot(): Promise<void> {
     if (this.waiting.length === 0 && this.pool.queueSize < this.config.maxQueue) return Promise.resolve();
+    const waitMs = this.config.queueWaitMs;
+    if (waitMs === 0) return Promise.reject(new Error('worker queue is full'));
     return new Promise<void>((resolve, reject) => {
       const entry = {
         resolve: () => {
@@ -319,8 +319,8 @@ export class Pipeline extends EventEmitter {
         timer: setTimeout(() => {
           const i = this.waiting.indexOf(entry);
           if (i >= 0) this.waiting.splice(i, 1);
-          reject(new Error(`worker queue is full (waited ${QUEUE_WAIT_MS} ms)`));
-        }, QUEUE_WAIT_MS),
+          reject(new Error(`worker queue is full (waited ${waitMs} ms)`));
+        }, waitMs),
       };
       this.waiting.push(entry);
     });
