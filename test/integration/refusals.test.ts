@@ -89,7 +89,7 @@ describe('refused requests (memory limiter over its hard limit)', () => {
     expect(refused).toBe(66);
     const rss = Number(/^keytally_memory_limiter_rss_bytes (\d+)$/m.exec(text)?.[1]);
     expect(rss).toBeGreaterThan(67108864);
-    expect(text).toMatch(/^keytally_dropped_requests_total\{signal="logs",reason="unavailable"\} 66$/m);
+    expect(text).toMatch(/^keytally_dropped_requests_total\{protocol="http",signal="logs",reason="unavailable"\} 66$/m);
     expect(k.stderr()).toMatch(/already over the soft memory limit/);
   });
 });

@@ -100,8 +100,8 @@ describe('OpenTelemetry JS SDK under overload', () => {
       },
       (n) => n >= exported,
     );
-    const refused = await metricValue('keytally_requests_total', '{signal="logs",code="429"}');
-    const ok = await metricValue('keytally_requests_total', '{signal="logs",code="200"}');
+    const refused = await metricValue('keytally_requests_total', '{protocol="http",signal="logs",code="429"}');
+    const ok = await metricValue('keytally_requests_total', '{protocol="http",signal="logs",code="200"}');
     // What the run looked like (not asserted: timing): offered against taken while the SDKs were emitting.
     console.log(
       `sdk overload: ${emitted} records emitted in ${emitSeconds.toFixed(1)} s (${Math.round(emitted / emitSeconds)}/s offered), ` +
