@@ -49,11 +49,11 @@ function optionLines(): string {
 export function serveUsage(): string {
   return `usage: keytally serve [options]
 
-Runs the sidecar: OTLP/HTTP in, the API, /metrics. SIGTERM or SIGINT drains, commits and exits 0.
+Runs the sidecar: OTLP/gRPC and OTLP/HTTP in, the API and web UI, /metrics. SIGTERM or SIGINT drains, commits and exits 0.
 Each option is also KEYTALLY_<NAME> in the environment (KEYTALLY_FLUSH_MS=100) or a camelCase key
 of a JSON file given with --config FILE; flags win over the environment, which wins over the file.
 
-  --config FILE  JSON settings file
+  --config FILE               JSON settings file
 ${optionLines()}
 `;
 }
