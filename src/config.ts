@@ -183,6 +183,7 @@ export const ENV_ALIASES: Record<string, keyof Config> = { USE_DB: 'store' };
 export const OTHER_ENV = new Set([
   'KEYTALLY_CONFIG',
   'KEYTALLY_TEST_CRASH_MARKER',
+  'KEYTALLY_TEST_TASK_MS',
   'KEYTALLY_TRACE_HEAP',
   'KEYTALLY_BENCH_NODE_ARGS',
   'KEYTALLY_CHROMIUM',
