@@ -24,6 +24,12 @@ interface IngestWorkerData {
 const { config, salt } = workerData as IngestWorkerData;
 startHeapTrace('ingest-' + threadId);
 const crashMarker = process.env['KEYTALLY_TEST_CRASH_MARKER'] || undefined;
+/**
+ * Test only (KEYTALLY_TEST_TASK_MS): every task takes at least this long, the worker blocked as on a slow host, so a
+ * test can overload the sidecar by a known factor whatever the machine's speed (test/integration/sdk-overload.test.ts).
+ */
+const taskFloorMs = Number(process.env['KEYTALLY_TEST_TASK_MS'] ?? 0);
+const blocker = taskFloorMs > 0 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 const hasher = await createKeyedHasher(BigInt(salt));
 const extractor = new Extractor(hasher, {
   workerId: threadId,
@@ -60,6 +66,7 @@ timer.unref();
 
 export default function ingest(task: IngestTask): IngestResult {
   let bytes: Uint8Array | undefined;
+  if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
     bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
@@ -72,7 +79,8 @@ export default function ingest(task: IngestTask): IngestResult {
         : task.signal === 'metrics'
           ? extractor.foldMetrics(req as never, now)
           : extractor.foldTraces(req as never, now);
-    const truncated = (req as { truncated?: number }).truncated ?? 0;
+    // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
+    const truncated = ((req as { truncated?: number }).truncated ?? 0) + ((req as { truncatedStrings?: number }).truncatedStrings ?? 0);
     if (truncated > 0) extractor.countTruncated(truncated);
     if (task.ackToken !== 0) {
       extractor.addAck(task.ackToken);
