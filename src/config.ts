@@ -96,6 +96,14 @@ export const configSchema = z
      * and history's "now" is the latest such time, so a week of buckets can be replayed in seconds.
      */
     testClock: z.enum(['off', 'on']).default('off'),
+    /**
+     * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
+     * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
+     * (A week of 1,000 busy templates costs about 40 MB with these: see README "Retention".)
+     */
+    retentionMinutes: z.coerce.number().int().min(1).max(525_600).default(360),
+    retentionHours: z.coerce.number().int().min(1).max(87_600).default(720),
+    retentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
   })
   .strict();
 
@@ -135,6 +143,9 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   memory: 'memory',
   logLevel: 'log-level',
   testClock: 'test-clock',
+  retentionMinutes: 'retention-minutes',
+  retentionHours: 'retention-hours',
+  retentionDays: 'retention-days',
 };
 
 /** Defaults that `--memory small` changes (an explicit setting still wins). */

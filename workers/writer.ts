@@ -12,6 +12,8 @@ import type { Config } from '../src/config.js';
 import type { DeltaBatch } from '../src/model/delta.js';
 import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
 import { openWriteStore } from '../src/store/store.js';
+import type { Retention } from '../src/store/history.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/model/history.js';
 import { serveQueries } from '../src/store/remote.js';
 import { WriterState } from '../src/writer/state.js';
 import { LatencyWindow } from '../src/util/latency-window.js';
@@ -34,7 +36,7 @@ const commitLatency = new LatencyWindow(1024);
 const stats: WriterStats = {
   batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, commits: 0, commitMsSum: 0, commitMsP50: 0, commitMsP90: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
-  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, heaps: {},
+  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, historyRowsDropped: 0, heaps: {},
   store: { backend: store.backend, errors: 0, evictions: 0, reconnects: 0 },
 };
 /** Each ingest worker's heap as of its last batch; dropped when its channel closes. */
@@ -52,6 +54,7 @@ let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefin
 
 function onDelta(workerId: number, msg: WorkerToWriter): void {
   const batch = unpackr.unpack(msg.bytes) as DeltaBatch;
+  if (batch.minute > latestMinute) latestMinute = batch.minute;
   state.applyBatch(batch);
   // The batch's sketch bytes may be views of the message: applyBatch merged them, nothing keeps them.
   releaseBuffer(msg.bytes.buffer);
@@ -120,6 +123,32 @@ async function commitNow(): Promise<void> {
   stats.backlog = 0;
   if (changes.acks.length > 0) post({ type: 'acks', tokens: changes.acks });
   if (await store.maintain()) stats.checkpoints++;
+  await retainHistory();
+}
+
+/** The clock of history: wall time, or with --test-clock the latest receive minute seen (a replayed week). */
+let latestMinute = 0;
+let lastRetain = 0;
+const retention: Retention = {
+  minuteMs: config.retentionMinutes * MINUTE_MS,
+  hourMs: config.retentionHours * HOUR_MS,
+  dayMs: config.retentionDays * DAY_MS,
+};
+
+/**
+ * Drops expired history buckets between commits: at most once a second
+ * (every commit under the test clock, whose time jumps) and for at most
+ * 20 ms, so ingest never waits on a long delete; what is left waits for the
+ * next round.
+ */
+async function retainHistory(): Promise<void> {
+  const testClock = config.testClock === 'on';
+  const wall = Date.now();
+  if (!testClock && wall - lastRetain < 1000) return;
+  lastRetain = wall;
+  const now = testClock ? latestMinute + MINUTE_MS : wall;
+  if (now === MINUTE_MS) return;
+  stats.historyRowsDropped += await store.retain(now, retention, 20);
 }
 
 function report(): void {

@@ -3,13 +3,14 @@ import { LOG_SORT, TEMPLATE_SORT, type ListResult, type LogItem, type TemplateIt
 import type { StoreQueries } from '../store/store.js';
 import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
+import { parseWindow } from './window.js';
 
 export function listLogs(store: StoreQueries, query: string): Promise<ListResult<LogItem>> {
   const p = new Params(query, ['service', 'severity', ...LIST_PARAMS]);
-  return store.logs({ service: p.string('service'), severity: p.string('severity'), page: parsePage(p, LOG_SORT) });
+  return store.logs({ service: p.string('service'), severity: p.string('severity'), window: parseWindow(p), page: parsePage(p, LOG_SORT) });
 }
 
 export function listTemplates(store: StoreQueries, query: string): Promise<ListResult<TemplateItem>> {
   const p = new Params(query, ['service', 'severity', 'q', ...LIST_PARAMS]);
-  return store.templates({ service: p.string('service'), severity: p.string('severity'), q: p.string('q'), page: parsePage(p, TEMPLATE_SORT) });
+  return store.templates({ service: p.string('service'), severity: p.string('severity'), q: p.string('q'), window: parseWindow(p), page: parsePage(p, TEMPLATE_SORT) });
 }

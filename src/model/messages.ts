@@ -80,6 +80,8 @@ export interface WriterStats {
   truncatedAttributes: number;
   minerEvictions: number;
   minerOverflow: number;
+  /** History buckets dropped by retention since start (rows of all levels). */
+  historyRowsDropped: number;
   /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
   heaps: Record<string, ThreadHeap>;
 }

@@ -17,6 +17,8 @@ import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../w
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
+import { MemoryHistory } from './history.js';
+import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 
 export interface MemoryStoreOptions {
@@ -28,11 +30,13 @@ export class MemoryStore implements WriteStore {
   readonly traits: BackendTraits = { durable: false, sharedReads: false };
   readonly tables: Tables;
   readonly meta = new Map<string, string>();
+  readonly history = new MemoryHistory();
+  readonly versions = new Map<string, VersionItem>();
   private readonly queries: MemoryQueries;
 
   constructor(opts: MemoryStoreOptions) {
     this.tables = new Tables(opts.maxBytes);
-    this.queries = new MemoryQueries(this.tables);
+    this.queries = new MemoryQueries(this.tables, this.history, this.versions);
   }
 
   async salt(preferred?: bigint): Promise<bigint> {
@@ -174,18 +178,31 @@ export class MemoryStore implements WriteStore {
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
     }
+    for (const r of c.versions) {
+      const k = entityKey(r.service, r.version);
+      const o = this.versions.get(k);
+      this.versions.set(k, {
+        service: r.service, version: r.version, records: (o?.records ?? 0) + r.records, bytes: (o?.bytes ?? 0) + r.bytes,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen, last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    this.history.add(c.history);
     t.evict();
-    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+    return c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
   async maintain(): Promise<boolean> {
     return false;
   }
 
+  async retain(now: number, retention: Retention): Promise<number> {
+    return this.history.retain(retentionCutoffs(now, retention));
+  }
+
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
-    return { bytes: this.tables.bytes, walBytes: 0 };
+    return { bytes: this.tables.bytes + this.history.bytes, walBytes: 0 };
   }
 
   evictions(): number {

@@ -10,6 +10,8 @@ import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
+import { retentionCutoffs, type Retention } from '../history.js';
+import { retain } from './history.js';
 import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -206,6 +208,10 @@ export class SqliteWriteStore implements WriteStore {
     }
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
       c.versions.length + c.history.length;
+  }
+
+  async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retain(this.db, retentionCutoffs(now, retention), budgetMs);
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
