@@ -13,6 +13,7 @@ import type { DeltaBatch } from '../src/model/delta.js';
 import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
 import { openWriteStore } from '../src/store/store.js';
 import type { Retention } from '../src/store/history.js';
+import { ClickHouseMirror } from '../src/mirror/clickhouse.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/model/history.js';
 import { serveQueries } from '../src/store/remote.js';
 import { WriterState } from '../src/writer/state.js';
@@ -29,6 +30,28 @@ const salt = await store.salt(config.hashSalt === undefined ? undefined : BigInt
 const state = new WriterState(config, store.loader());
 await store.load(state);
 startHeapTrace('writer', () => ({ sketchMb: +(state.sketchBytes() / 1048576).toFixed(1), keyRows: state.keys.rows.size }));
+
+/** The ClickHouse mirror of the history, when --clickhouse-url is set: fed after each commit, sends on its own. */
+const mirror = config.clickhouseUrl
+  ? new ClickHouseMirror(
+      {
+        url: config.clickhouseUrl,
+        database: config.clickhouseDatabase,
+        bufferRows: config.clickhouseBufferRows,
+        flushMs: config.clickhouseFlushMs,
+        minuteRetentionMs: config.clickhouseMinuteDays * DAY_MS,
+        hourRetentionMs: config.clickhouseHourDays * DAY_MS,
+        now: () => historyNow(),
+        // The test clock jumps days in seconds: check partitions at every round then.
+        retentionEveryMs: config.testClock === 'on' ? 0 : 60_000,
+      },
+      { historyPage: (level, from, limit, after) => store.historyPage(level, from, limit, after) },
+    )
+  : undefined;
+if (mirror) {
+  store.trackHistoryTotals();
+  mirror.start();
+}
 
 const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
 const ports = new Map<number, MessagePort>();
@@ -123,7 +146,14 @@ async function commitNow(): Promise<void> {
   stats.backlog = 0;
   if (changes.acks.length > 0) post({ type: 'acks', tokens: changes.acks });
   if (await store.maintain()) stats.checkpoints++;
+  // After the commit, never awaited: the mirror sends on its own timer.
+  if (mirror) mirror.offer(store.takeHistoryTotals());
   await retainHistory();
+}
+
+/** The history's clock ("now" for retention, here and in the mirror). */
+function historyNow(): number {
+  return config.testClock === 'on' ? latestMinute + MINUTE_MS : Date.now();
 }
 
 /** The clock of history: wall time, or with --test-clock the latest receive minute seen (a replayed week). */
@@ -146,7 +176,7 @@ async function retainHistory(): Promise<void> {
   const wall = Date.now();
   if (!testClock && wall - lastRetain < 1000) return;
   lastRetain = wall;
-  const now = testClock ? latestMinute + MINUTE_MS : wall;
+  const now = historyNow();
   if (now === MINUTE_MS) return;
   stats.historyRowsDropped += await store.retain(now, retention, 20);
 }
@@ -164,6 +194,7 @@ function report(): void {
   stats.commitMsP99 = commitLatency.quantile(0.99);
   // A batch still waiting counts too: a stalled writer shows a growing lag, not 0.
   if (oldestPending !== 0) stats.lagMsMax = Math.max(stats.lagMsMax, Date.now() - oldestPending);
+  if (mirror) stats.mirror = { ...mirror.stats };
   stats.heaps = { writer: threadHeap() };
   for (const [id, heap] of workerHeaps) stats.heaps[`ingest-${id}`] = heap;
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
@@ -177,6 +208,8 @@ function finishDrain(): void {
   const id = drain.id;
   drain = undefined;
   void commit().then(async () => {
+    // A draining sidecar gives the mirror one last chance (bounded: a ClickHouse that is down does not hold shutdown).
+    if (mirror) await Promise.race([mirror.flush(), new Promise((r) => setTimeout(r, 2000))]);
     await store.checkpoint();
     stats.checkpoints++;
     report();
@@ -220,6 +253,7 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       void commit().then(async () => {
         closed = true;
         clearInterval(statsTimer);
+        await mirror?.close();
         await store.close();
         for (const [, port] of ports) port.close();
         post({ type: 'closed' });

@@ -36,6 +36,7 @@ import type {
   TemplateQuery,
 } from './queries.js';
 import type { HistoryFilter, HistorySum, Retention, SeriesPoint, SeriesQuery, VersionItem, Window } from './history.js';
+import type { MirrorRow } from '../mirror/clickhouse.js';
 
 export type StoreBackend = Config['store'];
 
@@ -72,6 +73,12 @@ export interface WriteStore {
    * oldest first, for at most `budgetMs`; resolves to the rows dropped. Totals stay.
    */
   retain(now: number, retention: Retention, budgetMs: number): Promise<number>;
+  /** From now on, each commit remembers the absolute values of the minute and hour buckets it touched (the ClickHouse mirror's input). */
+  trackHistoryTotals(): void;
+  /** Those buckets since the last call. */
+  takeHistoryTotals(): MirrorRow[];
+  /** A page of history buckets of one level with bucket >= from, in primary-key order, after `after` (the mirror's resync). */
+  historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]>;
   /** Folds everything into its final place (shutdown, drain). */
   checkpoint(): Promise<void>;
   size(): StoreSize;

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsReq, encode, protoSize } from '../helpers/otlp-fixtures.js';
-import { post, startKeytally, type Keytally } from '../helpers/server.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, ROOT, post, startKeytally, type Keytally } from '../helpers/server.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -194,6 +195,27 @@ for (const backend of BACKENDS) {
       const r = await q(`/api/v1/changes?service=${svc}&version=1.1&until=${END}`);
       expect(r.since).toBe(T0 + 5 * DAY + 30 * MIN);
       expect(r.new.templates.map((t: any) => t.template)).toEqual(['cache miss for key <*>']);
+    });
+
+    it.runIf(backend.name === 'sqlite')('keytally report: bytes per day, its gate\'s exit codes, and what changed since T', () => {
+      const since = T0 + 5 * DAY;
+      const perDay = Math.round(sum(since, END, bytesAll) / 2);
+      const report = (...args: string[]) =>
+        spawnSync(process.execPath, [BIN, 'report', '--data', k.dataDir, '--since', String(since), '--until', String(END), ...args], { cwd: ROOT, encoding: 'utf8' });
+      const ok = report('--format', 'json', '--max-bytes-per-day', String(perDay));
+      expect(ok.status, ok.stderr).toBe(0);
+      const j = JSON.parse(ok.stdout);
+      expect(j.services).toEqual([expect.objectContaining({ name: svc, bytes: sum(since, END, bytesAll), bytes_per_day: perDay })]);
+      expect(j.templates.map((t: any) => t.bytes)).toEqual([...j.templates.map((t: any) => t.bytes)].sort((x: number, y: number) => y - x));
+      expect(j.changes.new.templates.map((t: any) => t.template)).toEqual(['cache miss for key <*>']);
+      const warn = report('--warn-bytes-per-day', String(perDay - 1), '--max-bytes-per-day', String(perDay + 1));
+      expect(warn.status).toBe(1);
+      expect(warn.stdout).toContain(`WARN: service ${svc} bytes per day ${perDay} > ${perDay - 1}`);
+      expect(warn.stdout).toMatch(/Changes in the window[\s\S]*new template/);
+      const fail = report('--max-bytes-per-day', String(perDay - 1));
+      expect(fail.status).toBe(2);
+      expect(fail.stdout).toContain('FAIL: service');
+      expect(report('--since', 'last tuesday').status).toBe(2);
     });
 
     it('bad history parameters are 400 with the parameter named, and change nothing', async () => {

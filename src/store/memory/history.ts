@@ -7,6 +7,8 @@
 import { entityKey } from '../../model/delta.js';
 import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import type { HistoryRow } from '../../writer/state.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
+import { compareCodePoints } from '../queries.js';
 import { seriesLevel, windowRanges, type HistoryFilter, type HistoryLevelName, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 
 interface Bucket {
@@ -26,8 +28,12 @@ export class MemoryHistory {
   private readonly levels = new Map<HistoryLevelName, Map<string, Bucket>>(HISTORY_LEVELS.map((l) => [l.name, new Map()]));
   bytes = 0;
 
-  /** Adds one commit's minute increments to every level (as the SQL backends' rollup at write time). */
-  add(rows: HistoryRow[]): void {
+  /**
+   * Adds one commit's minute increments to every level (as the SQL backends'
+   * rollup at write time); `touched`, when given, gets the minute and hour
+   * buckets' new absolute values (the mirror's input).
+   */
+  add(rows: HistoryRow[], touched?: MirrorRow[]): void {
     for (const h of rows) {
       for (const level of HISTORY_LEVELS) {
         const bucket = bucketOf(h.minute, level.ms);
@@ -41,8 +47,24 @@ export class MemoryHistory {
           map.set(k, { kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: h.count, bytes: h.bytes });
           this.bytes += BUCKET_OVERHEAD + 2 * (h.service.length + h.name.length + h.sub.length);
         }
+        if (touched && level.name !== 'day') {
+          const t = map.get(k)!;
+          touched.push({ level: level.name, kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: t.count, bytes: t.bytes });
+        }
       }
     }
+  }
+
+  /** Buckets of one level with bucket >= from, in primary-key order, after `after`. */
+  page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): MirrorRow[] {
+    const key = (b: { kind: string; service: string; name: string; sub: string; bucket: number }) => [b.kind, b.service, b.name, b.sub, b.bucket] as const;
+    const cmp = (a: ReturnType<typeof key>, b: ReturnType<typeof key>) => {
+      for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return compareCodePoints(a[i] as string, b[i] as string);
+      return a[4] - b[4];
+    };
+    const rows = [...this.levels.get(level)!.values()].filter((b) => b.bucket >= from && (!after || cmp(key(b), key(after)) > 0));
+    rows.sort((a, b) => cmp(key(a), key(b)));
+    return rows.slice(0, limit).map((b) => ({ level, kind: b.kind as MirrorRow['kind'], service: b.service, name: b.name, sub: b.sub, bucket: b.bucket, count: b.count, bytes: b.bytes }));
   }
 
   private *matching(level: HistoryLevelName, f: HistoryFilter, from: number, to: number): Generator<Bucket> {
@@ -86,6 +108,22 @@ export class MemoryHistory {
       }
     }
     return [...out.values()].sort((a, b) => a.t - b.t);
+  }
+
+  /**
+   * Drops the oldest bucket time of the finest level that has any (all its
+   * rows), to stay within a memory bound; returns the rows dropped (0: empty).
+   */
+  dropOldest(): number {
+    for (const [level, map] of this.levels) {
+      if (map.size === 0) continue;
+      let oldest = Infinity;
+      for (const b of map.values()) if (b.bucket < oldest) oldest = b.bucket;
+      const cut = { minute: -Infinity, hour: -Infinity, day: -Infinity };
+      cut[level] = oldest + 1;
+      return this.retain(cut);
+    }
+    return 0;
   }
 
   /** Drops whole buckets older than each level's cutoff; returns how many. */

@@ -18,6 +18,7 @@ import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
 import { MemoryHistory } from './history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 
@@ -32,9 +33,15 @@ export class MemoryStore implements WriteStore {
   readonly meta = new Map<string, string>();
   readonly history = new MemoryHistory();
   readonly versions = new Map<string, VersionItem>();
+  private totals: MirrorRow[] | undefined;
   private readonly queries: MemoryQueries;
 
+  private readonly maxBytes: number;
+  /** History buckets dropped to stay within the bound (not retention). */
+  historyEvictions = 0;
+
   constructor(opts: MemoryStoreOptions) {
+    this.maxBytes = opts.maxBytes;
     this.tables = new Tables(opts.maxBytes);
     this.queries = new MemoryQueries(this.tables, this.history, this.versions);
   }
@@ -186,13 +193,35 @@ export class MemoryStore implements WriteStore {
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen, last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
     }
-    this.history.add(c.history);
-    t.evict();
+    this.history.add(c.history, this.totals);
+    // The bound covers the history too: it may take at most half, dropping its oldest buckets (minutes first) past
+    // that, and the rows are evicted to fit beside it. (Dropped buckets are counted apart from the rows' evictions.)
+    while (this.history.bytes > this.maxBytes / 2) {
+      const n = this.history.dropOldest();
+      if (n === 0) break;
+      this.historyEvictions += n;
+    }
+    t.evict(this.history.bytes);
     return c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
   async maintain(): Promise<boolean> {
     return false;
+  }
+
+  trackHistoryTotals(): void {
+    this.totals ??= [];
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    return this.history.page(level, from, limit, after);
   }
 
   async retain(now: number, retention: Retention): Promise<number> {
