@@ -14,7 +14,7 @@ import { MinedCluster, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, sharedScanner, type LineScanner } from './scanner.js';
-import { covers, generalize, generalizeToken, similarity } from './similarity.js';
+import { blocks, covers, generalize, generalizeToken, similarity, tokenMatches } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
 
@@ -239,6 +239,7 @@ export class TemplateMiner {
     let bestSim = -1;
     if (list !== undefined) {
       for (const c of list) {
+        if (this.blocked(c.tokens, toks)) continue;
         const s = similarity(c.tokens, toks);
         if (s > bestSim) {
           bestSim = s;
@@ -258,6 +259,16 @@ export class TemplateMiner {
     const c = this.create(this.nextId++, toks, key);
     c.seps = this.lineSeps();
     return list === undefined ? c : this.foldSiblings(c, list);
+  }
+
+  /** Does the line differ from the template in a constant word (see blocks())? */
+  private blocked(tpl: readonly string[], toks: readonly string[]): boolean {
+    for (let i = 0; i < tpl.length; i++) {
+      const t = tpl[i]!;
+      const w = toks[i]!;
+      if (t !== w && !tokenMatches(t, w) && blocks(t, w)) return true;
+    }
+    return false;
   }
 
   /**
@@ -301,14 +312,28 @@ export class TemplateMiner {
     return c;
   }
 
-  /** After `a` got more general, fold into it the clusters of its bucket it now covers. */
+  /**
+   * After `a` got more general, fold into it the clusters of its bucket that a line of
+   * theirs would now join: those it covers, and those it matches with no constant
+   * word apart (a position `a` has learned is a variable stops keeping them apart).
+   */
   private absorbCovered(a: MinedCluster, list: MinedCluster[]): void {
-    for (let i = 0; i < list.length; i++) {
-      const b = list[i]!;
-      if (b === a || !covers(a.tokens, b.tokens)) continue;
-      this.merge(b, a);
-      list.splice(i, 1);
-      i--;
+    for (let again = true; again; ) {
+      again = false;
+      for (let i = 0; i < list.length; i++) {
+        const b = list[i]!;
+        if (b === a) continue;
+        if (!covers(a.tokens, b.tokens)) {
+          if (this.blocked(a.tokens, b.tokens) || similarity(a.tokens, b.tokens) < this.threshold) continue;
+          if (generalize(a.tokens, b.tokens) > 0) {
+            a.changed();
+            again = true;
+          }
+        }
+        this.merge(b, a);
+        list.splice(i, 1);
+        i--;
+      }
     }
   }
 
