@@ -14,7 +14,7 @@ import { MinedCluster, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, sharedScanner, type LineScanner } from './scanner.js';
-import { blocks, covers, generalize, generalizeToken, similarity, tokenMatches } from './similarity.js';
+import { blocks, covers, isUnit, generalize, generalizeToken, similarity, tokenMatches } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
 
@@ -266,7 +266,10 @@ export class TemplateMiner {
     for (let i = 0; i < tpl.length; i++) {
       const t = tpl[i]!;
       const w = toks[i]!;
-      if (t !== w && !tokenMatches(t, w) && blocks(t, w)) return true;
+      if (t === w || tokenMatches(t, w) || !blocks(t, w)) continue;
+      // A unit right after a number (`5.2 KB` / `93.0 B`) belongs to the number.
+      if (i > 0 && isUnit(t) && isUnit(w) && toks[i - 1]!.endsWith('<NUM>')) continue;
+      return true;
     }
     return false;
   }

@@ -23,8 +23,8 @@ export function tokenMatches(t: string, w: string): boolean {
   return true;
 }
 
-/** Weekday and month names are parts of a date: values, however few. */
-const DATE_WORDS = new Set(
+/** Weekday and month names are parts of a date: values, however few they are. */
+const VALUE_WORDS = new Set(
   ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec',
     'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'June',
     'July', 'August', 'September', 'October', 'November', 'December'].flatMap((w) => [w, w + ',']),
@@ -36,11 +36,13 @@ const DATE_WORDS = new Set(
  * method, a state, a verb); numbers, ids and masked kinds are what varies inside one.
  */
 export function isConstWord(t: string): boolean {
-  if (DATE_WORDS.has(t)) return false;
+  if (VALUE_WORDS.has(t)) return false;
   let letters = 0;
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
     if (c >= 48 && c <= 57) return false;
+    // A path or a dotted name (`/var/log`, `org.apache.Foo`, `C:\x`): a value, however few there are.
+    if (c === 47 || c === 92 || (c === 46 && i > 0 && i + 1 < t.length && (CLASS[t.charCodeAt(i + 1)]! & C_LETTER) !== 0)) return false;
     if (c === 60 && i + 2 < t.length && t.charCodeAt(i + 2) !== 32 && t.indexOf('>', i) > i + 1) {
       const c1 = t.charCodeAt(i + 1);
       if (c1 === 42 || (c1 >= 65 && c1 <= 90)) return false; // <*>, <NUM>, …
@@ -69,6 +71,13 @@ export function blocks(t: string, w: string): boolean {
     return blocks(t.slice(kt + 1), w.slice(kw + 1));
   }
   return isConstWord(t) && isConstWord(w);
+}
+
+/** Units after a number follow its magnitude (`93.0 B`, `5.2 KB`): part of the value. */
+const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'kB', 'KiB', 'MiB', 'GiB', 'TiB', 'ms', 'us', 'µs', 'ns', 's', 'sec', 'secs', 'min', 'mins'].flatMap((w) => [w, w + ',', w + ')']));
+
+export function isUnit(t: string): boolean {
+  return UNITS.has(t);
 }
 
 /** Share of positions where the template and the line agree (same length assumed). */
