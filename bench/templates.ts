@@ -17,8 +17,11 @@ import { loadAll, type LoghubSet } from './loghub.js';
 
 function mine(set: LoghubSet, opts: MinerOptions = {}): { ids: number[]; miner: TemplateMiner } {
   const miner = new TemplateMiner(opts);
-  const raw = set.content.map((line) => miner.add(line).id);
-  return { ids: raw.map((id) => miner.currentId(id)), miner };
+  const raw = set.content.map((line) => {
+    miner.add(line);
+    return miner.lastAssignment;
+  });
+  return { ids: raw.map((a) => miner.finalId(a)), miner };
 }
 
 function speed(set: LoghubSet): number {

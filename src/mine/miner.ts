@@ -10,11 +10,11 @@
  * Templates: masked tokens joined by the whitespace of the line that created the
  * cluster (leading/trailing whitespace dropped).
  */
-import { MinedCluster, resolve, type Cluster } from './cluster.js';
+import { MinedCluster, Slot, Tracker, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, sharedScanner, type LineScanner } from './scanner.js';
-import { blocks, covers, isUnit, generalize, generalizeToken, similarity, tokenMatches } from './similarity.js';
+import { blocks, covers, generalize, generalizeToken, isConstWord, isUnit, similarity, tokenMatches } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
 
@@ -29,7 +29,19 @@ export interface MinerOptions {
   siblings?: number;
   /** Distinct shapes remembered for the fast path before the memo is reset. Default 8 × maxClusters. */
   shapeCache?: number;
+  /** Lines a word needs at a folded position to count as recurring (closed sets, see foldSiblings). Default 3. */
+  recur?: number;
 }
+
+/** One template's part moved to another template by a split: `count` lines (of all time) went from `from` to `to`. */
+export interface SplitMove {
+  from: Cluster;
+  to: Cluster;
+  count: number;
+}
+
+/** More distinct words than this at a folded position: a variable, whatever their counts. */
+const MAX_CLOSED = 12;
 
 export interface Drained {
   id: number;
@@ -72,10 +84,19 @@ function singleDifference(a: readonly string[], b: readonly string[]): number {
 interface ShapeMemo {
   check: number;
   cluster: MinedCluster;
+  /** The line's word at its cluster's folded position (null when the cluster has none). */
+  slot: Slot | null;
+}
+
+function joinTokens(toks: readonly string[], seps: readonly string[] | null): string {
+  let out = '';
+  for (let i = 0; i < toks.length; i++) out += (i === 0 ? '' : seps === null ? ' ' : seps[i]!) + toks[i]!;
+  return out;
 }
 
 export const OVERFLOW_ID = 0;
 export const OVERFLOW_TEMPLATE = '<overflow>';
+export const EMPTY_TEMPLATE = '<empty>';
 
 export class TemplateMiner {
   readonly stats = { clusters: 0, evictions: 0, overflow: 0, truncated: 0 };
@@ -84,6 +105,15 @@ export class TemplateMiner {
   private readonly threshold: number;
   private readonly cacheSize: number;
   private readonly siblings: number;
+  private readonly recur: number;
+  /** Splits since the last takeSplits(), for the writer's stored counts. */
+  private splits: SplitMove[] = [];
+  /** The slot of the line added last (see lastAssignment). */
+  private lastSlot: Slot | null = null;
+  private lastCluster: MinedCluster | null = null;
+  private readonly slotIds = new Map<number, Slot>();
+  private nextSlotId = 1;
+  private readonly slotUid = new WeakMap<Slot, number>();
   /** Shared with the thread's other miners (sharedScanner): valid only within one call. */
   private readonly scanner: LineScanner;
   private readonly buckets = new Map<string, MinedCluster[]>();
@@ -103,6 +133,7 @@ export class TemplateMiner {
     this.maxLineLength = Math.max(16, opts.maxLineLength ?? 4096);
     this.threshold = opts.similarity ?? 0.75;
     this.siblings = opts.siblings ?? 4;
+    this.recur = opts.recur ?? 3;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
     this.scanner = sharedScanner(this.maxLineLength, 0);
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
@@ -122,17 +153,40 @@ export class TemplateMiner {
     sc.scan(text, start, end);
     const key = sc.h1 & 0x3fffffff;
     const check = sc.h2;
-    const memo = this.shapes.get(key);
-    let c = memo === undefined || memo.check !== check ? null : resolve(memo.cluster);
+    let memo = this.shapes.get(key);
+    if (memo !== undefined && memo.check !== check) memo = undefined;
+    let c: MinedCluster | null = null;
+    let slot: Slot | null = null;
+    if (memo !== undefined) {
+      slot = memo.slot;
+      c = resolve(slot !== null ? slot.owner : memo.cluster);
+    }
     if (c === null) {
       c = this.place(count);
-      if (this.shapes.size >= this.cacheSize) this.shapes.clear();
-      if (memo !== undefined && memo.check === check) memo.cluster = c;
-      else this.shapes.set(key, { check, cluster: c });
+      slot = this.placed;
+      if (memo !== undefined) {
+        memo.cluster = c;
+        memo.slot = slot;
+      } else {
+        if (this.shapes.size >= this.cacheSize) this.shapes.clear();
+        this.shapes.set(key, { check, cluster: c, slot });
+      }
+    } else if (c.track !== null && (slot === null || slot.track !== c.track)) {
+      // The cluster folded a position since this shape was seen: find the line's word there (rare).
+      slot = this.slotIn(c, sc.token(c.track.pos));
+      memo!.slot = slot;
     }
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
     c.hit(count, timeMs);
+    this.lastCluster = c;
+    this.lastSlot = null;
+    if (slot !== null && slot.track === c.track) {
+      this.lastSlot = slot;
+      slot.n += count;
+      slot.pending += count;
+      if (slot.n >= this.recur && slot.n - count < this.recur) this.trySplit(c);
+    }
     if (!c.touched) {
       c.touched = true;
       c.example = start === 0 && end === text.length ? text : text.slice(start, end);
@@ -164,12 +218,44 @@ export class TemplateMiner {
     this.evictedPending = [];
     for (const c of this.touched) {
       c.touched = false;
-      if (c.pending > 0 && c.mergedInto === null) out.push(this.report(c));
+      if (c.pending > 0 && c.mergedInto === null) this.report(c, out);
       c.pending = 0;
       c.example = null;
     }
     this.touched = [];
     return out;
+  }
+
+  /** Template parts moved by splits since the last call (see SplitMove). */
+  takeSplits(): SplitMove[] {
+    const out = this.splits;
+    this.splits = [];
+    return out;
+  }
+
+  /**
+   * Where the line added last belongs, as a number for finalId(): its cluster's id, or
+   * (when that cluster has a folded position that may still split) its word there.
+   */
+  get lastAssignment(): number {
+    const s = this.lastSlot;
+    if (s === null) return this.lastCluster?.id ?? OVERFLOW_ID;
+    let id = this.slotUid.get(s);
+    if (id === undefined) {
+      id = this.nextSlotId++;
+      this.slotUid.set(s, id);
+      this.slotIds.set(id, s);
+    }
+    return -id;
+  }
+
+  /** The template id a lastAssignment value belongs to now (after merges and splits). */
+  finalId(a: number): number {
+    if (a >= 0) return this.currentId(a);
+    const s = this.slotIds.get(-a)!;
+    let c = s.owner;
+    while (c.mergedInto !== null) c = c.mergedInto;
+    return c.id;
   }
 
   clusters(): Cluster[] {
@@ -190,7 +276,28 @@ export class TemplateMiner {
 
   // ------------------------------------------------------------------ internals
 
-  private report(c: MinedCluster): Drained {
+  /**
+   * Pending counts of c as drained entries. A cluster with a folded position reports one
+   * entry per word there, so the writer's canonical miner sees the same words and makes
+   * the same fold or split.
+   */
+  private report(c: MinedCluster, out: Drained[]): void {
+    const d = this.reportOne(c);
+    const t = c.track;
+    if (t === null) {
+      out.push(d);
+      return;
+    }
+    for (const s of t.slots.values()) {
+      if (s.pending === 0) continue;
+      const toks = c.tokens.slice();
+      toks[t.pos] = s.value;
+      out.push({ ...d, template: joinTokens(toks, c.seps), count: s.pending });
+      s.pending = 0;
+    }
+  }
+
+  private reportOne(c: MinedCluster): Drained {
     let example = '';
     if (c.example !== null) {
       const ex = c.example;
@@ -207,6 +314,8 @@ export class TemplateMiner {
 
   private lineTokens(): string[] {
     const sc = this.scanner;
+    // An empty (or all-whitespace) line gets a name that shows: `""` reads as nothing in a report.
+    if (sc.n === 0) return [EMPTY_TEMPLATE];
     const toks = new Array<string>(sc.n);
     for (let i = 0; i < sc.n; i++) toks[i] = sc.token(i);
     return toks;
@@ -230,9 +339,19 @@ export class TemplateMiner {
     return `${toks.length} ${first}`;
   }
 
-  /** Cache miss: find or create the cluster of the scanned line. */
+  /** The slot of the line place() placed last (null when its cluster has no folded position). */
+  private placed: Slot | null = null;
+
+  /** Cache miss: find or create the cluster of the scanned line; sets `placed`. */
   private place(_count: number): MinedCluster {
     const toks = this.lineTokens();
+    const c = this.placeTokens(toks.slice());
+    const t = c.track;
+    this.placed = t === null ? null : this.slotIn(c, toks[t.pos]!);
+    return c;
+  }
+
+  private placeTokens(toks: string[]): MinedCluster {
     const key = this.bucketKey(toks);
     const list = this.buckets.get(key);
     let best: MinedCluster | null = null;
@@ -293,11 +412,26 @@ export class TemplateMiner {
       if (g === undefined) byPos.set(p, (g = []));
       g.push(d);
       if (g.length + 1 < this.siblings) continue;
+      // Few words that each recur (GET/POST/DELETE; Started/Paused/Stopped) are constants
+      // of different templates; many, or mostly rare ones (user names), are a variable.
+      let rare = 1; // c itself: new
+      for (const d2 of g) if (d2.count < this.recur) rare++;
+      if (rare * 2 < g.length + 1 && g.length + 1 <= MAX_CLOSED) continue;
       const survivor = g[0]!;
       let tok = c.tokens[p]!;
       for (const d2 of g) tok = generalizeToken(tok, d2.tokens[p]!);
+      const own = survivor.tokens[p]!;
       survivor.tokens[p] = tok;
       survivor.changed();
+      if (survivor.track === null && isConstWord(own) && !this.anyTracked(g)) {
+        // Count every word here from now on, the folded clusters' lines included (merge()).
+        const t = new Tracker(p, own);
+        survivor.track = t;
+        const s = new Slot(t, own, survivor);
+        s.n = survivor.count;
+        s.pending = survivor.pending;
+        t.slots.set(own, s);
+      } else survivor.track = null;
       this.absorbCovered(survivor, list);
       return survivor;
     }
@@ -340,7 +474,99 @@ export class TemplateMiner {
     }
   }
 
+  private anyTracked(g: readonly MinedCluster[]): boolean {
+    for (const d of g) if (d.track !== null) return true;
+    return false;
+  }
+
+  /** The slot of word v at c's folded position; drops the tracking (null) when v shows the position is a variable. */
+  private slotIn(c: MinedCluster, v: string): Slot | null {
+    const t = c.track!;
+    let s = t.slots.get(v);
+    if (s !== undefined) return s;
+    if (t.slots.size >= MAX_CLOSED || !isConstWord(v)) {
+      c.track = null;
+      return null;
+    }
+    s = new Slot(t, v, c);
+    t.slots.set(v, s);
+    return s;
+  }
+
+  /** Keep `into`'s per-word counts exact when `from` joins it. */
+  private mergeSlots(from: MinedCluster, into: MinedCluster): void {
+    const t = into.track!;
+    const ft = from.track;
+    if (ft === null) {
+      const s = this.slotIn(into, from.tokens[t.pos]!);
+      if (s === null) return;
+      s.n += from.count;
+      s.pending += from.pending;
+      s.absorbed.push(from);
+      return;
+    }
+    if (ft.pos !== t.pos) {
+      into.track = null;
+      return;
+    }
+    for (const fs of ft.slots.values()) {
+      const s = this.slotIn(into, fs.value);
+      if (s === null) return;
+      s.n += fs.n;
+      s.pending += fs.pending;
+      for (const d of fs.absorbed) s.absorbed.push(d);
+    }
+    this.slotIn(into, ft.own)?.absorbed.push(from);
+  }
+
+  /**
+   * Undo a fold once the words at the folded position prove to be a small closed set:
+   * (nearly) every word recurs. Each word becomes its own template with its exact count;
+   * the tracked cluster keeps its own word (and id), so stored counts move, never vanish.
+   */
+  private trySplit(c: MinedCluster): void {
+    const t = c.track;
+    if (t === null || t.slots.size < 2) return;
+    let rare = 0;
+    for (const s of t.slots.values()) if (s.n < this.recur) rare++;
+    if (rare * 4 > t.slots.size) return;
+    if (this.live.size + t.slots.size - 1 > this.maxClusters) return;
+    c.track = null;
+    const p = t.pos;
+    for (const s of t.slots.values()) {
+      let part = c;
+      if (s.value === t.own) {
+        c.tokens[p] = s.value;
+        c.count = s.n;
+        c.pending = s.pending;
+        c.changed();
+      } else {
+        const toks = c.tokens.slice();
+        toks[p] = s.value;
+        part = this.create(this.nextId++, toks, c.bucket);
+        part.seps = c.seps;
+        part.count = s.n;
+        part.pending = s.pending;
+        part.firstSeen = c.firstSeen;
+        part.lastSeen = c.lastSeen;
+        part.lastUsed = c.lastUsed;
+        if (s.pending > 0) {
+          part.touched = true;
+          this.touched.push(part);
+        }
+        this.splits.push({ from: c, to: part, count: s.n });
+      }
+      for (const d of s.absorbed) {
+        d.mergedInto = part;
+        this.forward.set(d.id, part.id);
+      }
+      s.owner = part;
+      s.pending = 0;
+    }
+  }
+
   private merge(from: MinedCluster, into: MinedCluster): void {
+    if (into.track !== null) this.mergeSlots(from, into);
     into.count += from.count;
     if (from.pending > 0) {
       if (into.pending === 0) {
@@ -377,7 +603,7 @@ export class TemplateMiner {
     for (const c of this.live.values()) if (victim === null || c.lastUsed < victim.lastUsed) victim = c;
     if (victim === null) return true;
     if (!force && this.clock - victim.lastUsed < 4 * this.maxClusters) return false;
-    if (victim.pending > 0) this.evictedPending.push(this.report(victim));
+    if (victim.pending > 0) this.report(victim, this.evictedPending);
     victim.pending = 0;
     victim.alive = false;
     this.live.delete(victim.id);

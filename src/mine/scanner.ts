@@ -283,6 +283,23 @@ export class LineScanner {
     while (cs < ce && isOpenWrap(text.charCodeAt(cs))) cs++;
     while (ce > cs && isCloseWrap(text.charCodeAt(ce - 1))) ce--;
     if (ce - cs < 3) return 0;
+    const ob = text.indexOf('[', s);
+    if (ob >= s && ob < e) {
+      // `[2001:db8::2]:443`: a bracketed IPv6 address with a port is one address, like `10.0.0.1:443`.
+      const q = text.indexOf(']', ob);
+      if (q > ob + 1 && q + 2 < e && text.charCodeAt(q + 1) === 58 && this.isIpv6(ob + 1, q)) {
+        let pe = q + 2;
+        while (pe < e && CLASS[text.charCodeAt(pe)] === C_DIGIT) pe++;
+        if (pe > q + 2) {
+          this.nseg = g0;
+          if (ob > s) this.seg(s, ob, LITERAL);
+          this.seg(ob, pe, IP);
+          if (pe < e) this.seg(pe, e, LITERAL);
+          this.tf = ob === s && pe === e ? F_MASK | F_ONLY : F_MASK;
+          return this.tf;
+        }
+      }
+    }
     let at = -1;
     let colons = 0;
     let other = 0; // characters that are neither hex digits, ':' nor '.'
@@ -314,6 +331,20 @@ export class LineScanner {
     if (ce < e) this.seg(ce, e, LITERAL);
     this.tf = cs === s && ce === e ? F_MASK | F_ONLY : F_MASK;
     return this.tf;
+  }
+
+  /** text[a, b) is an IPv6 address: hex digits and colons only, with `::` or seven colons. */
+  private isIpv6(a: number, b: number): boolean {
+    let colons = 0;
+    let dcolon = false;
+    for (let i = a; i < b; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c === 58) {
+        colons++;
+        if (this.text.charCodeAt(i + 1) === 58) dcolon = true;
+      } else if (c !== 46 && (CLASS[c]! & (C_DIGIT | C_HEXLETTER)) === 0) return false;
+    }
+    return colons >= 2 && (dcolon || colons === 7);
   }
 
   /** Kind found by the last numericEnd call. */
