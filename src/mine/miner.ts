@@ -31,13 +31,20 @@ export interface MinerOptions {
   shapeCache?: number;
   /** Lines a word needs at a folded position to count as recurring (closed sets, see foldSiblings). Default 3. */
   recur?: number;
+  /** Keep the moves of merges and splits for takeMoves() (the writer's canonical miners). Default false. */
+  recordMoves?: boolean;
 }
 
-/** One template's part moved to another template by a split: `count` lines (of all time) went from `from` to `to`. */
-export interface SplitMove {
+/**
+ * Lines of all time that changed template: by a merge (`from` is gone, all its lines are
+ * `to`'s now) or by a split (`from` stays, `count` of its lines are `to`'s now). The
+ * writer moves stored counts with them, so stored rows always add up to the lines seen.
+ */
+export interface Move {
   from: Cluster;
   to: Cluster;
   count: number;
+  merged: boolean;
 }
 
 /** More distinct words than this at a folded position: a variable, whatever their counts. */
@@ -106,8 +113,9 @@ export class TemplateMiner {
   private readonly cacheSize: number;
   private readonly siblings: number;
   private readonly recur: number;
-  /** Splits since the last takeSplits(), for the writer's stored counts. */
-  private splits: SplitMove[] = [];
+  /** Moves since the last takeMoves() (only with recordMoves). */
+  private moves: Move[] = [];
+  private readonly recordMoves: boolean;
   /** The slot of the line added last (see lastAssignment). */
   private lastSlot: Slot | null = null;
   private lastCluster: MinedCluster | null = null;
@@ -134,6 +142,7 @@ export class TemplateMiner {
     this.threshold = opts.similarity ?? 0.75;
     this.siblings = opts.siblings ?? 4;
     this.recur = opts.recur ?? 3;
+    this.recordMoves = opts.recordMoves ?? false;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
     this.scanner = sharedScanner(this.maxLineLength, 0);
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
@@ -226,10 +235,10 @@ export class TemplateMiner {
     return out;
   }
 
-  /** Template parts moved by splits since the last call (see SplitMove). */
-  takeSplits(): SplitMove[] {
-    const out = this.splits;
-    this.splits = [];
+  /** Merges and splits since the last call (see Move); empty unless recordMoves. */
+  takeMoves(): Move[] {
+    const out = this.moves;
+    this.moves = [];
     return out;
   }
 
@@ -554,7 +563,7 @@ export class TemplateMiner {
           part.touched = true;
           this.touched.push(part);
         }
-        this.splits.push({ from: c, to: part, count: s.n });
+        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, merged: false });
       }
       for (const d of s.absorbed) {
         d.mergedInto = part;
@@ -566,6 +575,7 @@ export class TemplateMiner {
   }
 
   private merge(from: MinedCluster, into: MinedCluster): void {
+    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, merged: true });
     if (into.track !== null) this.mergeSlots(from, into);
     into.count += from.count;
     if (from.pending > 0) {

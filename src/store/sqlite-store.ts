@@ -99,6 +99,7 @@ export class SqliteWriteStore {
         ON CONFLICT (service, severity, template_id) DO UPDATE SET template = excluded.template,
           count = count + excluded.count,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      templateDelete: db.prepare(`DELETE FROM body_templates WHERE service = @service AND severity = @severity AND template_id = @id`),
     };
     this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
   }
@@ -187,6 +188,10 @@ export class SqliteWriteStore {
       s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
+      if (r.removed) {
+        s.templateDelete.run({ service: r.service, severity: r.severity, id: r.cluster.id });
+        continue;
+      }
       s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;

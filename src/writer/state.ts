@@ -91,6 +91,8 @@ export interface TemplateRow extends Seen {
   cluster: Cluster;
   count: number;
   example: string;
+  /** The canonical miner merged this template into another (which took its count): delete the stored row. */
+  removed?: boolean;
 }
 
 /**
@@ -191,7 +193,7 @@ export class WriterState {
     const k = entityKey(service, severity);
     let m = this.miners.get(k);
     if (!m) {
-      m = new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength });
+      m = new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength, recordMoves: true });
       this.miners.set(k, m);
     }
     return m;
@@ -362,24 +364,40 @@ export class WriterState {
       // Reconciliation (DESIGN §3): fold the worker's template into the
       // canonical miner, so the same line lands in the same stored template
       // whichever worker mined it.
-      const cluster = this.miner(d.service, d.severity).addTemplate(d.template, d.count, d.lastSeen);
-      const k = entityKey(d.service, d.severity, cluster.id);
-      let r = this.templates.rows.get(k);
-      if (r) this.templates.touch(k, r);
-      else {
-        r = { service: d.service, severity: d.severity, cluster, count: 0, example: d.example, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
-        this.templates.rows.set(k, r);
-      }
-      r.cluster = cluster;
+      const miner = this.miner(d.service, d.severity);
+      const cluster = miner.addTemplate(d.template, d.count, d.lastSeen);
+      const r = this.templateRow(d.service, d.severity, cluster, d.example, d);
       r.count += d.count;
       if (r.example === '') r.example = d.example;
       this.seen(r, d);
-      this.templates.dirty.add(r);
+      // Merges and splits move lines between templates: move the stored counts with them
+      // (after the increment above, which the miner counted into `cluster` before any split).
+      for (const mv of miner.takeMoves()) {
+        const from = this.templateRow(d.service, d.severity, mv.from, '', d);
+        const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
+        if (mv.merged) from.removed = true;
+        else from.count -= mv.count;
+        to.count += mv.count;
+        this.seen(to, from);
+      }
     }
     for (const t of b.acks) this.acks.push(t);
     this.records.logs += b.counters.records.logs;
     this.records.metrics += b.counters.records.metrics;
     this.records.traces += b.counters.records.traces;
+  }
+
+  private templateRow(service: string, severity: string, cluster: Cluster, example: string, seen: Seen): TemplateRow {
+    const k = entityKey(service, severity, cluster.id);
+    let r = this.templates.rows.get(k);
+    if (r) this.templates.touch(k, r);
+    else {
+      r = { service, severity, cluster, count: 0, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
+      this.templates.rows.set(k, r);
+    }
+    r.cluster = cluster;
+    this.templates.dirty.add(r);
+    return r;
   }
 
   takeChanges(): ChangeSet {
@@ -397,6 +415,7 @@ export class WriterState {
       acks: this.acks,
       records: this.records,
     };
+    for (const r of out.templates) if (r.removed) this.templates.rows.delete(entityKey(r.service, r.severity, r.cluster.id));
     this.acks = [];
     this.records = { logs: 0, metrics: 0, traces: 0 };
     // Committed rows are in the store now: the cache can let the oldest go.
