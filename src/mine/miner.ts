@@ -10,6 +10,7 @@
  * Templates: masked tokens joined by the whitespace of the line that created the
  * cluster (leading/trailing whitespace dropped).
  */
+import { alignOptional, MAX_EXTRA } from './align.js';
 import { MinedCluster, Slot, Tracker, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
@@ -180,7 +181,7 @@ export class TemplateMiner {
         if (this.shapes.size >= this.cacheSize) this.shapes.clear();
         this.shapes.set(key, { check, cluster: c, slot });
       }
-    } else if (c.track !== null && (slot === null || slot.track !== c.track)) {
+    } else if (c.track !== null && (slot === null || slot.track !== c.track) && sc.n === c.tokens.length) {
       // The cluster folded a position since this shape was seen: find the line's word there (rare).
       slot = this.slotIn(c, sc.token(c.track.pos));
       memo!.slot = slot;
@@ -354,9 +355,14 @@ export class TemplateMiner {
   /** Cache miss: find or create the cluster of the scanned line; sets `placed`. */
   private place(_count: number): MinedCluster {
     const toks = this.lineTokens();
+    this.aligned = null;
     const c = this.placeTokens(toks.slice());
     const t = c.track;
-    this.placed = t === null ? null : this.slotIn(c, toks[t.pos]!);
+    if (t === null) this.placed = null;
+    else {
+      const at = this.aligned === null ? t.pos : this.aligned[t.pos]!;
+      this.placed = at < 0 ? null : this.slotIn(c, toks[at]!);
+    }
     return c;
   }
 
@@ -383,10 +389,51 @@ export class TemplateMiner {
       }
       return best;
     }
+    const other = this.optionalMatch(toks, key);
+    if (other !== null) return other;
     if (this.live.size >= this.maxClusters && !this.evict()) return this.overflowCluster;
     const c = this.create(this.nextId++, toks, key);
     c.seps = this.lineSeps();
     return list === undefined ? c : this.foldSiblings(c, list);
+  }
+
+  /** Template position -> line position of the last optionalMatch (null when the line had the template's length). */
+  private aligned: Int32Array | null = null;
+
+  /**
+   * A cluster of another length (same first token) that the line matches but for optional
+   * parts (see align.ts); the line joins it. Cache misses only.
+   */
+  private optionalMatch(toks: readonly string[], key: string): MinedCluster | null {
+    this.aligned = null;
+    const first = key.slice(key.indexOf(' ') + 1);
+    const n = toks.length;
+    for (let d = 1; d <= MAX_EXTRA; d++) {
+      for (const len of [n - d, n + d]) {
+        if (len < 2) continue;
+        const list = this.buckets.get(`${len} ${first}`);
+        if (list === undefined) continue;
+        for (const c of list) {
+          const map = alignOptional(c.tokens, toks, this.threshold);
+          if (map === null) continue;
+          this.aligned = map;
+          // Values aligned with a constant of the template make it a variable there.
+          let changed = false;
+          for (let i = 0; i < map.length; i++) {
+            const j = map[i]!;
+            if (j < 0 || tokenMatches(c.tokens[i]!, toks[j]!)) continue;
+            c.tokens[i] = generalizeToken(c.tokens[i]!, toks[j]!);
+            changed = true;
+          }
+          if (changed) {
+            c.changed();
+            this.absorbCovered(c, list);
+          }
+          return resolve(c) ?? c;
+        }
+      }
+    }
+    return null;
   }
 
   /** Does the line differ from the template in a constant word (see blocks())? */

@@ -283,10 +283,13 @@ export class LineScanner {
     while (cs < ce && isOpenWrap(text.charCodeAt(cs))) cs++;
     while (ce > cs && isCloseWrap(text.charCodeAt(ce - 1))) ce--;
     if (ce - cs < 3) return 0;
-    const ob = text.indexOf('[', s);
-    if (ob >= s && ob < e) {
-      // `[2001:db8::2]:443`: a bracketed IPv6 address with a port is one address, like `10.0.0.1:443`.
-      const q = text.indexOf(']', ob);
+    // `[2001:db8::2]:443`: a bracketed IPv6 address with a port is one address, like `10.0.0.1:443`.
+    // (Bounded scans: `text` may be a whole file chunk, and indexOf would run past the token.)
+    let ob = s;
+    while (ob < e && text.charCodeAt(ob) !== 91) ob++;
+    if (ob < e) {
+      let q = ob + 1;
+      while (q < e && text.charCodeAt(q) !== 93) q++;
       if (q > ob + 1 && q + 2 < e && text.charCodeAt(q + 1) === 58 && this.isIpv6(ob + 1, q)) {
         let pe = q + 2;
         while (pe < e && CLASS[text.charCodeAt(pe)] === C_DIGIT) pe++;
