@@ -180,9 +180,10 @@ export class LineScanner {
         b = (Math.imul(b, 31) + d) | 0;
         i++;
       }
-      if ((or & C_DIGIT) === 0) continue; // a word: stays literal
-      const allDigit = and === C_DIGIT;
       const allHex = (or & C_NONHEX) === 0;
+      // A word stays literal, unless it opens a UUID (`ebedccff-f1f4-…`: hex letters only in the first group).
+      if ((or & C_DIGIT) === 0 && !(allHex && i - r === 8 && text.charCodeAt(i) === 45 && this.uuidEnd(r, end) > 0)) continue;
+      const allDigit = and === C_DIGIT;
       const re = i;
       const len = re - r;
       let kind = LITERAL;
