@@ -3,6 +3,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
+import { LISTEN_EXIT_CODE, ListenError } from './server/listen.js';
 
 const USAGE = `usage: keytally <command> [options]
 
@@ -16,6 +17,8 @@ serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --conf
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
+  --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)
+  --memory-store-mb N     bound of the memory store (default 256)
   --workers N             ingest worker threads (default: CPU count)
   --flush-ms MS           worker flush interval (default 200)
   --ack accepted|durable  when to answer OTLP requests (default accepted)
@@ -47,12 +50,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(loadConfig(flagsOf(rest)));
       }
       case 'migrate': {
-        const { migrateSqlite } = await import('./store/migrations.js');
-        const { dbPath } = await import('./store/sqlite-store.js');
-        const { mkdirSync } = await import('node:fs');
-        const config = loadConfig(flagsOf(rest));
-        mkdirSync(config.data, { recursive: true });
-        const { applied } = await migrateSqlite(dbPath(config.data));
+        const { migrateStore } = await import('./store/migrate-schema.js');
+        const { applied } = await migrateStore(loadConfig(flagsOf(rest)));
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
       }
@@ -75,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
+    if (err instanceof ListenError) {
+      process.stderr.write(`keytally: ${err.message}\n`);
+      return LISTEN_EXIT_CODE;
+    }
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`keytally: ${(err as Error).message}\n`);
       return 2;

@@ -24,7 +24,9 @@ export const configSchema = z
     otlpHttp: hostPort.default('127.0.0.1:4318'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
-    store: z.enum(['sqlite']).default('sqlite'),
+    store: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** The memory store's bound: past it, the least recently updated rows are evicted (counted in /metrics). */
+    memoryStoreMb: z.coerce.number().int().min(1).max(1_048_576).default(256),
     workers: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
     flushMs: z.coerce.number().int().min(5).max(60_000).default(200),
     /** Entities in a worker's delta map before it flushes early. */
@@ -42,6 +44,15 @@ export const configSchema = z
     maxWriterBacklog: z.coerce.number().int().min(1).default(256),
     maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
     authToken: z.string().min(1).optional(),
+    /**
+     * The hash salt a new store is created with (decimal, 64-bit). Unset: a random one. Sketches compare only
+     * under one salt, so runs whose estimates must match to the digit (tests, a fleet seeded by hand) set it.
+     */
+    hashSalt: z
+      .string()
+      .regex(/^\d{1,20}$/, 'expected a decimal 64-bit integer')
+      .refine((s) => BigInt(s) < 2n ** 64n, 'must be below 2^64')
+      .optional(),
     precision: z.coerce.number().int().min(4).max(18).default(14),
     minerMaxClusters: z.coerce.number().int().min(1).default(1000),
     minerMaxLineLength: z.coerce.number().int().min(16).default(4096),
@@ -91,6 +102,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   api: 'api',
   data: 'data',
   store: 'store',
+  memoryStoreMb: 'memory-store-mb',
   workers: 'workers',
   flushMs: 'flush-ms',
   maxDeltaEntries: 'max-delta-entries',
@@ -103,6 +115,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   maxWriterBacklog: 'max-writer-backlog',
   maxAttributes: 'max-attributes',
   authToken: 'auth-token',
+  hashSalt: 'hash-salt',
   precision: 'precision',
   minerMaxClusters: 'miner-max-clusters',
   minerMaxLineLength: 'miner-max-line-length',

@@ -1,19 +1,20 @@
 /**
- * The writer thread: owns the one write connection. Decodes worker deltas,
- * folds them into the mirror (templates reconciled by the canonical miners),
- * commits everything that arrived in one transaction every commitMs, acks
- * durable requests after the commit, and keeps the WAL bounded.
+ * The writer thread: owns the store's write side (src/store/store.ts).
+ * Decodes worker deltas, folds them into the mirror (templates reconciled by
+ * the canonical miners), commits everything that arrived in one transaction
+ * every commitMs, acks durable requests after the commit, and runs the
+ * store's maintenance (SQLite: keeps the WAL bounded). For a store whose data
+ * lives here (memory), it also answers the reader's questions between commits.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Unpackr } from 'msgpackr';
 import type { Config } from '../src/config.js';
 import type { DeltaBatch } from '../src/model/delta.js';
 import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
-import { migrateSqlite } from '../src/store/migrations.js';
-import { dbPath, SqliteWriteStore } from '../src/store/sqlite-store.js';
+import { openWriteStore } from '../src/store/store.js';
+import { serveQueries } from '../src/store/remote.js';
 import { WriterState } from '../src/writer/state.js';
 import { LatencyWindow } from '../src/util/latency-window.js';
-import { mkdirSync } from 'node:fs';
 import { startHeapTrace } from '../src/util/heap-trace.js';
 import { releaseBuffer } from '../src/util/release.js';
 import { threadHeap, type ThreadHeap } from '../src/util/thread-heap.js';
@@ -21,12 +22,10 @@ import { threadHeap, type ThreadHeap } from '../src/util/thread-heap.js';
 const { config } = workerData as { config: Config };
 const post = (e: WriterEvent) => parentPort!.postMessage(e);
 
-mkdirSync(config.data, { recursive: true });
-await migrateSqlite(dbPath(config.data));
-const store = new SqliteWriteStore(config.data, config);
-const salt = store.salt();
+const store = await openWriteStore(config);
+const salt = await store.salt(config.hashSalt === undefined ? undefined : BigInt(config.hashSalt));
 const state = new WriterState(config, store.loader());
-store.load(state);
+await store.load(state);
 startHeapTrace('writer', () => ({ sketchMb: +(state.sketchBytes() / 1048576).toFixed(1), keyRows: state.keys.rows.size }));
 
 const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
@@ -36,6 +35,7 @@ const stats: WriterStats = {
   batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, commits: 0, commitMsSum: 0, commitMsP50: 0, commitMsP90: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
   truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, heaps: {},
+  store: { backend: store.backend, errors: 0, evictions: 0, reconnects: 0 },
 };
 /** Each ingest worker's heap as of its last batch; dropped when its channel closes. */
 const workerHeaps = new Map<number, ThreadHeap>();
@@ -77,19 +77,36 @@ function onDelta(workerId: number, msg: WorkerToWriter): void {
   }
 }
 
-function commit(): void {
+/**
+ * Commits run one after another (a store's commit may be asynchronous): a
+ * commit asked for while one runs is chained behind it. The promise resolves
+ * once everything taken so far is committed.
+ */
+let commitChain: Promise<void> = Promise.resolve();
+
+function commit(): Promise<void> {
   if (commitTimer) clearTimeout(commitTimer);
   commitTimer = undefined;
+  commitChain = commitChain.then(commitNow).catch(fail);
+  return commitChain;
+}
+
+/** A failed commit is fatal for the writer: the main thread turns unready and answers 503. */
+function fail(err: unknown): never {
+  stats.store.errors++;
+  post({ type: 'fatal', message: `commit failed: ${(err as Error).message}` });
+  // Thrown outside the promise chain, so the thread fails as a synchronous commit error did.
+  setImmediate(() => {
+    throw err;
+  });
+  throw err;
+}
+
+async function commitNow(): Promise<void> {
   if (closed || !state.hasChanges()) return;
   const t0 = performance.now();
   const changes = state.takeChanges();
-  try {
-    stats.rows += store.commit(changes);
-  } catch (err) {
-    // A failed commit is fatal for the writer: the main thread turns unready and answers 503.
-    post({ type: 'fatal', message: `commit failed: ${(err as Error).message}` });
-    throw err;
-  }
+  stats.rows += await store.commit(changes);
   const ms = performance.now() - t0;
   commitLatency.add(ms);
   stats.commitMsLast = ms;
@@ -102,19 +119,17 @@ function commit(): void {
   oldestPending = 0;
   stats.backlog = 0;
   if (changes.acks.length > 0) post({ type: 'acks', tokens: changes.acks });
-  // Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it.
-  if (store.walBytes() > config.walLimitMb * 1024 * 1024) {
-    store.checkpoint('TRUNCATE');
-    stats.checkpoints++;
-  }
+  if (await store.maintain()) stats.checkpoints++;
 }
 
 function report(): void {
   const ms = state.minerStats();
   stats.templates = ms.templates;
   stats.keys = state.keyCount;
-  stats.walBytes = store.walBytes();
-  stats.dbBytes = store.dbBytes();
+  const size = store.size();
+  stats.walBytes = size.walBytes;
+  stats.dbBytes = size.bytes;
+  stats.store.evictions = store.evictions();
   stats.commitMsP50 = commitLatency.quantile(0.5);
   stats.commitMsP90 = commitLatency.quantile(0.9);
   stats.commitMsP99 = commitLatency.quantile(0.99);
@@ -132,11 +147,12 @@ function finishDrain(): void {
   clearTimeout(drain.timer);
   const id = drain.id;
   drain = undefined;
-  commit();
-  store.checkpoint('TRUNCATE');
-  stats.checkpoints++;
-  report();
-  post({ type: 'drained', id });
+  void commit().then(async () => {
+    await store.checkpoint();
+    stats.checkpoints++;
+    report();
+    post({ type: 'drained', id });
+  });
 }
 
 parentPort!.on('message', (cmd: WriterCommand) => {
@@ -151,10 +167,7 @@ parentPort!.on('message', (cmd: WriterCommand) => {
         workerHeaps.delete(workerId);
         // Commit first: the acks of every batch this worker did deliver must reach main before the news
         // that the rest of its requests are lost, or main would fail requests that are in fact stored.
-        if (!closed) {
-          commit();
-          post({ type: 'worker-gone', workerId });
-        }
+        if (!closed) void commit().then(() => post({ type: 'worker-gone', workerId }));
         if (drain?.waiting.delete(workerId) && drain.waiting.size === 0) finishDrain();
       });
       break;
@@ -168,14 +181,21 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       for (const [, port] of ports) port.postMessage({ type: 'flush', id: cmd.id });
       break;
     }
+    case 'reader-port': {
+      const reader = store.localReader();
+      if (reader) serveQueries(cmd.port, reader);
+      else cmd.port.close();
+      break;
+    }
     case 'close': {
-      commit();
-      closed = true;
-      clearInterval(statsTimer);
-      store.close();
-      for (const [, port] of ports) port.close();
-      post({ type: 'closed' });
-      parentPort!.close();
+      void commit().then(async () => {
+        closed = true;
+        clearInterval(statsTimer);
+        await store.close();
+        for (const [, port] of ports) port.close();
+        post({ type: 'closed' });
+        parentPort!.close();
+      });
       break;
     }
   }

@@ -11,7 +11,7 @@ export const DEFAULT_LIMIT = 100;
 /** The paging parameters every list route takes. */
 export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order'] as const;
 
-export type Order = 'asc' | 'desc';
+export type { Order } from '../store/queries.js';
 
 export class Params {
   private readonly values = new Map<string, string>();

@@ -1,15 +1,15 @@
 /**
- * Dispatches an API path to its route. Runs on the reader thread against a
- * read-only connection; every answer is JSON, errors as {"error": "..."}.
+ * Dispatches an API path to its route. Runs on the reader thread against the
+ * store's read side (src/store/store.ts); every answer is JSON, errors as
+ * {"error": "..."}. No SQL here: a route asks the store a typed question.
  */
-import type Database from 'better-sqlite3';
+import { StoreNotReady, type ReadStore, type StoreQueries } from '../store/store.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { listKeys } from './keys.js';
 import { listLogs, listTemplates } from './logs.js';
 import { listMetrics, metricDetail } from './metrics.js';
 import { listServices, serviceOverview } from './services.js';
 import { listSpans } from './spans.js';
-import { prepared } from './statements.js';
 
 export interface ApiResponse {
   status: number;
@@ -38,7 +38,7 @@ function segments(path: string): string[] | undefined {
   });
 }
 
-function route(db: Database.Database, path: string, query: string): unknown {
+async function route(db: StoreQueries, path: string, query: string): Promise<unknown> {
   const seg = segments(path);
   if (seg === undefined) throw notFound(`no such route: ${path}`);
   const [a, b, c, ...rest] = seg;
@@ -67,19 +67,13 @@ function route(db: Database.Database, path: string, query: string): unknown {
   throw notFound(`no such route: ${path}`);
 }
 
-export function handleApiRequest(db: Database.Database, path: string, query: string): ApiResponse {
+/** One request, answered from one consistent view of the store (ReadStore.read). */
+export async function handleApiRequest(store: ReadStore, path: string, query: string): Promise<ApiResponse> {
   try {
-    // One read transaction per request: a list's total and its items (and the
-    // overview's several queries) come from the same snapshot even while the
-    // writer commits between them.
-    prepared(db, 'BEGIN').run();
-    try {
-      return { status: 200, body: JSON.stringify(route(db, path, query)) };
-    } finally {
-      if (db.inTransaction) prepared(db, 'COMMIT').run();
-    }
+    return { status: 200, body: JSON.stringify(await store.read((q) => route(q, path, query))) };
   } catch (err) {
     if (err instanceof ApiError) return { status: err.status, body: JSON.stringify({ error: err.message }) };
+    if (err instanceof StoreNotReady) return { status: 503, body: JSON.stringify({ error: err.message }) };
     throw err;
   }
 }

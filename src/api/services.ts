@@ -1,43 +1,13 @@
 /** GET /api/v1/services and /api/v1/services/{name}/overview. */
-import type Database from 'better-sqlite3';
+import { SERVICE_SORT, type KeyItem, type ListResult, type MetricItem, type ServiceItem, type TemplateItem } from '../store/queries.js';
+import type { StoreQueries } from '../store/store.js';
 import { notFound } from './errors.js';
-import { queryKeys, type KeyItem } from './keys.js';
-import { parsePage, runList, Where, type ListResult, type SortSpec } from './list.js';
-import { queryTemplates, type TemplateItem } from './logs.js';
-import { queryMetrics, type MetricItem } from './metrics.js';
+import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
-import { prepared } from './statements.js';
 
-const SERVICE_SORT: SortSpec = {
-  fields: {
-    name: { sql: 'name', text: true },
-    log_records: { sql: 'log_records' },
-    spans: { sql: 'spans' },
-    metric_points: { sql: 'metric_points' },
-    first_seen: { sql: 'first_seen' },
-    last_seen: { sql: 'last_seen' },
-  },
-  // Services are few and looked up by name; the per-signal sorts are one click away.
-  defaultSort: 'name',
-  tiebreak: 'name ASC',
-};
-
-export interface ServiceItem {
-  name: string;
-  log_records: number;
-  spans: number;
-  metric_points: number;
-  first_seen: number;
-  last_seen: number;
-}
-
-const SERVICE_COLUMNS = 'name, log_records, spans, metric_points, first_seen, last_seen';
-
-export function listServices(db: Database.Database, query: string): ListResult<ServiceItem> {
+export function listServices(store: StoreQueries, query: string): Promise<ListResult<ServiceItem>> {
   const p = new Params(query, ['q', ...LIST_PARAMS]);
-  const where = new Where().contains('name', p.string('q'));
-  const page = parsePage(p, SERVICE_SORT);
-  return runList(db, { select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page }, (r) => r as unknown as ServiceItem);
+  return store.services({ q: p.string('q'), page: parsePage(p, SERVICE_SORT) });
 }
 
 export const DEFAULT_TOP = 10;
@@ -55,39 +25,24 @@ export interface ServiceOverview extends ServiceItem {
   top_metrics: MetricItem[];
 }
 
-// One statement for the entity counts: each scalar subquery walks a primary-key prefix.
-const TOTALS_SQL = `SELECT
-  (SELECT COUNT(*) FROM logs_metadata WHERE service = @service) AS severities,
-  (SELECT COUNT(*) FROM body_templates WHERE service = @service) AS templates,
-  (SELECT COUNT(*) FROM metrics_metadata WHERE service = @service) AS metrics,
-  (SELECT COALESCE(SUM(series_estimate), 0) FROM metrics_metadata WHERE service = @service) AS series_estimate,
-  (SELECT COALESCE(SUM(prometheus_series), 0) FROM metrics_metadata WHERE service = @service) AS prometheus_series,
-  (SELECT COUNT(*) FROM spans_metadata WHERE service = @service) AS span_names,
-  (SELECT COUNT(*) FROM key_metadata WHERE service = @service) AS keys`;
-
 /** `top` (default 10) bounds each of the three top lists. */
-export function serviceOverview(db: Database.Database, name: string, query: string): ServiceOverview {
+export async function serviceOverview(store: StoreQueries, name: string, query: string): Promise<ServiceOverview> {
   const p = new Params(query, ['top']);
   const top = p.int('top', DEFAULT_TOP, 0, MAX_TOP);
-  const svc = prepared(db, `SELECT ${SERVICE_COLUMNS} FROM services WHERE name = ?`).get(name) as ServiceItem | undefined;
-  if (!svc) throw notFound(`no service '${name}'`);
-  const t = prepared(db, TOTALS_SQL).get({ service: name }) as Record<string, number>;
   const page = (sort: string) => ({ limit: top, offset: 0, sort, order: 'desc' as const });
+  const svc = (await store.services({ name, page: { ...page('name'), limit: 1 } })).items[0];
+  if (!svc) throw notFound(`no service '${name}'`);
+  const t = await store.serviceTotals(name);
   return {
     ...svc,
     totals: {
-      logs: { records: svc.log_records, severities: t['severities']!, templates: t['templates']! },
-      metrics: {
-        points: svc.metric_points,
-        metrics: t['metrics']!,
-        series_estimate: t['series_estimate']!,
-        prometheus_series: t['prometheus_series']!,
-      },
-      traces: { spans: svc.spans, span_names: t['span_names']! },
-      keys: { keys: t['keys']! },
+      logs: { records: svc.log_records, severities: t.severities, templates: t.templates },
+      metrics: { points: svc.metric_points, metrics: t.metrics, series_estimate: t.series_estimate, prometheus_series: t.prometheus_series },
+      traces: { spans: svc.spans, span_names: t.span_names },
+      keys: { keys: t.keys },
     },
-    top_templates: queryTemplates(db, { service: name }, page('count')).items,
-    top_keys: queryKeys(db, { service: name }, page('cardinality_estimate')).items,
-    top_metrics: queryMetrics(db, { service: name }, page('series_estimate')).items,
+    top_templates: (await store.templates({ service: name, page: page('count') })).items,
+    top_keys: (await store.keys({ service: name, page: page('cardinality_estimate') })).items,
+    top_metrics: (await store.metrics({ service: name, page: page('series_estimate') })).items,
   };
 }

@@ -1,43 +1,11 @@
 /** GET /api/v1/spans: span names per service and kind, their attribute keys and status counts. */
-import type Database from 'better-sqlite3';
+import { SPAN_KINDS, SPAN_SORT, type ListResult, type SpanItem } from '../store/queries.js';
+import type { StoreQueries } from '../store/store.js';
 import { badRequest } from './errors.js';
-import { keys, parsePage, runList, Where, type ListResult, type SortSpec } from './list.js';
+import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
 
-/** SpanKind by its OTLP number. */
-export const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
-export type SpanKindName = (typeof SPAN_KINDS)[number];
-
-const SPAN_SORT: SortSpec = {
-  fields: {
-    service: { sql: 'service', text: true },
-    name: { sql: 'name', text: true },
-    kind: { sql: 'kind' },
-    sample_count: { sql: 'sample_count' },
-    status_ok: { sql: 'status_ok' },
-    status_error: { sql: 'status_error' },
-    status_unset: { sql: 'status_unset' },
-    first_seen: { sql: 'first_seen' },
-    last_seen: { sql: 'last_seen' },
-  },
-  defaultSort: 'sample_count',
-  tiebreak: 'service ASC, name ASC, kind ASC',
-};
-
-export interface SpanItem {
-  service: string;
-  name: string;
-  kind: SpanKindName;
-  attribute_keys: string[];
-  resource_keys: string[];
-  event_names: string[];
-  sample_count: number;
-  status_ok: number;
-  status_error: number;
-  status_unset: number;
-  first_seen: number;
-  last_seen: number;
-}
+export { SPAN_KINDS, type SpanKindName } from '../store/queries.js';
 
 /** Accepts the OTLP number (0-5) or the name, case-insensitively, with or without the proto's SPAN_KIND_ prefix. */
 export function parseKind(v: string | undefined): number | undefined {
@@ -49,30 +17,7 @@ export function parseKind(v: string | undefined): number | undefined {
   return i;
 }
 
-function toItem(r: Record<string, unknown>): SpanItem {
-  return {
-    service: r['service'] as string,
-    name: r['name'] as string,
-    kind: SPAN_KINDS[r['kind'] as number] ?? 'unspecified',
-    attribute_keys: keys(r['attribute_keys']),
-    resource_keys: keys(r['resource_keys']),
-    event_names: keys(r['event_names']),
-    sample_count: r['sample_count'] as number,
-    status_ok: r['status_ok'] as number,
-    status_error: r['status_error'] as number,
-    status_unset: r['status_unset'] as number,
-    first_seen: r['first_seen'] as number,
-    last_seen: r['last_seen'] as number,
-  };
-}
-
-export function listSpans(db: Database.Database, query: string): ListResult<SpanItem> {
+export function listSpans(store: StoreQueries, query: string): Promise<ListResult<SpanItem>> {
   const p = new Params(query, ['service', 'q', 'kind', ...LIST_PARAMS]);
-  const where = new Where()
-    .add('service = ?', p.string('service'))
-    .contains('name', p.string('q'))
-    .add('kind = ?', parseKind(p.raw('kind')));
-  const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count,
-    status_ok, status_error, status_unset, first_seen, last_seen`;
-  return runList(db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: parsePage(p, SPAN_SORT) }, toItem);
+  return store.spans({ service: p.string('service'), q: p.string('q'), kind: parseKind(p.raw('kind')), page: parsePage(p, SPAN_SORT) });
 }

@@ -8,9 +8,10 @@
  */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { handleApiRequest } from '../api/router.js';
-import { dbPath } from '../store/sqlite-store.js';
+import type { ReadStore } from '../store/store.js';
+import { dbPath } from '../store/sqlite/connection.js';
+import { SqliteReadStore } from '../store/sqlite/read.js';
 
 const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
 
@@ -68,34 +69,34 @@ export function statusOf(v: Violation[]): Report['status'] {
   return v.some((x) => x.level === 'fail') ? 'fail' : v.length > 0 ? 'warn' : 'ok';
 }
 
-function query(db: Database.Database, path: string, params: Record<string, string | number | undefined>): any {
+async function query(db: ReadStore, path: string, params: Record<string, string | number | undefined>): Promise<any> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  const r = handleApiRequest(db, path, q.toString());
+  const r = await handleApiRequest(db, path, q.toString());
   if (r.status !== 200) throw new Error(`${path}: ${r.body}`);
   return JSON.parse(r.body);
 }
 
 /** Reads the report from a store; limits are checked on every row past the smallest limit, not only the top N. */
-export function buildReport(db: Database.Database, top: number, service: string | undefined, limits: ReportLimits): Report {
-  const keys = query(db, '/api/v1/keys', { service, sort: 'cardinality_estimate', order: 'desc', limit: top }).items;
-  const metrics = query(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc', limit: top }).items;
-  const templates = query(db, '/api/v1/logs/templates', { service, sort: 'count', order: 'desc', limit: top }).items;
+export async function buildReport(db: ReadStore, top: number, service: string | undefined, limits: ReportLimits): Promise<Report> {
+  const keys = (await query(db, '/api/v1/keys', { service, sort: 'cardinality_estimate', order: 'desc', limit: top })).items;
+  const metrics = (await query(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc', limit: top })).items;
+  const templates = (await query(db, '/api/v1/logs/templates', { service, sort: 'count', order: 'desc', limit: top })).items;
   // Limits apply to everything over the lowest threshold, so page through those rows only.
   const keyFloor = Math.min(limits.warnKeyCardinality ?? Infinity, limits.maxKeyCardinality ?? Infinity);
   const seriesFloor = Math.min(limits.warnSeries ?? Infinity, limits.maxSeries ?? Infinity);
-  const overKeys = Number.isFinite(keyFloor) ? pageAll(db, '/api/v1/keys', { service, min_cardinality: keyFloor + 1, sort: 'cardinality_estimate', order: 'desc' }) : [];
+  const overKeys = Number.isFinite(keyFloor) ? await pageAll(db, '/api/v1/keys', { service, min_cardinality: keyFloor + 1, sort: 'cardinality_estimate', order: 'desc' }) : [];
   const overMetrics = Number.isFinite(seriesFloor)
-    ? pageAll(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc' }, (m) => m.prometheus_series > seriesFloor)
+    ? await pageAll(db, '/api/v1/metrics', { service, sort: 'prometheus_series', order: 'desc' }, (m) => m.prometheus_series > seriesFloor)
     : [];
   const violations = evaluate({ keys: overKeys, metrics: overMetrics }, limits);
   return { keys, metrics, templates, violations, status: statusOf(violations) };
 }
 
-function pageAll(db: Database.Database, path: string, params: Record<string, string | number | undefined>, keepGoing: (row: any) => boolean = () => true): any[] {
+async function pageAll(db: ReadStore, path: string, params: Record<string, string | number | undefined>, keepGoing: (row: any) => boolean = () => true): Promise<any[]> {
   const out: any[] = [];
   for (let offset = 0; ; offset += 10_000) {
-    const page = query(db, path, { ...params, limit: 10_000, offset });
+    const page = await query(db, path, { ...params, limit: 10_000, offset });
     for (const row of page.items) {
       if (!keepGoing(row)) return out;
       out.push(row);
@@ -140,6 +141,9 @@ function positive(name: string, v: string | undefined): number | undefined {
 
 class UsageError extends Error {}
 
+/** A one-shot reader: SQLite's own defaults are right for it. */
+const READ_TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 5000, walAutocheckpointPages: 1000, walLimitMb: 64 };
+
 export async function runReport(argv: string[]): Promise<number> {
   try {
     const { values } = parseArgs({
@@ -180,13 +184,13 @@ export async function runReport(argv: string[]): Promise<number> {
       maxKeyCardinality: positive('max-key-cardinality', values['max-key-cardinality']),
     };
     const top = positive('top', values.top) ?? 10;
-    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const db = new SqliteReadStore('', READ_TUNING, file);
     try {
-      const report = buildReport(db, Math.max(1, Math.min(top, 10_000)), values.service, limits);
+      const report = await buildReport(db, Math.max(1, Math.min(top, 10_000)), values.service, limits);
       process.stdout.write(render(report, format));
       return report.status === 'fail' ? 2 : report.status === 'warn' ? 1 : 0;
     } finally {
-      db.close();
+      await db.close();
     }
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -47,6 +47,8 @@ export interface WorkerToWriter {
 /** Main → writer. */
 export type WriterCommand =
   | { type: 'worker-port'; workerId: number; port: MessagePort }
+  /** The writer's end of the reader's store channel, for stores whose data lives in the writer (src/store/remote.ts). */
+  | { type: 'reader-port'; port: MessagePort }
   | { type: 'drain'; id: number }
   | { type: 'close' };
 
@@ -66,6 +68,8 @@ export interface WriterStats {
   backlog: number;
   walBytes: number;
   dbBytes: number;
+  /** The store's backend and its health, for /metrics (labelled by backend). */
+  store: StoreHealth;
   checkpoints: number;
   templates: number;
   keys: number;
@@ -76,6 +80,16 @@ export interface WriterStats {
   minerOverflow: number;
   /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
   heaps: Record<string, ThreadHeap>;
+}
+
+export interface StoreHealth {
+  backend: string;
+  /** Failed commits since start (each one retried or fatal). */
+  errors: number;
+  /** Rows the store dropped to stay within its bound (memory store). */
+  evictions: number;
+  /** Times the store connection was re-established. */
+  reconnects: number;
 }
 
 /** Writer → main. */
@@ -100,6 +114,19 @@ export interface ReaderRequest {
 export interface ReaderHeap {
   type: 'heap';
   heap: ThreadHeap;
+  /** The store questions answered so far (API requests), for /metrics. */
+  queries: ReaderQueryStats;
+}
+
+export interface ReaderQueryStats {
+  count: number;
+  msSum: number;
+  /** Quantiles of the last 1024 request durations. */
+  msP50: number;
+  msP90: number;
+  msP99: number;
+  /** Requests the store failed (5xx, store unreachable). */
+  errors: number;
 }
 
 /** Reader → main. */

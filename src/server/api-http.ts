@@ -4,7 +4,7 @@
  * writes the answer, so the uWS thread never waits on SQL.
  */
 import type { Config } from '../config.js';
-import { splitHostPort } from '../config.js';
+import { listenUws } from './listen.js';
 import type { Pipeline } from './pipeline.js';
 import type { ListenSocket, TemplatedApp, Uws, HttpResponse } from './uws.js';
 import { checkBearer } from './auth.js';
@@ -74,10 +74,7 @@ export class ApiHttpServer {
       res.writeStatus('405 Method Not Allowed').writeHeader('Content-Type', 'application/json').end('{"error":"the API is read-only: use GET"}');
     });
     serveStatic(app);
-    const { host, port } = splitHostPort(this.config.api);
-    this.socket = await new Promise<ListenSocket>((resolve, reject) => {
-      app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen for the API on ${this.config.api}`))));
-    });
+    this.socket = await listenUws(this.uws, app, this.config.api, 'the API', '--api');
     this.port = this.uws.us_socket_local_port(this.socket);
   }
 

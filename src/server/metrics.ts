@@ -232,6 +232,57 @@ export class MetricsExporter {
     writerCounter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU), as reported to the writer.', (s) => s.minerEvictions);
     writerCounter('keytally_miner_overflow_total', 'Log lines counted under the overflow template (too long, or no room for a cluster).', (s) => s.minerOverflow);
     writerCounter('keytally_truncated_attributes_total', 'Attributes dropped because a record had more than the configured maximum.', (s) => s.truncatedAttributes);
+    // ------------------------------------------------------------ store health, labelled by backend
+    const backend = { backend: pipeline.config.store };
+    new ExternalSummary(
+      'keytally_store_commit_duration_seconds',
+      'Duration of the store\u2019s commits (write latency); quantiles over the last 1024 commits, count and sum since start.',
+      () => {
+        const s = stats();
+        if (!s) return [{ labels: backend, count: 0, sum: 0, quantiles: [] }];
+        const quantiles = s.commits === 0 ? [] : ([[0.5, s.commitMsP50 / 1000], [0.9, s.commitMsP90 / 1000], [0.99, s.commitMsP99 / 1000]] as const).slice();
+        return [{ labels: backend, count: s.commits, sum: s.commitMsSum / 1000, quantiles }];
+      },
+      registry,
+    );
+    new ExternalSummary(
+      'keytally_store_query_duration_seconds',
+      'Duration of API requests answered from the store (read latency); quantiles over the last 1024, count and sum since start of the reader thread.',
+      () => {
+        const q = pipeline.readerQueries;
+        if (!q) return [{ labels: backend, count: 0, sum: 0, quantiles: [] }];
+        const quantiles = q.count === 0 ? [] : ([[0.5, q.msP50 / 1000], [0.9, q.msP90 / 1000], [0.99, q.msP99 / 1000]] as const).slice();
+        return [{ labels: backend, count: q.count, sum: q.msSum / 1000, quantiles }];
+      },
+      registry,
+    );
+    const storeGauge = (name: string, help: string, pick: (s: WriterStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['backend'] as const,
+        registers,
+        collect() {
+          const s = stats();
+          if (s) this.set(backend, pick(s));
+        },
+      });
+    const storeCounter = (name: string, help: string, pick: () => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['backend'] as const,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(backend, pick() ?? 0);
+        },
+      });
+    storeGauge('keytally_store_bytes', 'Bytes the store holds: the SQLite file, the memory store\u2019s estimate, the PostgreSQL tables.', (s) => s.dbBytes + s.walBytes);
+    storeCounter('keytally_store_write_errors_total', 'Failed commits.', () => stats()?.store.errors);
+    storeCounter('keytally_store_read_errors_total', 'API requests the store could not answer (5xx).', () => pipeline.readerQueries?.errors);
+    storeCounter('keytally_store_reconnects_total', 'Times the store connection was re-established after a failure.', () => stats()?.store.reconnects);
+    storeCounter('keytally_store_evictions_total', 'Rows the store dropped to stay within its bound (memory store: least recently updated first).', () => stats()?.store.evictions);
     // ------------------------------------------------------------ threads
     // RSS is one figure for the process; each thread's V8 heap says which one holds the memory.
     new Gauge({

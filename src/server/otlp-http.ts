@@ -5,13 +5,13 @@
  * never decodes a payload and never runs SQL.
  */
 import type { Config } from '../config.js';
-import { splitHostPort } from '../config.js';
 import type { Signal, WireFormat } from '../model/otlp.js';
 import type { Pipeline } from './pipeline.js';
 import { CONTENT_TYPE, exportResponse, GRPC, statusBody } from './otlp-response.js';
 import { readBody, type HttpResponse, type ListenSocket, type TemplatedApp, type Uws } from './uws.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { checkBearer } from './auth.js';
+import { listenUws } from './listen.js';
 
 const SIGNALS: Record<string, Signal> = { '/v1/logs': 'logs', '/v1/metrics': 'metrics', '/v1/traces': 'traces' };
 
@@ -58,10 +58,7 @@ export class OtlpHttpServer {
         res.end(JSON.stringify({ code: GRPC.NOT_FOUND, message: `no such path ${url}; OTLP/HTTP paths are /v1/logs, /v1/metrics, /v1/traces` }), true);
       });
     });
-    const { host, port } = splitHostPort(this.config.otlpHttp);
-    this.socket = await new Promise<ListenSocket>((resolve, reject) => {
-      app.listen(host, port, (token) => (token ? resolve(token) : reject(new Error(`cannot listen for OTLP/HTTP on ${this.config.otlpHttp}`))));
-    });
+    this.socket = await listenUws(this.uws, app, this.config.otlpHttp, 'OTLP/HTTP', '--otlp-http');
     this.port = this.uws.us_socket_local_port(this.socket);
   }
 

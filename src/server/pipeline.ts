@@ -4,7 +4,7 @@
  * in-flight bytes for backpressure, resolves durable acks, and shuts the
  * whole thing down in order.
  */
-import { Worker, type TransferListItem } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { EventEmitter, once } from 'node:events';
 import { Piscina } from 'piscina';
 import type { Config } from '../config.js';
@@ -12,6 +12,7 @@ import type {
   IngestResult,
   IngestTask,
   ReaderHeap,
+  ReaderQueryStats,
   ReaderRequest,
   ReaderResponse,
   WorkerHello,
@@ -46,6 +47,8 @@ export class Pipeline extends EventEmitter {
   latestStats: WriterStats | undefined;
   /** The reader thread's heap as of its last report (every 2 s). */
   readerHeap: ThreadHeap | undefined;
+  /** The reader thread's store question totals as of its last report (since that reader thread started). */
+  readerQueries: ReaderQueryStats | undefined;
   workerRestarts = 0;
 
   constructor(
@@ -106,11 +109,23 @@ export class Pipeline extends EventEmitter {
 
   /** The reader thread; a reader that dies answers its pending queries with 503 and is started again. */
   private startReader(): void {
-    const reader = new Worker(READER_FILE, { workerData: { config: this.config }, resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb } });
+    // A store whose data lives in the writer thread (memory) is read through a port to the writer.
+    let storePort: MessagePort | undefined;
+    if (this.config.store === 'memory') {
+      const channel = new MessageChannel();
+      this.sendWriter({ type: 'reader-port', port: channel.port1 }, [channel.port1]);
+      storePort = channel.port2;
+    }
+    const reader = new Worker(READER_FILE, {
+      workerData: { config: this.config, storePort },
+      transferList: storePort ? [storePort] : [],
+      resourceLimits: { maxYoungGenerationSizeMb: this.config.youngGenerationMb },
+    });
     this.reader = reader;
     reader.on('message', (r: ReaderResponse | ReaderHeap) => {
       if ('type' in r) {
         this.readerHeap = r.heap;
+        this.readerQueries = r.queries;
         return;
       }
       const cb = this.queries.get(r.id);

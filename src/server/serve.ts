@@ -38,8 +38,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const exporter = new MetricsExporter(ingestMetrics, pipeline);
   const otlp = new OtlpHttpServer(uws, config, pipeline, ingestMetrics);
   const api = new ApiHttpServer(uws, config, pipeline, exporter);
-  await otlp.start();
-  await api.start();
+  try {
+    await otlp.start();
+    await api.start();
+  } catch (err) {
+    // A port that cannot be bound (in use: see listen.ts) stops start-up; close what did start first.
+    otlp.stop();
+    api.stop();
+    await pipeline.shutdown();
+    throw err;
+  }
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {

@@ -4,15 +4,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleApiRequest } from '../../src/api/router.js';
-import { escapeLike } from '../../src/api/list.js';
-import { prepared } from '../../src/api/statements.js';
-import { migrateSqlite } from '../../src/store/migrations.js';
-import { dbPath, openReadOnly } from '../../src/store/sqlite-store.js';
+import { escapeLike } from '../../src/store/sqlite/list.js';
+import { prepared } from '../../src/store/sqlite/statements.js';
+import { migrateSqlite } from '../../src/store/sqlite/migrations.js';
+import { dbPath } from '../../src/store/sqlite/connection.js';
+import { SqliteReadStore } from '../../src/store/sqlite/read.js';
 
 const TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 1000, walAutocheckpointPages: 1000, walLimitMb: 16 };
 
 let dir: string;
-let db: Database.Database;
+let db: SqliteReadStore;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keytally-api-params-'));
@@ -21,11 +22,11 @@ beforeAll(async () => {
   w.prepare(`INSERT INTO services VALUES ('svc', 1, 1, 1, 1, 2)`).run();
   w.prepare(`INSERT INTO key_metadata VALUES ('svc', 'span', 'k', 3, 2, NULL, 1, 2)`).run();
   w.close();
-  db = openReadOnly(dir, TUNING);
+  db = new SqliteReadStore(dir, TUNING);
 });
 
-afterAll(() => {
-  db?.close();
+afterAll(async () => {
+  await db?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -83,69 +84,69 @@ const BAD: Array<[string, string, string]> = [
 ];
 
 describe('bad parameters', () => {
-  it.each(BAD)('%s?%s → 400 naming %s', (path, query, param) => {
-    const r = handleApiRequest(db, path, query);
+  it.each(BAD)('%s?%s → 400 naming %s', async (path, query, param) => {
+    const r = (await handleApiRequest(db, path, query));
     expect(r.status).toBe(400);
     const body = JSON.parse(r.body) as { error: string };
     expect(body.error).toContain(`'${param}'`);
   });
 
-  it('is 400 for a malformed percent-encoding in the path', () => {
-    const r = handleApiRequest(db, '/api/v1/metrics/%E0%A4%A', '');
+  it('is 400 for a malformed percent-encoding in the path', async () => {
+    const r = (await handleApiRequest(db, '/api/v1/metrics/%E0%A4%A', ''));
     expect(r.status).toBe(400);
     expect(JSON.parse(r.body).error).toMatch(/percent-encoding/);
   });
 
-  it('checks parameters before answering 404 for an unknown entity', () => {
-    expect(handleApiRequest(db, '/api/v1/metrics/none', 'bogus=1').status).toBe(400);
-    expect(handleApiRequest(db, '/api/v1/metrics/none', '').status).toBe(404);
+  it('checks parameters before answering 404 for an unknown entity', async () => {
+    expect((await handleApiRequest(db, '/api/v1/metrics/none', 'bogus=1')).status).toBe(400);
+    expect((await handleApiRequest(db, '/api/v1/metrics/none', '')).status).toBe(404);
   });
 });
 
 describe('good parameters', () => {
-  it('accepts the edges of each range', () => {
+  it('accepts the edges of each range', async () => {
     for (const q of ['limit=0', 'limit=10000', 'offset=0', 'offset=1000000', 'order=asc', 'order=desc']) {
-      expect(handleApiRequest(db, '/api/v1/keys', q).status, q).toBe(200);
+      expect((await handleApiRequest(db, '/api/v1/keys', q)).status, q).toBe(200);
     }
   });
 
-  it('treats an empty value as an absent parameter', () => {
-    const r = handleApiRequest(db, '/api/v1/keys', 'service=&scope=&q=&min_cardinality=&limit=&offset=&sort=&order=');
+  it('treats an empty value as an absent parameter', async () => {
+    const r = (await handleApiRequest(db, '/api/v1/keys', 'service=&scope=&q=&min_cardinality=&limit=&offset=&sort=&order='));
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body)).toMatchObject({ total: 1 });
   });
 
-  it('decodes + and percent escapes in values', () => {
-    const r = handleApiRequest(db, '/api/v1/services', 'q=%53v+');
+  it('decodes + and percent escapes in values', async () => {
+    const r = (await handleApiRequest(db, '/api/v1/services', 'q=%53v+'));
     expect(JSON.parse(r.body).total).toBe(0); // "Sv " — the trailing space is part of the needle
-    expect(JSON.parse(handleApiRequest(db, '/api/v1/services', 'q=%53V').body).total).toBe(1);
+    expect(JSON.parse((await handleApiRequest(db, '/api/v1/services', 'q=%53V')).body).total).toBe(1);
   });
 
-  it('accepts every documented kind, type and scope', () => {
+  it('accepts every documented kind, type and scope', async () => {
     for (const k of ['internal', 'server', 'client', 'producer', 'consumer', 'unspecified', '0', '5']) {
-      expect(handleApiRequest(db, '/api/v1/spans', `kind=${k}`).status, k).toBe(200);
+      expect((await handleApiRequest(db, '/api/v1/spans', `kind=${k}`)).status, k).toBe(200);
     }
     for (const t of ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary']) {
-      expect(handleApiRequest(db, '/api/v1/metrics', `type=${t}`).status, t).toBe(200);
+      expect((await handleApiRequest(db, '/api/v1/metrics', `type=${t}`)).status, t).toBe(200);
     }
     for (const s of ['resource', 'metric', 'span', 'span_event', 'log']) {
-      expect(handleApiRequest(db, '/api/v1/keys', `scope=${s}`).status, s).toBe(200);
+      expect((await handleApiRequest(db, '/api/v1/keys', `scope=${s}`)).status, s).toBe(200);
     }
   });
 });
 
 describe('helpers', () => {
-  it('escapes LIKE metacharacters', () => {
+  it('escapes LIKE metacharacters', async () => {
     expect(escapeLike('50%_a\\b')).toBe('50\\%\\_a\\\\b');
   });
 
-  it('prepares each distinct SQL text once per connection', () => {
-    expect(prepared(db, 'SELECT 1 AS one')).toBe(prepared(db, 'SELECT 1 AS one'));
+  it('prepares each distinct SQL text once per connection', async () => {
+    expect(prepared(db.connection(), 'SELECT 1 AS one')).toBe(prepared(db.connection(), 'SELECT 1 AS one'));
   });
 
-  it('leaves no transaction open after a request, even a failed one', () => {
-    handleApiRequest(db, '/api/v1/keys', 'limit=x');
-    handleApiRequest(db, '/api/v1/keys', '');
-    expect(db.inTransaction).toBe(false);
+  it('leaves no transaction open after a request, even a failed one', async () => {
+    (await handleApiRequest(db, '/api/v1/keys', 'limit=x'));
+    (await handleApiRequest(db, '/api/v1/keys', ''));
+    expect(db.connection().inTransaction).toBe(false);
   });
 });

@@ -4,13 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handleApiRequest } from '../../src/api/router.js';
-import { migrateSqlite } from '../../src/store/migrations.js';
-import { dbPath, openReadOnly } from '../../src/store/sqlite-store.js';
+import { migrateSqlite } from '../../src/store/sqlite/migrations.js';
+import { dbPath } from '../../src/store/sqlite/connection.js';
+import { SqliteReadStore } from '../../src/store/sqlite/read.js';
 
 const TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 1000, walAutocheckpointPages: 1000, walLimitMb: 16 };
 
 let dir: string;
-let db: Database.Database;
+let db: SqliteReadStore;
 
 /** A small but varied store: three services, every table, names with dots and slashes, LIKE metacharacters. */
 function seed(w: Database.Database): void {
@@ -67,49 +68,49 @@ beforeAll(async () => {
   const w = new Database(dbPath(dir));
   seed(w);
   w.close();
-  db = openReadOnly(dir, TUNING);
+  db = new SqliteReadStore(dir, TUNING);
 });
 
-afterAll(() => {
-  db?.close();
+afterAll(async () => {
+  await db?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function get(path: string, query = ''): { status: number; json: any } {
-  const r = handleApiRequest(db, path, query);
+async function get(path: string, query = ''): Promise<{ status: number; json: any }> {
+  const r = await handleApiRequest(db, path, query);
   return { status: r.status, json: JSON.parse(r.body) };
 }
 
-function ok(path: string, query = ''): any {
-  const r = get(path, query);
+async function ok(path: string, query = ''): Promise<any> {
+  const r = (await get(path, query));
   expect(r.status, JSON.stringify(r.json)).toBe(200);
   return r.json;
 }
 
 describe('services', () => {
-  it('lists every service by name with per-signal totals', () => {
-    const r = ok('/api/v1/services');
+  it('lists every service by name with per-signal totals', async () => {
+    const r = (await ok('/api/v1/services'));
     expect(r.total).toBe(3);
     expect(r.items.map((s: any) => s.name)).toEqual(['cart', 'checkout', 'web/frontend']);
     expect(r.items[1]).toEqual({ name: 'checkout', log_records: 100, spans: 50, metric_points: 3500, first_seen: 1000, last_seen: 9000 });
   });
 
-  it('filters by a case-insensitive substring', () => {
-    const r = ok('/api/v1/services', 'q=CHECK');
+  it('filters by a case-insensitive substring', async () => {
+    const r = (await ok('/api/v1/services', 'q=CHECK'));
     expect(r.items.map((s: any) => s.name)).toEqual(['checkout']);
     expect(r.total).toBe(1);
   });
 
-  it('sorts numeric fields biggest first unless asked otherwise', () => {
-    expect(ok('/api/v1/services', 'sort=log_records').items.map((s: any) => s.name)).toEqual(['checkout', 'cart', 'web/frontend']);
-    expect(ok('/api/v1/services', 'sort=log_records&order=asc').items.map((s: any) => s.name)).toEqual(['web/frontend', 'cart', 'checkout']);
-    expect(ok('/api/v1/services', 'order=desc').items.map((s: any) => s.name)).toEqual(['web/frontend', 'checkout', 'cart']);
+  it('sorts numeric fields biggest first unless asked otherwise', async () => {
+    expect((await ok('/api/v1/services', 'sort=log_records')).items.map((s: any) => s.name)).toEqual(['checkout', 'cart', 'web/frontend']);
+    expect((await ok('/api/v1/services', 'sort=log_records&order=asc')).items.map((s: any) => s.name)).toEqual(['web/frontend', 'cart', 'checkout']);
+    expect((await ok('/api/v1/services', 'order=desc')).items.map((s: any) => s.name)).toEqual(['web/frontend', 'checkout', 'cart']);
   });
 });
 
 describe('service overview', () => {
-  it('answers totals per signal and the three top lists', () => {
-    const r = ok('/api/v1/services/checkout/overview');
+  it('answers totals per signal and the three top lists', async () => {
+    const r = (await ok('/api/v1/services/checkout/overview'));
     expect(r.name).toBe('checkout');
     expect(r.totals).toEqual({
       logs: { records: 100, severities: 2, templates: 6 },
@@ -122,30 +123,30 @@ describe('service overview', () => {
     expect(r.top_metrics.map((m: any) => m.name)).toEqual(['http.server.duration', 'rpc.calls', 'app/jobs/queue_depth']);
   });
 
-  it('bounds the top lists with top=', () => {
-    const r = ok('/api/v1/services/checkout/overview', 'top=1');
+  it('bounds the top lists with top=', async () => {
+    const r = (await ok('/api/v1/services/checkout/overview', 'top=1'));
     expect(r.top_templates).toHaveLength(1);
     expect(r.top_keys).toHaveLength(1);
     expect(r.top_metrics).toHaveLength(1);
   });
 
-  it('decodes a service name with an encoded slash', () => {
-    const r = ok('/api/v1/services/web%2Ffrontend/overview');
+  it('decodes a service name with an encoded slash', async () => {
+    const r = (await ok('/api/v1/services/web%2Ffrontend/overview'));
     expect(r.name).toBe('web/frontend');
     expect(r.top_templates).toEqual([]);
     expect(r.totals.metrics.series_estimate).toBe(0);
   });
 
-  it('is 404 for an unknown service', () => {
-    const r = get('/api/v1/services/nope/overview');
+  it('is 404 for an unknown service', async () => {
+    const r = (await get('/api/v1/services/nope/overview'));
     expect(r.status).toBe(404);
     expect(r.json.error).toMatch(/nope/);
   });
 });
 
 describe('metrics', () => {
-  it('lists metrics by sample count with every field, key lists as arrays', () => {
-    const r = ok('/api/v1/metrics');
+  it('lists metrics by sample count with every field, key lists as arrays', async () => {
+    const r = (await ok('/api/v1/metrics'));
     expect(r.total).toBe(4);
     expect(r.items.map((m: any) => `${m.service}:${m.name}`)).toEqual([
       'checkout:rpc.calls', 'checkout:http.server.duration', 'checkout:app/jobs/queue_depth', 'cart:http.server.duration',
@@ -161,53 +162,53 @@ describe('metrics', () => {
     expect(r.items[0]).not.toHaveProperty('series_sketch');
   });
 
-  it('filters by service, q, type and min_cardinality', () => {
-    expect(ok('/api/v1/metrics', 'service=cart').total).toBe(1);
-    expect(ok('/api/v1/metrics', 'q=SERVER').items.map((m: any) => m.service)).toEqual(['checkout', 'cart']);
-    expect(ok('/api/v1/metrics', 'type=gauge').items.map((m: any) => m.name)).toEqual(['app/jobs/queue_depth']);
-    expect(ok('/api/v1/metrics', 'min_cardinality=40').items.map((m: any) => m.name)).toEqual(['rpc.calls', 'http.server.duration']);
-    expect(ok('/api/v1/metrics', 'service=checkout&type=histogram&q=duration').total).toBe(1);
+  it('filters by service, q, type and min_cardinality', async () => {
+    expect((await ok('/api/v1/metrics', 'service=cart')).total).toBe(1);
+    expect((await ok('/api/v1/metrics', 'q=SERVER')).items.map((m: any) => m.service)).toEqual(['checkout', 'cart']);
+    expect((await ok('/api/v1/metrics', 'type=gauge')).items.map((m: any) => m.name)).toEqual(['app/jobs/queue_depth']);
+    expect((await ok('/api/v1/metrics', 'min_cardinality=40')).items.map((m: any) => m.name)).toEqual(['rpc.calls', 'http.server.duration']);
+    expect((await ok('/api/v1/metrics', 'service=checkout&type=histogram&q=duration')).total).toBe(1);
   });
 
-  it('sorts by series estimate and by name', () => {
-    expect(ok('/api/v1/metrics', 'sort=series_estimate').items.map((m: any) => m.series_estimate)).toEqual([120, 40, 10, 5]);
-    expect(ok('/api/v1/metrics', 'sort=name').items.map((m: any) => m.name)).toEqual([
+  it('sorts by series estimate and by name', async () => {
+    expect((await ok('/api/v1/metrics', 'sort=series_estimate')).items.map((m: any) => m.series_estimate)).toEqual([120, 40, 10, 5]);
+    expect((await ok('/api/v1/metrics', 'sort=name')).items.map((m: any) => m.name)).toEqual([
       'app/jobs/queue_depth', 'http.server.duration', 'http.server.duration', 'rpc.calls',
     ]);
   });
 
-  it('answers one metric per service with its labels, highest cardinality first', () => {
-    const r = ok('/api/v1/metrics/http.server.duration');
+  it('answers one metric per service with its labels, highest cardinality first', async () => {
+    const r = (await ok('/api/v1/metrics/http.server.duration'));
     expect(r.total).toBe(2);
     const checkout = r.items.find((m: any) => m.service === 'checkout');
     expect(checkout.labels).toEqual([
       { key: 'http.route', sample_count: 1000, cardinality_estimate: 100, first_seen: 1000, last_seen: 9000 },
       { key: 'http.method', sample_count: 1000, cardinality_estimate: 5, first_seen: 1000, last_seen: 9000 },
     ]);
-    const only = ok('/api/v1/metrics/http.server.duration', 'service=cart');
+    const only = (await ok('/api/v1/metrics/http.server.duration', 'service=cart'));
     expect(only.total).toBe(1);
     expect(only.items[0].labels.map((l: any) => l.key)).toEqual(['http.method']);
   });
 
-  it('decodes encoded slashes and dots in the metric name', () => {
-    const r = ok(`/api/v1/metrics/${encodeURIComponent('app/jobs/queue_depth')}`);
+  it('decodes encoded slashes and dots in the metric name', async () => {
+    const r = (await ok(`/api/v1/metrics/${encodeURIComponent('app/jobs/queue_depth')}`));
     expect(r.items[0]).toMatchObject({ name: 'app/jobs/queue_depth', labels: [] });
-    expect(ok('/api/v1/metrics/http%2Eserver%2Eduration', 'service=checkout').total).toBe(1);
+    expect((await ok('/api/v1/metrics/http%2Eserver%2Eduration', 'service=checkout')).total).toBe(1);
   });
 
-  it('is 404 for an unknown metric, or one the service does not send', () => {
-    expect(get('/api/v1/metrics/nope').status).toBe(404);
-    const r = get('/api/v1/metrics/rpc.calls', 'service=cart');
+  it('is 404 for an unknown metric, or one the service does not send', async () => {
+    expect((await get('/api/v1/metrics/nope')).status).toBe(404);
+    const r = (await get('/api/v1/metrics/rpc.calls', 'service=cart'));
     expect(r.status).toBe(404);
     expect(r.json.error).toMatch(/rpc\.calls/);
     // An unencoded slash is a different (unknown) route, not a name.
-    expect(get('/api/v1/metrics/app/jobs/queue_depth').status).toBe(404);
+    expect((await get('/api/v1/metrics/app/jobs/queue_depth')).status).toBe(404);
   });
 });
 
 describe('spans', () => {
-  it('lists spans by count with the kind as a name', () => {
-    const r = ok('/api/v1/spans');
+  it('lists spans by count with the kind as a name', async () => {
+    const r = (await ok('/api/v1/spans'));
     expect(r.total).toBe(4);
     expect(r.items[0]).toEqual({
       service: 'checkout', name: 'GET /checkout', kind: 'server', attribute_keys: ['http.method'], resource_keys: ['service.name'],
@@ -216,37 +217,37 @@ describe('spans', () => {
     expect(r.items.map((s: any) => s.kind)).toEqual(['server', 'client', 'internal', 'server']);
   });
 
-  it('filters by kind given as a name or a number', () => {
+  it('filters by kind given as a name or a number', async () => {
     for (const kind of ['server', 'SERVER', '2', 'SPAN_KIND_SERVER']) {
-      expect(ok('/api/v1/spans', `kind=${kind}`).items.map((s: any) => s.name)).toEqual(['GET /checkout', 'GET /cart']);
+      expect((await ok('/api/v1/spans', `kind=${kind}`)).items.map((s: any) => s.name)).toEqual(['GET /checkout', 'GET /cart']);
     }
-    expect(ok('/api/v1/spans', 'kind=client').items.map((s: any) => s.name)).toEqual(['db.query']);
-    expect(ok('/api/v1/spans', 'kind=0').total).toBe(0);
+    expect((await ok('/api/v1/spans', 'kind=client')).items.map((s: any) => s.name)).toEqual(['db.query']);
+    expect((await ok('/api/v1/spans', 'kind=0')).total).toBe(0);
   });
 
-  it('filters by service and q, sorts by status', () => {
-    expect(ok('/api/v1/spans', 'service=checkout&q=get').items.map((s: any) => s.name)).toEqual(['GET /checkout']);
-    expect(ok('/api/v1/spans', 'sort=status_error').items[0].name).toBe('GET /checkout');
-    expect(ok('/api/v1/spans', 'sort=kind&order=asc').items.map((s: any) => s.kind)).toEqual(['internal', 'server', 'server', 'client']);
+  it('filters by service and q, sorts by status', async () => {
+    expect((await ok('/api/v1/spans', 'service=checkout&q=get')).items.map((s: any) => s.name)).toEqual(['GET /checkout']);
+    expect((await ok('/api/v1/spans', 'sort=status_error')).items[0].name).toBe('GET /checkout');
+    expect((await ok('/api/v1/spans', 'sort=kind&order=asc')).items.map((s: any) => s.kind)).toEqual(['internal', 'server', 'server', 'client']);
   });
 });
 
 describe('logs', () => {
-  it('lists (service, severity) shapes by count', () => {
-    const r = ok('/api/v1/logs');
+  it('lists (service, severity) shapes by count', async () => {
+    const r = (await ok('/api/v1/logs'));
     expect(r.total).toBe(3);
     expect(r.items[0]).toEqual({
       service: 'checkout', severity: 'INFO', attribute_keys: ['user.id'], resource_keys: ['service.name'], body_keys: [],
       sample_count: 90, first_seen: 1000, last_seen: 9000,
     });
-    expect(ok('/api/v1/logs', 'severity=ERROR').items.map((l: any) => l.body_keys)).toEqual([['msg']]);
-    expect(ok('/api/v1/logs', 'service=cart').total).toBe(1);
+    expect((await ok('/api/v1/logs', 'severity=ERROR')).items.map((l: any) => l.body_keys)).toEqual([['msg']]);
+    expect((await ok('/api/v1/logs', 'service=cart')).total).toBe(1);
   });
 });
 
 describe('log templates', () => {
-  it('lists templates by count with every field', () => {
-    const r = ok('/api/v1/logs/templates');
+  it('lists templates by count with every field', async () => {
+    const r = (await ok('/api/v1/logs/templates'));
     expect(r.total).toBe(7);
     expect(r.items[0]).toEqual({
       service: 'checkout', severity: 'INFO', template_id: 1, template: 'user <*> logged in', count: 60, percentage: 60,
@@ -254,39 +255,39 @@ describe('log templates', () => {
     });
   });
 
-  it('gives percentages that sum to 100 within each (service, severity)', () => {
-    const r = ok('/api/v1/logs/templates', 'limit=10000');
+  it('gives percentages that sum to 100 within each (service, severity)', async () => {
+    const r = (await ok('/api/v1/logs/templates', 'limit=10000'));
     const sums = new Map<string, number>();
     for (const t of r.items) sums.set(`${t.service}/${t.severity}`, (sums.get(`${t.service}/${t.severity}`) ?? 0) + t.percentage);
     expect([...sums.keys()].sort()).toEqual(['cart/INFO', 'checkout/ERROR', 'checkout/INFO']);
     for (const s of sums.values()) expect(s).toBeCloseTo(100, 9);
-    const err = ok('/api/v1/logs/templates', 'service=checkout&severity=ERROR');
+    const err = (await ok('/api/v1/logs/templates', 'service=checkout&severity=ERROR'));
     expect(err.items.map((t: any) => t.percentage)).toEqual([70, 30]);
   });
 
-  it('keeps the whole (service, severity) as the denominator when q narrows the list', () => {
-    const r = ok('/api/v1/logs/templates', 'q=order');
+  it('keeps the whole (service, severity) as the denominator when q narrows the list', async () => {
+    const r = (await ok('/api/v1/logs/templates', 'q=order'));
     expect(r.items).toHaveLength(1);
     expect(r.items[0].percentage).toBe(20);
   });
 
-  it('treats % and _ in q literally', () => {
-    expect(ok('/api/v1/logs/templates', `q=${encodeURIComponent('100%')}`).items.map((t: any) => t.template_id)).toEqual([3]);
-    expect(ok('/api/v1/logs/templates', 'q=hit_rate').items.map((t: any) => t.template)).toEqual(['cache 100% hit_rate']);
-    expect(ok('/api/v1/logs/templates', `q=${encodeURIComponent('\\')}`).total).toBe(0);
+  it('treats % and _ in q literally', async () => {
+    expect((await ok('/api/v1/logs/templates', `q=${encodeURIComponent('100%')}`)).items.map((t: any) => t.template_id)).toEqual([3]);
+    expect((await ok('/api/v1/logs/templates', 'q=hit_rate')).items.map((t: any) => t.template)).toEqual(['cache 100% hit_rate']);
+    expect((await ok('/api/v1/logs/templates', `q=${encodeURIComponent('\\')}`)).total).toBe(0);
   });
 
-  it('sorts by percentage', () => {
-    const r = ok('/api/v1/logs/templates', 'sort=percentage&order=asc&service=checkout');
+  it('sorts by percentage', async () => {
+    const r = (await ok('/api/v1/logs/templates', 'sort=percentage&order=asc&service=checkout'));
     const p = r.items.map((t: any) => t.percentage);
     expect(p).toEqual([...p].sort((a: number, b: number) => a - b));
-    expect(ok('/api/v1/logs/templates', 'sort=percentage').items[0].percentage).toBe(100);
+    expect((await ok('/api/v1/logs/templates', 'sort=percentage')).items[0].percentage).toBe(100);
   });
 });
 
 describe('keys', () => {
-  it('lists keys by cardinality, highest first', () => {
-    const r = ok('/api/v1/keys');
+  it('lists keys by cardinality, highest first', async () => {
+    const r = (await ok('/api/v1/keys'));
     expect(r.total).toBe(6);
     expect(r.items[0]).toEqual({
       service: 'checkout', scope: 'metric', key: 'http.route', sample_count: 1000, cardinality_estimate: 100, first_seen: 1000, last_seen: 9000,
@@ -294,45 +295,45 @@ describe('keys', () => {
     expect(r.items.map((k: any) => k.cardinality_estimate)).toEqual([100, 80, 5, 5, 1, 1]);
   });
 
-  it('filters by service, scope, q and min_cardinality', () => {
-    expect(ok('/api/v1/keys', 'scope=resource').items.map((k: any) => k.service)).toEqual(['cart', 'checkout']);
-    expect(ok('/api/v1/keys', 'service=checkout&scope=metric&min_cardinality=6').items.map((k: any) => k.key)).toEqual(['http.route']);
-    expect(ok('/api/v1/keys', 'q=HTTP_').items.map((k: any) => k.key)).toEqual(['http_method']);
-    expect(ok('/api/v1/keys', 'min_cardinality=0').total).toBe(6);
+  it('filters by service, scope, q and min_cardinality', async () => {
+    expect((await ok('/api/v1/keys', 'scope=resource')).items.map((k: any) => k.service)).toEqual(['cart', 'checkout']);
+    expect((await ok('/api/v1/keys', 'service=checkout&scope=metric&min_cardinality=6')).items.map((k: any) => k.key)).toEqual(['http.route']);
+    expect((await ok('/api/v1/keys', 'q=HTTP_')).items.map((k: any) => k.key)).toEqual(['http_method']);
+    expect((await ok('/api/v1/keys', 'min_cardinality=0')).total).toBe(6);
   });
 
-  it('pages with limit and offset while total counts every match', () => {
-    const all = ok('/api/v1/keys', 'sort=key&order=asc').items.map((k: any) => `${k.service}/${k.scope}/${k.key}`);
+  it('pages with limit and offset while total counts every match', async () => {
+    const all = (await ok('/api/v1/keys', 'sort=key&order=asc')).items.map((k: any) => `${k.service}/${k.scope}/${k.key}`);
     const pages: string[] = [];
     for (let offset = 0; offset < 6; offset += 4) {
-      const r = ok('/api/v1/keys', `sort=key&order=asc&limit=4&offset=${offset}`);
+      const r = (await ok('/api/v1/keys', `sort=key&order=asc&limit=4&offset=${offset}`));
       expect(r.total).toBe(6);
       pages.push(...r.items.map((k: any) => `${k.service}/${k.scope}/${k.key}`));
     }
     expect(pages).toEqual(all);
-    expect(ok('/api/v1/keys', 'offset=100')).toEqual({ items: [], total: 6 });
-    expect(ok('/api/v1/keys', 'limit=0')).toEqual({ items: [], total: 6 });
-    expect(ok('/api/v1/keys', 'limit=10000').items).toHaveLength(6);
+    expect((await ok('/api/v1/keys', 'offset=100'))).toEqual({ items: [], total: 6 });
+    expect((await ok('/api/v1/keys', 'limit=0'))).toEqual({ items: [], total: 6 });
+    expect((await ok('/api/v1/keys', 'limit=10000')).items).toHaveLength(6);
   });
 });
 
 describe('routing', () => {
-  it('is 404 with an error for unknown routes', () => {
+  it('is 404 with an error for unknown routes', async () => {
     for (const path of ['/api/v1', '/api/v1/nope', '/api/v2/services', '/api/v1/services/checkout', '/api/v1/services/checkout/overview/x',
       '/api/v1/logs/nope', '/api/v1/spans/x', '/api/v1/keys/x', '/metrics', 'api/v1/services']) {
-      const r = get(path);
+      const r = (await get(path));
       expect(r.status, path).toBe(404);
       expect(r.json.error, path).toMatch(/no such route/);
     }
   });
 
-  it('tolerates a trailing slash', () => {
-    expect(ok('/api/v1/services/').total).toBe(3);
+  it('tolerates a trailing slash', async () => {
+    expect((await ok('/api/v1/services/')).total).toBe(3);
   });
 
-  it('treats values that look like SQL as plain values', () => {
-    expect(ok('/api/v1/services', `q=${encodeURIComponent("'; DROP TABLE services; --")}`).total).toBe(0);
-    expect(ok('/api/v1/metrics', `service=${encodeURIComponent("x' OR '1'='1")}`).total).toBe(0);
-    expect(ok('/api/v1/services').total).toBe(3);
+  it('treats values that look like SQL as plain values', async () => {
+    expect((await ok('/api/v1/services', `q=${encodeURIComponent("'; DROP TABLE services; --")}`)).total).toBe(0);
+    expect((await ok('/api/v1/metrics', `service=${encodeURIComponent("x' OR '1'='1")}`)).total).toBe(0);
+    expect((await ok('/api/v1/services')).total).toBe(3);
   });
 });

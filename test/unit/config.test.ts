@@ -68,3 +68,20 @@ describe('--memory small', () => {
     expect(() => loadConfig({ memory: 'tiny' }, {})).toThrow(/--memory/);
   });
 });
+
+describe('config: store selection', () => {
+  it('takes --store, KEYTALLY_STORE or USE_DB, and the memory bound', () => {
+    expect(loadConfig({ store: 'memory' }, {}).store).toBe('memory');
+    expect(loadConfig({}, { USE_DB: 'memory' }).store).toBe('memory');
+    expect(loadConfig({}, {}).memoryStoreMb).toBe(256);
+    expect(loadConfig({ 'memory-store-mb': '8' }, {}).memoryStoreMb).toBe(8);
+  });
+
+  it('names the bad setting', () => {
+    expect(() => loadConfig({ store: 'oracle' }, {})).toThrow(/--store/);
+    expect(() => loadConfig({ 'memory-store-mb': '0' }, {})).toThrow(/--memory-store-mb/);
+    expect(() => loadConfig({ 'hash-salt': '-1' }, {})).toThrow(/--hash-salt/);
+    expect(() => loadConfig({ 'hash-salt': '18446744073709551616' }, {})).toThrow(/--hash-salt.*2\^64/);
+    expect(loadConfig({ 'hash-salt': '18446744073709551615' }, {}).hashSalt).toBe('18446744073709551615');
+  });
+});

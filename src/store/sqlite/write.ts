@@ -1,47 +1,40 @@
 /**
- * The SQLite store: the writer's one write connection (WAL, prepared UPSERTs,
- * one transaction per batch, checkpoints) and the read-only connections of
- * the readers.
+ * The SQLite store's write side: the writer's one write connection (WAL,
+ * prepared UPSERTs, one transaction per commit, checkpoints).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Config } from '../config.js';
-import { Hll } from '../sketch/hll.js';
-import { randomSalt } from '../sketch/hash.js';
-import type { MetricType } from '../model/otlp.js';
-import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../writer/state.js';
-
-export const DB_FILE = 'keytally.db';
-
-export type SqliteTuning = Pick<Config, 'sqliteCacheMb' | 'sqliteMmapMb' | 'sqliteBusyTimeoutMs' | 'walAutocheckpointPages' | 'walLimitMb'>;
-
-export function dbPath(dataDir: string): string {
-  return join(dataDir, DB_FILE);
-}
-
-function tune(db: Database.Database, t: SqliteTuning): void {
-  db.pragma(`busy_timeout = ${t.sqliteBusyTimeoutMs}`);
-  db.pragma(`cache_size = ${-t.sqliteCacheMb * 1024}`);
-  db.pragma(`mmap_size = ${t.sqliteMmapMb * 1024 * 1024}`);
-}
-
-/** A read-only connection for API queries and reports. */
-export function openReadOnly(dataDir: string, t: SqliteTuning): Database.Database {
-  const db = new Database(dbPath(dataDir), { readonly: true, fileMustExist: true });
-  tune(db, t);
-  return db;
-}
+import type { Config } from '../../config.js';
+import { Hll } from '../../sketch/hll.js';
+import { randomSalt } from '../../sketch/hash.js';
+import type { MetricType } from '../../model/otlp.js';
+import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
+import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
+import { checkSalt, metricDerived, rounded } from '../derive.js';
+import { migrateSqlite } from './migrations.js';
+import { dbPath, tune, type SqliteTuning } from './connection.js';
 
 const json = (keys: string[]) => JSON.stringify(keys);
 
-export class SqliteWriteStore {
+/** Creates the data directory, migrates the file and opens the write connection. */
+export async function openSqliteWriteStore(config: Config): Promise<SqliteWriteStore> {
+  mkdirSync(config.data, { recursive: true });
+  await migrateSqlite(dbPath(config.data));
+  return new SqliteWriteStore(config.data, config);
+}
+
+export class SqliteWriteStore implements WriteStore {
+  readonly backend = 'sqlite' as const;
+  readonly traits: BackendTraits = { durable: true, sharedReads: true };
   readonly db: Database.Database;
   readonly path: string;
   private readonly stmts;
   private readonly commitTx;
 
-  constructor(dataDir: string, t: SqliteTuning) {
+  constructor(
+    dataDir: string,
+    private readonly t: SqliteTuning,
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.path = dbPath(dataDir);
     this.db = new Database(this.path);
@@ -105,10 +98,10 @@ export class SqliteWriteStore {
   }
 
   /** The install's hash salt: created once, kept in `meta` for ever (sketches are only comparable under one salt). */
-  salt(): bigint {
+  async salt(preferred?: bigint): Promise<bigint> {
     const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'hash_salt'`).get() as { value: string } | undefined;
-    if (row) return BigInt(row.value);
-    const s = randomSalt();
+    if (row) return checkSalt(BigInt(row.value), preferred);
+    const s = preferred ?? randomSalt();
     this.db.prepare(`INSERT INTO meta (key, value) VALUES ('hash_salt', ?)`).run(s.toString());
     return s;
   }
@@ -118,7 +111,7 @@ export class SqliteWriteStore {
   }
 
   /** Fills the writer's mirror from the store (key sets, sketches, canonical templates). */
-  load(state: WriterState): void {
+  async load(state: WriterState): Promise<void> {
     const keysOf = (s: string) => JSON.parse(s) as string[];
     for (const r of this.db.prepare(`SELECT name, first_seen, last_seen FROM services`).iterate() as Iterable<{ name: string; first_seen: number; last_seen: number }>) {
       state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
@@ -157,7 +150,7 @@ export class SqliteWriteStore {
   }
 
   /** Applies one ChangeSet in one transaction; returns the number of rows written. */
-  commit(c: ChangeSet): number {
+  async commit(c: ChangeSet): Promise<number> {
     return this.commitTx(c);
   }
 
@@ -165,18 +158,16 @@ export class SqliteWriteStore {
     const s = this.stmts;
     for (const r of c.services) s.service.run(r);
     for (const r of c.metrics) {
-      const series = Math.round(r.series.estimate());
-      // Prometheus exposes a histogram as one series per bucket plus _sum and _count; a summary per quantile plus the two.
-      const perSeries = r.type === 'histogram' || r.type === 'exponential_histogram' || r.type === 'summary' ? r.buckets + 2 : 1;
+      const { seriesEstimate, prometheusSeries } = metricDerived(r);
       s.metric.run({
         service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
         monotonic: r.monotonic ? 1 : 0, temporality: r.temporality, labelKeys: json(r.labelKeys), resourceKeys: json(r.resourceKeys),
-        points: r.points, buckets: r.buckets, seriesEstimate: series, prometheusSeries: series * perSeries,
+        points: r.points, buckets: r.buckets, seriesEstimate, prometheusSeries,
         sketch: r.series.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen,
       });
     }
     for (const r of c.labels) {
-      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
@@ -185,7 +176,7 @@ export class SqliteWriteStore {
       s.log.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), bodyKeys: json(r.bodyKeys) });
     }
     for (const r of c.keys) {
-      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: Math.round(r.sketch.estimate()), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
       if (r.removed) {
@@ -197,9 +188,32 @@ export class SqliteWriteStore {
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
-  /** TRUNCATE waits for readers; PASSIVE never blocks. */
-  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
-    this.db.pragma(`wal_checkpoint(${mode})`);
+  /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
+  async maintain(): Promise<boolean> {
+    if (this.walBytes() <= this.t.walLimitMb * 1024 * 1024) return false;
+    this.truncate();
+    return true;
+  }
+
+  async checkpoint(): Promise<void> {
+    this.truncate();
+  }
+
+  /** TRUNCATE waits for readers (PASSIVE, which never blocks, runs by itself at wal_autocheckpoint). */
+  private truncate(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  size(): StoreSize {
+    return { bytes: this.dbBytes(), walBytes: this.walBytes() };
+  }
+
+  evictions(): number {
+    return 0;
+  }
+
+  localReader(): ReadStore | undefined {
+    return undefined;
   }
 
   walBytes(): number {
@@ -218,7 +232,7 @@ export class SqliteWriteStore {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }

@@ -1,49 +1,11 @@
 /**
- * The shared shape of every list route: filters as constant SQL fragments with
- * bound values, a whitelisted sort, limit/offset, and {"items", "total"}.
+ * The shared shape of every SQLite list query: filters as constant SQL
+ * fragments with bound values, a whitelisted sort, limit/offset, and
+ * {"items", "total"}.
  */
 import type Database from 'better-sqlite3';
-import { badRequest } from './errors.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, type Order, type Params } from './params.js';
+import type { ListResult, Page, SortSpec } from '../queries.js';
 import { prepared } from './statements.js';
-
-export interface SortField {
-  /** SQL expression: a column or a select-list alias, written in code, never taken from the request. */
-  sql: string;
-  /** Text fields default to ascending, numbers to descending (biggest first is what people look for). */
-  text?: boolean;
-}
-
-export interface SortSpec {
-  fields: Record<string, SortField>;
-  /** Used when the request has no `sort`. */
-  defaultSort: string;
-  /** The primary key, appended so paging is stable when the sort field ties. */
-  tiebreak: string;
-}
-
-export interface Page {
-  limit: number;
-  offset: number;
-  sort: string;
-  order: Order;
-}
-
-export interface ListResult<T> {
-  items: T[];
-  total: number;
-}
-
-export function parsePage(p: Params, spec: SortSpec): Page {
-  const limit = p.int('limit', DEFAULT_LIMIT, 0, MAX_LIMIT);
-  const offset = p.int('offset', 0, 0, Number.MAX_SAFE_INTEGER);
-  const sort = p.raw('sort') ?? spec.defaultSort;
-  if (!Object.hasOwn(spec.fields, sort)) {
-    throw badRequest(`parameter 'sort' must be one of ${Object.keys(spec.fields).join(', ')}, got '${sort}'`);
-  }
-  const order = p.oneOf('order', ['asc', 'desc'] as const) ?? (spec.fields[sort]!.text ? 'asc' : 'desc');
-  return { limit, offset, sort, order };
-}
 
 /** Conditions joined with AND; every value goes through a bound parameter. */
 export class Where {
@@ -82,16 +44,20 @@ export interface ListQuery {
   where: Where;
   spec: SortSpec;
   page: Page;
+  /** Table alias the sort columns are qualified with ('' for none); a select-list alias (`percentage`) is left bare. */
+  alias?: string;
 }
 
 export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): ListResult<T> {
+  const qualify = (column: string) => (q.alias && !q.select.includes(` AS ${column}`) ? `${q.alias}.${column}` : column);
   const field = q.spec.fields[q.page.sort]!;
   const where = q.where.sql();
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const total = (prepared(db, `SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...q.where.values) as { n: number }).n;
   // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
-  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${field.sql} ${dir}, ${q.spec.tiebreak} LIMIT ? OFFSET ?`;
+  const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
+  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${tiebreak} LIMIT ? OFFSET ?`;
   const rows = prepared(db, sql).all(...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
   return { items: rows.map(map), total };
 }

@@ -1,0 +1,230 @@
+/**
+ * The memory store's answers: each question is a filter, a sort and a slice
+ * over one table's Map, computed exactly as the SQL of the SQLite backend
+ * (same columns, same tie-breaks, code-point text order, ASCII-folded `q`).
+ * This backend is the reference of the conformance suite.
+ */
+import {
+  compareCodePoints,
+  foldAscii,
+  KEY_SORT,
+  LOG_SORT,
+  METRIC_SORT,
+  SERVICE_SORT,
+  SPAN_KINDS,
+  SPAN_SORT,
+  TEMPLATE_SORT,
+  TEMPORALITY,
+  type KeyItem,
+  type KeyQuery,
+  type LabelItem,
+  type ListResult,
+  type LogItem,
+  type LogQuery,
+  type MetricItem,
+  type MetricQuery,
+  type Page,
+  type ServiceItem,
+  type ServiceQuery,
+  type ServiceTotals,
+  type SortSpec,
+  type SpanItem,
+  type SpanQuery,
+  type TemplateItem,
+  type TemplateQuery,
+} from '../queries.js';
+import type { StoreQueries } from '../store.js';
+import type { Tables } from './tables.js';
+
+type Row = Record<string, unknown>;
+
+function comparator(spec: SortSpec, page: Page): (a: Row, b: Row) => number {
+  const field = spec.fields[page.sort]!;
+  const cmp = (column: string, text: boolean | undefined) => (a: Row, b: Row) =>
+    text ? compareCodePoints(a[column] as string, b[column] as string) : (a[column] as number) - (b[column] as number);
+  const first = cmp(field.column, field.text);
+  const sign = page.order === 'asc' ? 1 : -1;
+  const ties = spec.tiebreak.map((t) => cmp(t.column, t.text));
+  return (a, b) => {
+    const c = sign * first(a, b);
+    if (c !== 0) return c;
+    for (const t of ties) {
+      const d = t(a, b);
+      if (d !== 0) return d;
+    }
+    return 0;
+  };
+}
+
+function list<R extends Row, T>(rows: R[], spec: SortSpec, page: Page, map: (r: R) => T): ListResult<T> {
+  const total = rows.length;
+  if (page.limit === 0 || page.offset >= total) return { items: [], total };
+  rows.sort(comparator(spec, page));
+  return { items: rows.slice(page.offset, page.offset + page.limit).map(map), total };
+}
+
+/** `q` as SQLite's `LIKE '%q%'`: a substring, ASCII letters compared case-insensitively. */
+function matcher(q: string | undefined): (s: string) => boolean {
+  if (q === undefined) return () => true;
+  const needle = foldAscii(q);
+  return (s) => foldAscii(s).includes(needle);
+}
+
+const eq = <V>(want: V | undefined) => (v: V) => want === undefined || v === want;
+
+export class MemoryQueries implements StoreQueries {
+  constructor(private readonly t: Tables) {}
+
+  async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
+    const name = eq(q.name);
+    const like = matcher(q.q);
+    const rows = [...this.t.rows('services')].filter((r) => name(r.name) && like(r.name));
+    return list(rows as unknown as Row[], SERVICE_SORT, q.page, (r) => {
+      const s = r as unknown as ServiceItem;
+      return { name: s.name, log_records: s.log_records, spans: s.spans, metric_points: s.metric_points, first_seen: s.first_seen, last_seen: s.last_seen };
+    });
+  }
+
+  async serviceTotals(service: string): Promise<ServiceTotals> {
+    const count = <T extends { service: string }>(it: Iterable<T>, f: (r: T) => number = () => 1) => {
+      let n = 0;
+      for (const r of it) if (r.service === service) n += f(r);
+      return n;
+    };
+    return {
+      severities: count(this.t.rows('logs')),
+      templates: count(this.t.rows('templates')),
+      metrics: count(this.t.rows('metrics')),
+      series_estimate: count(this.t.rows('metrics'), (r) => r.series_estimate),
+      prometheus_series: count(this.t.rows('metrics'), (r) => r.prometheus_series),
+      span_names: count(this.t.rows('spans')),
+      keys: count(this.t.rows('keys')),
+    };
+  }
+
+  async metrics(q: MetricQuery): Promise<ListResult<MetricItem>> {
+    const service = eq(q.service);
+    const name = eq(q.name);
+    const type = eq<string>(q.type);
+    const like = matcher(q.q);
+    const min = q.minCardinality;
+    const rows = [...this.t.rows('metrics')].filter(
+      (r) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min),
+    );
+    return list(rows as unknown as Row[], METRIC_SORT, q.page, (x) => {
+      const r = x as unknown as (typeof rows)[number];
+      return {
+        service: r.service,
+        name: r.name,
+        type: r.type,
+        unit: r.unit,
+        description: r.description,
+        monotonic: r.monotonic,
+        temporality: TEMPORALITY[r.temporality] ?? 'unspecified',
+        label_keys: [...r.label_keys],
+        resource_keys: [...r.resource_keys],
+        sample_count: r.sample_count,
+        bucket_count: r.bucket_count,
+        series_estimate: r.series_estimate,
+        prometheus_series: r.prometheus_series,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+      };
+    });
+  }
+
+  async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
+    const rows = [...this.t.rows('labels')].filter((r) => r.service === service && r.metric === metric);
+    rows.sort((a, b) => b.cardinality_estimate - a.cardinality_estimate || compareCodePoints(a.key, b.key));
+    return rows.map((r) => ({ key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen }));
+  }
+
+  async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
+    const service = eq(q.service);
+    const kind = eq(q.kind);
+    const like = matcher(q.q);
+    const rows = [...this.t.rows('spans')].filter((r) => service(r.service) && like(r.name) && kind(r.kind));
+    return list(rows as unknown as Row[], SPAN_SORT, q.page, (x) => {
+      const r = x as unknown as (typeof rows)[number];
+      return {
+        service: r.service,
+        name: r.name,
+        kind: SPAN_KINDS[r.kind] ?? 'unspecified',
+        attribute_keys: [...r.attribute_keys],
+        resource_keys: [...r.resource_keys],
+        event_names: [...r.event_names],
+        sample_count: r.sample_count,
+        status_ok: r.status_ok,
+        status_error: r.status_error,
+        status_unset: r.status_unset,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+      };
+    });
+  }
+
+  async logs(q: LogQuery): Promise<ListResult<LogItem>> {
+    const service = eq(q.service);
+    const severity = eq(q.severity);
+    const rows = [...this.t.rows('logs')].filter((r) => service(r.service) && severity(r.severity));
+    return list(rows as unknown as Row[], LOG_SORT, q.page, (x) => {
+      const r = x as unknown as (typeof rows)[number];
+      return {
+        service: r.service,
+        severity: r.severity,
+        attribute_keys: [...r.attribute_keys],
+        resource_keys: [...r.resource_keys],
+        body_keys: [...r.body_keys],
+        sample_count: r.sample_count,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+      };
+    });
+  }
+
+  async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
+    // The denominator is the whole (service, severity), whatever `q` leaves (as in the SQL backends).
+    const sums = new Map<string, number>();
+    for (const r of this.t.rows('templates')) {
+      const k = `${r.service}\u0000${r.severity}`;
+      sums.set(k, (sums.get(k) ?? 0) + r.count);
+    }
+    const service = eq(q.service);
+    const severity = eq(q.severity);
+    const like = matcher(q.q);
+    const rows = [...this.t.rows('templates')]
+      .filter((r) => service(r.service) && severity(r.severity) && like(r.template))
+      .map((r) => {
+        const sum = sums.get(`${r.service}\u0000${r.severity}`) ?? 0;
+        return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum };
+      });
+    return list(rows as unknown as Row[], TEMPLATE_SORT, q.page, (x) => {
+      const r = x as unknown as (typeof rows)[number];
+      return {
+        service: r.service,
+        severity: r.severity,
+        template_id: r.template_id,
+        template: r.template,
+        count: r.count,
+        percentage: r.percentage,
+        example: r.example,
+        first_seen: r.first_seen,
+        last_seen: r.last_seen,
+      };
+    });
+  }
+
+  async keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
+    const service = eq(q.service);
+    const scope = eq<string>(q.scope);
+    const like = matcher(q.q);
+    const min = q.minCardinality;
+    const rows = [...this.t.rows('keys')].filter(
+      (r) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min),
+    );
+    return list(rows as unknown as Row[], KEY_SORT, q.page, (x) => {
+      const r = x as unknown as (typeof rows)[number];
+      return { service: r.service, scope: r.scope, key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen };
+    });
+  }
+}

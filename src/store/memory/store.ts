@@ -1,0 +1,196 @@
+/**
+ * The memory store: no files at all, bounded by a byte estimate. It lives in
+ * the writer thread (the only thread that may touch its Maps); the API's
+ * questions reach it over a port (src/store/remote.ts) and are answered
+ * between commits.
+ *
+ * A commit applies the same merge as the SQL backends' UPSERTs (counts add,
+ * key sets and sketches replaced by the writer's merged values, first/last
+ * seen min/max, a template's first example kept), then evicts the least
+ * recently updated rows while the estimate is over the bound.
+ */
+import { entityKey } from '../../model/delta.js';
+import type { MetricType } from '../../model/otlp.js';
+import { randomSalt } from '../../sketch/hash.js';
+import { Hll } from '../../sketch/hll.js';
+import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
+import { checkSalt, metricDerived, rounded } from '../derive.js';
+import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
+import { MemoryQueries } from './read.js';
+import { Tables } from './tables.js';
+
+export interface MemoryStoreOptions {
+  maxBytes: number;
+}
+
+export class MemoryStore implements WriteStore {
+  readonly backend = 'memory' as const;
+  readonly traits: BackendTraits = { durable: false, sharedReads: false };
+  readonly tables: Tables;
+  readonly meta = new Map<string, string>();
+  private readonly queries: MemoryQueries;
+
+  constructor(opts: MemoryStoreOptions) {
+    this.tables = new Tables(opts.maxBytes);
+    this.queries = new MemoryQueries(this.tables);
+  }
+
+  async salt(preferred?: bigint): Promise<bigint> {
+    const s = this.meta.get('hash_salt');
+    if (s !== undefined) return checkSalt(BigInt(s), preferred);
+    const fresh = preferred ?? randomSalt();
+    this.meta.set('hash_salt', fresh.toString());
+    return fresh;
+  }
+
+  async load(state: WriterState): Promise<void> {
+    const t = this.tables;
+    for (const r of t.rows('services')) {
+      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+    }
+    for (const r of t.rows('metrics')) {
+      state.metrics.rows.set(entityKey(r.service, r.name), {
+        service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
+        monotonic: r.monotonic, temporality: r.temporality, labelKeys: [...r.label_keys], resourceKeys: [...r.resource_keys],
+        points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+    state.keyCount = t.count('keys');
+    const templates = [...t.rows('templates')].sort((a, b) => a.last_seen - b.last_seen || a.template_id - b.template_id);
+    for (const r of templates) {
+      const miner = state.miner(r.service, r.severity);
+      miner.restore(r.template_id, r.template, r.count);
+      const cluster = miner.clusters().find((c) => c.id === r.template_id);
+      if (!cluster) continue;
+      state.templates.rows.set(entityKey(r.service, r.severity, r.template_id), {
+        service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
+    }
+  }
+
+  loader(): SketchLoader {
+    const t = this.tables;
+    const row = (r: { sketch: Uint8Array; first_seen: number; last_seen: number } | undefined): StoredSketch | undefined =>
+      r ? { sketch: r.sketch, firstSeen: r.first_seen, lastSeen: r.last_seen } : undefined;
+    return {
+      key: (service, scope, k) => row(t.get('keys', entityKey(service, scope, k))),
+      label: (service, metric, k) => row(t.get('labels', entityKey(service, metric, k))),
+    };
+  }
+
+  async commit(c: ChangeSet): Promise<number> {
+    const t = this.tables;
+    for (const r of c.services) {
+      const k = r.name;
+      const o = t.get('services', k);
+      t.put('services', k, {
+        name: r.name,
+        log_records: (o?.log_records ?? 0) + r.logRecords,
+        spans: (o?.spans ?? 0) + r.spans,
+        metric_points: (o?.metric_points ?? 0) + r.metricPoints,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.metrics) {
+      const k = entityKey(r.service, r.name);
+      const o = t.get('metrics', k);
+      const { seriesEstimate, prometheusSeries } = metricDerived(r);
+      t.put('metrics', k, {
+        service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
+        monotonic: r.monotonic, temporality: r.temporality, label_keys: r.labelKeys, resource_keys: r.resourceKeys,
+        sample_count: (o?.sample_count ?? 0) + r.points, bucket_count: r.buckets,
+        series_estimate: seriesEstimate, prometheus_series: prometheusSeries, series_sketch: r.series.serialize(),
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.labels) {
+      const k = entityKey(r.service, r.metric, r.key);
+      const o = t.get('labels', k);
+      t.put('labels', k, {
+        service: r.service, metric: r.metric, key: r.key,
+        sample_count: (o?.sample_count ?? 0) + r.samples, cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.spans) {
+      const k = entityKey(r.service, r.name, r.kind);
+      const o = t.get('spans', k);
+      t.put('spans', k, {
+        service: r.service, name: r.name, kind: r.kind,
+        attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, event_names: r.eventNames,
+        sample_count: (o?.sample_count ?? 0) + r.count,
+        status_unset: (o?.status_unset ?? 0) + r.statusUnset,
+        status_ok: (o?.status_ok ?? 0) + r.statusOk,
+        status_error: (o?.status_error ?? 0) + r.statusError,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.logs) {
+      const k = entityKey(r.service, r.severity);
+      const o = t.get('logs', k);
+      t.put('logs', k, {
+        service: r.service, severity: r.severity,
+        attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, body_keys: r.bodyKeys,
+        sample_count: (o?.sample_count ?? 0) + r.count,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.keys) {
+      const k = entityKey(r.service, r.scope, r.key);
+      const o = t.get('keys', k);
+      t.put('keys', k, {
+        service: r.service, scope: r.scope, key: r.key,
+        sample_count: (o?.sample_count ?? 0) + r.samples, cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    for (const r of c.templates) {
+      const id = r.cluster.id;
+      const k = entityKey(r.service, r.severity, id);
+      const o = t.get('templates', k);
+      t.put('templates', k, {
+        service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
+        count: (o?.count ?? 0) + r.count,
+        // As the SQL UPSERT: the first example stored stays.
+        example: o ? o.example : r.example,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
+        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    t.evict();
+    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+  }
+
+  async maintain(): Promise<boolean> {
+    return false;
+  }
+
+  async checkpoint(): Promise<void> {}
+
+  size(): StoreSize {
+    return { bytes: this.tables.bytes, walBytes: 0 };
+  }
+
+  evictions(): number {
+    return this.tables.evictions;
+  }
+
+  /** Runs synchronously underneath: a read is one turn of the writer's event loop, so it sees one state. */
+  localReader(): ReadStore {
+    const q: StoreQueries = this.queries;
+    return {
+      backend: 'memory',
+      read: (fn) => fn(q),
+      ping: async () => undefined,
+      close: async () => undefined,
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,184 @@
+/**
+ * The memory store's rows: one record per row, in the API's column names (so
+ * the shared sort specs of src/store/queries.ts apply unchanged), kept in
+ * Maps keyed like the SQL primary keys. One LRU order runs across all tables:
+ * a Map in insertion order, where touching a row is delete + set.
+ */
+import type { KeyScope } from '../../model/delta.js';
+
+interface Seen {
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface ServiceRec extends Seen {
+  name: string;
+  log_records: number;
+  spans: number;
+  metric_points: number;
+}
+
+export interface MetricRec extends Seen {
+  service: string;
+  name: string;
+  type: string;
+  unit: string;
+  description: string;
+  monotonic: boolean;
+  temporality: number;
+  label_keys: string[];
+  resource_keys: string[];
+  sample_count: number;
+  bucket_count: number;
+  series_estimate: number;
+  prometheus_series: number;
+  series_sketch: Uint8Array;
+}
+
+export interface LabelRec extends Seen {
+  service: string;
+  metric: string;
+  key: string;
+  sample_count: number;
+  cardinality_estimate: number;
+  sketch: Uint8Array;
+}
+
+export interface SpanRec extends Seen {
+  service: string;
+  name: string;
+  kind: number;
+  attribute_keys: string[];
+  resource_keys: string[];
+  event_names: string[];
+  sample_count: number;
+  status_unset: number;
+  status_ok: number;
+  status_error: number;
+}
+
+export interface LogRec extends Seen {
+  service: string;
+  severity: string;
+  attribute_keys: string[];
+  resource_keys: string[];
+  body_keys: string[];
+  sample_count: number;
+}
+
+export interface KeyRec extends Seen {
+  service: string;
+  scope: KeyScope;
+  key: string;
+  sample_count: number;
+  cardinality_estimate: number;
+  sketch: Uint8Array;
+}
+
+export interface TemplateRec extends Seen {
+  service: string;
+  severity: string;
+  template_id: number;
+  template: string;
+  count: number;
+  example: string;
+}
+
+export interface Records {
+  services: ServiceRec;
+  metrics: MetricRec;
+  labels: LabelRec;
+  spans: SpanRec;
+  logs: LogRec;
+  keys: KeyRec;
+  templates: TemplateRec;
+}
+
+export type TableName = keyof Records;
+
+export const TABLE_NAMES: readonly TableName[] = ['services', 'metrics', 'labels', 'spans', 'logs', 'keys', 'templates'];
+
+interface Entry {
+  table: TableName;
+  key: string;
+  row: Records[TableName];
+  bytes: number;
+}
+
+/** A rough but monotone size of a row: what eviction counts against the bound. */
+const ROW_OVERHEAD = 200;
+const ARRAY_ITEM_OVERHEAD = 24;
+
+function estimateBytes(row: object): number {
+  let n = ROW_OVERHEAD;
+  for (const v of Object.values(row)) {
+    if (typeof v === 'string') n += 2 * v.length;
+    else if (v instanceof Uint8Array) n += v.byteLength + 64;
+    else if (Array.isArray(v)) for (const s of v as string[]) n += ARRAY_ITEM_OVERHEAD + 2 * s.length;
+  }
+  return n;
+}
+
+export class Tables {
+  private readonly maps: { [T in TableName]: Map<string, Entry> } = {
+    services: new Map(),
+    metrics: new Map(),
+    labels: new Map(),
+    spans: new Map(),
+    logs: new Map(),
+    keys: new Map(),
+    templates: new Map(),
+  };
+  /** Every row across the tables, least recently updated first. */
+  private readonly lru = new Map<string, Entry>();
+  bytes = 0;
+  evictions = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get<T extends TableName>(table: T, key: string): Records[T] | undefined {
+    return this.maps[table].get(key)?.row as Records[T] | undefined;
+  }
+
+  rows<T extends TableName>(table: T): IterableIterator<Records[T]> {
+    const it = this.maps[table].values();
+    return (function* () {
+      for (const e of it) yield e.row as Records[T];
+    })();
+  }
+
+  count(table: TableName): number {
+    return this.maps[table].size;
+  }
+
+  /** Stores `row` (new or updated in place) as the most recently updated. */
+  put<T extends TableName>(table: T, key: string, row: Records[T]): void {
+    const lruKey = `${table}\u0001${key}`;
+    let e = this.maps[table].get(key);
+    if (e) {
+      this.bytes -= e.bytes;
+      this.lru.delete(lruKey);
+      e.row = row;
+    } else {
+      e = { table, key, row, bytes: 0 };
+      this.maps[table].set(key, e);
+    }
+    e.bytes = estimateBytes(row);
+    this.bytes += e.bytes;
+    this.lru.set(lruKey, e);
+  }
+
+  /** Drops the least recently updated rows until the estimate is within the bound; returns how many. */
+  evict(): number {
+    let n = 0;
+    for (const [k, e] of this.lru) {
+      if (this.bytes <= this.maxBytes) break;
+      this.lru.delete(k);
+      this.maps[e.table].delete(e.key);
+      this.bytes -= e.bytes;
+      n++;
+    }
+    this.evictions += n;
+    return n;
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The read side's questions and answers, shared by every backend and the API.
+ *
+ * A route parses its query string into one of the query objects below and asks
+ * the store; the store answers with items in the API's own (snake_case) shape.
+ * How a question becomes SQL, or a walk over Maps, is the backend's business.
+ *
+ * Sorting is part of the contract, so it lives here too: each list names its
+ * sortable fields (by column name, which every backend keeps under the same
+ * name), whether they are text (ascending by default, compared by code point as
+ * SQLite's BINARY collation does) and the primary key used to break ties, so that
+ * paging is stable and every backend returns the same order.
+ */
+import type { KeyScope } from '../model/delta.js';
+import type { MetricType } from '../model/otlp.js';
+
+export type Order = 'asc' | 'desc';
+
+export interface Page {
+  limit: number;
+  offset: number;
+  /** A field of the list's SortSpec (checked by the API before it asks). */
+  sort: string;
+  order: Order;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  total: number;
+}
+
+export interface SortField {
+  /** The column (same name in every backend). */
+  column: string;
+  /** Text fields default to ascending, numbers to descending (biggest first is what people look for). */
+  text?: boolean;
+}
+
+export interface SortSpec {
+  fields: Record<string, SortField>;
+  /** Used when the request has no `sort`. */
+  defaultSort: string;
+  /** Primary-key columns, ascending, appended so paging is stable when the sort field ties. */
+  tiebreak: Array<{ column: string; text?: boolean }>;
+}
+
+const text = (column: string): SortField => ({ column, text: true });
+const num = (column: string): SortField => ({ column });
+
+// ---------------------------------------------------------------- services
+
+export interface ServiceItem {
+  name: string;
+  log_records: number;
+  spans: number;
+  metric_points: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface ServiceQuery {
+  q?: string | undefined;
+  /** Exact name (the overview). */
+  name?: string | undefined;
+  page: Page;
+}
+
+export const SERVICE_SORT: SortSpec = {
+  fields: {
+    name: text('name'),
+    log_records: num('log_records'),
+    spans: num('spans'),
+    metric_points: num('metric_points'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  // Services are few and looked up by name; the per-signal sorts are one click away.
+  defaultSort: 'name',
+  tiebreak: [text('name')],
+};
+
+/** Entity counts of one service, for its overview. */
+export interface ServiceTotals {
+  severities: number;
+  templates: number;
+  metrics: number;
+  series_estimate: number;
+  prometheus_series: number;
+  span_names: number;
+  keys: number;
+}
+
+// ---------------------------------------------------------------- metrics
+
+export const METRIC_TYPES: readonly MetricType[] = ['gauge', 'sum', 'histogram', 'exponential_histogram', 'summary'];
+
+/** AggregationTemporality by number (OTLP enum), exposed by name so clients need not know the proto. */
+export const TEMPORALITY = ['unspecified', 'delta', 'cumulative'];
+
+export interface MetricItem {
+  service: string;
+  name: string;
+  type: string;
+  unit: string;
+  description: string;
+  monotonic: boolean;
+  temporality: string;
+  label_keys: string[];
+  resource_keys: string[];
+  sample_count: number;
+  bucket_count: number;
+  series_estimate: number;
+  prometheus_series: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface MetricQuery {
+  service?: string | undefined;
+  q?: string | undefined;
+  type?: MetricType | undefined;
+  minCardinality?: number | undefined;
+  /** Exact metric name (the detail route). */
+  name?: string | undefined;
+  page: Page;
+}
+
+export const METRIC_SORT: SortSpec = {
+  fields: {
+    service: text('service'),
+    name: text('name'),
+    type: text('type'),
+    unit: text('unit'),
+    sample_count: num('sample_count'),
+    series_estimate: num('series_estimate'),
+    prometheus_series: num('prometheus_series'),
+    bucket_count: num('bucket_count'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  defaultSort: 'sample_count',
+  tiebreak: [text('service'), text('name')],
+};
+
+export interface LabelItem {
+  key: string;
+  sample_count: number;
+  cardinality_estimate: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+// ---------------------------------------------------------------- spans
+
+/** SpanKind by its OTLP number. */
+export const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+export type SpanKindName = (typeof SPAN_KINDS)[number];
+
+export interface SpanItem {
+  service: string;
+  name: string;
+  kind: SpanKindName;
+  attribute_keys: string[];
+  resource_keys: string[];
+  event_names: string[];
+  sample_count: number;
+  status_ok: number;
+  status_error: number;
+  status_unset: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface SpanQuery {
+  service?: string | undefined;
+  q?: string | undefined;
+  /** OTLP SpanKind number. */
+  kind?: number | undefined;
+  page: Page;
+}
+
+export const SPAN_SORT: SortSpec = {
+  fields: {
+    service: text('service'),
+    name: text('name'),
+    // By the OTLP number, not the name.
+    kind: num('kind'),
+    sample_count: num('sample_count'),
+    status_ok: num('status_ok'),
+    status_error: num('status_error'),
+    status_unset: num('status_unset'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  defaultSort: 'sample_count',
+  tiebreak: [text('service'), text('name'), num('kind')],
+};
+
+// ---------------------------------------------------------------- logs
+
+export interface LogItem {
+  service: string;
+  severity: string;
+  attribute_keys: string[];
+  resource_keys: string[];
+  body_keys: string[];
+  sample_count: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface LogQuery {
+  service?: string | undefined;
+  severity?: string | undefined;
+  page: Page;
+}
+
+export const LOG_SORT: SortSpec = {
+  fields: {
+    service: text('service'),
+    severity: text('severity'),
+    sample_count: num('sample_count'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  defaultSort: 'sample_count',
+  tiebreak: [text('service'), text('severity')],
+};
+
+export interface TemplateItem {
+  service: string;
+  severity: string;
+  template_id: number;
+  template: string;
+  count: number;
+  /** 0-100 of the (service, severity) total, whatever `q` filters out. */
+  percentage: number;
+  example: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface TemplateQuery {
+  service?: string | undefined;
+  severity?: string | undefined;
+  q?: string | undefined;
+  page: Page;
+}
+
+export const TEMPLATE_SORT: SortSpec = {
+  fields: {
+    service: text('service'),
+    severity: text('severity'),
+    template: text('template'),
+    count: num('count'),
+    percentage: num('percentage'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  defaultSort: 'count',
+  tiebreak: [text('service'), text('severity'), num('template_id')],
+};
+
+// ---------------------------------------------------------------- keys
+
+export interface KeyItem {
+  service: string;
+  scope: KeyScope;
+  key: string;
+  sample_count: number;
+  cardinality_estimate: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface KeyQuery {
+  service?: string | undefined;
+  scope?: KeyScope | undefined;
+  q?: string | undefined;
+  minCardinality?: number | undefined;
+  page: Page;
+}
+
+export const KEY_SORT: SortSpec = {
+  fields: {
+    service: text('service'),
+    scope: text('scope'),
+    key: text('key'),
+    sample_count: num('sample_count'),
+    cardinality_estimate: num('cardinality_estimate'),
+    first_seen: num('first_seen'),
+    last_seen: num('last_seen'),
+  },
+  // The question this route answers first is "which key explodes", so highest cardinality leads.
+  defaultSort: 'cardinality_estimate',
+  tiebreak: [text('service'), text('scope'), text('key')],
+};
+
+// ---------------------------------------------------------------- helpers for backends that answer in code
+
+/** ASCII-only lower-casing: the `q` filters match case-insensitively as SQLite's LIKE does without ICU. */
+export function foldAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+}
+
+/** Compares by Unicode code point, as SQLite's BINARY collation (memcmp of UTF-8) and PostgreSQL's COLLATE "C" do. */
+export function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A surrogate (a code point above U+FFFF) sorts after every BMP unit, which UTF-16 order gets wrong for U+E000-U+FFFF.
+    const sx = x >= 0xd800 && x <= 0xdfff;
+    const sy = y >= 0xd800 && y <= 0xdfff;
+    if (sx !== sy) return sx ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}

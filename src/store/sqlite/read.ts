@@ -1,0 +1,248 @@
+/**
+ * The SQLite store's read side: the API's questions as SQL on a read-only
+ * connection of its own (WAL lets it read while the writer commits).
+ */
+import type Database from 'better-sqlite3';
+import type { KeyScope } from '../../model/delta.js';
+import {
+  KEY_SORT,
+  LOG_SORT,
+  METRIC_SORT,
+  SERVICE_SORT,
+  SPAN_KINDS,
+  SPAN_SORT,
+  TEMPLATE_SORT,
+  TEMPORALITY,
+  type KeyItem,
+  type KeyQuery,
+  type LabelItem,
+  type ListResult,
+  type LogItem,
+  type LogQuery,
+  type MetricItem,
+  type MetricQuery,
+  type ServiceItem,
+  type ServiceQuery,
+  type ServiceTotals,
+  type SpanItem,
+  type SpanQuery,
+  type TemplateItem,
+  type TemplateQuery,
+} from '../queries.js';
+import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
+import { keys, runList, Where } from './list.js';
+import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
+import { prepared } from './statements.js';
+
+/** The StoreQueries of one connection. Synchronous underneath; async to fit the interface. */
+export class SqliteQueries implements StoreQueries {
+  constructor(readonly db: Database.Database) {}
+
+  async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
+    const where = new Where().add('name = ?', q.name).contains('name', q.q);
+    const select = 'name, log_records, spans, metric_points, first_seen, last_seen';
+    return runList(this.db, { select, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => r as unknown as ServiceItem);
+  }
+
+  async serviceTotals(service: string): Promise<ServiceTotals> {
+    return prepared(this.db, TOTALS_SQL).get({ service }) as ServiceTotals;
+  }
+
+  async metrics(q: MetricQuery): Promise<ListResult<MetricItem>> {
+    const where = new Where()
+      .add('service = ?', q.service)
+      .add('name = ?', q.name)
+      .contains('name', q.q)
+      .add('type = ?', q.type)
+      .add('series_estimate >= ?', q.minCardinality);
+    return runList(this.db, { select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
+  }
+
+  async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
+    const sql = `SELECT key, sample_count, cardinality_estimate, first_seen, last_seen FROM metric_label_keys
+      WHERE service = ? AND metric = ? ORDER BY cardinality_estimate DESC, key ASC`;
+    return prepared(this.db, sql).all(service, metric) as LabelItem[];
+  }
+
+  async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
+    const where = new Where().add('service = ?', q.service).contains('name', q.q).add('kind = ?', q.kind);
+    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count,
+      status_ok, status_error, status_unset, first_seen, last_seen`;
+    return runList(this.db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
+  }
+
+  async logs(q: LogQuery): Promise<ListResult<LogItem>> {
+    const where = new Where().add('service = ?', q.service).add('severity = ?', q.severity);
+    const select = 'service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen';
+    return runList(this.db, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+      service: r['service'] as string,
+      severity: r['severity'] as string,
+      attribute_keys: keys(r['attribute_keys']),
+      resource_keys: keys(r['resource_keys']),
+      body_keys: keys(r['body_keys']),
+      sample_count: r['sample_count'] as number,
+      first_seen: r['first_seen'] as number,
+      last_seen: r['last_seen'] as number,
+    }));
+  }
+
+  async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
+    const where = new Where().add('b.service = ?', q.service).add('b.severity = ?', q.severity).contains('b.template', q.q);
+    return runList(this.db, { select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
+      service: r['service'] as string,
+      severity: r['severity'] as string,
+      template_id: r['template_id'] as number,
+      template: r['template'] as string,
+      count: r['count'] as number,
+      percentage: r['percentage'] as number,
+      example: r['example'] as string,
+      first_seen: r['first_seen'] as number,
+      last_seen: r['last_seen'] as number,
+    }));
+  }
+
+  async keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
+    const where = new Where()
+      .add('service = ?', q.service)
+      .add('scope = ?', q.scope)
+      .contains('key', q.q)
+      .add('cardinality_estimate >= ?', q.minCardinality);
+    const select = 'service, scope, key, sample_count, cardinality_estimate, first_seen, last_seen';
+    return runList(this.db, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
+  }
+}
+
+// One statement for the entity counts: each scalar subquery walks a primary-key prefix.
+const TOTALS_SQL = `SELECT
+  (SELECT COUNT(*) FROM logs_metadata WHERE service = @service) AS severities,
+  (SELECT COUNT(*) FROM body_templates WHERE service = @service) AS templates,
+  (SELECT COUNT(*) FROM metrics_metadata WHERE service = @service) AS metrics,
+  (SELECT COALESCE(SUM(series_estimate), 0) FROM metrics_metadata WHERE service = @service) AS series_estimate,
+  (SELECT COALESCE(SUM(prometheus_series), 0) FROM metrics_metadata WHERE service = @service) AS prometheus_series,
+  (SELECT COUNT(*) FROM spans_metadata WHERE service = @service) AS span_names,
+  (SELECT COUNT(*) FROM key_metadata WHERE service = @service) AS keys`;
+
+// Named columns, not *, so the sketch BLOBs never leave SQLite.
+const METRIC_COLUMNS = `service, name, type, unit, description, monotonic, temporality, label_keys, resource_keys,
+  sample_count, bucket_count, series_estimate, prometheus_series, first_seen, last_seen`;
+
+function metricItem(r: Record<string, unknown>): MetricItem {
+  return {
+    service: r['service'] as string,
+    name: r['name'] as string,
+    type: r['type'] as string,
+    unit: r['unit'] as string,
+    description: r['description'] as string,
+    monotonic: r['monotonic'] === 1,
+    temporality: TEMPORALITY[r['temporality'] as number] ?? 'unspecified',
+    label_keys: keys(r['label_keys']),
+    resource_keys: keys(r['resource_keys']),
+    sample_count: r['sample_count'] as number,
+    bucket_count: r['bucket_count'] as number,
+    series_estimate: r['series_estimate'] as number,
+    prometheus_series: r['prometheus_series'] as number,
+    first_seen: r['first_seen'] as number,
+    last_seen: r['last_seen'] as number,
+  };
+}
+
+function spanItem(r: Record<string, unknown>): SpanItem {
+  return {
+    service: r['service'] as string,
+    name: r['name'] as string,
+    kind: SPAN_KINDS[r['kind'] as number] ?? 'unspecified',
+    attribute_keys: keys(r['attribute_keys']),
+    resource_keys: keys(r['resource_keys']),
+    event_names: keys(r['event_names']),
+    sample_count: r['sample_count'] as number,
+    status_ok: r['status_ok'] as number,
+    status_error: r['status_error'] as number,
+    status_unset: r['status_unset'] as number,
+    first_seen: r['first_seen'] as number,
+    last_seen: r['last_seen'] as number,
+  };
+}
+
+/*
+ * The percentage's denominator is the whole (service, severity), not the rows
+ * left after `q`: a template is "40% of this service's ERROR logs" whatever the
+ * search box says. A correlated sum rather than a window function for that
+ * reason (a window only sees the filtered rows); the (service, severity, count)
+ * index covers it, and SQLite evaluates it only for the rows returned unless
+ * the sort is by percentage.
+ */
+const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0 * b.count / NULLIF((SELECT SUM(t.count) FROM body_templates t
+    WHERE t.service = b.service AND t.severity = b.severity), 0), 0) AS percentage`;
+
+/**
+ * A read-only connection opened on first use, not at start: the writer
+ * creates and migrates the file concurrently, so at start-up it may not exist
+ * yet (or be empty). Until it is there with its schema, read() throws
+ * StoreNotReady and the next call tries again.
+ */
+export class SqliteReadStore implements ReadStore {
+  readonly backend = 'sqlite' as const;
+  private queries: SqliteQueries | undefined;
+  /** Requests run one after another on the one connection: a snapshot is a transaction of that connection. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** `file` given: that database file (reports); otherwise the keytally.db of `dataDir`. */
+  constructor(
+    private readonly dataDir: string,
+    private readonly tuning: SqliteTuning,
+    private readonly file?: string,
+  ) {}
+
+  /** The connection, for tests and tools that need SQLite itself. */
+  connection(): Database.Database {
+    return this.open().db;
+  }
+
+  private open(): SqliteQueries {
+    if (this.queries) return this.queries;
+    let conn: Database.Database;
+    try {
+      conn = this.file ? openReadOnlyFile(this.file, this.tuning) : openReadOnly(this.dataDir, this.tuning);
+    } catch {
+      throw new StoreNotReady('store not ready yet');
+    }
+    try {
+      // The last table the initial migration creates: present means the schema is complete.
+      const ready = conn.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_metadata'`).get();
+      if (!ready) throw new StoreNotReady('store not ready yet');
+    } catch (err) {
+      conn.close();
+      throw err instanceof StoreNotReady ? err : new StoreNotReady('store not ready yet');
+    }
+    this.queries = new SqliteQueries(conn);
+    return this.queries;
+  }
+
+  read<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T> {
+    const run = async () => {
+      const q = this.open();
+      // One read transaction per request: a list's total and its items (and the
+      // overview's several queries) come from the same snapshot even while the
+      // writer commits between them.
+      prepared(q.db, 'BEGIN').run();
+      try {
+        return await fn(q);
+      } finally {
+        if (q.db.inTransaction) prepared(q.db, 'COMMIT').run();
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    prepared(this.open().db, 'SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.queries?.db.close();
+    this.queries = undefined;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The store interface: the only thing the writer thread, the API reader and
+ * the CLI import to reach a backend. One folder per backend implements it:
+ * src/store/sqlite/, src/store/memory/ (and src/store/postgres/).
+ *
+ * Write side (WriteStore), used by the one writer thread:
+ *   salt()     the install's hash salt, created by the first writer, read by the rest;
+ *   load()     fills the writer's mirror (key sets, series sketches, canonical templates);
+ *   loader()   synchronous look-ups of single sketched rows for the writer's bounded cache;
+ *   commit()   applies one ChangeSet atomically (counts are increments, the rest full values);
+ *   maintain() housekeeping after a commit (SQLite: bound the WAL) and checkpoint() at shutdown;
+ *   size()     bytes held, for /metrics.
+ * Read side (ReadStore), used by the API: read(fn) runs fn against one
+ * consistent view; StoreQueries has one method per question a route asks.
+ *
+ * A backend states what it cannot do in BackendTraits, in one place, so the
+ * conformance suite and the docs can say so instead of failing obscurely.
+ */
+import type { Config } from '../config.js';
+import type { ChangeSet, SketchLoader, WriterState } from '../writer/state.js';
+import type {
+  KeyItem,
+  KeyQuery,
+  LabelItem,
+  ListResult,
+  LogItem,
+  LogQuery,
+  MetricItem,
+  MetricQuery,
+  ServiceItem,
+  ServiceQuery,
+  ServiceTotals,
+  SpanItem,
+  SpanQuery,
+  TemplateItem,
+  TemplateQuery,
+} from './queries.js';
+
+export type StoreBackend = Config['store'];
+
+export interface StoreSize {
+  /** Bytes the store's data takes (file, estimate of memory, or database size). */
+  bytes: number;
+  /** Bytes of a write-ahead log not yet folded in (SQLite); 0 elsewhere. */
+  walBytes: number;
+}
+
+export interface BackendTraits {
+  /** Data survives a restart of the process. */
+  durable: boolean;
+  /** The read side can be opened by another thread or process on its own (false: it lives in the writer thread). */
+  sharedReads: boolean;
+}
+
+export interface WriteStore {
+  readonly backend: StoreBackend;
+  readonly traits: BackendTraits;
+  /**
+   * The store's hash salt. A store without one yet takes `preferred` (or a
+   * random one); one with another salt than `preferred` throws.
+   */
+  salt(preferred?: bigint): Promise<bigint>;
+  load(state: WriterState): Promise<void>;
+  loader(): SketchLoader | undefined;
+  /** Applies one ChangeSet atomically; resolves to the rows written. */
+  commit(changes: ChangeSet): Promise<number>;
+  /** Cheap housekeeping after a commit; true when it checkpointed (counted in /metrics). */
+  maintain(): Promise<boolean>;
+  /** Folds everything into its final place (shutdown, drain). */
+  checkpoint(): Promise<void>;
+  size(): StoreSize;
+  /** Rows dropped to stay within a bound (memory store), since start. */
+  evictions(): number;
+  /** The read side of this very store, for backends without sharedReads (served to the reader over a port). */
+  localReader(): ReadStore | undefined;
+  close(): Promise<void>;
+}
+
+/** Every question the API asks. Counts are exact integers; lists are sorted and paged as the query says. */
+export interface StoreQueries {
+  services(q: ServiceQuery): Promise<ListResult<ServiceItem>>;
+  serviceTotals(service: string): Promise<ServiceTotals>;
+  metrics(q: MetricQuery): Promise<ListResult<MetricItem>>;
+  /** A metric's label keys, highest cardinality first, then by key. */
+  metricLabels(service: string, metric: string): Promise<LabelItem[]>;
+  spans(q: SpanQuery): Promise<ListResult<SpanItem>>;
+  logs(q: LogQuery): Promise<ListResult<LogItem>>;
+  templates(q: TemplateQuery): Promise<ListResult<TemplateItem>>;
+  keys(q: KeyQuery): Promise<ListResult<KeyItem>>;
+}
+
+/** The names of the StoreQueries methods, for backends that forward questions (see remote.ts). */
+export const QUERY_METHODS = ['services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys'] as const satisfies ReadonlyArray<keyof StoreQueries>;
+
+export interface ReadStore {
+  readonly backend: StoreBackend;
+  /** Runs `fn` against one consistent view: a list's total and items, an overview's parts, come from one snapshot. */
+  read<T>(fn: (q: StoreQueries) => Promise<T>): Promise<T>;
+  /** Resolves when the store answers (for /ready). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown when a read side cannot answer yet (the writer has not created the schema): the API answers 503. */
+export class StoreNotReady extends Error {
+  override name = 'StoreNotReady';
+}
+
+/** The write side of the configured store. Migrates the schema first. */
+export async function openWriteStore(config: Config): Promise<WriteStore> {
+  switch (config.store) {
+    case 'sqlite': {
+      const { openSqliteWriteStore } = await import('./sqlite/write.js');
+      return openSqliteWriteStore(config);
+    }
+    case 'memory': {
+      const { MemoryStore } = await import('./memory/store.js');
+      return new MemoryStore({ maxBytes: config.memoryStoreMb * 1024 * 1024 });
+    }
+  }
+}
+
+/**
+ * The read side of the configured store, for a thread or process other than
+ * the writer. Backends without sharedReads have none: their reader is reached
+ * through the writer (src/store/remote.ts).
+ */
+export async function openReadStore(config: Config): Promise<ReadStore> {
+  switch (config.store) {
+    case 'sqlite': {
+      const { SqliteReadStore } = await import('./sqlite/read.js');
+      return new SqliteReadStore(config.data, config);
+    }
+    case 'memory':
+      throw new Error('the memory store has no read side of its own: it is read through the writer thread');
+  }
+}

@@ -1,0 +1,125 @@
+// The overview: services ranked per signal, what is new in the window, the noisiest service, template, key, metric.
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import { Empty, ErrorBox, Loading, SendTelemetryHelp, Stat, TextFilter, Filters } from '../components.js';
+import { ago, int, iso, pct, windowMs } from '../format.js';
+import { html } from '../html.js';
+import { useData } from '../live.js';
+import { DataTable, Pager, pageParams } from '../table.js';
+import { TemplateText } from '../template.js';
+import { href, Link } from '../url.js';
+
+const SERVICE_COLUMNS = [
+  { key: 'name', label: 'Service', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/service', { name: r.name })}>${r.name}</${Link}>` },
+  { key: 'log_records', label: 'Log records', sort: 'log_records', num: true, render: (r) => int(r.log_records) },
+  { key: 'spans', label: 'Spans', sort: 'spans', num: true, render: (r) => int(r.spans) },
+  { key: 'metric_points', label: 'Metric points', sort: 'metric_points', num: true, render: (r) => int(r.metric_points) },
+  { key: 'first_seen', label: 'First seen', sort: 'first_seen', num: true, render: (r) => html`<time datetime=${iso(r.first_seen)} title=${iso(r.first_seen)}>${ago(r.first_seen)}</time>` },
+  { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
+];
+
+/** The facts of the top row: one small request each (limit=1 or limit=0 for a total), all at once. */
+async function loadFacts(since) {
+  const one = (path, params) => api(path, { limit: 1, ...params });
+  const newest = (path) => api(path, { limit: 5, sort: 'first_seen', order: 'desc' });
+  const [templates, keys, metrics, spans, topLogs, topSpans, topPoints, topTpl, topKey, topMetric, newTpl, newKey, newMetric] = await Promise.all([
+    api('/logs/templates', { limit: 0 }),
+    api('/keys', { limit: 0 }),
+    api('/metrics', { limit: 0 }),
+    api('/spans', { limit: 0 }),
+    one('/services', { sort: 'log_records', order: 'desc' }),
+    one('/services', { sort: 'spans', order: 'desc' }),
+    one('/services', { sort: 'metric_points', order: 'desc' }),
+    one('/logs/templates', { sort: 'count', order: 'desc' }),
+    one('/keys', { sort: 'cardinality_estimate', order: 'desc' }),
+    one('/metrics', { sort: 'series_estimate', order: 'desc' }),
+    newest('/logs/templates'),
+    newest('/keys'),
+    newest('/metrics'),
+  ]);
+  const fresh = (list) => list.items.filter((i) => i.first_seen >= since);
+  return {
+    totals: { templates: templates.total, keys: keys.total, metrics: metrics.total, spans: spans.total },
+    top: { logs: topLogs.items[0], spans: topSpans.items[0], points: topPoints.items[0], template: topTpl.items[0], key: topKey.items[0], metric: topMetric.items[0] },
+    fresh: { templates: fresh(newTpl), keys: fresh(newKey), metrics: fresh(newMetric) },
+  };
+}
+
+function Noisiest({ top }) {
+  const svc = (s, what, v) => (s && v > 0 ? html`<li><span class="muted">${what}:</span> <${Link} to=${href('/service', { name: s.name })}>${s.name}</${Link}> <span class="muted">(${int(v)})</span></li>` : null);
+  return html`<section class="panel" aria-labelledby="noisiest-title">
+    <h2 id="noisiest-title">Noisiest</h2>
+    <ul class="facts">
+      ${svc(top.logs, 'most log records', top.logs?.log_records)}
+      ${svc(top.spans, 'most spans', top.spans?.spans)}
+      ${svc(top.points, 'most metric points', top.points?.metric_points)}
+      ${top.template
+        ? html`<li><span class="muted">template:</span> <${TemplateText} text=${top.template.template} /> <span class="muted">(${int(top.template.count)} in ${top.template.service}, ${pct(top.template.percentage)} of its ${top.template.severity})</span></li>`
+        : null}
+      ${top.key ? html`<li><span class="muted">key:</span> <code class="key-name">${top.key.key}</code> <span class="muted">(~${int(top.key.cardinality_estimate)} values, ${top.key.scope} of ${top.key.service})</span></li>` : null}
+      ${top.metric
+        ? html`<li><span class="muted">metric:</span> <${Link} to=${href('/metric', { name: top.metric.name, service: top.metric.service })}><code>${top.metric.name}</code></${Link}> <span class="muted">(~${int(top.metric.series_estimate)} series)</span></li>`
+        : null}
+    </ul>
+  </section>`;
+}
+
+function Fresh({ fresh, win }) {
+  const n = fresh.templates.length + fresh.keys.length + fresh.metrics.length;
+  const more = (list) => (list.length === 5 ? html` <span class="muted">(5 newest shown)</span>` : null);
+  return html`<section class="panel" aria-labelledby="fresh-title">
+    <h2 id="fresh-title">New in the last ${win}</h2>
+    ${n === 0
+      ? html`<p class="muted">Nothing first seen in the last ${win}.</p>`
+      : html`<ul class="facts">
+          ${fresh.templates.map((t) => html`<li key=${`t${t.service}${t.template_id}`}><span class="muted">template in ${t.service}:</span> <${TemplateText} text=${t.template} /></li>`)}
+          ${fresh.keys.map((k) => html`<li key=${`k${k.service}${k.scope}${k.key}`}><span class="muted">${k.scope} key in ${k.service}:</span> <code class="key-name">${k.key}</code></li>`)}
+          ${fresh.metrics.map((m) => html`<li key=${`m${m.service}${m.name}`}><span class="muted">metric in ${m.service}:</span> <code>${m.name}</code></li>`)}
+        </ul>${more(fresh.templates) ?? more(fresh.keys) ?? more(fresh.metrics)}`}
+    <p><${Link} to=${href('/changes', { window: win })}>What changed in the last ${win} →</${Link}></p>
+  </section>`;
+}
+
+export function OverviewPage({ params, win }) {
+  const page = pageParams(params, SERVICE_COLUMNS, 'log_records');
+  const q = { q: params.q, ...page };
+  const services = useData(() => api('/services', q), JSON.stringify(q));
+  // The window start is rounded to the minute so that live refreshes do not count as a new request key.
+  const since = Math.floor((Date.now() - windowMs(win)) / 60_000) * 60_000;
+  const facts = useData(() => loadFacts(since), `${win}:${since}`);
+  const [selected, setSelected] = useState();
+  const s = services.data;
+  const f = facts.data;
+  if (s && s.total === 0 && !params.q) {
+    return html`<section aria-labelledby="page-title">
+      <h1 id="page-title">Overview</h1>
+      <${Empty} title="No telemetry yet">
+        <p>keytally has not received any logs, spans or metrics. Once it does, this page ranks your services by what they send.</p>
+        <${SendTelemetryHelp} />
+      </${Empty}>
+    </section>`;
+  }
+  return html`<section aria-labelledby="page-title">
+    <h1 id="page-title">Overview</h1>
+    <${ErrorBox} error=${services.error} what="the services" />
+    <${ErrorBox} error=${facts.error} what="the summary" />
+    ${f
+      ? html`<div class="stats">
+          <${Stat} label="Services" value=${s ? int(s.total) : '…'} />
+          <${Stat} label="Log templates" value=${int(f.totals.templates)} />
+          <${Stat} label="Keys" value=${int(f.totals.keys)} />
+          <${Stat} label="Metrics" value=${int(f.totals.metrics)} />
+          <${Stat} label="Span names" value=${int(f.totals.spans)} />
+        </div>
+        <div class="panels"><${Noisiest} top=${f.top} /><${Fresh} fresh=${f.fresh} win=${win} /></div>`
+      : facts.error ? null : html`<${Loading} what="the summary" />`}
+    <h2>Services</h2>
+    <p class="muted small">Counts since keytally's store began. Sort by a column to rank the services by that signal.</p>
+    <${Filters} label="Filter services"><${TextFilter} name="q" label="Service name contains" value=${params.q} /></${Filters}>
+    ${s === undefined
+      ? services.error ? null : html`<${Loading} what="the services" />`
+      : html`<${DataTable} id="services-table" caption=${`Services by ${page.sort}`} columns=${SERVICE_COLUMNS} rows=${s.items} rowKey=${(r) => r.name}
+          sort=${page.sort} order=${page.order} busy=${services.stale} selected=${selected} onSelect=${setSelected} empty="No service name matches." />
+        <${Pager} total=${s.total} offset=${page.offset} limit=${page.limit} label="Services" />`}
+  </section>`;
+}

@@ -1,0 +1,423 @@
+/**
+ * The web UI in a real browser: Debian's Chromium driven by playwright-core
+ * (bench/ui/browser.ts; fails, never skips, when Chromium cannot start),
+ * against keytally filled by the OpenTelemetry SDK with the known data of
+ * bench/ui/fixture.ts. One browser and two servers for the whole file: the
+ * known data, and an empty one behind --auth-token.
+ *
+ * Screenshots of every page go to $KEYTALLY_UI_SCREENSHOTS (default: a temp
+ * folder, printed); with KEYTALLY_UI_DOCS=1 the overview and templates
+ * shots are also written to docs/ for the README.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { startBrowser, type Browser } from '../../bench/ui/browser.js';
+import { fillKnown, sendLogs, XSS } from '../../bench/ui/fixture.js';
+import { ROOT, startKeytally, type Keytally } from '../helpers/server.js';
+import { checkContrast, checkLabels, tabOrder } from './a11y.js';
+
+const SHOTS = process.env['KEYTALLY_UI_SCREENSHOTS'] || mkdtempSync(join(tmpdir(), 'keytally-ui-screenshots-'));
+mkdirSync(SHOTS, { recursive: true });
+
+let k: Keytally;
+let locked: Keytally;
+let browser: Browser;
+let page: Page;
+/** Console errors and page errors of `page`, cleared by each test that reads them. */
+let problems: string[] = [];
+
+beforeAll(async () => {
+  [k, locked, browser] = await Promise.all([
+    startKeytally({ args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5'] }),
+    startKeytally({ args: ['--auth-token', 'letmein'] }),
+    startBrowser(),
+  ]);
+  await fillKnown(k.otlpUrl);
+  page = await browser.context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  console.log(`keytally UI screenshots: ${SHOTS}`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([k?.stop(), locked?.stop()]);
+  k?.cleanup();
+  locked?.cleanup();
+});
+
+async function open(path: string): Promise<void> {
+  await page.goto(`${k.apiUrl}${path}`);
+  await page.locator('main h1').first().waitFor();
+}
+
+async function shot(name: string): Promise<string> {
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** The text of each cell of a table's body rows. */
+async function rows(tableId: string): Promise<string[][]> {
+  return page.locator(`#${tableId} tbody tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim())));
+}
+
+async function column(tableId: string, col: string): Promise<string[]> {
+  return page.locator(`#${tableId} tbody td[data-col="${col}"]`).evaluateAll((tds) => tds.map((td) => (td as HTMLElement).innerText.trim().split('\n')[0]!));
+}
+
+/** Nothing the telemetry carried ran, and no element came from its markup. */
+async function expectNoInjection(): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+  expect(await page.locator('#app img, #app script').count()).toBe(0);
+}
+
+function takeProblems(): string[] {
+  const p = problems;
+  problems = [];
+  return p;
+}
+
+describe('web UI', () => {
+  it('overview: exactly the known services and counts, the noisiest entries, markup as text', async () => {
+    await open('/');
+    await page.locator('#services-table tbody tr').first().waitFor();
+    // Default rank: log records, biggest first.
+    expect(await rows('services-table').then((r) => r.map((c) => c.slice(0, 4)))).toEqual([
+      ['inventory', '162', '4', '4'],
+      ['checkout', '44', '12', '50'],
+      [XSS.service, '3', '0', '0'],
+    ]);
+    const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
+    expect(stats).toEqual(['Services 3', 'Log templates 6', 'Keys 167', 'Metrics 2', 'Span names 2']);
+    const noisy = await page.locator('#noisiest-title + ul li').allInnerTexts();
+    expect(noisy).toEqual([
+      'most log records: inventory (162)',
+      'most spans: checkout (12)',
+      'most metric points: checkout (50)',
+      'template: stock level checked (150 in inventory, 100.0% of its INFO)',
+      'key: user.id (~50 values, metric of checkout)',
+      'metric: orders.placed (~50 series)',
+    ]);
+    expect(await page.getByRole('link', { name: XSS.service, exact: true }).count()).toBe(1);
+    await expectNoInjection();
+    await shot('overview');
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('sorting is server-side, in the URL, and survives a reload', async () => {
+    await open('/');
+    await page.getByRole('button', { name: 'Spans' }).click();
+    await page.waitForURL(/sort=spans&order=desc/);
+    await expect.poll(() => column('services-table', 'name')).toEqual(['checkout', 'inventory', XSS.service]);
+    await page.getByRole('button', { name: /Spans/ }).click();
+    await page.waitForURL(/sort=spans&order=asc/);
+    await expect.poll(() => column('services-table', 'name')).toEqual([XSS.service, 'inventory', 'checkout']);
+    expect(await page.locator('#services-table th[aria-sort="ascending"]').innerText()).toContain('Spans');
+    await page.reload();
+    await expect.poll(() => column('services-table', 'name')).toEqual([XSS.service, 'inventory', 'checkout']);
+    await page.getByRole('button', { name: 'Service' }).click();
+    await expect.poll(() => column('services-table', 'name')).toEqual([XSS.service, 'checkout', 'inventory']);
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('log templates: every template with count and %, filters, sort, the example', async () => {
+    await open('/templates');
+    await page.locator('#templates-table tbody tr').first().waitFor();
+    const all = await rows('templates-table');
+    expect(all.map((r) => [r[0]!.split('\n')[0], r[1], r[2], r[3], r[4]])).toEqual([
+      ['stock level checked', 'inventory', 'INFO', '150', '100.0%'],
+      ['order <NUM> shipped to warehouse <NUM>', 'checkout', 'INFO', '30', '78.9%'],
+      ['cache miss for sku <NUM> in <NUM> ms', 'inventory', 'WARN', '12', '100.0%'],
+      ['user <*> logged in from <*>', 'checkout', 'INFO', '8', '21.1%'],
+      ['payment declined for customer <NUM>', 'checkout', 'ERROR', '6', '100.0%'],
+      [XSS.body, XSS.service, 'ERROR', '3', '100.0%'],
+    ]);
+    // Parameters are set apart: a wildcard and masked tokens are their own elements.
+    expect(await page.locator('#templates-table .tok-wild').count()).toBe(2);
+    expect(await page.locator('#templates-table .tok-mask').count()).toBe(5);
+    await shot('templates');
+    // Filter by service (select), then severity, then text.
+    await page.getByLabel('Service').selectOption('checkout');
+    await page.waitForURL(/service=checkout/);
+    await expect.poll(() => column('templates-table', 'count')).toEqual(['30', '8', '6']);
+    await page.getByLabel('Severity').selectOption('INFO');
+    await expect.poll(() => column('templates-table', 'count')).toEqual(['30', '8']);
+    await page.getByLabel('Template contains').fill('logged');
+    await page.waitForURL(/q=logged/);
+    await expect.poll(() => column('templates-table', 'count')).toEqual(['8']);
+    await page.getByLabel('Template contains').fill('no such words');
+    await expect.poll(() => page.locator('.table-empty').innerText()).toContain('No template matches');
+    // Sort by count ascending over everything.
+    await open('/templates?sort=count&order=asc');
+    await expect.poll(() => column('templates-table', 'count')).toEqual(['3', '6', '8', '12', '30', '150']);
+    // The masked example is the body as received, as text.
+    const row = page.locator('#templates-table tbody tr').first();
+    await row.locator('summary').click();
+    expect(await row.locator('.example-text').innerText()).toBe(XSS.body);
+    await expectNoInjection();
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('keys: by cardinality, filtered, paged on the server; over-limit keys stand out; markup as text', async () => {
+    await open('/keys?service=inventory&scope=log');
+    await page.locator('#keys-table tbody tr').first().waitFor();
+    expect(await page.locator('.pager-info').innerText()).toBe('1–100 of 150');
+    expect(await page.locator('#keys-table tbody tr').count()).toBe(100);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await page.waitForURL(/offset=100/);
+    await expect.poll(() => page.locator('.pager-info').innerText()).toBe('101–150 of 150');
+    await expect.poll(() => page.locator('#keys-table:not([aria-busy]) tbody tr').count()).toBe(50);
+    await page.goBack();
+    await expect.poll(() => page.locator('.pager-info').innerText()).toBe('1–100 of 150');
+    await open('/keys?service=checkout&over=20');
+    await page.locator('#keys-table tbody tr').first().waitFor();
+    expect(await column('keys-table', 'key')).toEqual(['user.id', 'order.id', 'user.id', 'tenant', 'region', 'service.name', 'service.version', 'http.route']);
+    expect(await column('keys-table', 'cardinality_estimate')).toEqual(['50 over 20', '30 over 20', '12', '5', '3', '1', '1', '1']);
+    expect(await page.locator('#keys-table tr.over').count()).toBe(2);
+    await page.getByLabel('Key contains').fill('user');
+    await expect.poll(() => column('keys-table', 'key')).toEqual(['user.id', 'user.id']);
+    await open(`/keys?service=${encodeURIComponent(XSS.service)}&sort=key&order=asc`);
+    await page.locator('#keys-table tbody tr').first().waitFor();
+    expect(await column('keys-table', 'key')).toEqual([XSS.key, XSS.scriptKey, 'service.name', 'service.version']);
+    await expectNoInjection();
+    await shot('keys');
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('metric: labels by cardinality, the exploding label named', async () => {
+    await open('/metric');
+    await page.locator('#metrics-table tbody tr').first().waitFor();
+    expect(await column('metrics-table', 'name')).toEqual(['orders.placed', 'stock.lookup.duration']);
+    await page.getByRole('link', { name: 'orders.placed' }).click();
+    await page.waitForURL(/\/metric\?name=orders.placed&service=checkout/);
+    await page.locator('#labels-table tbody tr').first().waitFor();
+    expect((await rows('labels-table')).map((r) => [r[0], r[1]])).toEqual([
+      ['user.id', '50'],
+      ['region', '3'],
+    ]);
+    expect(await page.locator('.callout').innerText()).toBe('Label user.id has the most values: about 50, next is region with 3.');
+    await shot('metric');
+    await open('/metric?name=no.such.metric');
+    await expect.poll(() => page.locator('.error').innerText()).toContain("HTTP 404: no metric 'no.such.metric'");
+    expect(takeProblems().every((p) => /404/.test(p))).toBe(true);
+  });
+
+  it('service: totals, span names with error share, severities, tabs as URLs', async () => {
+    await open('/service?name=checkout');
+    await page.locator('.stat').first().waitFor();
+    const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
+    expect(stats).toEqual([
+      'Log records 44 2 severities, 3 templates',
+      'Spans 12 1 span names',
+      'Metric points 50 1 metrics',
+      'Series (estimate) 50 50 as Prometheus series',
+      'Keys 8',
+    ]);
+    expect(await column('top-templates', 'count')).toEqual(['30', '8', '6']);
+    await shot('service');
+    await page.getByRole('link', { name: 'Spans', exact: true }).click();
+    await page.waitForURL(/tab=spans/);
+    await page.locator('#spans-table tbody tr').first().waitFor();
+    expect((await rows('spans-table'))[0]!.slice(0, 5)).toEqual(['POST /pay', 'server', '12', '3 (25.0%)', 'http.route, user.id']);
+    await page.getByRole('link', { name: 'Log severities' }).click();
+    await page.locator('#logs-table tbody tr').first().waitFor();
+    expect((await rows('logs-table')).map((r) => [r[0], r[1], r[2]])).toEqual([
+      ['INFO', '38', 'order.id, tenant'],
+      ['ERROR', '6', 'tenant'],
+    ]);
+    await open(`/service?name=${encodeURIComponent(XSS.service)}`);
+    expect(await page.locator('main h1').innerText()).toBe(XSS.service);
+    await expectNoInjection();
+    await open('/service?name=nobody');
+    await expect.poll(() => page.locator('.error').innerText()).toContain("HTTP 404: no service 'nobody'");
+    expect(takeProblems().every((p) => /404/.test(p))).toBe(true);
+  });
+
+  it('what changed: everything is new in the window; the window switch is in the URL and kept across pages', async () => {
+    await open('/changes');
+    await page.locator('#new-templates tbody tr').first().waitFor();
+    expect(await page.locator('#templates-title .count').innerText()).toBe('6');
+    expect(await page.locator('#metrics-title .count').innerText()).toBe('2');
+    expect(await page.locator('#spans-title .count').innerText()).toBe('2');
+    expect(await page.locator('#keys-title .count').innerText()).toBe('100+');
+    await shot('changes');
+    await page.getByRole('button', { name: '1h' }).click();
+    await page.waitForURL(/window=1h/);
+    expect(await page.getByRole('button', { name: '1h' }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.waitForURL(/\/\?window=1h$/);
+    await expect.poll(() => page.locator('#fresh-title').innerText()).toBe('New in the last 1h');
+    // A since time after everything was sent: nothing is new.
+    await open(`/changes?since=${new Date(Date.now() + 60_000).toISOString()}`);
+    await expect.poll(() => page.locator('#templates-title .count').innerText()).toBe('0');
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('live refresh: new data appears without losing scroll position or the selected row', async () => {
+    await page.setViewportSize({ width: 1280, height: 420 });
+    await open('/templates?refresh=1');
+    await page.locator('#templates-table tbody tr').first().waitFor();
+    // Select the fourth row with the keyboard and scroll so that the page is not at the top.
+    await page.locator('#templates-table tbody tr').first().focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    const selected = page.locator('#templates-table tbody tr.sel');
+    expect(await selected.locator('td[data-col="template"] .tpl').innerText()).toBe('user <*> logged in from <*>');
+    await page.evaluate(() => scrollTo(0, 200));
+    const y = await page.evaluate(() => scrollY);
+    expect(y).toBeGreaterThan(0);
+    await sendLogs(k.otlpUrl, 'inventory', Array.from({ length: 5 }, () => ({ body: 'stock level checked', severity: 'INFO' as const })));
+    await expect.poll(() => column('templates-table', 'count'), { timeout: 15_000 }).toEqual(['155', '30', '12', '8', '6', '3']);
+    expect(await page.evaluate(() => scrollY)).toBe(y);
+    expect(await selected.locator('td[data-col="template"] .tpl').innerText()).toBe('user <*> logged in from <*>');
+    expect(await page.evaluate(() => document.activeElement?.classList.contains('sel'))).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('keyboard: skip link first, arrows move through rows, Enter opens one', async () => {
+    await open('/');
+    await page.locator('#services-table tbody tr').first().waitFor();
+    const order = await tabOrder(page, 12);
+    expect(order.slice(0, 9)).toEqual([
+      'a:Skip to content',
+      'a:keytally overview',
+      'a:Overview',
+      'a:Log templates',
+      'a:Keys',
+      'a:Metrics',
+      'a:What changed',
+      'button:1h',
+      'button:24h',
+    ]);
+    await page.locator('#services-table tbody tr').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/service\?name=checkout/);
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('accessibility: every control labelled, text contrast at least 4.5:1, focus visible', async () => {
+    for (const path of ['/', '/templates', '/keys', '/metric?name=orders.placed&service=checkout', '/service?name=checkout', '/changes']) {
+      await open(path);
+      await page.waitForLoadState('networkidle');
+      expect(await checkLabels(page), path).toEqual([]);
+      expect(await checkContrast(page), path).toEqual([]);
+    }
+    await open('/');
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).not.toBe('none');
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it("phone width: no sideways scrolling of the page; wide tables scroll in their own box", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [path, name] of [['/', 'overview-phone'], ['/templates', 'templates-phone']] as const) {
+        await open(path);
+        await page.waitForLoadState('networkidle');
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+        await shot(name);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+    expect(takeProblems()).toEqual([]);
+  });
+
+  it('API errors are shown, never a blank page', async () => {
+    await page.route('**/api/v1/keys?*', (r) => r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"the store is on fire"}' }));
+    try {
+      await open('/keys');
+      await expect.poll(() => page.locator('[role=alert]').innerText()).toContain('HTTP 500: the store is on fire');
+    } finally {
+      await page.unroute('**/api/v1/keys?*');
+    }
+    takeProblems();
+  });
+
+  it('same origin only: no CORS headers, another site cannot read the API', async () => {
+    const r = await fetch(`${k.apiUrl}/api/v1/services`, { headers: { Origin: 'http://evil.example' } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('access-control-allow-origin')).toBeNull();
+    const pre = await fetch(`${k.apiUrl}/api/v1/services`, { method: 'OPTIONS', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'GET' } });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+    const other = await browser.context.newPage();
+    try {
+      await other.route('http://evil.example/', (r) => r.fulfill({ contentType: 'text/html', body: '<html><body>evil</body></html>' }));
+      await other.goto('http://evil.example/');
+      const result = await other.evaluate(async (url) => {
+        try {
+          const res = await fetch(url);
+          return `read ${(await res.text()).length} bytes`;
+        } catch (e) {
+          return `blocked: ${(e as Error).name}`;
+        }
+      }, `${k.apiUrl}/api/v1/services`);
+      expect(result).toBe('blocked: TypeError');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the UI page and its files: CSP, nosniff, ETag, vendored libraries, /api index', async () => {
+    const r = await fetch(`${k.apiUrl}/`);
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    const etag = r.headers.get('etag')!;
+    expect((await fetch(`${k.apiUrl}/`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    for (const f of ['/ui/vendor/preact.mjs', '/ui/vendor/preact-hooks.mjs', '/ui/vendor/htm.mjs', '/ui/vendor/uplot.mjs', '/ui/app.js']) {
+      const a = await fetch(`${k.apiUrl}${f}`);
+      expect(a.status, f).toBe(200);
+      expect(a.headers.get('content-type'), f).toBe('text/javascript; charset=utf-8');
+    }
+    expect((await fetch(`${k.apiUrl}/ui/../package.json`)).status).toBe(404);
+    expect((await fetch(`${k.apiUrl}/ui/nope.js`)).status).toBe(404);
+    const index = await k.get('/api');
+    expect(index.body).toMatchObject({ name: 'keytally', ui: '/' });
+    expect((await fetch(`${k.apiUrl}/nope`)).status).toBe(404);
+  });
+
+  it('token prompt: asks once, refuses a wrong token, then shows the empty state with what to do next', async () => {
+    const p = await browser.context.newPage();
+    const errs: string[] = [];
+    p.on('pageerror', (e) => errs.push(e.message));
+    try {
+      await p.goto(`${locked.apiUrl}/`);
+      await p.getByLabel('Token', { exact: true }).fill('wrong');
+      await p.getByRole('button', { name: 'Open' }).click();
+      await expect.poll(() => p.locator('[role=alert]').innerText()).toContain('That token was refused');
+      await p.getByLabel('Token', { exact: true }).fill('letmein');
+      await p.getByRole('button', { name: 'Open' }).click();
+      await expect.poll(() => p.locator('main h2').first().innerText()).toBe('No telemetry yet');
+      expect(await p.locator('.empty-help pre').first().innerText()).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318');
+      await p.screenshot({ path: join(SHOTS, 'empty.png'), fullPage: true });
+      // Asked once: a reload and other pages use the kept token.
+      await p.goto(`${locked.apiUrl}/templates`);
+      await expect.poll(() => p.locator('main h2').first().innerText()).toBe('No log templates yet');
+      expect(await p.getByLabel('Token', { exact: true }).count()).toBe(0);
+      await p.goto(`${locked.apiUrl}/keys`);
+      await expect.poll(() => p.locator('main h2').first().innerText()).toBe('No keys yet');
+      expect(errs).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+afterAll(() => {
+  if (process.env['KEYTALLY_UI_DOCS'] === '1') {
+    copyFileSync(join(SHOTS, 'overview.png'), join(ROOT, 'docs', 'ui-overview.png'));
+    copyFileSync(join(SHOTS, 'templates.png'), join(ROOT, 'docs', 'ui-templates.png'));
+  }
+});
