@@ -153,6 +153,11 @@ export class MemoryStore implements WriteStore {
     for (const r of c.templates) {
       const id = r.cluster.id;
       const k = entityKey(r.service, r.severity, id);
+      if (r.removed) {
+        // Merged into another template, which took its count (as the SQL store's DELETE).
+        t.remove('templates', k);
+        continue;
+      }
       const o = t.get('templates', k);
       t.put('templates', k, {
         service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
