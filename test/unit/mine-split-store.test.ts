@@ -13,9 +13,12 @@ import { Packr, Unpackr } from 'msgpackr';
 import { Extractor } from '../../src/extract/extractor.js';
 import { createKeyedHasher } from '../../src/sketch/hash.js';
 import { WriterState } from '../../src/writer/state.js';
-import { SqliteWriteStore, dbPath } from '../../src/store/sqlite-store.js';
-import { migrateSqlite } from '../../src/store/migrations.js';
-import { listTemplates } from '../../src/api/logs.js';
+import { SqliteWriteStore } from '../../src/store/sqlite/write.js';
+import { SqliteQueries } from '../../src/store/sqlite/read.js';
+import { dbPath } from '../../src/store/sqlite/connection.js';
+import { migrateSqlite } from '../../src/store/sqlite/migrations.js';
+import { MemoryStore } from '../../src/store/memory/store.js';
+import type { StoreQueries } from '../../src/store/queries.js';
 import type { DeltaBatch } from '../../src/model/delta.js';
 import type { LogsRequest } from '../../src/model/otlp.js';
 import { generateLogs, rng } from '../helpers/log-generator.js';
@@ -58,7 +61,13 @@ function workload(): { lines: string[]; truth: Map<string, number> } {
   return { lines, truth };
 }
 
-async function run(lines: string[], state: WriterState, store: SqliteWriteStore): Promise<void> {
+interface Backend {
+  commit(c: ReturnType<WriterState['takeChanges']>): Promise<number>;
+  load(state: WriterState): Promise<void>;
+  loader(): ConstructorParameters<typeof WriterState>[1];
+}
+
+async function run(lines: string[], state: WriterState, store: Backend): Promise<void> {
   const hasher = await createKeyedHasher(0x5eedn);
   const workers = [0, 1, 2].map((workerId) => new Extractor(hasher, { workerId, ...opts }));
   for (let i = 0; i < lines.length; i += 30) {
@@ -66,21 +75,25 @@ async function run(lines: string[], state: WriterState, store: SqliteWriteStore)
     const w = workers[(i / 30) % 3]!;
     w.foldLogs(request(lines.slice(i, i + 30)), i);
     state.applyBatch(roundTrip(w.flush()));
-    store.commit(state.takeChanges());
+    await store.commit(state.takeChanges());
   }
 }
 
-function stored(dir: string): Array<{ template: string; count: number; percentage: number }> {
-  const store = new SqliteWriteStore(dir, tuning);
-  try {
-    return listTemplates(store.db, 'service=svc&limit=1000').items.map((t) => ({ template: t.template, count: t.count, percentage: t.percentage }));
-  } finally {
-    store.close();
-  }
+async function stored(q: StoreQueries): Promise<Array<{ template: string; count: number; percentage: number }>> {
+  const page = { limit: 1000, offset: 0, sort: 'count', order: 'desc' as const };
+  return (await q.templates({ service: 'svc', page })).items.map((t) => ({ template: t.template, count: t.count, percentage: t.percentage }));
+}
+
+/** The checks on what a store holds after `sent` lines whose true templates are `truth` (null: only totals). */
+function check(rows: Array<{ template: string; count: number; percentage: number }>, sent: number, truth: Map<string, number> | null): void {
+  expect(rows.reduce((a, t) => a + t.count, 0)).toBe(sent);
+  expect(rows.reduce((a, t) => a + t.percentage, 0)).toBeCloseTo(100, 9);
+  expect(new Set(rows.map((t) => t.template)).size).toBe(rows.length);
+  if (truth !== null) expect(new Map(rows.map((t) => [t.template, t.count]))).toEqual(truth);
 }
 
 describe('stored templates when the canonical miner folds and splits', () => {
-  it('stay exact per template across workers and a writer restart; percentages add up to 100', async () => {
+  it('SQLite: stay exact per template across workers and a writer restart; percentages add up to 100', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keytally-split-'));
     dirs.push(dir);
     await migrateSqlite(dbPath(dir));
@@ -89,25 +102,30 @@ describe('stored templates when the canonical miner folds and splits', () => {
 
     let store = new SqliteWriteStore(dir, tuning);
     let state = new WriterState(opts, store.loader());
-    store.load(state);
+    await store.load(state);
     await run(lines.slice(0, half), state, store);
-    store.close();
-    const before = stored(dir);
-    expect(before.reduce((a, t) => a + t.count, 0)).toBe(half);
+    check(await stored(new SqliteQueries(store.db)), half, null);
+    await store.close();
 
     // Restart: a new writer state loaded from the store, new workers.
     store = new SqliteWriteStore(dir, tuning);
     state = new WriterState(opts, store.loader());
-    store.load(state);
+    await store.load(state);
     await run(lines.slice(half), state, store);
-    store.close();
-
-    const rows = stored(dir);
-    expect(rows.reduce((a, t) => a + t.count, 0)).toBe(lines.length);
-    expect(rows.reduce((a, t) => a + t.percentage, 0)).toBeCloseTo(100, 9);
-    expect(new Set(rows.map((t) => t.template)).size).toBe(rows.length);
-    expect(new Map(rows.map((t) => [t.template, t.count]))).toEqual(truth);
+    const rows = await stored(new SqliteQueries(store.db));
+    await store.close();
+    check(rows, lines.length, truth);
     // The fold happened (the four states were one template for a while) and was undone.
     expect(rows.some((t) => t.template.includes('lifecycle <*>'))).toBe(false);
+  });
+
+  it('memory store: the same', async () => {
+    const { lines, truth } = workload();
+    const store = new MemoryStore({ maxBytes: 64 * 1024 * 1024 });
+    const state = new WriterState(opts, store.loader());
+    await store.load(state);
+    await run(lines, state, store);
+    const rows = await store.localReader().read((q) => stored(q));
+    check(rows, lines.length, truth);
   });
 });
