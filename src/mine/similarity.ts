@@ -23,9 +23,13 @@ export function tokenMatches(t: string, w: string): boolean {
   return true;
 }
 
-/** Weekday and month names are parts of a date: values, however few they are. */
+/**
+ * Words that are values however few they are: weekday and month names (parts of a
+ * date) and booleans and nulls (`allDrawn=true` / `allDrawn=false` is one field).
+ */
 const VALUE_WORDS = new Set(
-  ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec',
+  ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'null', 'NULL', 'nil', 'undefined',
+    'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec',
     'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'June',
     'July', 'August', 'September', 'October', 'November', 'December'].flatMap((w) => [w, w + ',']),
 );
