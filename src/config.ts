@@ -91,6 +91,11 @@ export const configSchema = z
      */
     memory: z.enum(['default', 'small']).default('default'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * Tests only: when on, an OTLP request's `x-keytally-received-at` header (unix ms) is its receive time,
+     * and history's "now" is the latest such time, so a week of buckets can be replayed in seconds.
+     */
+    testClock: z.enum(['off', 'on']).default('off'),
   })
   .strict();
 
@@ -129,6 +134,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   walLimitMb: 'wal-limit-mb',
   memory: 'memory',
   logLevel: 'log-level',
+  testClock: 'test-clock',
 };
 
 /** Defaults that `--memory small` changes (an explicit setting still wins). */

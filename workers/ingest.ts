@@ -63,7 +63,9 @@ export default function ingest(task: IngestTask): IngestResult {
   try {
     bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
-    const now = Date.now();
+    const now = task.receivedAt !== 0 ? task.receivedAt : Date.now();
+    // One batch holds one receive minute (its time bucket, DeltaBatch.minute): flush at the minute's turn.
+    if (extractor.needsFlushFor(now)) flush(0);
     const result =
       task.signal === 'logs'
         ? extractor.foldLogs(req as never, now)

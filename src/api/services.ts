@@ -1,5 +1,5 @@
 /** GET /api/v1/services and /api/v1/services/{name}/overview. */
-import { SERVICE_SORT, type KeyItem, type ListResult, type MetricItem, type ServiceItem, type TemplateItem } from '../store/queries.js';
+import { SERVICE_SORT, type KeyItem, type ListResult, type MetricItem, type ServiceItem, type SpanItem, type TemplateItem } from '../store/queries.js';
 import type { StoreQueries } from '../store/store.js';
 import { notFound } from './errors.js';
 import { parsePage } from './page.js';
@@ -15,17 +15,18 @@ const MAX_TOP = 1000;
 
 export interface ServiceOverview extends ServiceItem {
   totals: {
-    logs: { records: number; severities: number; templates: number };
-    metrics: { points: number; metrics: number; series_estimate: number; prometheus_series: number };
-    traces: { spans: number; span_names: number };
+    logs: { records: number; bytes: number; severities: number; templates: number };
+    metrics: { points: number; bytes: number; metrics: number; series_estimate: number; prometheus_series: number };
+    traces: { spans: number; bytes: number; span_names: number };
     keys: { keys: number };
   };
   top_templates: TemplateItem[];
   top_keys: KeyItem[];
   top_metrics: MetricItem[];
+  top_spans: SpanItem[];
 }
 
-/** `top` (default 10) bounds each of the three top lists. */
+/** `top` (default 10) bounds each of the four top lists. */
 export async function serviceOverview(store: StoreQueries, name: string, query: string): Promise<ServiceOverview> {
   const p = new Params(query, ['top']);
   const top = p.int('top', DEFAULT_TOP, 0, MAX_TOP);
@@ -36,13 +37,17 @@ export async function serviceOverview(store: StoreQueries, name: string, query: 
   return {
     ...svc,
     totals: {
-      logs: { records: svc.log_records, severities: t.severities, templates: t.templates },
-      metrics: { points: svc.metric_points, metrics: t.metrics, series_estimate: t.series_estimate, prometheus_series: t.prometheus_series },
-      traces: { spans: svc.spans, span_names: t.span_names },
+      logs: { records: svc.log_records, bytes: svc.log_bytes, severities: t.severities, templates: t.templates },
+      metrics: {
+        points: svc.metric_points, bytes: svc.metric_bytes, metrics: t.metrics, series_estimate: t.series_estimate, prometheus_series: t.prometheus_series,
+      },
+      traces: { spans: svc.spans, bytes: svc.span_bytes, span_names: t.span_names },
       keys: { keys: t.keys },
     },
-    top_templates: (await store.templates({ service: name, page: page('count') })).items,
+    // What costs most leads (bytes); keys by cardinality, the question asked of keys first.
+    top_templates: (await store.templates({ service: name, page: page('bytes') })).items,
     top_keys: (await store.keys({ service: name, page: page('cardinality_estimate') })).items,
-    top_metrics: (await store.metrics({ service: name, page: page('series_estimate') })).items,
+    top_metrics: (await store.metrics({ service: name, page: page('bytes') })).items,
+    top_spans: (await store.spans({ service: name, page: page('bytes') })).items,
   };
 }

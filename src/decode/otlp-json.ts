@@ -11,6 +11,10 @@
  * (same canonical attribute strings, same limits and counters), so the
  * extractor cannot tell the formats apart. Type errors throw DecodeError
  * naming the offending field.
+ *
+ * Sizes (`bytes` on records, points and attributes) are the protobuf size of
+ * the same message, computed from the JSON object by src/decode/proto-size.ts
+ * before any limit cuts it, so cost does not depend on the client's encoding.
  */
 import type {
   Attr,
@@ -40,6 +44,7 @@ import {
   type DecodeOptions,
   type Decoded,
 } from './limits.js';
+import { EXP_HISTOGRAM_POINT, HISTOGRAM_POINT, KEY_VALUE, LOG_RECORD, NUMBER_POINT, SPAN, SUMMARY_POINT, sizeOf, type Schema } from './proto-size.js';
 
 type Obj = Record<string, unknown>;
 
@@ -292,9 +297,11 @@ function attrs(ctx: Ctx, v: unknown, what: string): Attr[] {
     const kv = optObj(list[i], what + '[]');
     let key = '';
     let value = '';
+    let bytes = 0;
     if (kv !== undefined) {
       key = str(kv.key, what + '[].key');
       value = anyValue(kv.value, 0, false, what + '[].value');
+      bytes = sizeOf(KEY_VALUE, kv);
     }
     if (key.length > ctx.maxKey) {
       key = key.slice(0, ctx.maxKey);
@@ -304,7 +311,7 @@ function attrs(ctx: Ctx, v: unknown, what: string): Attr[] {
       value = value.slice(0, ctx.maxVal);
       ctx.truncated++;
     }
-    out.push({ key, value });
+    out.push({ key, value, bytes });
   }
   return out;
 }
@@ -360,6 +367,7 @@ function logRecord(ctx: Ctx, v: unknown): LogRecord {
     severityText: str(field(o, 'severityText', 'severity_text'), W_LR + '.severityText'),
     body: body(ctx, o.body),
     attrs: attrs(ctx, o.attributes, W_LR + '.attributes'),
+    bytes: sizeOf(LOG_RECORD, o),
   };
   return record;
 }
@@ -406,6 +414,7 @@ function points(ctx: Ctx, data: Obj, type: MetricType, what: string): DataPoint[
   const out: DataPoint[] = [];
   const list = optArr(field(data, 'dataPoints', 'data_points'), what + '.dataPoints') ?? [];
   const pw = what + '.dataPoints[]';
+  const schema = POINT_SCHEMA[type];
   for (let i = 0; i < list.length; i++) {
     const p = optObj(list[i], pw) ?? {};
     let buckets = 0;
@@ -416,10 +425,18 @@ function points(ctx: Ctx, data: Obj, type: MetricType, what: string): DataPoint[
     } else if (type === 'summary') {
       buckets = countOf(field(p, 'quantileValues', 'quantile_values'), pw + '.quantileValues');
     }
-    out.push({ attrs: attrs(ctx, p.attributes, pw + '.attributes'), buckets });
+    out.push({ attrs: attrs(ctx, p.attributes, pw + '.attributes'), buckets, bytes: sizeOf(schema, p) });
   }
   return out;
 }
+
+const POINT_SCHEMA: Record<MetricType, Schema> = {
+  gauge: NUMBER_POINT,
+  sum: NUMBER_POINT,
+  histogram: HISTOGRAM_POINT,
+  exponential_histogram: EXP_HISTOGRAM_POINT,
+  summary: SUMMARY_POINT,
+};
 
 function metric(ctx: Ctx, v: unknown): Metric {
   const o = optObj(v, W_M) ?? {};
@@ -505,6 +522,7 @@ function span(ctx: Ctx, v: unknown): Span {
     attrs: attrs(ctx, o.attributes, W_S + '.attributes'),
     events,
     statusCode: status === undefined ? 0 : enumOrInt(status.code, W_S + '.status.code'),
+    bytes: sizeOf(SPAN, o),
   };
 }
 

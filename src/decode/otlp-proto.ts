@@ -10,6 +10,11 @@
  * known field with the wrong wire type and skips the rest without allocating.
  * Multiple occurrences of a singular message field replace the earlier one
  * (as protobufjs does) rather than merge.
+ *
+ * Sizes: every LogRecord, Span, data point and KeyValue carries `bytes`, the
+ * length of its message on the wire (`end - pos` at its start: the value of
+ * its length prefix, unknown fields included). That is what keytally sums as
+ * cost; the JSON decoder computes the same figure for JSON requests.
  */
 import type {
   Attr,
@@ -80,6 +85,8 @@ const F3 = 1 << 3;
 
 /** Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits. */
 function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
+  // The KeyValue's own length: what its key and value cost on the wire, whatever is cut below.
+  const bytes = end - r.pos;
   if (attrs.length >= r.maxAttrs) {
     r.dropped++;
     r.pos = end;
@@ -110,7 +117,7 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
     value = value.slice(0, r.maxVal);
     r.truncated++;
   }
-  attrs.push({ key, value });
+  attrs.push({ key, value, bytes });
 }
 
 /**
@@ -304,6 +311,7 @@ function readBody(r: OtlpReader, end: number): LogBody {
 }
 
 function readLogRecord(r: OtlpReader, end: number): LogRecord {
+  const bytes = end - r.pos;
   let time = 0;
   let observed = 0;
   let severityNumber = 0;
@@ -339,7 +347,7 @@ function readLogRecord(r: OtlpReader, end: number): LogRecord {
     }
   }
   r.finish(end);
-  return { timeUnixMs: time !== 0 ? time : observed, severityNumber, severityText, body, attrs };
+  return { timeUnixMs: time !== 0 ? time : observed, severityNumber, severityText, body, attrs, bytes };
 }
 
 function readScopeLogs(r: OtlpReader, end: number): ScopeLogs {
@@ -389,6 +397,7 @@ export function decodeLogs(buf: Uint8Array, opts?: DecodeOptions): Decoded<LogsR
  * the types that have them, so one loop serves all five.
  */
 function readPoint(r: OtlpReader, end: number, kind: number): DataPoint {
+  const bytes = end - r.pos;
   const attrs: Attr[] = [];
   let buckets = 0;
   while (r.pos < end) {
@@ -435,7 +444,7 @@ function readPoint(r: OtlpReader, end: number, kind: number): DataPoint {
   r.finish(end);
   if (kind === KIND_HISTOGRAM) buckets += 1;
   else if (kind === KIND_EXP_HISTOGRAM) buckets += 1;
-  return { attrs, buckets };
+  return { attrs, buckets, bytes };
 }
 
 const KIND_NUMBER = 0;
@@ -614,6 +623,7 @@ function readStatusCode(r: OtlpReader, end: number): number {
 }
 
 function readSpan(r: OtlpReader, end: number): Span {
+  const bytes = end - r.pos;
   let name = '';
   let kind = 0;
   let startUnixMs = 0;
@@ -649,7 +659,7 @@ function readSpan(r: OtlpReader, end: number): Span {
     }
   }
   r.finish(end);
-  return { name, kind, startUnixMs, attrs, events, statusCode };
+  return { name, kind, startUnixMs, attrs, events, statusCode, bytes };
 }
 
 function readScopeSpans(r: OtlpReader, end: number): ScopeSpans {

@@ -5,13 +5,21 @@
  *
  * One Extractor per worker thread; flush() turns what it holds into a
  * DeltaBatch and starts a fresh interval.
+ *
+ * Cost: each record's `bytes` (its protobuf size, from the decoders) is added
+ * wherever its count is: service and signal, (service, severity), template,
+ * metric, span name; each attribute's `bytes` to its key (and metric label).
+ * Time: one interval holds one receive minute; fold*() refuses a `now` in
+ * another minute while the interval has data (flush first: needsFlushFor()).
  */
 import {
   emptyCounters,
   maxText,
+  minuteOf,
   unionSorted,
   type DeltaBatch,
   type KeyScope,
+  type VersionDelta,
   type WorkerCounters,
 } from '../model/delta.js';
 import type { Attr, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
@@ -46,13 +54,16 @@ interface Seen {
   firstSeen: number;
   lastSeen: number;
 }
-interface SvcAcc extends Seen { name: string; logRecords: number; spans: number; metricPoints: number }
+interface SvcAcc extends Seen {
+  name: string; logRecords: number; spans: number; metricPoints: number; logBytes: number; spanBytes: number; metricBytes: number;
+}
 interface MetricAcc extends Seen {
   service: string; name: string; type: MetricType; unit: string; description: string; monotonic: boolean;
-  temporality: number; labelKeys: string[]; resourceKeys: string[]; points: number; buckets: number; series: Hll;
+  temporality: number; labelKeys: string[]; resourceKeys: string[]; points: number; bytes: number; overflowPoints: number;
+  buckets: number; series: Hll;
 }
 interface SketchAcc extends Seen {
-  service: string; scopeOrMetric: string; key: string; samples: number; sketch: Hll;
+  service: string; scopeOrMetric: string; key: string; samples: number; bytes: number; sketch: Hll;
   /** The sketch is the key's long-lived dense sketch (see denseKeys), not this interval's own. */
   longLived: boolean;
 }
@@ -66,10 +77,23 @@ interface SketchAcc extends Seen {
 const LONG_LIVED_BYTES = 4 * 1024 * 1024;
 interface SpanAcc extends Seen {
   service: string; name: string; kind: number; attributeKeys: string[]; resourceKeys: string[]; eventNames: string[];
-  count: number; statusUnset: number; statusOk: number; statusError: number;
+  count: number; bytes: number; statusUnset: number; statusOk: number; statusError: number;
 }
 interface LogAcc extends Seen {
-  service: string; severity: string; attributeKeys: string[]; resourceKeys: string[]; bodyKeys: string[]; count: number;
+  service: string; severity: string; attributeKeys: string[]; resourceKeys: string[]; bodyKeys: string[]; count: number; bytes: number;
+}
+
+/** The attribute an SDK puts on the point into which it folded series past its cardinality limit. */
+const OVERFLOW_KEY = 'otel.metric.overflow';
+
+function isOverflowPoint(attrs: Attr[]): boolean {
+  for (const a of attrs) if (a.key === OVERFLOW_KEY && a.value === 'true') return true;
+  return false;
+}
+
+function serviceVersion(resource: Attr[]): string {
+  for (const a of resource) if (a.key === 'service.version') return a.value;
+  return '';
 }
 
 function serviceName(resource: Attr[]): string {
@@ -88,6 +112,9 @@ export class Extractor {
   private spans = new Table3<SpanAcc>();
   private logs = new Table2<LogAcc>();
   private keys = new Table3<SketchAcc>();
+  private versions = new Table2<VersionDelta>();
+  /** Start of the receive minute of everything held now (0 while empty). */
+  private minute = 0;
   /** One cache per kind of key list, so each sees a stream of similar lists. */
   private readonly resourceKeysOf = new SortedKeys();
   /**
@@ -124,6 +151,36 @@ export class Extractor {
     return this.services.size + this.metrics.size + this.labels.size + this.spans.size + this.logs.size + this.keys.size;
   }
 
+  /** Whether records received at `now` belong to another minute than those held: flush() before folding them. */
+  needsFlushFor(now: number): boolean {
+    return this.size() > 0 && minuteOf(now) !== this.minute;
+  }
+
+  /** Pins the interval's minute; a fold in another minute over held data is a caller bug, not a silent mix. */
+  private enterMinute(now: number): void {
+    const m = minuteOf(now);
+    if (m === this.minute) return;
+    // Every log record also lands in `logs`, so size() covers the miners' pending templates too.
+    if (this.size() > 0) throw new Error(`fold at ${now} outside the interval's minute ${this.minute}: flush first`);
+    this.minute = m;
+  }
+
+  /** Sums service.version per resource: records and bytes under (service, version). */
+  private version(service: string, resource: Attr[], records: number, bytes: number, now: number): void {
+    const version = serviceVersion(resource);
+    if (version === '' || records === 0) return;
+    const byVersion = this.versions.inner(service);
+    let v = byVersion.get(version);
+    if (!v) {
+      v = { service, version, records: 0, bytes: 0, firstSeen: now, lastSeen: now };
+      byVersion.set(version, v);
+      this.versions.added();
+    }
+    v.records += records;
+    v.bytes += bytes;
+    v.lastSeen = now;
+  }
+
   isEmpty(): boolean {
     return this.size() === 0 && this.acks.length === 0;
   }
@@ -139,11 +196,13 @@ export class Extractor {
   // ------------------------------------------------------------ logs
 
   foldLogs(req: LogsRequest, now: number): FoldResult {
+    this.enterMinute(now);
     let accepted = 0;
     for (const rl of req.resources) {
       const service = serviceName(rl.attrs);
       const resourceKeys = this.resourceKeysOf.of(rl.attrs);
       let n = 0;
+      let bytes = 0;
       this.sketchAttrs(this.keys, service, 'resource', rl.attrs, now, 0);
       const bySeverity = this.logs.inner(service);
       const logKeys = this.keys.inner(service, 'log');
@@ -151,14 +210,16 @@ export class Extractor {
       for (const sl of rl.scopes) {
         for (const rec of sl.records) {
           n++;
+          bytes += rec.bytes;
           const severity = severityOf(rec.severityText, rec.severityNumber);
           let la = bySeverity.get(severity);
           if (!la) {
-            la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, firstSeen: now, lastSeen: now };
+            la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, bytes: 0, firstSeen: now, lastSeen: now };
             bySeverity.set(severity, la);
             this.logs.added();
           }
           la.count++;
+          la.bytes += rec.bytes;
           la.lastSeen = now;
           la.resourceKeys = unionSorted(la.resourceKeys, resourceKeys);
           if (rec.attrs.length > 0) {
@@ -167,12 +228,15 @@ export class Extractor {
           }
           const body = bodyMessage(rec.body);
           if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
-          this.minerFor(miners, service, severity).add(body.message, now);
+          this.minerFor(miners, service, severity).add(body.message, now, rec.bytes);
         }
       }
       // Resource keys are sampled once per record that carried them.
       this.bumpResourceSamples(service, rl.attrs, n - 1);
-      this.service(service, now).logRecords += n;
+      const svc = this.service(service, now);
+      svc.logRecords += n;
+      svc.logBytes += bytes;
+      this.version(service, rl.attrs, n, bytes, now);
       accepted += n;
     }
     this.counters.records.logs += accepted;
@@ -182,6 +246,7 @@ export class Extractor {
   // ------------------------------------------------------------ metrics
 
   foldMetrics(req: MetricsRequest, now: number): FoldResult {
+    this.enterMinute(now);
     let accepted = 0;
     let rejected = 0;
     let why = '';
@@ -191,6 +256,7 @@ export class Extractor {
       // The resource part of every series fingerprint: sorted key=value pairs.
       const resourceFingerprint = this.fingerprint(rm.attrs);
       let n = 0;
+      let bytes = 0;
       this.sketchAttrs(this.keys, service, 'resource', rm.attrs, now, 0);
       for (const sm of rm.scopes) {
         for (const m of sm.metrics) {
@@ -205,7 +271,7 @@ export class Extractor {
           if (!ma) {
             ma = {
               service, name: m.name, type: m.type, unit: m.unit, description: m.description, monotonic: m.monotonic,
-              temporality: m.temporality, labelKeys: [], resourceKeys, points: 0, buckets: 0,
+              temporality: m.temporality, labelKeys: [], resourceKeys, points: 0, bytes: 0, overflowPoints: 0, buckets: 0,
               series: new Hll(this.opts.precision), firstSeen: now, lastSeen: now,
             };
             byName.set(m.name, ma);
@@ -221,9 +287,12 @@ export class Extractor {
           }
           for (const p of m.points) {
             ma.points++;
+            ma.bytes += p.bytes;
+            bytes += p.bytes;
             if (p.buckets > ma.buckets) ma.buckets = p.buckets;
             if (p.attrs.length > 0) {
               ma.labelKeys = unionSorted(ma.labelKeys, this.recordKeysOf.of(p.attrs));
+              if (isOverflowPoint(p.attrs)) ma.overflowPoints++;
               this.sketchAttrs(this.labels, service, m.name, p.attrs, now, 1);
               this.sketchAttrs(this.keys, service, 'metric', p.attrs, now, 1);
             }
@@ -234,7 +303,10 @@ export class Extractor {
         }
       }
       this.bumpResourceSamples(service, rm.attrs, n - 1);
-      this.service(service, now).metricPoints += n;
+      const svc = this.service(service, now);
+      svc.metricPoints += n;
+      svc.metricBytes += bytes;
+      this.version(service, rm.attrs, n, bytes, now);
       accepted += n;
     }
     this.counters.records.metrics += accepted;
@@ -245,12 +317,14 @@ export class Extractor {
   // ------------------------------------------------------------ traces
 
   foldTraces(req: TracesRequest, now: number): FoldResult {
+    this.enterMinute(now);
     let accepted = 0;
     let rejected = 0;
     for (const rs of req.resources) {
       const service = serviceName(rs.attrs);
       const resourceKeys = this.resourceKeysOf.of(rs.attrs);
       let n = 0;
+      let bytes = 0;
       this.sketchAttrs(this.keys, service, 'resource', rs.attrs, now, 0);
       const spanKeys = this.keys.inner(service, 'span');
       for (const ss of rs.scopes) {
@@ -260,18 +334,20 @@ export class Extractor {
             continue;
           }
           n++;
+          bytes += span.bytes;
           const name = this.spanNames.of(span.name);
           const byKind = this.spans.inner(service, name);
           let sa = byKind.get(KIND_KEYS[span.kind] ?? String(span.kind));
           if (!sa) {
             sa = {
               service, name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
-              count: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
+              count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
             };
             byKind.set(KIND_KEYS[span.kind] ?? String(span.kind), sa);
             this.spans.added();
           }
           sa.count++;
+          sa.bytes += span.bytes;
           sa.lastSeen = now;
           if (span.statusCode === 1) sa.statusOk++;
           else if (span.statusCode === 2) sa.statusError++;
@@ -292,7 +368,10 @@ export class Extractor {
         }
       }
       this.bumpResourceSamples(service, rs.attrs, n - 1);
-      this.service(service, now).spans += n;
+      const svc = this.service(service, now);
+      svc.spans += n;
+      svc.spanBytes += bytes;
+      this.version(service, rs.attrs, n, bytes, now);
       accepted += n;
     }
     this.counters.records.traces += accepted;
@@ -309,7 +388,9 @@ export class Extractor {
     const templates: DeltaBatch['templates'] = [];
     for (const { service, severity, miner } of this.miners.values()) {
       for (const t of miner.drain()) {
-        templates.push({ service, severity, template: t.template, count: t.count, example: t.example, firstSeen: t.firstSeen, lastSeen: t.lastSeen });
+        templates.push({
+          service, severity, template: t.template, count: t.count, bytes: t.bytes, example: t.example, firstSeen: t.firstSeen, lastSeen: t.lastSeen,
+        });
       }
       evictions += miner.stats.evictions;
       overflow += miner.stats.overflow;
@@ -322,20 +403,23 @@ export class Extractor {
     const batch: DeltaBatch = {
       worker: this.opts.workerId,
       seq: ++this.seq,
+      minute: this.minute,
       acks: this.acks,
       services: [...this.services.values()],
       metrics: [...this.metrics.values()].map((m) => ({ ...m, series: m.series.serialize() })),
       labels: [...this.labels.values()].map((l) => ({
-        service: l.service, metric: l.scopeOrMetric, key: l.key, samples: l.samples, sketch: this.sketchBytes(l, this.denseKeys.labels),
+        service: l.service, metric: l.scopeOrMetric, key: l.key, samples: l.samples, bytes: l.bytes, sketch: this.sketchBytes(l, this.denseKeys.labels),
         firstSeen: l.firstSeen, lastSeen: l.lastSeen,
       })),
       spans: [...this.spans.values()],
       logs: [...this.logs.values()],
       keys: [...this.keys.values()].map((k) => ({
-        service: k.service, scope: k.scopeOrMetric as KeyScope, key: k.key, samples: k.samples, sketch: this.sketchBytes(k, this.denseKeys.keys),
+        service: k.service, scope: k.scopeOrMetric as KeyScope, key: k.key, samples: k.samples, bytes: k.bytes,
+        sketch: this.sketchBytes(k, this.denseKeys.keys),
         firstSeen: k.firstSeen, lastSeen: k.lastSeen,
       })),
       templates,
+      versions: [...this.versions.values()],
       counters: this.counters,
     };
     // Serialized above: this interval's own sketches are done with (long-lived ones carry on).
@@ -348,6 +432,8 @@ export class Extractor {
     this.spans = new Table3();
     this.logs = new Table2();
     this.keys = new Table3();
+    this.versions = new Table2();
+    this.minute = 0;
     this.acks = [];
     this.counters = emptyCounters();
     return batch;
@@ -378,7 +464,7 @@ export class Extractor {
   private service(name: string, now: number): SvcAcc {
     let s = this.services.get(name);
     if (!s) {
-      s = { name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: now, lastSeen: now };
+      s = { name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: now, lastSeen: now };
       this.services.set(name, s);
     }
     s.lastSeen = now;
@@ -407,11 +493,15 @@ export class Extractor {
       let acc = byKey.get(a.key);
       if (!acc) {
         const dense = (table === this.labels ? this.denseKeys.labels : this.denseKeys.keys).inner(service, scopeOrMetric).get(a.key);
-        acc = { service, scopeOrMetric, key: a.key, samples: 0, sketch: dense ?? new Hll(this.opts.precision), longLived: dense !== undefined, firstSeen: now, lastSeen: now };
+        acc = {
+          service, scopeOrMetric, key: a.key, samples: 0, bytes: 0, sketch: dense ?? new Hll(this.opts.precision), longLived: dense !== undefined,
+          firstSeen: now, lastSeen: now,
+        };
         byKey.set(a.key, acc);
         table.added();
       }
       acc.samples += samples;
+      acc.bytes += a.bytes;
       acc.lastSeen = now;
       this.hasher.hash(a.value, out);
       acc.sketch.add(out[0]!, out[1]!);

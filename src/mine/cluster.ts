@@ -14,6 +14,9 @@ export class Slot {
   n = 0;
   /** Lines since the last drain. */
   pending = 0;
+  /** Record bytes of all time and since the last drain, as the cluster's. */
+  bytes = 0;
+  pendingBytes = 0;
   readonly absorbed: MinedCluster[] = [];
   constructor(
     readonly track: Tracker,
@@ -41,6 +44,10 @@ export class MinedCluster implements Cluster {
   count = 0;
   /** Counts since the last drain, with first/last seen and one example (raw, masked at drain). */
   pending = 0;
+  /** Protobuf bytes of the records behind `pending` (the cost of this template since the last drain). */
+  pendingBytes = 0;
+  /** Protobuf bytes of all the lines in `count` (moved with them by merges and splits). */
+  bytes = 0;
   firstSeen = 0;
   lastSeen = 0;
   example: string | null = null;
@@ -78,9 +85,11 @@ export class MinedCluster implements Cluster {
     this.text = null;
   }
 
-  /** Record `n` lines at `timeMs`; the miner keeps the example. */
-  hit(n: number, timeMs: number): void {
+  /** Record `n` lines of `bytes` at `timeMs`; the miner keeps the example. */
+  hit(n: number, timeMs: number, bytes: number): void {
     this.count += n;
+    this.pendingBytes += bytes;
+    this.bytes += bytes;
     if (this.pending === 0) {
       this.firstSeen = timeMs;
       this.lastSeen = timeMs;

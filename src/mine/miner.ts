@@ -45,6 +45,8 @@ export interface Move {
   from: Cluster;
   to: Cluster;
   count: number;
+  /** Record bytes of those lines (as far as the miner was told them). */
+  bytes: number;
   merged: boolean;
 }
 
@@ -55,6 +57,8 @@ export interface Drained {
   id: number;
   template: string;
   count: number;
+  /** Protobuf bytes of those lines' records (0 when the caller gave none, as the offline miner does). */
+  bytes: number;
   example: string;
   firstSeen: number;
   lastSeen: number;
@@ -149,12 +153,13 @@ export class TemplateMiner {
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
   }
 
-  add(line: string, timeMs = 0): Cluster {
-    return this.addRange(line, 0, line.length, timeMs, 1);
+  /** `bytes`: the record's protobuf size, summed per template as its cost. */
+  add(line: string, timeMs = 0, bytes = 0): Cluster {
+    return this.addRange(line, 0, line.length, timeMs, 1, bytes);
   }
 
   /** Mine text[start, end) without slicing it out (the CLI feeds whole file chunks). */
-  addRange(text: string, start: number, end: number, timeMs = 0, count = 1): MinedCluster {
+  addRange(text: string, start: number, end: number, timeMs = 0, count = 1, bytes = 0): MinedCluster {
     if (end - start > this.maxLineLength) {
       end = start + this.maxLineLength;
       this.stats.truncated++;
@@ -188,13 +193,15 @@ export class TemplateMiner {
     }
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
-    c.hit(count, timeMs);
+    c.hit(count, timeMs, bytes);
     this.lastCluster = c;
     this.lastSlot = null;
     if (slot !== null && slot.track === c.track) {
       this.lastSlot = slot;
       slot.n += count;
       slot.pending += count;
+      slot.bytes += bytes;
+      slot.pendingBytes += bytes;
       if (slot.n >= this.recur && slot.n - count < this.recur) this.trySplit(c);
     }
     if (!c.touched) {
@@ -205,11 +212,12 @@ export class TemplateMiner {
     return c;
   }
 
-  addTemplate(template: string, count: number, timeMs = 0): Cluster {
-    return this.addRange(template, 0, template.length, timeMs, count);
+  addTemplate(template: string, count: number, timeMs = 0, bytes = 0): Cluster {
+    return this.addRange(template, 0, template.length, timeMs, count, bytes);
   }
 
-  restore(id: number, template: string, count: number): void {
+  /** A stored template (after a restart): its id, text, lines and record bytes of all time. */
+  restore(id: number, template: string, count: number, bytes = 0): void {
     const sc = this.scanner;
     const end = Math.min(template.length, this.maxLineLength);
     sc.scan(template, 0, end);
@@ -220,6 +228,7 @@ export class TemplateMiner {
     const c = this.create(id, toks, key);
     c.seps = seps;
     c.count = count;
+    c.bytes = bytes;
     if (id >= this.nextId) this.nextId = id + 1;
   }
 
@@ -230,6 +239,7 @@ export class TemplateMiner {
       c.touched = false;
       if (c.pending > 0 && c.mergedInto === null) this.report(c, out);
       c.pending = 0;
+      c.pendingBytes = 0;
       c.example = null;
     }
     this.touched = [];
@@ -302,8 +312,9 @@ export class TemplateMiner {
       if (s.pending === 0) continue;
       const toks = c.tokens.slice();
       toks[t.pos] = s.value;
-      out.push({ ...d, template: joinTokens(toks, c.seps), count: s.pending });
+      out.push({ ...d, template: joinTokens(toks, c.seps), count: s.pending, bytes: s.pendingBytes });
       s.pending = 0;
+      s.pendingBytes = 0;
     }
   }
 
@@ -319,7 +330,7 @@ export class TemplateMiner {
         example = sc.masked();
       }
     }
-    return { id: c.id, template: c.template(), count: c.pending, example, firstSeen: c.firstSeen, lastSeen: c.lastSeen };
+    return { id: c.id, template: c.template(), count: c.pending, bytes: c.pendingBytes, example, firstSeen: c.firstSeen, lastSeen: c.lastSeen };
   }
 
   private lineTokens(): string[] {
@@ -486,6 +497,8 @@ export class TemplateMiner {
         const s = new Slot(t, own, survivor);
         s.n = survivor.count;
         s.pending = survivor.pending;
+        s.bytes = survivor.bytes;
+        s.pendingBytes = survivor.pendingBytes;
         t.slots.set(own, s);
       } else survivor.track = null;
       this.absorbCovered(survivor, list);
@@ -558,6 +571,8 @@ export class TemplateMiner {
       if (s === null) return;
       s.n += from.count;
       s.pending += from.pending;
+      s.bytes += from.bytes;
+      s.pendingBytes += from.pendingBytes;
       s.absorbed.push(from);
       return;
     }
@@ -570,6 +585,8 @@ export class TemplateMiner {
       if (s === null) return;
       s.n += fs.n;
       s.pending += fs.pending;
+      s.bytes += fs.bytes;
+      s.pendingBytes += fs.pendingBytes;
       for (const d of fs.absorbed) s.absorbed.push(d);
     }
     this.slotIn(into, ft.own)?.absorbed.push(from);
@@ -595,6 +612,8 @@ export class TemplateMiner {
         c.tokens[p] = s.value;
         c.count = s.n;
         c.pending = s.pending;
+        c.bytes = s.bytes;
+        c.pendingBytes = s.pendingBytes;
         c.changed();
       } else {
         const toks = c.tokens.slice();
@@ -603,6 +622,8 @@ export class TemplateMiner {
         part.seps = c.seps;
         part.count = s.n;
         part.pending = s.pending;
+        part.bytes = s.bytes;
+        part.pendingBytes = s.pendingBytes;
         part.firstSeen = c.firstSeen;
         part.lastSeen = c.lastSeen;
         part.lastUsed = c.lastUsed;
@@ -610,7 +631,7 @@ export class TemplateMiner {
           part.touched = true;
           this.touched.push(part);
         }
-        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, merged: false });
+        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, bytes: s.bytes, merged: false });
       }
       for (const d of s.absorbed) {
         d.mergedInto = part;
@@ -618,13 +639,15 @@ export class TemplateMiner {
       }
       s.owner = part;
       s.pending = 0;
+      s.pendingBytes = 0;
     }
   }
 
   private merge(from: MinedCluster, into: MinedCluster): void {
-    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, merged: true });
+    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, bytes: from.bytes, merged: true });
     if (into.track !== null) this.mergeSlots(from, into);
     into.count += from.count;
+    into.bytes += from.bytes;
     if (from.pending > 0) {
       if (into.pending === 0) {
         into.firstSeen = from.firstSeen;
@@ -634,6 +657,7 @@ export class TemplateMiner {
         if (from.lastSeen > into.lastSeen) into.lastSeen = from.lastSeen;
       }
       into.pending += from.pending;
+      into.pendingBytes += from.pendingBytes;
       if (into.example === null) into.example = from.example;
       if (!into.touched) {
         into.touched = true;
@@ -641,6 +665,7 @@ export class TemplateMiner {
       }
     }
     from.pending = 0;
+    from.pendingBytes = 0;
     from.alive = false;
     from.mergedInto = into;
     if (into.lastUsed < from.lastUsed) into.lastUsed = from.lastUsed;
@@ -662,6 +687,7 @@ export class TemplateMiner {
     if (!force && this.clock - victim.lastUsed < 4 * this.maxClusters) return false;
     if (victim.pending > 0) this.report(victim, this.evictedPending);
     victim.pending = 0;
+    victim.pendingBytes = 0;
     victim.alive = false;
     this.live.delete(victim.id);
     const list = this.buckets.get(victim.bucket)!;

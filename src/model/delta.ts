@@ -6,6 +6,13 @@
  * by register max, first_seen takes the min, last_seen the max, text fields
  * take the larger string), so any number of workers in any order produce the
  * same totals.
+ *
+ * Bytes (`bytes`, `logBytes`, …) are OTLP protobuf sizes of the records
+ * counted beside them (see Attr.bytes and LogRecord.bytes in otlp.ts) and add
+ * like counts. Time: every batch holds the records received in ONE minute
+ * (`DeltaBatch.minute`; the worker flushes when the minute changes), so a
+ * batch's counts and bytes are also that minute's bucket, and two batches of
+ * the same minute merge by adding like everything else.
  */
 import type { ThreadHeap } from '../util/thread-heap.js';
 import type { MetricType } from './otlp.js';
@@ -22,6 +29,10 @@ export interface ServiceDelta {
   logRecords: number;
   spans: number;
   metricPoints: number;
+  /** Protobuf bytes of those log records, spans and data points. */
+  logBytes: number;
+  spanBytes: number;
+  metricBytes: number;
   firstSeen: number;
   lastSeen: number;
 }
@@ -37,6 +48,10 @@ export interface MetricDelta {
   labelKeys: string[];
   resourceKeys: string[];
   points: number;
+  /** Protobuf bytes of those data points. */
+  bytes: number;
+  /** Points carrying `otel.metric.overflow=true`: the SDK hit its cardinality limit and folded series into them. */
+  overflowPoints: number;
   /** Largest bucket count (Prometheus series per point) seen. */
   buckets: number;
   /** Sketch over the fingerprint of each point's sorted resource+point label set. */
@@ -50,6 +65,8 @@ export interface LabelDelta {
   metric: string;
   key: string;
   samples: number;
+  /** Protobuf bytes of this label's KeyValues (key and value). */
+  bytes: number;
   sketch: SketchBytes;
   firstSeen: number;
   lastSeen: number;
@@ -63,6 +80,8 @@ export interface SpanDelta {
   resourceKeys: string[];
   eventNames: string[];
   count: number;
+  /** Protobuf bytes of those spans (events and links included). */
+  bytes: number;
   statusUnset: number;
   statusOk: number;
   statusError: number;
@@ -78,6 +97,8 @@ export interface LogDelta {
   /** Keys of structured (map/JSON/logfmt) bodies: their shape. */
   bodyKeys: string[];
   count: number;
+  /** Protobuf bytes of those log records. */
+  bytes: number;
   firstSeen: number;
   lastSeen: number;
 }
@@ -87,6 +108,8 @@ export interface KeyDelta {
   scope: KeyScope;
   key: string;
   samples: number;
+  /** Protobuf bytes of this key's KeyValues (key and value), once per occurrence on the wire. */
+  bytes: number;
   sketch: SketchBytes;
   firstSeen: number;
   lastSeen: number;
@@ -98,6 +121,8 @@ export interface TemplateDelta {
   /** The worker miner's template text (wildcards and masks included). */
   template: string;
   count: number;
+  /** Protobuf bytes of the log records of this template. */
+  bytes: number;
   /** One masked example line. */
   example: string;
   firstSeen: number;
@@ -113,10 +138,31 @@ export interface WorkerCounters {
   minerOverflow: number;
 }
 
+/** One (service, service.version) pair: which versions a service sent, and when. */
+export interface VersionDelta {
+  service: string;
+  version: string;
+  /** Records (log records, spans, data points) sent under this version. */
+  records: number;
+  bytes: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** The start (unix ms) of the UTC minute that holds `ms`. */
+export function minuteOf(ms: number): number {
+  return ms - (((ms % 60_000) + 60_000) % 60_000);
+}
+
 /** One flush of one worker, as sent to the writer. */
 export interface DeltaBatch {
   worker: number;
   seq: number;
+  /**
+   * Start (unix ms) of the minute in which every record of this batch was
+   * received: the time bucket of all its counts and bytes.
+   */
+  minute: number;
   /** Ack tokens of the durable-mode requests whose records are all in this batch. */
   acks: number[];
   services: ServiceDelta[];
@@ -126,6 +172,7 @@ export interface DeltaBatch {
   logs: LogDelta[];
   keys: KeyDelta[];
   templates: TemplateDelta[];
+  versions: VersionDelta[];
   counters: WorkerCounters;
   /** The sending worker's heap at flush time (set by the worker thread, for /metrics). */
   heap?: ThreadHeap;

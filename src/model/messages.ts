@@ -18,6 +18,8 @@ export interface IngestTask {
   body: ArrayBuffer;
   /** Non-zero in durable ack mode: the writer acks it once committed. */
   ackToken: number;
+  /** Receive time (unix ms) given by the test clock (--test-clock on); 0: the worker takes Date.now(). */
+  receivedAt: number;
 }
 
 /** Ingest worker → main: the answer to a task. Errors are returned, not thrown, so piscina keeps the worker. */

@@ -11,6 +11,12 @@
 export interface Attr {
   key: string;
   value: string;
+  /**
+   * Size in bytes of this attribute's KeyValue message in OTLP protobuf (its
+   * length prefix: key and value as sent, before any truncation). For JSON
+   * requests, the size the same KeyValue has in protobuf (src/decode/proto-size.ts).
+   */
+  bytes: number;
 }
 
 // ---------------------------------------------------------------- logs
@@ -25,6 +31,8 @@ export interface LogRecord {
   severityText: string;
   body: LogBody;
   attrs: Attr[];
+  /** Size of this LogRecord in OTLP protobuf (its length prefix); for JSON, its protobuf size. What a bill counts. */
+  bytes: number;
 }
 
 export interface ScopeLogs {
@@ -54,6 +62,8 @@ export interface DataPoint {
    * 0 for gauge and sum.
    */
   buckets: number;
+  /** Size of this data point message in OTLP protobuf (its length prefix); for JSON, its protobuf size. */
+  bytes: number;
 }
 
 export interface Metric {
@@ -100,6 +110,8 @@ export interface Span {
   events: SpanEvent[];
   /** Status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
+  /** Size of this Span in OTLP protobuf (its length prefix, events and links included); for JSON, its protobuf size. */
+  bytes: number;
 }
 
 export interface ScopeSpans {

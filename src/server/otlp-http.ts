@@ -23,6 +23,9 @@ function formatOf(contentType: string): WireFormat | undefined {
   return undefined;
 }
 
+/** The test clock's header (see Config.testClock). */
+export const TEST_TIME_HEADER = 'x-keytally-received-at';
+
 const SUPPORTED_ENCODINGS = new Set(['', 'identity', 'gzip', 'deflate', 'br']);
 
 export class OtlpHttpServer {
@@ -41,7 +44,12 @@ export class OtlpHttpServer {
     const app = this.uws.App();
     this.app = app;
     for (const [path, signal] of Object.entries(SIGNALS)) {
-      app.post(path, (res, req) => this.handle(signal, res, req.getHeader('content-type'), req.getHeader('content-encoding'), req.getHeader('content-length'), req.getHeader('authorization')));
+      app.post(path, (res, req) =>
+        this.handle(
+          signal, res, req.getHeader('content-type'), req.getHeader('content-encoding'), req.getHeader('content-length'), req.getHeader('authorization'),
+          this.config.testClock === 'on' ? req.getHeader(TEST_TIME_HEADER) : '',
+        ),
+      );
       app.any(path, (res, req) => {
         const method = req.getMethod().toUpperCase();
         this.metrics.request(signal, 405);
@@ -68,7 +76,9 @@ export class OtlpHttpServer {
     this.socket = undefined;
   }
 
-  private handle(signal: Signal, res: HttpResponse, contentType: string, encodingHeader: string, lengthHeader: string, authorization: string): void {
+  private handle(
+    signal: Signal, res: HttpResponse, contentType: string, encodingHeader: string, lengthHeader: string, authorization: string, testTime: string,
+  ): void {
     const started = performance.now();
     let aborted = false;
     res.onAborted(() => {
@@ -101,6 +111,12 @@ export class OtlpHttpServer {
       fail('401 Unauthorized', format, GRPC.UNAUTHENTICATED, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' });
       return;
     }
+    // Test clock (--test-clock on only): the request says when it was received, so a test can replay a week in seconds.
+    const receivedAt = testTime === '' ? 0 : /^\d{1,15}$/.test(testTime) ? Number(testTime) : -1;
+    if (receivedAt < 0) {
+      fail('400 Bad Request', format, GRPC.INVALID_ARGUMENT, `${TEST_TIME_HEADER} must be unix milliseconds, got "${testTime.slice(0, 64)}"`);
+      return;
+    }
     const encoding = encodingHeader.trim().toLowerCase();
     if (!SUPPORTED_ENCODINGS.has(encoding)) {
       this.metrics.dropped(signal, 'unsupported_encoding');
@@ -126,7 +142,7 @@ export class OtlpHttpServer {
       // A fresh ArrayBuffer of exactly the body, so it can be transferred to the worker.
       const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
       this.pipeline
-        .ingest({ signal, format, encoding, body: owned.buffer as ArrayBuffer })
+        .ingest({ signal, format, encoding, body: owned.buffer as ArrayBuffer, receivedAt })
         .then((r) => {
           if (r.ok) {
             this.metrics.records(signal, r.accepted, r.rejected);

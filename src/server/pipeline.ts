@@ -187,7 +187,7 @@ export class Pipeline extends EventEmitter {
    * Runs one request through a worker. In durable mode the promise resolves
    * only once the writer has committed the request's deltas.
    */
-  async ingest(task: Omit<IngestTask, 'ackToken'>): Promise<IngestResult> {
+  async ingest(task: Omit<IngestTask, 'ackToken' | 'receivedAt'> & { receivedAt?: number }): Promise<IngestResult> {
     const bytes = task.body.byteLength;
     const durable = this.config.ack === 'durable';
     const ackToken = durable ? this.nextAck++ : 0;
@@ -200,7 +200,7 @@ export class Pipeline extends EventEmitter {
     this.inflightBytes += bytes;
     this.inflightTasks++;
     try {
-      const result = (await this.pool.run({ ...task, ackToken } satisfies IngestTask, { transferList: [task.body] })) as IngestResult;
+      const result = (await this.pool.run({ ...task, receivedAt: task.receivedAt ?? 0, ackToken } satisfies IngestTask, { transferList: [task.body] })) as IngestResult;
       if (!result.ok || !committed) {
         this.acks.delete(ackToken);
         return result;

@@ -54,6 +54,12 @@ export interface ServiceItem {
   log_records: number;
   spans: number;
   metric_points: number;
+  /** Protobuf bytes per signal, their sum, and the sum's share (0-100) of all services' bytes. */
+  log_bytes: number;
+  span_bytes: number;
+  metric_bytes: number;
+  bytes: number;
+  bytes_percentage: number;
   first_seen: number;
   last_seen: number;
 }
@@ -71,6 +77,11 @@ export const SERVICE_SORT: SortSpec = {
     log_records: num('log_records'),
     spans: num('spans'),
     metric_points: num('metric_points'),
+    log_bytes: num('log_bytes'),
+    span_bytes: num('span_bytes'),
+    metric_bytes: num('metric_bytes'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
     first_seen: num('first_seen'),
     last_seen: num('last_seen'),
   },
@@ -108,6 +119,12 @@ export interface MetricItem {
   label_keys: string[];
   resource_keys: string[];
   sample_count: number;
+  /** Protobuf bytes of these data points, and their share (0-100) of the service's metric bytes. */
+  bytes: number;
+  bytes_percentage: number;
+  /** The SDK hit its cardinality limit: points carried `otel.metric.overflow=true` (counted in overflow_points). */
+  sdk_overflow: boolean;
+  overflow_points: number;
   bucket_count: number;
   series_estimate: number;
   prometheus_series: number;
@@ -132,6 +149,9 @@ export const METRIC_SORT: SortSpec = {
     type: text('type'),
     unit: text('unit'),
     sample_count: num('sample_count'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
+    overflow_points: num('overflow_points'),
     series_estimate: num('series_estimate'),
     prometheus_series: num('prometheus_series'),
     bucket_count: num('bucket_count'),
@@ -145,6 +165,9 @@ export const METRIC_SORT: SortSpec = {
 export interface LabelItem {
   key: string;
   sample_count: number;
+  /** Protobuf bytes of this label's KeyValues, and their share (0-100) of the service's metric bytes. */
+  bytes: number;
+  bytes_percentage: number;
   cardinality_estimate: number;
   first_seen: number;
   last_seen: number;
@@ -164,6 +187,9 @@ export interface SpanItem {
   resource_keys: string[];
   event_names: string[];
   sample_count: number;
+  /** Protobuf bytes of these spans, and their share (0-100) of the service's span bytes. */
+  bytes: number;
+  bytes_percentage: number;
   status_ok: number;
   status_error: number;
   status_unset: number;
@@ -186,6 +212,8 @@ export const SPAN_SORT: SortSpec = {
     // By the OTLP number, not the name.
     kind: num('kind'),
     sample_count: num('sample_count'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
     status_ok: num('status_ok'),
     status_error: num('status_error'),
     status_unset: num('status_unset'),
@@ -205,6 +233,9 @@ export interface LogItem {
   resource_keys: string[];
   body_keys: string[];
   sample_count: number;
+  /** Protobuf bytes of these records, and their share (0-100) of the service's log bytes. */
+  bytes: number;
+  bytes_percentage: number;
   first_seen: number;
   last_seen: number;
 }
@@ -220,6 +251,8 @@ export const LOG_SORT: SortSpec = {
     service: text('service'),
     severity: text('severity'),
     sample_count: num('sample_count'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
     first_seen: num('first_seen'),
     last_seen: num('last_seen'),
   },
@@ -235,6 +268,9 @@ export interface TemplateItem {
   count: number;
   /** 0-100 of the (service, severity) total, whatever `q` filters out. */
   percentage: number;
+  /** Protobuf bytes of this template's records, and their share (0-100) of the service's log bytes. */
+  bytes: number;
+  bytes_percentage: number;
   example: string;
   first_seen: number;
   last_seen: number;
@@ -254,6 +290,8 @@ export const TEMPLATE_SORT: SortSpec = {
     template: text('template'),
     count: num('count'),
     percentage: num('percentage'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
     first_seen: num('first_seen'),
     last_seen: num('last_seen'),
   },
@@ -268,6 +306,9 @@ export interface KeyItem {
   scope: KeyScope;
   key: string;
   sample_count: number;
+  /** Protobuf bytes of this key's KeyValues, and their share (0-100) of the service's bytes of the key's signal (resource: all). */
+  bytes: number;
+  bytes_percentage: number;
   cardinality_estimate: number;
   first_seen: number;
   last_seen: number;
@@ -287,6 +328,8 @@ export const KEY_SORT: SortSpec = {
     scope: text('scope'),
     key: text('key'),
     sample_count: num('sample_count'),
+    bytes: num('bytes'),
+    bytes_percentage: num('bytes_percentage'),
     cardinality_estimate: num('cardinality_estimate'),
     first_seen: num('first_seen'),
     last_seen: num('last_seen'),
@@ -295,6 +338,27 @@ export const KEY_SORT: SortSpec = {
   defaultSort: 'cardinality_estimate',
   tiebreak: [text('service'), text('scope'), text('key')],
 };
+
+// ---------------------------------------------------------------- bytes
+
+/** Which of a service's signal byte totals a key's bytes are a share of: resource keys ride on every signal. */
+export function keySignalBytes(scope: KeyScope, s: { log_bytes: number; span_bytes: number; metric_bytes: number }): number {
+  switch (scope) {
+    case 'log':
+      return s.log_bytes;
+    case 'metric':
+      return s.metric_bytes;
+    case 'resource':
+      return s.log_bytes + s.span_bytes + s.metric_bytes;
+    default:
+      return s.span_bytes;
+  }
+}
+
+/** 0-100 share; 0 when the whole is 0. */
+export function share(part: number, whole: number): number {
+  return whole === 0 ? 0 : (100.0 * part) / whole;
+}
 
 // ---------------------------------------------------------------- helpers for backends that answer in code
 

@@ -30,6 +30,9 @@ export interface ServiceRow extends Seen {
   logRecords: number;
   spans: number;
   metricPoints: number;
+  logBytes: number;
+  spanBytes: number;
+  metricBytes: number;
 }
 
 export interface MetricRow extends Seen {
@@ -43,6 +46,8 @@ export interface MetricRow extends Seen {
   labelKeys: string[];
   resourceKeys: string[];
   points: number;
+  bytes: number;
+  overflowPoints: number;
   buckets: number;
   series: Hll;
 }
@@ -52,6 +57,7 @@ export interface LabelRow extends Seen {
   metric: string;
   key: string;
   samples: number;
+  bytes: number;
   sketch: Hll;
 }
 
@@ -63,6 +69,7 @@ export interface SpanRow extends Seen {
   resourceKeys: string[];
   eventNames: string[];
   count: number;
+  bytes: number;
   statusUnset: number;
   statusOk: number;
   statusError: number;
@@ -75,6 +82,7 @@ export interface LogRow extends Seen {
   resourceKeys: string[];
   bodyKeys: string[];
   count: number;
+  bytes: number;
 }
 
 export interface KeyRow extends Seen {
@@ -82,6 +90,7 @@ export interface KeyRow extends Seen {
   scope: KeyScope;
   key: string;
   samples: number;
+  bytes: number;
   sketch: Hll;
 }
 
@@ -90,9 +99,36 @@ export interface TemplateRow extends Seen {
   severity: string;
   cluster: Cluster;
   count: number;
+  bytes: number;
   example: string;
   /** The canonical miner merged this template into another (which took its count): delete the stored row. */
   removed?: boolean;
+}
+
+export interface VersionRow extends Seen {
+  service: string;
+  version: string;
+  records: number;
+  bytes: number;
+}
+
+/** What a history bucket counts: one kind of entity (DESIGN §9). */
+export type HistoryKind = 'log' | 'template' | 'metric' | 'span' | 'key';
+export const HISTORY_KINDS: readonly HistoryKind[] = ['log', 'template', 'metric', 'span', 'key'];
+
+/**
+ * One entity's counts and bytes in one minute. The entity is (kind, service,
+ * name, sub): log (severity, ''), template (severity, template id), metric
+ * (name, ''), span (name, kind number), key (scope, key).
+ */
+export interface HistoryRow {
+  minute: number;
+  kind: HistoryKind;
+  service: string;
+  name: string;
+  sub: string;
+  count: number;
+  bytes: number;
 }
 
 /**
@@ -107,6 +143,9 @@ export interface ChangeSet {
   logs: LogRow[];
   keys: KeyRow[];
   templates: TemplateRow[];
+  versions: VersionRow[];
+  /** Minute buckets: increments since the last takeChanges(). */
+  history: HistoryRow[];
   acks: number[];
   records: { logs: number; metrics: number; traces: number };
 }
@@ -176,6 +215,9 @@ export class WriterState {
   readonly logs = new Table<LogRow>();
   readonly keys = new Table<KeyRow>();
   readonly templates = new Table<TemplateRow>();
+  readonly versions = new Table<VersionRow>();
+  /** Minute-bucket increments of this commit, by entityKey(kind, service, name, sub, minute). */
+  private history = new Map<string, HistoryRow>();
   private readonly miners = new Map<string, TemplateMiner>();
   private acks: number[] = [];
   private records = { logs: 0, metrics: 0, traces: 0 };
@@ -224,21 +266,38 @@ export class WriterState {
     return (
       this.acks.length > 0 ||
       this.services.dirty.size + this.metrics.dirty.size + this.labels.dirty.size + this.spans.dirty.size > 0 ||
-      this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size > 0
+      this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size + this.versions.dirty.size > 0
     );
   }
 
+  /** Adds to the minute bucket of one entity (every record of a batch was received in b.minute). */
+  private bucket(minute: number, kind: HistoryKind, service: string, name: string, sub: string, count: number, bytes: number): void {
+    if (count === 0 && bytes === 0) return;
+    const k = entityKey(kind, service, name, sub, minute);
+    const h = this.history.get(k);
+    if (h) {
+      h.count += count;
+      h.bytes += bytes;
+    } else {
+      this.history.set(k, { minute, kind, service, name, sub, count, bytes });
+    }
+  }
+
   applyBatch(b: DeltaBatch): void {
+    const minute = b.minute;
     for (const d of b.services) {
       const k = d.name;
       let r = this.services.rows.get(k);
       if (!r) {
-        r = { name: d.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        r = { name: d.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
         this.services.rows.set(k, r);
       }
       r.logRecords += d.logRecords;
       r.spans += d.spans;
       r.metricPoints += d.metricPoints;
+      r.logBytes += d.logBytes;
+      r.spanBytes += d.spanBytes;
+      r.metricBytes += d.metricBytes;
       this.seen(r, d);
       this.services.dirty.add(r);
     }
@@ -257,6 +316,8 @@ export class WriterState {
           labelKeys: [],
           resourceKeys: [],
           points: 0,
+          bytes: 0,
+          overflowPoints: 0,
           buckets: 0,
           series: new Hll(this.opts.precision),
           firstSeen: d.firstSeen,
@@ -272,6 +333,9 @@ export class WriterState {
       r.labelKeys = unionSorted(r.labelKeys, d.labelKeys);
       r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
       r.points += d.points;
+      r.bytes += d.bytes;
+      r.overflowPoints += d.overflowPoints;
+      this.bucket(minute, 'metric', d.service, d.name, '', d.points, d.bytes);
       r.buckets = Math.max(r.buckets, d.buckets);
       r.series.mergeSerialized(d.series);
       this.seen(r, d);
@@ -285,13 +349,14 @@ export class WriterState {
       } else {
         const stored = this.loader?.label(d.service, d.metric, d.key);
         r = {
-          service: d.service, metric: d.metric, key: d.key, samples: 0,
+          service: d.service, metric: d.metric, key: d.key, samples: 0, bytes: 0,
           sketch: stored ? Hll.deserialize(stored.sketch) : new Hll(this.opts.precision),
           firstSeen: stored?.firstSeen ?? d.firstSeen, lastSeen: stored?.lastSeen ?? d.lastSeen,
         };
         this.labels.rows.set(k, r);
       }
       r.samples += d.samples;
+      r.bytes += d.bytes;
       r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.labels.dirty.add(r);
@@ -308,6 +373,7 @@ export class WriterState {
           resourceKeys: [],
           eventNames: [],
           count: 0,
+          bytes: 0,
           statusUnset: 0,
           statusOk: 0,
           statusError: 0,
@@ -320,6 +386,8 @@ export class WriterState {
       r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
       r.eventNames = unionSorted(r.eventNames, d.eventNames);
       r.count += d.count;
+      r.bytes += d.bytes;
+      this.bucket(minute, 'span', d.service, d.name, String(d.kind), d.count, d.bytes);
       r.statusUnset += d.statusUnset;
       r.statusOk += d.statusOk;
       r.statusError += d.statusError;
@@ -330,13 +398,15 @@ export class WriterState {
       const k = entityKey(d.service, d.severity);
       let r = this.logs.rows.get(k);
       if (!r) {
-        r = { service: d.service, severity: d.severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        r = { service: d.service, severity: d.severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, bytes: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
         this.logs.rows.set(k, r);
       }
       r.attributeKeys = unionSorted(r.attributeKeys, d.attributeKeys);
       r.resourceKeys = unionSorted(r.resourceKeys, d.resourceKeys);
       r.bodyKeys = unionSorted(r.bodyKeys, d.bodyKeys);
       r.count += d.count;
+      r.bytes += d.bytes;
+      this.bucket(minute, 'log', d.service, d.severity, '', d.count, d.bytes);
       this.seen(r, d);
       this.logs.dirty.add(r);
     }
@@ -349,13 +419,15 @@ export class WriterState {
         const stored = this.loader?.key(d.service, d.scope, d.key);
         if (!stored) this.keyCount++;
         r = {
-          service: d.service, scope: d.scope, key: d.key, samples: 0,
+          service: d.service, scope: d.scope, key: d.key, samples: 0, bytes: 0,
           sketch: stored ? Hll.deserialize(stored.sketch) : new Hll(this.opts.precision),
           firstSeen: stored?.firstSeen ?? d.firstSeen, lastSeen: stored?.lastSeen ?? d.lastSeen,
         };
         this.keys.rows.set(k, r);
       }
       r.samples += d.samples;
+      r.bytes += d.bytes;
+      this.bucket(minute, 'key', d.service, d.scope, d.key, d.samples, d.bytes);
       r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.keys.dirty.add(r);
@@ -365,9 +437,11 @@ export class WriterState {
       // canonical miner, so the same line lands in the same stored template
       // whichever worker mined it.
       const miner = this.miner(d.service, d.severity);
-      const cluster = miner.addTemplate(d.template, d.count, d.lastSeen);
+      const cluster = miner.addTemplate(d.template, d.count, d.lastSeen, d.bytes);
       const r = this.templateRow(d.service, d.severity, cluster, d.example, d);
       r.count += d.count;
+      r.bytes += d.bytes;
+      this.bucket(minute, 'template', d.service, d.severity, String(cluster.id), d.count, d.bytes);
       if (r.example === '') r.example = d.example;
       this.seen(r, d);
       // Merges and splits move lines between templates: move the stored counts with them
@@ -376,10 +450,26 @@ export class WriterState {
         const from = this.templateRow(d.service, d.severity, mv.from, '', d);
         const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
         if (mv.merged) from.removed = true;
-        else from.count -= mv.count;
+        else {
+          from.count -= mv.count;
+          from.bytes -= mv.bytes;
+        }
         to.count += mv.count;
+        to.bytes += mv.bytes;
         this.seen(to, from);
       }
+    }
+    for (const d of b.versions ?? []) {
+      const k = entityKey(d.service, d.version);
+      let r = this.versions.rows.get(k);
+      if (!r) {
+        r = { service: d.service, version: d.version, records: 0, bytes: 0, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
+        this.versions.rows.set(k, r);
+      }
+      r.records += d.records;
+      r.bytes += d.bytes;
+      this.seen(r, d);
+      this.versions.dirty.add(r);
     }
     for (const t of b.acks) this.acks.push(t);
     this.records.logs += b.counters.records.logs;
@@ -392,7 +482,7 @@ export class WriterState {
     let r = this.templates.rows.get(k);
     if (r) this.templates.touch(k, r);
     else {
-      r = { service, severity, cluster, count: 0, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
+      r = { service, severity, cluster, count: 0, bytes: 0, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
       this.templates.rows.set(k, r);
     }
     r.cluster = cluster;
@@ -405,18 +495,21 @@ export class WriterState {
       for (const f of fields) (r as Record<keyof T, number>)[f] = 0;
     };
     const out: ChangeSet = {
-      services: this.services.take(zero<ServiceRow>(['logRecords', 'spans', 'metricPoints'])),
-      metrics: this.metrics.take(zero<MetricRow>(['points'])),
-      labels: this.labels.take(zero<LabelRow>(['samples'])),
-      spans: this.spans.take(zero<SpanRow>(['count', 'statusUnset', 'statusOk', 'statusError'])),
-      logs: this.logs.take(zero<LogRow>(['count'])),
-      keys: this.keys.take(zero<KeyRow>(['samples'])),
-      templates: this.templates.take(zero<TemplateRow>(['count'])),
+      services: this.services.take(zero<ServiceRow>(['logRecords', 'spans', 'metricPoints', 'logBytes', 'spanBytes', 'metricBytes'])),
+      metrics: this.metrics.take(zero<MetricRow>(['points', 'bytes', 'overflowPoints'])),
+      labels: this.labels.take(zero<LabelRow>(['samples', 'bytes'])),
+      spans: this.spans.take(zero<SpanRow>(['count', 'bytes', 'statusUnset', 'statusOk', 'statusError'])),
+      logs: this.logs.take(zero<LogRow>(['count', 'bytes'])),
+      keys: this.keys.take(zero<KeyRow>(['samples', 'bytes'])),
+      templates: this.templates.take(zero<TemplateRow>(['count', 'bytes'])),
+      versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
+      history: [...this.history.values()],
       acks: this.acks,
       records: this.records,
     };
     for (const r of out.templates) if (r.removed) this.templates.rows.delete(entityKey(r.service, r.severity, r.cluster.id));
     this.acks = [];
+    this.history = new Map();
     this.records = { logs: 0, metrics: 0, traces: 0 };
     // Committed rows are in the store now: the cache can let the oldest go.
     this.keys.evict(this.opts.sketchCacheRows);

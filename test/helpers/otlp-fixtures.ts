@@ -19,6 +19,39 @@ export const LogsReq: Any = v1.collector.logs.v1.ExportLogsServiceRequest;
 export const MetricsReq: Any = v1.collector.metrics.v1.ExportMetricsServiceRequest;
 export const TracesReq: Any = v1.collector.trace.v1.ExportTraceServiceRequest;
 
+/**
+ * Reference sizes: protobufjs re-encodes a decoded message and we take the
+ * length. This is the size keytally must report for a record or attribute
+ * (its length prefix on the wire), computed without any of keytally's code.
+ */
+const SIZE_TYPES = {
+  keyValue: v1.common.v1.KeyValue,
+  logRecord: v1.logs.v1.LogRecord,
+  span: v1.trace.v1.Span,
+  number: v1.metrics.v1.NumberDataPoint,
+  histogram: v1.metrics.v1.HistogramDataPoint,
+  exponentialHistogram: v1.metrics.v1.ExponentialHistogramDataPoint,
+  summary: v1.metrics.v1.SummaryDataPoint,
+};
+export function protoSize(type: keyof typeof SIZE_TYPES, msg: Any): number {
+  const T = SIZE_TYPES[type];
+  return T.encode(T.fromObject(msg)).finish().length;
+}
+const POINT_SIZE_TYPE: Record<string, keyof typeof SIZE_TYPES> = {
+  gauge: 'number', sum: 'number', histogram: 'histogram', exponentialHistogram: 'exponentialHistogram', summary: 'summary',
+};
+
+/** A decoded request without its `bytes` fields, for comparisons where the wire carries extra (unknown) fields. */
+export function withoutSizes<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(withoutSizes) as T;
+  if (v && typeof v === 'object') {
+    const out: Any = {};
+    for (const [k, x] of Object.entries(v)) if (k !== 'bytes') out[k] = withoutSizes(x);
+    return out;
+  }
+  return v;
+}
+
 // ------------------------------------------------------------------ generator
 
 /** mulberry32: small, seeded, good enough to vary fixtures reproducibly. */
@@ -408,7 +441,7 @@ export class Adapter {
         value = value.slice(0, this.limits.maxValueLength);
         this.stats.truncatedStrings++;
       }
-      out.push({ key, value });
+      out.push({ key, value, bytes: protoSize('keyValue', kv) });
     }
     return out;
   }
@@ -433,6 +466,7 @@ export class Adapter {
             severityText: lr.severityText ?? '',
             body: this.body(lr.body),
             attrs: this.attrs(lr.attributes),
+            bytes: protoSize('logRecord', lr),
           };
         }),
       })),
@@ -466,6 +500,7 @@ export class Adapter {
                     : which === 'summary'
                       ? (p.quantileValues ?? []).length
                       : 0,
+              bytes: protoSize(POINT_SIZE_TYPE[which!]!, p),
             })),
           };
         }),
@@ -486,6 +521,7 @@ export class Adapter {
           attrs: this.attrs(s.attributes),
           events: (s.events ?? []).map((e: Any) => ({ name: e.name ?? '', attrs: this.attrs(e.attributes) })),
           statusCode: s.status?.code ?? 0,
+          bytes: protoSize('span', s),
         })),
       })),
     }));

@@ -19,8 +19,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keytally-api-params-'));
   await migrateSqlite(dbPath(dir));
   const w = new Database(dbPath(dir));
-  w.prepare(`INSERT INTO services VALUES ('svc', 1, 1, 1, 1, 2)`).run();
-  w.prepare(`INSERT INTO key_metadata VALUES ('svc', 'span', 'k', 3, 2, NULL, 1, 2)`).run();
+  w.prepare(`INSERT INTO services (name, log_records, spans, metric_points, first_seen, last_seen) VALUES ('svc', 1, 1, 1, 1, 2)`).run();
+  w.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen) VALUES ('svc', 'span', 'k', 3, 2, NULL, 1, 2)`).run();
   w.close();
   db = new SqliteReadStore(dir, TUNING);
 });

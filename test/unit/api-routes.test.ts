@@ -15,7 +15,7 @@ let db: SqliteReadStore;
 
 /** A small but varied store: three services, every table, names with dots and slashes, LIKE metacharacters. */
 function seed(w: Database.Database): void {
-  const svc = w.prepare(`INSERT INTO services VALUES (?, ?, ?, ?, ?, ?)`);
+  const svc = w.prepare(`INSERT INTO services (name, log_records, spans, metric_points, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)`);
   svc.run('checkout', 100, 50, 3500, 1000, 9000);
   svc.run('cart', 5, 1, 100, 2000, 3000);
   svc.run('web/frontend', 0, 0, 0, 500, 600);
@@ -28,23 +28,26 @@ function seed(w: Database.Database): void {
   metric.run('checkout', 'rpc.calls', 'sum', '{call}', 'calls', 1, 2, '[]', '[]', 2000, 0, 40, 40, 1200, 8500);
   metric.run('cart', 'http.server.duration', 'histogram', 'ms', '', 0, 1, '["http.method"]', '[]', 100, 10, 10, 120, 2000, 3000);
 
-  const label = w.prepare(`INSERT INTO metric_label_keys VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`);
+  const label = w.prepare(`INSERT INTO metric_label_keys (service, metric, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`);
   label.run('checkout', 'http.server.duration', 'http.method', 1000, 5, 1000, 9000);
   label.run('checkout', 'http.server.duration', 'http.route', 1000, 100, 1000, 9000);
   label.run('cart', 'http.server.duration', 'http.method', 100, 3, 2000, 3000);
 
-  const span = w.prepare(`INSERT INTO spans_metadata VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const span = w.prepare(`INSERT INTO spans_metadata (service, name, kind, attribute_keys, resource_keys, event_names, sample_count,
+    status_unset, status_ok, status_error, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   span.run('checkout', 'GET /checkout', 2, '["http.method"]', '["service.name"]', '["exception"]', 30, 25, 3, 2, 1000, 9000);
   span.run('checkout', 'db.query', 3, '["db.system"]', '[]', '[]', 15, 15, 0, 0, 1000, 9000);
   span.run('checkout', 'process_order', 1, '[]', '[]', '[]', 5, 5, 0, 0, 1000, 9000);
   span.run('cart', 'GET /cart', 2, '[]', '[]', '[]', 1, 1, 0, 0, 2000, 3000);
 
-  const log = w.prepare(`INSERT INTO logs_metadata VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const log = w.prepare(`INSERT INTO logs_metadata (service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   log.run('checkout', 'INFO', '["user.id"]', '["service.name"]', '[]', 90, 1000, 9000);
   log.run('checkout', 'ERROR', '[]', '[]', '["msg"]', 10, 1000, 9000);
   log.run('cart', 'INFO', '[]', '[]', '[]', 5, 2000, 3000);
 
-  const tpl = w.prepare(`INSERT INTO body_templates VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const tpl = w.prepare(`INSERT INTO body_templates (service, severity, template_id, template, count, example, first_seen, last_seen)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   tpl.run('checkout', 'INFO', 1, 'user <*> logged in', 60, 'user 42 logged in', 1000, 9000);
   tpl.run('checkout', 'INFO', 2, 'order <*> placed', 20, 'order 7 placed', 1000, 9000);
   tpl.run('checkout', 'INFO', 3, 'cache 100% hit_rate', 10, 'cache 100% hit_rate', 1000, 9000);
@@ -53,13 +56,28 @@ function seed(w: Database.Database): void {
   tpl.run('checkout', 'ERROR', 2, 'timeout after <*>', 3, 'timeout after 5s', 1000, 9000);
   tpl.run('cart', 'INFO', 1, 'cart <*> updated', 5, 'cart 1 updated', 2000, 3000);
 
-  const key = w.prepare(`INSERT INTO key_metadata VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`);
+  const key = w.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen)
+    VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`);
   key.run('checkout', 'resource', 'service.name', 3500, 1, 1000, 9000);
   key.run('checkout', 'metric', 'http.route', 1000, 100, 1000, 9000);
   key.run('checkout', 'metric', 'http.method', 1000, 5, 1000, 9000);
   key.run('checkout', 'span', 'http_method', 30, 5, 1000, 9000);
   key.run('checkout', 'log', 'user.id', 90, 80, 1000, 9000);
   key.run('cart', 'resource', 'service.name', 100, 1, 2000, 3000);
+
+  // Bytes: checkout's logs are 10,000 (INFO 9,000 = templates 5,000 + 2,000 + 1,000 + 1,000; ERROR 1,000), spans 3,000, metrics 6,000.
+  w.exec(`UPDATE services SET log_bytes = 10000, span_bytes = 3000, metric_bytes = 6000 WHERE name = 'checkout';
+    UPDATE services SET log_bytes = 500, span_bytes = 100, metric_bytes = 400 WHERE name = 'cart';
+    UPDATE logs_metadata SET bytes = 9000 WHERE service = 'checkout' AND severity = 'INFO';
+    UPDATE logs_metadata SET bytes = 1000 WHERE service = 'checkout' AND severity = 'ERROR';
+    UPDATE body_templates SET bytes = CASE template_id WHEN 1 THEN 5000 WHEN 2 THEN 2000 ELSE 1000 END WHERE service = 'checkout' AND severity = 'INFO';
+    UPDATE body_templates SET bytes = 500 WHERE service = 'checkout' AND severity = 'ERROR';
+    UPDATE spans_metadata SET bytes = 1500 WHERE service = 'checkout' AND name = 'GET /checkout';
+    UPDATE metrics_metadata SET bytes = 4500, overflow_points = 3 WHERE service = 'checkout' AND name = 'http.server.duration';
+    UPDATE metrics_metadata SET bytes = 1500 WHERE service = 'checkout' AND name = 'rpc.calls';
+    UPDATE key_metadata SET bytes = 1900 WHERE service = 'checkout' AND scope = 'resource';
+    UPDATE key_metadata SET bytes = 600 WHERE service = 'checkout' AND scope = 'metric' AND key = 'http.route';
+    UPDATE metric_label_keys SET bytes = 600 WHERE service = 'checkout' AND key = 'http.route';`);
 }
 
 beforeAll(async () => {
@@ -92,7 +110,17 @@ describe('services', () => {
     const r = (await ok('/api/v1/services'));
     expect(r.total).toBe(3);
     expect(r.items.map((s: any) => s.name)).toEqual(['cart', 'checkout', 'web/frontend']);
-    expect(r.items[1]).toEqual({ name: 'checkout', log_records: 100, spans: 50, metric_points: 3500, first_seen: 1000, last_seen: 9000 });
+    // checkout 19,000 of 20,000 bytes (cart 1,000, web/frontend none).
+    expect(r.items[1]).toEqual({
+      name: 'checkout', log_records: 100, spans: 50, metric_points: 3500, log_bytes: 10000, span_bytes: 3000, metric_bytes: 6000,
+      bytes: 19000, bytes_percentage: 95, first_seen: 1000, last_seen: 9000,
+    });
+    expect(r.items[2]).toMatchObject({ bytes: 0, bytes_percentage: 0 });
+  });
+
+  it('ranks by bytes', async () => {
+    expect((await ok('/api/v1/services', 'sort=bytes')).items.map((s: any) => [s.name, s.bytes])).toEqual([['checkout', 19000], ['cart', 1000], ['web/frontend', 0]]);
+    expect((await ok('/api/v1/services', 'sort=bytes_percentage')).items.map((s: any) => s.bytes_percentage)).toEqual([95, 5, 0]);
   });
 
   it('filters by a case-insensitive substring', async () => {
@@ -113,12 +141,16 @@ describe('service overview', () => {
     const r = (await ok('/api/v1/services/checkout/overview'));
     expect(r.name).toBe('checkout');
     expect(r.totals).toEqual({
-      logs: { records: 100, severities: 2, templates: 6 },
-      metrics: { points: 3500, metrics: 3, series_estimate: 165, prometheus_series: 1485 },
-      traces: { spans: 50, span_names: 3 },
+      logs: { records: 100, bytes: 10000, severities: 2, templates: 6 },
+      metrics: { points: 3500, bytes: 6000, metrics: 3, series_estimate: 165, prometheus_series: 1485 },
+      traces: { spans: 50, bytes: 3000, span_names: 3 },
       keys: { keys: 5 },
     });
-    expect(r.top_templates[0]).toMatchObject({ template: 'user <*> logged in', count: 60, percentage: 60 });
+    // Templates, metrics and spans ranked by bytes; keys by cardinality.
+    expect(r.top_templates[0]).toMatchObject({ template: 'user <*> logged in', count: 60, percentage: 60, bytes: 5000, bytes_percentage: 50 });
+    expect(r.top_templates.map((t: any) => t.bytes)).toEqual([5000, 2000, 1000, 1000, 500, 500]);
+    expect(r.top_metrics.map((m: any) => m.bytes_percentage)).toEqual([75, 25, 0]);
+    expect(r.top_spans.map((m: any) => [m.name, m.bytes, m.bytes_percentage])).toEqual([['GET /checkout', 1500, 50], ['db.query', 0, 0], ['process_order', 0, 0]]);
     expect(r.top_keys.map((k: any) => k.key)).toEqual(['http.route', 'user.id', 'http.method', 'http_method', 'service.name']);
     expect(r.top_metrics.map((m: any) => m.name)).toEqual(['http.server.duration', 'rpc.calls', 'app/jobs/queue_depth']);
   });
@@ -154,8 +186,10 @@ describe('metrics', () => {
     expect(r.items[1]).toEqual({
       service: 'checkout', name: 'http.server.duration', type: 'histogram', unit: 'ms', description: 'request latency',
       monotonic: false, temporality: 'cumulative', label_keys: ['http.method', 'http.route'], resource_keys: ['service.name'],
-      sample_count: 1000, bucket_count: 10, series_estimate: 120, prometheus_series: 1440, first_seen: 1000, last_seen: 9000,
+      sample_count: 1000, bytes: 4500, bytes_percentage: 75, sdk_overflow: true, overflow_points: 3,
+      bucket_count: 10, series_estimate: 120, prometheus_series: 1440, first_seen: 1000, last_seen: 9000,
     });
+    expect(r.items[0]).toMatchObject({ bytes: 1500, bytes_percentage: 25, sdk_overflow: false, overflow_points: 0 });
     expect(r.items[0]).toMatchObject({ monotonic: true, temporality: 'cumulative' });
     expect(r.items[3]).toMatchObject({ temporality: 'delta' });
     expect(r.items[2]).toMatchObject({ temporality: 'unspecified' });
@@ -182,8 +216,8 @@ describe('metrics', () => {
     expect(r.total).toBe(2);
     const checkout = r.items.find((m: any) => m.service === 'checkout');
     expect(checkout.labels).toEqual([
-      { key: 'http.route', sample_count: 1000, cardinality_estimate: 100, first_seen: 1000, last_seen: 9000 },
-      { key: 'http.method', sample_count: 1000, cardinality_estimate: 5, first_seen: 1000, last_seen: 9000 },
+      { key: 'http.route', sample_count: 1000, bytes: 600, bytes_percentage: 10, cardinality_estimate: 100, first_seen: 1000, last_seen: 9000 },
+      { key: 'http.method', sample_count: 1000, bytes: 0, bytes_percentage: 0, cardinality_estimate: 5, first_seen: 1000, last_seen: 9000 },
     ]);
     const only = (await ok('/api/v1/metrics/http.server.duration', 'service=cart'));
     expect(only.total).toBe(1);
@@ -212,7 +246,7 @@ describe('spans', () => {
     expect(r.total).toBe(4);
     expect(r.items[0]).toEqual({
       service: 'checkout', name: 'GET /checkout', kind: 'server', attribute_keys: ['http.method'], resource_keys: ['service.name'],
-      event_names: ['exception'], sample_count: 30, status_ok: 3, status_error: 2, status_unset: 25, first_seen: 1000, last_seen: 9000,
+      event_names: ['exception'], sample_count: 30, bytes: 1500, bytes_percentage: 50, status_ok: 3, status_error: 2, status_unset: 25, first_seen: 1000, last_seen: 9000,
     });
     expect(r.items.map((s: any) => s.kind)).toEqual(['server', 'client', 'internal', 'server']);
   });
@@ -238,7 +272,7 @@ describe('logs', () => {
     expect(r.total).toBe(3);
     expect(r.items[0]).toEqual({
       service: 'checkout', severity: 'INFO', attribute_keys: ['user.id'], resource_keys: ['service.name'], body_keys: [],
-      sample_count: 90, first_seen: 1000, last_seen: 9000,
+      sample_count: 90, bytes: 9000, bytes_percentage: 90, first_seen: 1000, last_seen: 9000,
     });
     expect((await ok('/api/v1/logs', 'severity=ERROR')).items.map((l: any) => l.body_keys)).toEqual([['msg']]);
     expect((await ok('/api/v1/logs', 'service=cart')).total).toBe(1);
@@ -251,7 +285,7 @@ describe('log templates', () => {
     expect(r.total).toBe(7);
     expect(r.items[0]).toEqual({
       service: 'checkout', severity: 'INFO', template_id: 1, template: 'user <*> logged in', count: 60, percentage: 60,
-      example: 'user 42 logged in', first_seen: 1000, last_seen: 9000,
+      bytes: 5000, bytes_percentage: 50, example: 'user 42 logged in', first_seen: 1000, last_seen: 9000,
     });
   });
 
@@ -277,6 +311,12 @@ describe('log templates', () => {
     expect((await ok('/api/v1/logs/templates', `q=${encodeURIComponent('\\')}`)).total).toBe(0);
   });
 
+  it('sorts by bytes; bytes_percentage is of the service\'s log bytes', async () => {
+    const r = await ok('/api/v1/logs/templates', 'sort=bytes&service=checkout');
+    expect(r.items.map((t: any) => t.bytes_percentage)).toEqual([50, 20, 10, 10, 5, 5]);
+    expect((await ok('/api/v1/logs/templates', 'sort=bytes&order=asc&limit=1')).items[0].bytes).toBe(0);
+  });
+
   it('sorts by percentage', async () => {
     const r = (await ok('/api/v1/logs/templates', 'sort=percentage&order=asc&service=checkout'));
     const p = r.items.map((t: any) => t.percentage);
@@ -290,8 +330,11 @@ describe('keys', () => {
     const r = (await ok('/api/v1/keys'));
     expect(r.total).toBe(6);
     expect(r.items[0]).toEqual({
-      service: 'checkout', scope: 'metric', key: 'http.route', sample_count: 1000, cardinality_estimate: 100, first_seen: 1000, last_seen: 9000,
+      service: 'checkout', scope: 'metric', key: 'http.route', sample_count: 1000, bytes: 600, bytes_percentage: 10,
+      cardinality_estimate: 100, first_seen: 1000, last_seen: 9000,
     });
+    // A resource key's share is of all three signals' bytes (19,000).
+    expect((await ok('/api/v1/keys', 'sort=bytes&limit=1')).items[0]).toMatchObject({ scope: 'resource', bytes: 1900, bytes_percentage: 10 });
     expect(r.items.map((k: any) => k.cardinality_estimate)).toEqual([100, 80, 5, 5, 1, 1]);
   });
 

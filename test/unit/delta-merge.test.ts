@@ -14,14 +14,15 @@ import { Hll } from '../../src/sketch/hll.js';
 // out is compared.
 const SALT = 0x1234_5678_9abc_def0n;
 const opts = { precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096, sketchCacheRows: 100_000 };
-const attrs = (o: Record<string, string>): Attr[] => Object.entries(o).map(([key, value]) => ({ key, value }));
+// Sizes are synthetic here (the decoders' sizes are tested against protobufjs elsewhere): what matters is that they add.
+const attrs = (o: Record<string, string>): Attr[] => Object.entries(o).map(([key, value]) => ({ key, value, bytes: key.length + value.length + 4 }));
 
 function logs(service: string, lines: Array<{ body: string; sev: string; a: Record<string, string> }>): LogsRequest {
   return {
     resources: [
       {
         attrs: attrs({ 'service.name': service, host: 'h' }),
-        scopes: [{ scopeName: 's', records: lines.map((l) => ({ timeUnixMs: 0, severityNumber: 0, severityText: l.sev, body: l.body, attrs: attrs(l.a) })) }],
+        scopes: [{ scopeName: 's', records: lines.map((l) => ({ timeUnixMs: 0, severityNumber: 0, severityText: l.sev, body: l.body, attrs: attrs(l.a), bytes: 20 + l.body.length })) }],
       },
     ],
   };
@@ -43,7 +44,7 @@ function metrics(service: string, n: number, offset: number): MetricsRequest {
                 type: 'histogram',
                 monotonic: false,
                 temporality: 2,
-                points: Array.from({ length: n }, (_, i) => ({ attrs: attrs({ route: `/r${(i + offset) % 7}`, pod: `p${i + offset}` }), buckets: 4 })),
+                points: Array.from({ length: n }, (_, i) => ({ attrs: attrs({ route: `/r${(i + offset) % 7}`, pod: `p${i + offset}` }), buckets: 4, bytes: 30 + (i % 5) })),
               },
             ],
           },
@@ -59,11 +60,12 @@ function summary(c: ChangeSet) {
   const by = <T,>(xs: T[], key: (x: T) => string) => Object.fromEntries(xs.map((x) => [key(x), x]));
   return {
     services: by(c.services, (s) => s.name),
-    logs: Object.fromEntries(c.logs.map((l) => [`${l.service}/${l.severity}`, [l.count, l.attributeKeys, l.resourceKeys]])),
-    keys: Object.fromEntries(c.keys.map((k) => [`${k.service}/${k.scope}/${k.key}`, [k.samples, Math.round(k.sketch.estimate())]])),
-    metrics: Object.fromEntries(c.metrics.map((m) => [`${m.service}/${m.name}`, [m.points, m.labelKeys, m.buckets, Math.round(m.series.estimate())]])),
-    labels: Object.fromEntries(c.labels.map((l) => [`${l.metric}/${l.key}`, [l.samples, Math.round(l.sketch.estimate())]])),
-    templates: Object.fromEntries(c.templates.map((t) => [`${t.service}/${t.severity}/${t.cluster.template()}`, t.count])),
+    logs: Object.fromEntries(c.logs.map((l) => [`${l.service}/${l.severity}`, [l.count, l.bytes, l.attributeKeys, l.resourceKeys]])),
+    keys: Object.fromEntries(c.keys.map((k) => [`${k.service}/${k.scope}/${k.key}`, [k.samples, k.bytes, Math.round(k.sketch.estimate())]])),
+    metrics: Object.fromEntries(c.metrics.map((m) => [`${m.service}/${m.name}`, [m.points, m.bytes, m.labelKeys, m.buckets, Math.round(m.series.estimate())]])),
+    labels: Object.fromEntries(c.labels.map((l) => [`${l.metric}/${l.key}`, [l.samples, l.bytes, Math.round(l.sketch.estimate())]])),
+    templates: Object.fromEntries(c.templates.map((t) => [`${t.service}/${t.severity}/${t.cluster.template()}`, [t.count, t.bytes]])),
+    history: Object.fromEntries(c.history.map((h) => [`${h.minute}/${h.kind}/${h.service}/${h.name}/${h.sub}`, [h.count, h.bytes]])),
   };
 }
 
@@ -94,12 +96,24 @@ describe('delta maps merge commutatively', () => {
     const b = summary(w3.takeChanges());
     expect(b).toEqual(a);
     expect(a.services['svc0']!.logRecords).toBe(6 * 30);
-    expect(a.keys['svc0/log/user']).toEqual([6 * 30, 45]);
+    expect(a.keys['svc0/log/user']![0]).toBe(6 * 30);
+    expect(a.keys['svc0/log/user']![2]).toBe(45);
     expect(a.keys['svc0/resource/host']![0]).toBe(6 * 30);
     expect(a.keys['svc0/resource/service.name']![0]).toBe(6 * 30 + 80);
-    expect(a.metrics['svc0/m']).toEqual([80, ['pod', 'route'], 4, 80]);
-    expect(a.labels['m/route']).toEqual([80, 7]);
-    expect(Object.values(a.templates).reduce((x, y) => x + y, 0)).toBe(12 * 30);
+    expect(a.metrics['svc0/m']).toEqual([80, 80 * 30 + 16 * (0 + 1 + 2 + 3 + 4), ['pod', 'route'], 4, 80]);
+    expect(a.labels['m/route']![2]).toBe(7);
+    expect(Object.values(a.templates).reduce((x, y) => x + y[0]!, 0)).toBe(12 * 30);
+    // Bytes: every record's size lands once in its service, its severity and its template.
+    const logBytes = workload.flatMap((r) => r.resources[0]!.scopes[0]!.records).filter((_, i) => Math.floor(i / 30) % 2 === 0).reduce((x, r) => x + r.bytes, 0);
+    expect(a.services['svc0']!.logBytes).toBe(logBytes);
+    expect(a.logs['svc0/INFO']![1] + a.logs['svc0/WARN']![1]).toBe(logBytes);
+    const tplBytes = Object.entries(a.templates).filter(([k]) => k.startsWith('svc0/')).reduce((x, [, v]) => x + v[1]!, 0);
+    expect(tplBytes).toBe(logBytes);
+    // A key's bytes are its KeyValues' sizes (synthetic: 'host' + 'h' + 4, once per resource as on the wire, six svc0 requests).
+    expect(a.keys['svc0/resource/host']![1]).toBe(6 * (4 + 1 + 4));
+    // Minute buckets (all in minute 0 here) hold the same counts and bytes as the totals.
+    expect(a.history['0/log/svc0/INFO/']![1] + a.history['0/log/svc0/WARN/']![1]).toBe(logBytes);
+    expect(a.history['0/metric/svc0/m/']).toEqual([80, a.metrics['svc0/m']![1]]);
   });
 
   it('takeChanges resets increments but keeps key sets and sketches', async () => {
@@ -129,6 +143,41 @@ describe('delta maps merge commutatively', () => {
     w.applyBatch(roundTrip(e.flush()));
     expect(w.takeChanges().acks).toEqual([41, 42]);
     expect(e.flush().acks).toEqual([]);
+  });
+});
+
+describe('time buckets: one batch holds one receive minute', () => {
+  it('the extractor asks for a flush at a new minute and refuses to mix minutes', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const e = new Extractor(hasher, { workerId: 1, ...opts });
+    const t = Date.UTC(2026, 0, 1, 12, 0, 30);
+    expect(e.needsFlushFor(t)).toBe(false);
+    e.foldLogs(workload[0]!, t);
+    expect(e.needsFlushFor(t + 29_000)).toBe(false);
+    expect(e.needsFlushFor(t + 30_000)).toBe(true);
+    expect(() => e.foldLogs(workload[1]!, t + 30_000)).toThrow(/flush first/);
+    const first = e.flush();
+    expect(first.minute).toBe(Date.UTC(2026, 0, 1, 12, 0));
+    e.foldLogs(workload[1]!, t + 30_000);
+    expect(e.flush().minute).toBe(Date.UTC(2026, 0, 1, 12, 1));
+  });
+
+  it('the writer keeps each batch\'s counts and bytes in its minute, and same-minute batches add', async () => {
+    const hasher = await createKeyedHasher(SALT);
+    const w = new WriterState(opts);
+    const m0 = Date.UTC(2026, 0, 1, 12, 0);
+    for (const [i, at] of [m0 + 1, m0 + 59_999, m0 + 60_000].entries()) {
+      const e = new Extractor(hasher, { workerId: i, ...opts });
+      e.foldLogs(workload[0]!, at);
+      w.applyBatch(roundTrip(e.flush()));
+    }
+    const c = w.takeChanges();
+    const perMinute = (m: number) => c.history.filter((h) => h.minute === m && h.kind === 'log').reduce((x, h) => x + h.count, 0);
+    expect(perMinute(m0)).toBe(60);
+    expect(perMinute(m0 + 60_000)).toBe(30);
+    const tpl = c.history.filter((h) => h.kind === 'template');
+    expect(tpl.reduce((x, h) => x + h.bytes, 0)).toBe(c.services[0]!.logBytes);
+    expect(w.takeChanges().history).toEqual([]);
   });
 });
 

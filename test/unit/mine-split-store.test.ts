@@ -31,12 +31,15 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A record's protobuf size, as the decoder would give it: any fixed function of the body will do here. */
+const bytesOf = (body: string): number => body.length + 9;
+
 function request(bodies: string[]): LogsRequest {
   return {
     resources: [
       {
-        attrs: [{ key: 'service.name', value: 'svc' }],
-        scopes: [{ scopeName: 's', records: bodies.map((body) => ({ timeUnixMs: 0, severityNumber: 9, severityText: 'INFO', body, attrs: [] })) }],
+        attrs: [{ key: 'service.name', value: 'svc', bytes: 17 }],
+        scopes: [{ scopeName: 's', records: bodies.map((body) => ({ timeUnixMs: 0, severityNumber: 9, severityText: 'INFO', body, attrs: [], bytes: bytesOf(body) })) }],
       },
     ],
   };
@@ -79,14 +82,18 @@ async function run(lines: string[], state: WriterState, store: Backend): Promise
   }
 }
 
-async function stored(q: StoreQueries): Promise<Array<{ template: string; count: number; percentage: number }>> {
+type Stored = { template: string; count: number; percentage: number; bytes: number };
+
+async function stored(q: StoreQueries): Promise<Stored[]> {
   const page = { limit: 1000, offset: 0, sort: 'count', order: 'desc' as const };
-  return (await q.templates({ service: 'svc', page })).items.map((t) => ({ template: t.template, count: t.count, percentage: t.percentage }));
+  return (await q.templates({ service: 'svc', page })).items.map((t) => ({ template: t.template, count: t.count, percentage: t.percentage, bytes: t.bytes }));
 }
 
 /** The checks on what a store holds after `sent` lines whose true templates are `truth` (null: only totals). */
-function check(rows: Array<{ template: string; count: number; percentage: number }>, sent: number, truth: Map<string, number> | null): void {
-  expect(rows.reduce((a, t) => a + t.count, 0)).toBe(sent);
+function check(rows: Stored[], sent: string[], truth: Map<string, number> | null): void {
+  expect(rows.reduce((a, t) => a + t.count, 0)).toBe(sent.length);
+  // Record bytes move with the lines too.
+  expect(rows.reduce((a, t) => a + t.bytes, 0)).toBe(sent.reduce((a, l) => a + bytesOf(l), 0));
   expect(rows.reduce((a, t) => a + t.percentage, 0)).toBeCloseTo(100, 9);
   expect(new Set(rows.map((t) => t.template)).size).toBe(rows.length);
   if (truth !== null) expect(new Map(rows.map((t) => [t.template, t.count]))).toEqual(truth);
@@ -104,7 +111,7 @@ describe('stored templates when the canonical miner folds and splits', () => {
     let state = new WriterState(opts, store.loader());
     await store.load(state);
     await run(lines.slice(0, half), state, store);
-    check(await stored(new SqliteQueries(store.db)), half, null);
+    check(await stored(new SqliteQueries(store.db)), lines.slice(0, half), null);
     await store.close();
 
     // Restart: a new writer state loaded from the store, new workers.
@@ -114,7 +121,7 @@ describe('stored templates when the canonical miner folds and splits', () => {
     await run(lines.slice(half), state, store);
     const rows = await stored(new SqliteQueries(store.db));
     await store.close();
-    check(rows, lines.length, truth);
+    check(rows, lines, truth);
     // The fold happened (the four states were one template for a while) and was undone.
     expect(rows.some((t) => t.template.includes('lifecycle <*>'))).toBe(false);
   });
@@ -126,6 +133,6 @@ describe('stored templates when the canonical miner folds and splits', () => {
     await store.load(state);
     await run(lines, state, store);
     const rows = await store.localReader().read((q) => stored(q));
-    check(rows, lines.length, truth);
+    check(rows, lines, truth);
   });
 });

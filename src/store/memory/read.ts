@@ -7,6 +7,8 @@
 import {
   compareCodePoints,
   foldAscii,
+  keySignalBytes,
+  share,
   KEY_SORT,
   LOG_SORT,
   METRIC_SORT,
@@ -72,16 +74,34 @@ function matcher(q: string | undefined): (s: string) => boolean {
 
 const eq = <V>(want: V | undefined) => (v: V) => want === undefined || v === want;
 
+const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
+
 export class MemoryQueries implements StoreQueries {
   constructor(private readonly t: Tables) {}
+
+  /** A service's byte totals, the denominators of bytes_percentage (zeros when the row was evicted). */
+  private service(name: string): { log_bytes: number; span_bytes: number; metric_bytes: number } {
+    return this.t.get('services', name) ?? NO_BYTES;
+  }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const name = eq(q.name);
     const like = matcher(q.q);
-    const rows = [...this.t.rows('services')].filter((r) => name(r.name) && like(r.name));
+    let all = 0;
+    for (const r of this.t.rows('services')) all += r.log_bytes + r.span_bytes + r.metric_bytes;
+    const rows = [...this.t.rows('services')]
+      .filter((r) => name(r.name) && like(r.name))
+      .map((r) => {
+        const bytes = r.log_bytes + r.span_bytes + r.metric_bytes;
+        return { ...r, bytes, bytes_percentage: share(bytes, all) };
+      });
     return list(rows as unknown as Row[], SERVICE_SORT, q.page, (r) => {
       const s = r as unknown as ServiceItem;
-      return { name: s.name, log_records: s.log_records, spans: s.spans, metric_points: s.metric_points, first_seen: s.first_seen, last_seen: s.last_seen };
+      return {
+        name: s.name, log_records: s.log_records, spans: s.spans, metric_points: s.metric_points,
+        log_bytes: s.log_bytes, span_bytes: s.span_bytes, metric_bytes: s.metric_bytes, bytes: s.bytes, bytes_percentage: s.bytes_percentage,
+        first_seen: s.first_seen, last_seen: s.last_seen,
+      };
     });
   }
 
@@ -108,9 +128,9 @@ export class MemoryQueries implements StoreQueries {
     const type = eq<string>(q.type);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = [...this.t.rows('metrics')].filter(
-      (r) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min),
-    );
+    const rows = [...this.t.rows('metrics')]
+      .filter((r) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min))
+      .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).metric_bytes) }));
     return list(rows as unknown as Row[], METRIC_SORT, q.page, (x) => {
       const r = x as unknown as (typeof rows)[number];
       return {
@@ -124,6 +144,10 @@ export class MemoryQueries implements StoreQueries {
         label_keys: [...r.label_keys],
         resource_keys: [...r.resource_keys],
         sample_count: r.sample_count,
+        bytes: r.bytes,
+        bytes_percentage: r.bytes_percentage,
+        sdk_overflow: r.overflow_points > 0,
+        overflow_points: r.overflow_points,
         bucket_count: r.bucket_count,
         series_estimate: r.series_estimate,
         prometheus_series: r.prometheus_series,
@@ -136,14 +160,20 @@ export class MemoryQueries implements StoreQueries {
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
     const rows = [...this.t.rows('labels')].filter((r) => r.service === service && r.metric === metric);
     rows.sort((a, b) => b.cardinality_estimate - a.cardinality_estimate || compareCodePoints(a.key, b.key));
-    return rows.map((r) => ({ key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen }));
+    const whole = this.service(service).metric_bytes;
+    return rows.map((r) => ({
+      key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: share(r.bytes, whole),
+      cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen,
+    }));
   }
 
   async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
     const service = eq(q.service);
     const kind = eq(q.kind);
     const like = matcher(q.q);
-    const rows = [...this.t.rows('spans')].filter((r) => service(r.service) && like(r.name) && kind(r.kind));
+    const rows = [...this.t.rows('spans')]
+      .filter((r) => service(r.service) && like(r.name) && kind(r.kind))
+      .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).span_bytes) }));
     return list(rows as unknown as Row[], SPAN_SORT, q.page, (x) => {
       const r = x as unknown as (typeof rows)[number];
       return {
@@ -154,6 +184,8 @@ export class MemoryQueries implements StoreQueries {
         resource_keys: [...r.resource_keys],
         event_names: [...r.event_names],
         sample_count: r.sample_count,
+        bytes: r.bytes,
+        bytes_percentage: r.bytes_percentage,
         status_ok: r.status_ok,
         status_error: r.status_error,
         status_unset: r.status_unset,
@@ -166,7 +198,9 @@ export class MemoryQueries implements StoreQueries {
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const service = eq(q.service);
     const severity = eq(q.severity);
-    const rows = [...this.t.rows('logs')].filter((r) => service(r.service) && severity(r.severity));
+    const rows = [...this.t.rows('logs')]
+      .filter((r) => service(r.service) && severity(r.severity))
+      .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) }));
     return list(rows as unknown as Row[], LOG_SORT, q.page, (x) => {
       const r = x as unknown as (typeof rows)[number];
       return {
@@ -176,6 +210,8 @@ export class MemoryQueries implements StoreQueries {
         resource_keys: [...r.resource_keys],
         body_keys: [...r.body_keys],
         sample_count: r.sample_count,
+        bytes: r.bytes,
+        bytes_percentage: r.bytes_percentage,
         first_seen: r.first_seen,
         last_seen: r.last_seen,
       };
@@ -196,7 +232,7 @@ export class MemoryQueries implements StoreQueries {
       .filter((r) => service(r.service) && severity(r.severity) && like(r.template))
       .map((r) => {
         const sum = sums.get(`${r.service}\u0000${r.severity}`) ?? 0;
-        return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum };
+        return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) };
       });
     return list(rows as unknown as Row[], TEMPLATE_SORT, q.page, (x) => {
       const r = x as unknown as (typeof rows)[number];
@@ -207,6 +243,8 @@ export class MemoryQueries implements StoreQueries {
         template: r.template,
         count: r.count,
         percentage: r.percentage,
+        bytes: r.bytes,
+        bytes_percentage: r.bytes_percentage,
         example: r.example,
         first_seen: r.first_seen,
         last_seen: r.last_seen,
@@ -219,12 +257,15 @@ export class MemoryQueries implements StoreQueries {
     const scope = eq<string>(q.scope);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = [...this.t.rows('keys')].filter(
-      (r) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min),
-    );
+    const rows = [...this.t.rows('keys')]
+      .filter((r) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min))
+      .map((r) => ({ ...r, bytes_percentage: share(r.bytes, keySignalBytes(r.scope, this.service(r.service))) }));
     return list(rows as unknown as Row[], KEY_SORT, q.page, (x) => {
       const r = x as unknown as (typeof rows)[number];
-      return { service: r.service, scope: r.scope, key: r.key, sample_count: r.sample_count, cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen };
+      return {
+        service: r.service, scope: r.scope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
+        cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen,
+      };
     });
   }
 }

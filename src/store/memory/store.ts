@@ -46,24 +46,26 @@ export class MemoryStore implements WriteStore {
   async load(state: WriterState): Promise<void> {
     const t = this.tables;
     for (const r of t.rows('services')) {
-      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+      state.services.rows.set(r.name, {
+        name: r.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
     }
     for (const r of t.rows('metrics')) {
       state.metrics.rows.set(entityKey(r.service, r.name), {
         service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
         monotonic: r.monotonic, temporality: r.temporality, labelKeys: [...r.label_keys], resourceKeys: [...r.resource_keys],
-        points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+        points: 0, bytes: 0, overflowPoints: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     state.keyCount = t.count('keys');
     const templates = [...t.rows('templates')].sort((a, b) => a.last_seen - b.last_seen || a.template_id - b.template_id);
     for (const r of templates) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(entityKey(r.service, r.severity, r.template_id), {
-        service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
+        service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
   }
@@ -88,6 +90,9 @@ export class MemoryStore implements WriteStore {
         log_records: (o?.log_records ?? 0) + r.logRecords,
         spans: (o?.spans ?? 0) + r.spans,
         metric_points: (o?.metric_points ?? 0) + r.metricPoints,
+        log_bytes: (o?.log_bytes ?? 0) + r.logBytes,
+        span_bytes: (o?.span_bytes ?? 0) + r.spanBytes,
+        metric_bytes: (o?.metric_bytes ?? 0) + r.metricBytes,
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
@@ -99,7 +104,8 @@ export class MemoryStore implements WriteStore {
       t.put('metrics', k, {
         service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
         monotonic: r.monotonic, temporality: r.temporality, label_keys: r.labelKeys, resource_keys: r.resourceKeys,
-        sample_count: (o?.sample_count ?? 0) + r.points, bucket_count: r.buckets,
+        sample_count: (o?.sample_count ?? 0) + r.points, bytes: (o?.bytes ?? 0) + r.bytes,
+        overflow_points: (o?.overflow_points ?? 0) + r.overflowPoints, bucket_count: r.buckets,
         series_estimate: seriesEstimate, prometheus_series: prometheusSeries, series_sketch: r.series.serialize(),
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
@@ -110,7 +116,8 @@ export class MemoryStore implements WriteStore {
       const o = t.get('labels', k);
       t.put('labels', k, {
         service: r.service, metric: r.metric, key: r.key,
-        sample_count: (o?.sample_count ?? 0) + r.samples, cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
+        sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
+        cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
@@ -122,6 +129,7 @@ export class MemoryStore implements WriteStore {
         service: r.service, name: r.name, kind: r.kind,
         attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, event_names: r.eventNames,
         sample_count: (o?.sample_count ?? 0) + r.count,
+        bytes: (o?.bytes ?? 0) + r.bytes,
         status_unset: (o?.status_unset ?? 0) + r.statusUnset,
         status_ok: (o?.status_ok ?? 0) + r.statusOk,
         status_error: (o?.status_error ?? 0) + r.statusError,
@@ -136,6 +144,7 @@ export class MemoryStore implements WriteStore {
         service: r.service, severity: r.severity,
         attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, body_keys: r.bodyKeys,
         sample_count: (o?.sample_count ?? 0) + r.count,
+        bytes: (o?.bytes ?? 0) + r.bytes,
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
@@ -145,7 +154,8 @@ export class MemoryStore implements WriteStore {
       const o = t.get('keys', k);
       t.put('keys', k, {
         service: r.service, scope: r.scope, key: r.key,
-        sample_count: (o?.sample_count ?? 0) + r.samples, cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
+        sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
+        cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
@@ -162,6 +172,7 @@ export class MemoryStore implements WriteStore {
       t.put('templates', k, {
         service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
         count: (o?.count ?? 0) + r.count,
+        bytes: (o?.bytes ?? 0) + r.bytes,
         // As the SQL UPSERT: the first example stored stays.
         example: o ? o.example : r.example,
         first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,

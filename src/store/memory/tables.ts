@@ -16,6 +16,9 @@ export interface ServiceRec extends Seen {
   log_records: number;
   spans: number;
   metric_points: number;
+  log_bytes: number;
+  span_bytes: number;
+  metric_bytes: number;
 }
 
 export interface MetricRec extends Seen {
@@ -29,6 +32,8 @@ export interface MetricRec extends Seen {
   label_keys: string[];
   resource_keys: string[];
   sample_count: number;
+  bytes: number;
+  overflow_points: number;
   bucket_count: number;
   series_estimate: number;
   prometheus_series: number;
@@ -40,6 +45,7 @@ export interface LabelRec extends Seen {
   metric: string;
   key: string;
   sample_count: number;
+  bytes: number;
   cardinality_estimate: number;
   sketch: Uint8Array;
 }
@@ -52,6 +58,7 @@ export interface SpanRec extends Seen {
   resource_keys: string[];
   event_names: string[];
   sample_count: number;
+  bytes: number;
   status_unset: number;
   status_ok: number;
   status_error: number;
@@ -64,6 +71,7 @@ export interface LogRec extends Seen {
   resource_keys: string[];
   body_keys: string[];
   sample_count: number;
+  bytes: number;
 }
 
 export interface KeyRec extends Seen {
@@ -71,6 +79,7 @@ export interface KeyRec extends Seen {
   scope: KeyScope;
   key: string;
   sample_count: number;
+  bytes: number;
   cardinality_estimate: number;
   sketch: Uint8Array;
 }
@@ -81,6 +90,7 @@ export interface TemplateRec extends Seen {
   template_id: number;
   template: string;
   count: number;
+  bytes: number;
   example: string;
 }
 

@@ -62,6 +62,15 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   return { items: rows.map(map), total };
 }
 
+/**
+ * SQL for an item's share (0-100) of its service's bytes of one signal:
+ * `bytes` over the `services` column (or sum of columns) of the item's service.
+ * All fragments are written in code, never taken from a request.
+ */
+export function bytesShare(bytes: string, serviceColumn: string, serviceRef: string): string {
+  return `COALESCE(100.0 * ${bytes} / NULLIF((SELECT ${serviceColumn} FROM services s WHERE s.name = ${serviceRef}), 0), 0)`;
+}
+
 /** Key lists are stored as sorted JSON arrays in a TEXT column. */
 export function keys(v: unknown): string[] {
   if (typeof v !== 'string' || v === '') return [];

@@ -6,7 +6,7 @@
 import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
 import Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -95,6 +95,52 @@ const migrations: Record<string, Migration> = {
         `CREATE INDEX key_metadata_cardinality ON key_metadata (cardinality_estimate)`,
         `CREATE INDEX body_templates_count ON body_templates (service, severity, count)`,
       ];
+      for (const s of statements) await sql.raw(s).execute(db);
+    },
+  },
+  /*
+   * History and cost (DESIGN §9): protobuf bytes beside every count, which
+   * service.version values each service sent, and counts and bytes per
+   * minute, hour and day (one table per level, so retention drops whole
+   * buckets of one level; bucket = start of the UTC minute/hour/day in unix ms).
+   * The entity of a history row is (kind, service, name, sub): see HistoryRow.
+   */
+  '0002_history': {
+    async up(db: Kysely<unknown>) {
+      const statements = [
+        `ALTER TABLE services ADD COLUMN log_bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE services ADD COLUMN span_bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE services ADD COLUMN metric_bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE metrics_metadata ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE metrics_metadata ADD COLUMN overflow_points INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE metric_label_keys ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE spans_metadata ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE logs_metadata ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE key_metadata ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `ALTER TABLE body_templates ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0`,
+        `CREATE TABLE service_versions (
+           service TEXT NOT NULL,
+           version TEXT NOT NULL,
+           records INTEGER NOT NULL DEFAULT 0,
+           bytes INTEGER NOT NULL DEFAULT 0,
+           first_seen INTEGER NOT NULL,
+           last_seen INTEGER NOT NULL,
+           PRIMARY KEY (service, version))`,
+      ];
+      for (const level of ['minute', 'hour', 'day']) {
+        // WITHOUT ROWID: the primary key is the table (no second copy of the key columns in a rowid index).
+        statements.push(`CREATE TABLE history_${level} (
+           kind TEXT NOT NULL,
+           service TEXT NOT NULL,
+           name TEXT NOT NULL,
+           sub TEXT NOT NULL,
+           bucket INTEGER NOT NULL,
+           count INTEGER NOT NULL DEFAULT 0,
+           bytes INTEGER NOT NULL DEFAULT 0,
+           PRIMARY KEY (kind, service, name, sub, bucket)) WITHOUT ROWID`);
+        // Retention drops the oldest bucket; windowed lists scan one kind's buckets in a time range.
+        statements.push(`CREATE INDEX history_${level}_bucket ON history_${level} (kind, bucket)`);
+      }
       for (const s of statements) await sql.raw(s).execute(db);
     },
   },

@@ -30,7 +30,7 @@ import {
   type TemplateQuery,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import { keys, runList, Where } from './list.js';
+import { bytesShare, keys, runList, Where } from './list.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
 
@@ -40,8 +40,7 @@ export class SqliteQueries implements StoreQueries {
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add('name = ?', q.name).contains('name', q.q);
-    const select = 'name, log_records, spans, metric_points, first_seen, last_seen';
-    return runList(this.db, { select, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => r as unknown as ServiceItem);
+    return runList(this.db, { select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => r as unknown as ServiceItem);
   }
 
   async serviceTotals(service: string): Promise<ServiceTotals> {
@@ -59,21 +58,24 @@ export class SqliteQueries implements StoreQueries {
   }
 
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
-    const sql = `SELECT key, sample_count, cardinality_estimate, first_seen, last_seen FROM metric_label_keys
+    const sql = `SELECT key, sample_count, bytes, ${bytesShare('bytes', 'metric_bytes', 'metric_label_keys.service')} AS bytes_percentage,
+      cardinality_estimate, first_seen, last_seen FROM metric_label_keys
       WHERE service = ? AND metric = ? ORDER BY cardinality_estimate DESC, key ASC`;
     return prepared(this.db, sql).all(service, metric) as LabelItem[];
   }
 
   async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
     const where = new Where().add('service = ?', q.service).contains('name', q.q).add('kind = ?', q.kind);
-    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count,
+    const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
+      ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage,
       status_ok, status_error, status_unset, first_seen, last_seen`;
     return runList(this.db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
   }
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const where = new Where().add('service = ?', q.service).add('severity = ?', q.severity);
-    const select = 'service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen';
+    const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
+      ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
     return runList(this.db, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
@@ -81,6 +83,8 @@ export class SqliteQueries implements StoreQueries {
       resource_keys: keys(r['resource_keys']),
       body_keys: keys(r['body_keys']),
       sample_count: r['sample_count'] as number,
+      bytes: r['bytes'] as number,
+      bytes_percentage: r['bytes_percentage'] as number,
       first_seen: r['first_seen'] as number,
       last_seen: r['last_seen'] as number,
     }));
@@ -95,6 +99,8 @@ export class SqliteQueries implements StoreQueries {
       template: r['template'] as string,
       count: r['count'] as number,
       percentage: r['percentage'] as number,
+      bytes: r['bytes'] as number,
+      bytes_percentage: r['bytes_percentage'] as number,
       example: r['example'] as string,
       first_seen: r['first_seen'] as number,
       last_seen: r['last_seen'] as number,
@@ -107,7 +113,9 @@ export class SqliteQueries implements StoreQueries {
       .add('scope = ?', q.scope)
       .contains('key', q.q)
       .add('cardinality_estimate >= ?', q.minCardinality);
-    const select = 'service, scope, key, sample_count, cardinality_estimate, first_seen, last_seen';
+    const select = `service, scope, key, sample_count, bytes,
+      COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage,
+      cardinality_estimate, first_seen, last_seen`;
     return runList(this.db, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
   }
 }
@@ -122,9 +130,20 @@ const TOTALS_SQL = `SELECT
   (SELECT COUNT(*) FROM spans_metadata WHERE service = @service) AS span_names,
   (SELECT COUNT(*) FROM key_metadata WHERE service = @service) AS keys`;
 
+const SERVICE_COLUMNS = `name, log_records, spans, metric_points, log_bytes, span_bytes, metric_bytes,
+  log_bytes + span_bytes + metric_bytes AS bytes,
+  COALESCE(100.0 * (log_bytes + span_bytes + metric_bytes) /
+    NULLIF((SELECT SUM(a.log_bytes + a.span_bytes + a.metric_bytes) FROM services a), 0), 0) AS bytes_percentage,
+  first_seen, last_seen`;
+
+/* The signal a key's bytes are a share of (as keySignalBytes in queries.ts): resource keys ride on all three. */
+const KEY_SIGNAL_BYTES = `CASE scope WHEN 'log' THEN log_bytes WHEN 'metric' THEN metric_bytes
+  WHEN 'resource' THEN log_bytes + span_bytes + metric_bytes ELSE span_bytes END`;
+
 // Named columns, not *, so the sketch BLOBs never leave SQLite.
 const METRIC_COLUMNS = `service, name, type, unit, description, monotonic, temporality, label_keys, resource_keys,
-  sample_count, bucket_count, series_estimate, prometheus_series, first_seen, last_seen`;
+  sample_count, bytes, overflow_points, bucket_count, series_estimate, prometheus_series, first_seen, last_seen,
+  ${bytesShare('bytes', 'metric_bytes', 'metrics_metadata.service')} AS bytes_percentage`;
 
 function metricItem(r: Record<string, unknown>): MetricItem {
   return {
@@ -138,6 +157,10 @@ function metricItem(r: Record<string, unknown>): MetricItem {
     label_keys: keys(r['label_keys']),
     resource_keys: keys(r['resource_keys']),
     sample_count: r['sample_count'] as number,
+    bytes: r['bytes'] as number,
+    bytes_percentage: r['bytes_percentage'] as number,
+    sdk_overflow: (r['overflow_points'] as number) > 0,
+    overflow_points: r['overflow_points'] as number,
     bucket_count: r['bucket_count'] as number,
     series_estimate: r['series_estimate'] as number,
     prometheus_series: r['prometheus_series'] as number,
@@ -155,6 +178,8 @@ function spanItem(r: Record<string, unknown>): SpanItem {
     resource_keys: keys(r['resource_keys']),
     event_names: keys(r['event_names']),
     sample_count: r['sample_count'] as number,
+    bytes: r['bytes'] as number,
+    bytes_percentage: r['bytes_percentage'] as number,
     status_ok: r['status_ok'] as number,
     status_error: r['status_error'] as number,
     status_unset: r['status_unset'] as number,
@@ -171,9 +196,10 @@ function spanItem(r: Record<string, unknown>): SpanItem {
  * index covers it, and SQLite evaluates it only for the rows returned unless
  * the sort is by percentage.
  */
-const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.example, b.first_seen, b.last_seen,
+const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
   COALESCE(100.0 * b.count / NULLIF((SELECT SUM(t.count) FROM body_templates t
-    WHERE t.service = b.service AND t.severity = b.severity), 0), 0) AS percentage`;
+    WHERE t.service = b.service AND t.severity = b.severity), 0), 0) AS percentage,
+  ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 /**
  * A read-only connection opened on first use, not at start: the writer

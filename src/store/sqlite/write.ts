@@ -9,6 +9,7 @@ import { Hll } from '../../sketch/hll.js';
 import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
+import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -47,52 +48,65 @@ export class SqliteWriteStore implements WriteStore {
     tune(this.db, t);
     const db = this.db;
     this.stmts = {
-      service: db.prepare(`INSERT INTO services (name, log_records, spans, metric_points, first_seen, last_seen)
-        VALUES (@name, @logRecords, @spans, @metricPoints, @firstSeen, @lastSeen)
+      service: db.prepare(`INSERT INTO services (name, log_records, spans, metric_points, log_bytes, span_bytes, metric_bytes, first_seen, last_seen)
+        VALUES (@name, @logRecords, @spans, @metricPoints, @logBytes, @spanBytes, @metricBytes, @firstSeen, @lastSeen)
         ON CONFLICT (name) DO UPDATE SET log_records = log_records + excluded.log_records,
           spans = spans + excluded.spans, metric_points = metric_points + excluded.metric_points,
+          log_bytes = log_bytes + excluded.log_bytes, span_bytes = span_bytes + excluded.span_bytes,
+          metric_bytes = metric_bytes + excluded.metric_bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
       metric: db.prepare(`INSERT INTO metrics_metadata (service, name, type, unit, description, monotonic, temporality,
-          label_keys, resource_keys, sample_count, bucket_count, series_estimate, prometheus_series, series_sketch, first_seen, last_seen)
+          label_keys, resource_keys, sample_count, bytes, overflow_points, bucket_count, series_estimate, prometheus_series, series_sketch,
+          first_seen, last_seen)
         VALUES (@service, @name, @type, @unit, @description, @monotonic, @temporality, @labelKeys, @resourceKeys,
-          @points, @buckets, @seriesEstimate, @prometheusSeries, @sketch, @firstSeen, @lastSeen)
+          @points, @bytes, @overflowPoints, @buckets, @seriesEstimate, @prometheusSeries, @sketch, @firstSeen, @lastSeen)
         ON CONFLICT (service, name) DO UPDATE SET type = excluded.type, unit = excluded.unit,
           description = excluded.description, monotonic = excluded.monotonic, temporality = excluded.temporality,
           label_keys = excluded.label_keys, resource_keys = excluded.resource_keys,
-          sample_count = sample_count + excluded.sample_count, bucket_count = excluded.bucket_count,
+          sample_count = sample_count + excluded.sample_count, bytes = bytes + excluded.bytes,
+          overflow_points = overflow_points + excluded.overflow_points, bucket_count = excluded.bucket_count,
           series_estimate = excluded.series_estimate, prometheus_series = excluded.prometheus_series,
           series_sketch = excluded.series_sketch,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
-      label: db.prepare(`INSERT INTO metric_label_keys (service, metric, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen)
-        VALUES (@service, @metric, @key, @samples, @estimate, @sketch, @firstSeen, @lastSeen)
-        ON CONFLICT (service, metric, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count,
+      label: db.prepare(`INSERT INTO metric_label_keys (service, metric, key, sample_count, bytes, cardinality_estimate, sketch, first_seen, last_seen)
+        VALUES (@service, @metric, @key, @samples, @bytes, @estimate, @sketch, @firstSeen, @lastSeen)
+        ON CONFLICT (service, metric, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count, bytes = bytes + excluded.bytes,
           cardinality_estimate = excluded.cardinality_estimate, sketch = excluded.sketch,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
       span: db.prepare(`INSERT INTO spans_metadata (service, name, kind, attribute_keys, resource_keys, event_names,
-          sample_count, status_unset, status_ok, status_error, first_seen, last_seen)
-        VALUES (@service, @name, @kind, @attributeKeys, @resourceKeys, @eventNames, @count, @statusUnset, @statusOk, @statusError, @firstSeen, @lastSeen)
+          sample_count, bytes, status_unset, status_ok, status_error, first_seen, last_seen)
+        VALUES (@service, @name, @kind, @attributeKeys, @resourceKeys, @eventNames, @count, @bytes, @statusUnset, @statusOk, @statusError, @firstSeen, @lastSeen)
         ON CONFLICT (service, name, kind) DO UPDATE SET attribute_keys = excluded.attribute_keys,
           resource_keys = excluded.resource_keys, event_names = excluded.event_names,
-          sample_count = sample_count + excluded.sample_count, status_unset = status_unset + excluded.status_unset,
+          sample_count = sample_count + excluded.sample_count, bytes = bytes + excluded.bytes, status_unset = status_unset + excluded.status_unset,
           status_ok = status_ok + excluded.status_ok, status_error = status_error + excluded.status_error,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
-      log: db.prepare(`INSERT INTO logs_metadata (service, severity, attribute_keys, resource_keys, body_keys, sample_count, first_seen, last_seen)
-        VALUES (@service, @severity, @attributeKeys, @resourceKeys, @bodyKeys, @count, @firstSeen, @lastSeen)
+      log: db.prepare(`INSERT INTO logs_metadata (service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes, first_seen, last_seen)
+        VALUES (@service, @severity, @attributeKeys, @resourceKeys, @bodyKeys, @count, @bytes, @firstSeen, @lastSeen)
         ON CONFLICT (service, severity) DO UPDATE SET attribute_keys = excluded.attribute_keys,
           resource_keys = excluded.resource_keys, body_keys = excluded.body_keys,
-          sample_count = sample_count + excluded.sample_count,
+          sample_count = sample_count + excluded.sample_count, bytes = bytes + excluded.bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
-      key: db.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, cardinality_estimate, sketch, first_seen, last_seen)
-        VALUES (@service, @scope, @key, @samples, @estimate, @sketch, @firstSeen, @lastSeen)
-        ON CONFLICT (service, scope, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count,
+      key: db.prepare(`INSERT INTO key_metadata (service, scope, key, sample_count, bytes, cardinality_estimate, sketch, first_seen, last_seen)
+        VALUES (@service, @scope, @key, @samples, @bytes, @estimate, @sketch, @firstSeen, @lastSeen)
+        ON CONFLICT (service, scope, key) DO UPDATE SET sample_count = sample_count + excluded.sample_count, bytes = bytes + excluded.bytes,
           cardinality_estimate = excluded.cardinality_estimate, sketch = excluded.sketch,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
-      template: db.prepare(`INSERT INTO body_templates (service, severity, template_id, template, count, example, first_seen, last_seen)
-        VALUES (@service, @severity, @id, @template, @count, @example, @firstSeen, @lastSeen)
+      template: db.prepare(`INSERT INTO body_templates (service, severity, template_id, template, count, bytes, example, first_seen, last_seen)
+        VALUES (@service, @severity, @id, @template, @count, @bytes, @example, @firstSeen, @lastSeen)
         ON CONFLICT (service, severity, template_id) DO UPDATE SET template = excluded.template,
-          count = count + excluded.count,
+          count = count + excluded.count, bytes = bytes + excluded.bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
       templateDelete: db.prepare(`DELETE FROM body_templates WHERE service = @service AND severity = @severity AND template_id = @id`),
+      version: db.prepare(`INSERT INTO service_versions (service, version, records, bytes, first_seen, last_seen)
+        VALUES (@service, @version, @records, @bytes, @firstSeen, @lastSeen)
+        ON CONFLICT (service, version) DO UPDATE SET records = records + excluded.records, bytes = bytes + excluded.bytes,
+          first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      history: HISTORY_LEVELS.map((l) =>
+        db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
+          VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
+          ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes`),
+      ),
     };
     this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
   }
@@ -114,13 +128,15 @@ export class SqliteWriteStore implements WriteStore {
   async load(state: WriterState): Promise<void> {
     const keysOf = (s: string) => JSON.parse(s) as string[];
     for (const r of this.db.prepare(`SELECT name, first_seen, last_seen FROM services`).iterate() as Iterable<{ name: string; first_seen: number; last_seen: number }>) {
-      state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
+      state.services.rows.set(r.name, {
+        name: r.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen,
+      });
     }
     for (const r of this.db.prepare(`SELECT * FROM metrics_metadata`).iterate() as Iterable<Record<string, any>>) {
       state.metrics.rows.set(`${r.service}\u0000${r.name}`, {
         service: r.service, name: r.name, type: r.type as MetricType, unit: r.unit, description: r.description,
         monotonic: r.monotonic === 1, temporality: r.temporality, labelKeys: keysOf(r.label_keys), resourceKeys: keysOf(r.resource_keys),
-        points: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
+        points: 0, bytes: 0, overflowPoints: 0, buckets: r.bucket_count, series: Hll.deserialize(r.series_sketch), firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
     // Key and label rows are not loaded: the writer fetches them when a delta touches them (see loader()).
@@ -128,11 +144,11 @@ export class SqliteWriteStore implements WriteStore {
     // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
     for (const r of this.db.prepare(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_id ASC`).iterate() as Iterable<Record<string, any>>) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(`${r.service}\u0000${r.severity}\u0000${r.template_id}`, {
-        service: r.service, severity: r.severity, cluster, count: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
+        service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen,
       });
     }
   }
@@ -162,12 +178,12 @@ export class SqliteWriteStore implements WriteStore {
       s.metric.run({
         service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
         monotonic: r.monotonic ? 1 : 0, temporality: r.temporality, labelKeys: json(r.labelKeys), resourceKeys: json(r.resourceKeys),
-        points: r.points, buckets: r.buckets, seriesEstimate, prometheusSeries,
+        points: r.points, bytes: r.bytes, overflowPoints: r.overflowPoints, buckets: r.buckets, seriesEstimate, prometheusSeries,
         sketch: r.series.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen,
       });
     }
     for (const r of c.labels) {
-      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
@@ -176,16 +192,25 @@ export class SqliteWriteStore implements WriteStore {
       s.log.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), bodyKeys: json(r.bodyKeys) });
     }
     for (const r of c.keys) {
-      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
       if (r.removed) {
         s.templateDelete.run({ service: r.service, severity: r.severity, id: r.cluster.id });
         continue;
       }
-      s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
+      s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, bytes: r.bytes, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
-    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+    for (const r of c.versions) s.version.run(r);
+    // Each minute's increments also go to its hour and day: rollups kept at write time, so every level is exact and
+    // retention can drop any level's oldest buckets on its own.
+    for (const h of c.history) {
+      for (let i = 0; i < HISTORY_LEVELS.length; i++) {
+        s.history[i]!.run({ kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes });
+      }
+    }
+    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
+      c.versions.length + c.history.length;
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
