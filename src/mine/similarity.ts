@@ -78,7 +78,7 @@ export function blocks(t: string, w: string): boolean {
 }
 
 /** Units after a number follow its magnitude (`93.0 B`, `5.2 KB`): part of the value. */
-const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'kB', 'KiB', 'MiB', 'GiB', 'TiB', 'ms', 'us', 'µs', 'ns', 's', 'sec', 'secs', 'min', 'mins'].flatMap((w) => [w, w + ',', w + ')']));
+const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'kB', 'KiB', 'MiB', 'GiB', 'TiB', 'ms', 'us', 'µs', 'ns', 's', 'sec', 'secs', 'min', 'mins'].flatMap((w) => [w, w + ',', w + ')', w + '.', w + ';']));
 
 export function isUnit(t: string): boolean {
   return UNITS.has(t);
