@@ -26,7 +26,7 @@ export interface MinerOptions {
   maxLineLength?: number;
   /** Minimum share of agreeing positions for a line to join a cluster. Default 0.75 (masks already absorb most variables). */
   similarity?: number;
-  /** Clusters that differ at one position only before that position becomes <*>. Default 4. */
+  /** Clusters that differ at one position only before that position can become <*> (see foldSiblings). Default 5. */
   siblings?: number;
   /** Distinct shapes remembered for the fast path before the memo is reset. Default 8 × maxClusters. */
   shapeCache?: number;
@@ -145,7 +145,7 @@ export class TemplateMiner {
     this.maxClusters = Math.max(1, opts.maxClusters ?? 1000);
     this.maxLineLength = Math.max(16, opts.maxLineLength ?? 4096);
     this.threshold = opts.similarity ?? 0.75;
-    this.siblings = opts.siblings ?? 4;
+    this.siblings = opts.siblings ?? 5;
     this.recur = opts.recur ?? 3;
     this.recordMoves = opts.recordMoves ?? false;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;

@@ -111,14 +111,14 @@ describe('optional groups', () => {
 });
 
 describe('a fold that proves to be a closed set splits again', () => {
-  // Four states, each seen once before the fourth arrives: they look like a variable
-  // (four rare words) and fold. Then each recurs, and the fold splits back.
-  const states = ['Started', 'Paused', 'Resumed', 'Stopped'];
+  // Five states, each seen once before the fifth arrives: they look like a variable
+  // (five rare words) and fold. Then each recurs, and the fold splits back.
+  const states = ['Started', 'Paused', 'Resumed', 'Stopped', 'Migrated'];
   const r = rng(7);
   const lines: string[] = [];
   const truth: number[] = [];
   for (let i = 0; i < 2000; i++) {
-    const s = i < 4 ? i : Math.floor(r() * 4);
+    const s = i < 5 ? i : Math.floor(r() * 5);
     lines.push(`instance ${Math.floor(r() * 1e6)} lifecycle ${states[s]} by scheduler`);
     truth.push(s);
   }
@@ -132,7 +132,7 @@ describe('a fold that proves to be a closed set splits again', () => {
 
   it('folded first (the split is not a fold that never happened)', () => {
     const m = new TemplateMiner();
-    for (const l of lines.slice(0, 4)) m.add(l);
+    for (const l of lines.slice(0, 5)) m.add(l);
     expect(m.clusters().map((c) => c.template())).toEqual(['instance <NUM> lifecycle <*> by scheduler']);
   });
 
@@ -153,9 +153,9 @@ describe('a fold that proves to be a closed set splits again', () => {
     const m = new TemplateMiner({ recordMoves: true });
     for (const l of lines) m.add(l);
     const moves = m.takeMoves();
-    expect(moves.filter((x) => x.merged)).toHaveLength(3); // the three siblings folded into the first
+    expect(moves.filter((x) => x.merged)).toHaveLength(4); // the four siblings folded into the first
     const splits = moves.filter((x) => !x.merged);
-    expect(splits).toHaveLength(3); // and split off again, each with its exact count
+    expect(splits).toHaveLength(4); // and split off again, each with its exact count
     const survivor = moves[0]!.to;
     for (const s of splits) {
       expect(s.from).toBe(survivor);

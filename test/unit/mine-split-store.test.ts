@@ -13,6 +13,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { Extractor } from '../../src/extract/extractor.js';
 import { createKeyedHasher } from '../../src/sketch/hash.js';
 import { WriterState } from '../../src/writer/state.js';
+import { TemplateMiner } from '../../src/mine/miner.js';
 import { SqliteWriteStore } from '../../src/store/sqlite/write.js';
 import { SqliteQueries } from '../../src/store/sqlite/read.js';
 import { dbPath } from '../../src/store/sqlite/connection.js';
@@ -45,9 +46,9 @@ function request(bodies: string[]): LogsRequest {
   };
 }
 
-/** Four states that each appear once before the fourth arrives (a fold), then recur (a split), among other templates. */
+/** Five states that each appear once before the fifth arrives (a fold), then recur (a split), among other templates. */
 function workload(): { lines: string[]; truth: Map<string, number> } {
-  const states = ['Started', 'Paused', 'Resumed', 'Stopped'];
+  const states = ['Started', 'Paused', 'Resumed', 'Stopped', 'Migrated'];
   const r = rng(11);
   const g = generateLogs({ seed: 11, lines: 3000 });
   const lines: string[] = [];
@@ -57,7 +58,7 @@ function workload(): { lines: string[]; truth: Map<string, number> } {
     truth.set(template, (truth.get(template) ?? 0) + 1);
   };
   for (let i = 0; i < 3000; i++) {
-    const s = i < 4 ? i : Math.floor(r() * 4);
+    const s = i < 5 ? i : Math.floor(r() * 5);
     add(`instance ${Math.floor(r() * 1e6)} lifecycle ${states[s]} by scheduler`, `instance <NUM> lifecycle ${states[s]} by scheduler`);
     add(g.lines[i]!, g.templates[g.truth[i]!]!);
   }
@@ -122,7 +123,11 @@ describe('stored templates when the canonical miner folds and splits', () => {
     const rows = await stored(new SqliteQueries(store.db));
     await store.close();
     check(rows, lines, truth);
-    // The fold happened (the four states were one template for a while) and was undone.
+    // The fold happened (the five states were one template for a while: see the miner on
+    // the first lines, one per state, alone) and was undone.
+    const early = new TemplateMiner();
+    for (const l of lines.filter((l) => l.startsWith('instance ')).slice(0, 5)) early.add(l);
+    expect(early.clusters().map((c) => c.template())).toEqual(['instance <NUM> lifecycle <*> by scheduler']);
     expect(rows.some((t) => t.template.includes('lifecycle <*>'))).toBe(false);
   });
 
