@@ -2,7 +2,7 @@
  * `npm run bench`: end-to-end load benchmark of the sidecar as a user runs it.
  *
  *   npm run build && npm run bench -- [--duration 15] [--connections 16 | --rate 30000]
- *     [--batch 512] [--format protobuf|json] [--gzip] [--mix logs=1,metrics=0,traces=0]
+ *     [--protocol http|grpc] [--batch 512] [--format protobuf|json] [--gzip] [--mix logs=1,metrics=0,traces=0]
  *     [--workers N] [--flush-ms MS] [--ack accepted|durable] [--store sqlite]
  *     [--out result.json] [--keep]
  *
@@ -80,7 +80,7 @@ async function main(o: LoadOptions): Promise<number> {
   });
   try {
     server = await startSidecar({ ...o, cpuProf: o.cpuProf ? resolve(o.cpuProf) : undefined }, dataDir);
-    say(`keytally pid ${server.pid} otlp=${server.otlpPort} api=${server.apiPort} data=${dataDir}`);
+    say(`keytally pid ${server.pid} otlp=${server.otlpPort} grpc=${server.grpcPort} api=${server.apiPort} data=${dataDir}`);
 
     // ---------------------------------------------------------------- pool
     const messages: DriverMessage[] = [];
@@ -102,7 +102,8 @@ async function main(o: LoadOptions): Promise<number> {
     sendDriver({
       type: 'init',
       init: {
-        url: `http://127.0.0.1:${server.otlpPort}`,
+        protocol: o.protocol,
+        url: `http://127.0.0.1:${o.protocol === 'grpc' ? server.grpcPort : server.otlpPort}`,
         mix: o.mix, pool: o.pool, batch: o.batch, format: o.format, gzip: o.gzip, seed: o.seed,
         connections: o.connections, rate: o.rate, duration: o.duration, warmup: o.warmup,
       },
@@ -114,6 +115,7 @@ async function main(o: LoadOptions): Promise<number> {
       `pool: ${ready.bodies} bodies (${SIGNALS.filter((s) => ready.bodiesPerSignal[s] > 0).map((s) => `${s} ${ready.bodiesPerSignal[s]}`).join(', ')}) of ${o.batch} records,` +
         ` ${(ready.bytes / ready.bodies / 1024).toFixed(1)} KiB each${o.gzip ? ` (${(ready.rawBytes / ready.bodies / 1024).toFixed(1)} KiB raw)` : ''}, ${o.format}, generated in ${ready.generateMs.toFixed(0)} ms`,
     );
+    say(`protocol: ${o.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}`);
     say(o.rate > 0 ? `open loop at ${o.rate} records/s (${(o.rate / o.batch).toFixed(1)} requests/s) for ${o.duration} s` : `closed loop, ${o.connections} connections, ${o.duration} s`);
 
     // ---------------------------------------------------------------- load

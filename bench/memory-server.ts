@@ -146,7 +146,7 @@ interface Sidecar {
 
 async function startSidecar(): Promise<Sidecar> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keytally-memory-'));
-  const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--ack', 'durable', '--log-level', 'warn', ...serverArgs];
+  const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--ack', 'durable', '--log-level', 'warn', ...serverArgs];
   const proc = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';

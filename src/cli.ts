@@ -8,13 +8,14 @@ import { LISTEN_EXIT_CODE, ListenError } from './server/listen.js';
 const USAGE = `usage: keytally <command> [options]
 
 commands:
-  serve     run the sidecar (OTLP/HTTP in, API, /metrics)
+  serve     run the sidecar (OTLP/HTTP and OTLP/gRPC in, API, /metrics)
   mine      mine log templates from a file of lines (keytally mine --help)
   report    print the top keys, metrics and templates of a store; CI gate (keytally report --help)
   migrate   bring a data directory's schema up to date
 
 serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --config file):
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
+  --otlp-grpc HOST:PORT   OTLP/gRPC receiver (default 127.0.0.1:4317; off to disable)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
   --data DIR              data directory (default ./keytally-data)
   --store sqlite|memory   where to keep the data (default sqlite; or USE_DB=...)

@@ -22,6 +22,8 @@ const hostPort = z
 export const configSchema = z
   .object({
     otlpHttp: hostPort.default('127.0.0.1:4318'),
+    /** OTLP/gRPC receiver, or `off`. Loopback by default, like every listener: all interfaces is an explicit choice. */
+    otlpGrpc: z.union([z.literal('off'), hostPort]).default('127.0.0.1:4317'),
     api: hostPort.default('127.0.0.1:8090'),
     data: z.string().min(1).default('./keytally-data'),
     store: z.enum(['sqlite', 'memory']).default('sqlite'),
@@ -104,6 +106,7 @@ export type Config = z.infer<typeof configSchema>;
 /** Flag name (kebab-case) for each setting. */
 export const FLAG_NAMES: Record<keyof Config, string> = {
   otlpHttp: 'otlp-http',
+  otlpGrpc: 'otlp-grpc',
   api: 'api',
   data: 'data',
   store: 'store',

@@ -20,9 +20,10 @@
  *   here releases requests at even intervals to whichever connection is idle.
  */
 import { createRequire } from 'node:module';
-import * as hdr from 'hdr-histogram-js';
 import type { Signal } from '../../src/model/otlp.js';
 import { buildPool, PATHS, type Pool } from './encode.js';
+import { runGrpc } from './grpc-driver.js';
+import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
 import type { DriverInit, DriverMessage, DriverResult, ParentMessage, SignalCounts } from './protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -59,14 +60,13 @@ type Autocannon = (opts: Record<string, unknown>, cb?: (err: Error | null, r: Ac
 const autocannon = require('autocannon') as Autocannon;
 
 const send = (m: DriverMessage) => process.send!(m);
-const zero = (): SignalCounts => ({ logs: 0, metrics: 0, traces: 0 });
 
 function run(init: DriverInit, pool: Pool): Promise<DriverResult> {
   const bodies = pool.bodies;
   const paced = init.rate > 0;
   const requestsPerSecond = paced ? init.rate / init.batch : 0;
   // Latency in microseconds, 2xx responses only: refusals (429/503) answer fast and would flatter the percentiles.
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+  const latency = latencyHistogram();
   const offered = zero();
   const accepted = zero();
   const statusCounts: Record<string, number> = {};
@@ -144,13 +144,7 @@ function run(init: DriverInit, pool: Pool): Promise<DriverResult> {
           timeouts: result.timeouts,
           offered,
           accepted,
-          latencyMs: {
-            p50: latency.getValueAtPercentile(50) / 1000,
-            p95: latency.getValueAtPercentile(95) / 1000,
-            p99: latency.getValueAtPercentile(99) / 1000,
-            max: latency.maxValue / 1000,
-            mean: latency.mean / 1000,
-          },
+          latencyMs: latencySummary(latency),
           pacedLate: late,
         });
       },
@@ -206,8 +200,9 @@ process.on('message', (m: ParentMessage) => {
     process.once('message', (g: ParentMessage) => {
       if (g.type !== 'go') return;
       // Warm-up first (JIT, caches, SQLite pages, miners' first templates), so the measured run sees the steady state a long-running sidecar is in.
-      const warm = init.warmup > 0 ? run({ ...init, duration: init.warmup }, pool).then((result) => send({ type: 'warmed', result })) : Promise.resolve();
-      warm.then(() => run(init, pool)).then(
+      const drive = (i: DriverInit) => (i.protocol === 'grpc' ? runGrpc(i, pool, send) : run(i, pool));
+      const warm = init.warmup > 0 ? drive({ ...init, duration: init.warmup }).then((result) => send({ type: 'warmed', result })) : Promise.resolve();
+      warm.then(() => drive(init)).then(
         (result) => {
           send({ type: 'done', result });
           process.disconnect();

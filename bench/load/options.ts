@@ -6,6 +6,7 @@
 import type { Signal } from '../../src/model/otlp.js';
 
 export type Format = 'protobuf' | 'json';
+export type Protocol = 'http' | 'grpc';
 export type Mix = Record<Signal, number>;
 
 export interface LoadOptions {
@@ -15,6 +16,7 @@ export interface LoadOptions {
   ack: 'accepted' | 'durable' | undefined;
   store: string | undefined;
   /** Load shape. */
+  protocol: Protocol;
   batch: number;
   format: Format;
   gzip: boolean;
@@ -46,6 +48,8 @@ load (driven by autocannon in a child process):
   --connections N      concurrent connections, closed loop (default 16)
   --rate R             open loop at R records/s instead (requests/s = R / batch)
   --batch N            records per request (default 512, the SDK batch size)
+  --protocol P         http (default: OTLP/HTTP) | grpc (OTLP/gRPC unary Export calls, one
+                       HTTP/2 connection per --connections; protobuf only)
   --format F           protobuf (default) | json
   --gzip               gzip the bodies (Content-Encoding: gzip)
   --mix SPEC           share of records per signal, e.g. logs=1,metrics=0,traces=0 (default)
@@ -105,6 +109,7 @@ export function parseOptions(argv: string[]): LoadOptions {
     flushMs: undefined,
     ack: undefined,
     store: undefined,
+    protocol: 'http',
     batch: 512,
     format: 'protobuf',
     gzip: false,
@@ -161,6 +166,10 @@ export function parseOptions(argv: string[]): LoadOptions {
       case 'batch':
         o.batch = positiveInt(name, value);
         break;
+      case 'protocol':
+        if (value !== 'http' && value !== 'grpc') throw new UsageError(`--protocol: http or grpc, got "${value}"`);
+        o.protocol = value;
+        break;
       case 'format':
         if (value !== 'protobuf' && value !== 'json') throw new UsageError(`--format: protobuf or json, got "${value}"`);
         o.format = value;
@@ -203,5 +212,6 @@ export function parseOptions(argv: string[]): LoadOptions {
         throw new UsageError(`unknown option --${name}`);
     }
   }
+  if (o.protocol === 'grpc' && o.format === 'json') throw new UsageError('--protocol grpc sends protobuf only (OTLP/gRPC has no JSON)');
   return o;
 }

@@ -1,10 +1,12 @@
 /** Messages between bench/load.ts and its load driver child (bench/load/driver.ts). */
 import type { Signal } from '../../src/model/otlp.js';
-import type { Format, Mix } from './options.js';
+import type { Format, Mix, Protocol } from './options.js';
 
 export type SignalCounts = Record<Signal, number>;
 
 export interface DriverInit {
+  /** OTLP/HTTP through autocannon, or OTLP/gRPC through bench/load/grpc-driver.ts. */
+  protocol: Protocol;
   url: string;
   mix: Mix;
   pool: number;

@@ -17,6 +17,7 @@ export interface SidecarProcess {
   proc: ChildProcess;
   pid: number;
   otlpPort: number;
+  grpcPort: number;
   apiPort: number;
   /** The last lines it wrote, for error messages. */
   output(): string;
@@ -25,7 +26,7 @@ export interface SidecarProcess {
 }
 
 export function serverArgs(o: LoadOptions, dataDir: string): string[] {
-  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
   if (o.workers !== undefined) args.push('--workers', String(o.workers));
   if (o.flushMs !== undefined) args.push('--flush-ms', String(o.flushMs));
   if (o.ack !== undefined) args.push('--ack', o.ack);
@@ -42,17 +43,17 @@ export async function startSidecar(o: LoadOptions, dataDir: string): Promise<Sid
   };
   proc.stderr!.on('data', keep);
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
-  const ports = await new Promise<{ otlp: number; api: number }>((resolve, reject) => {
+  const ports = await new Promise<{ otlp: number; api: number; grpc: number }>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
       keep(d);
       out += d.toString();
-      const m = /keytally listening otlp=(\d+) api=(\d+)/.exec(out);
+      const m = /keytally listening otlp=(\d+) api=(\d+) grpc=(\d+)/.exec(out);
       if (m) {
         proc.stdout!.off('data', onData);
         // Keep draining stdout so a chatty server never blocks on a full pipe.
         proc.stdout!.on('data', keep);
-        resolve({ otlp: Number(m[1]), api: Number(m[2]) });
+        resolve({ otlp: Number(m[1]), api: Number(m[2]), grpc: Number(m[3]) });
       }
     };
     proc.stdout!.on('data', onData);
@@ -63,6 +64,7 @@ export async function startSidecar(o: LoadOptions, dataDir: string): Promise<Sid
     proc,
     pid: proc.pid!,
     otlpPort: ports.otlp,
+    grpcPort: ports.grpc,
     apiPort: ports.api,
     output: () => tail,
     stop() {

@@ -11,7 +11,7 @@
  */
 import { threadHeap, type ThreadHeap } from '../util/thread-heap.js';
 import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
-import { SIGNALS, type IngestMetrics } from './ingest-metrics.js';
+import { PROTOCOLS, SIGNALS, type IngestMetrics } from './ingest-metrics.js';
 import type { Pipeline } from './pipeline.js';
 import type { WriterStats } from '../model/messages.js';
 
@@ -90,18 +90,18 @@ export class MetricsExporter {
     // ------------------------------------------------------------ front end
     new ExternalSummary(
       'keytally_request_duration_seconds',
-      'OTLP/HTTP request latency from request start to response, by signal; quantiles since start (HdrHistogram).',
+      'OTLP request latency, by protocol and signal: OTLP/HTTP from request start, OTLP/gRPC from the whole message, to the response; quantiles since start (HdrHistogram).',
       () =>
-        SIGNALS.map((signal) => {
-          const { histogram, sumSeconds } = ingest.latencies.get(signal)!;
+        PROTOCOLS.flatMap((protocol) => SIGNALS.map((signal) => {
+          const { histogram, sumSeconds } = ingest.latencies.get(protocol)!.get(signal)!;
           const count = histogram.totalCount;
           return {
-            labels: { signal },
+            labels: { protocol, signal },
             count,
             sum: sumSeconds,
             quantiles: count === 0 ? [] : REQUEST_QUANTILES.map((q) => [q, histogram.getValueAtPercentile(q * 100) / 1e6] as const),
           };
-        }),
+        })),
       registry,
     );
 

@@ -7,7 +7,7 @@ import type { Signal, WireFormat } from '../model/otlp.js';
 
 const encoder = new TextEncoder();
 
-function varint(out: number[], v: number): void {
+export function varint(out: number[], v: number): void {
   while (v > 0x7f) {
     out.push((v & 0x7f) | 0x80);
     v = Math.floor(v / 128);
@@ -15,11 +15,11 @@ function varint(out: number[], v: number): void {
   out.push(v);
 }
 
-function field(out: number[], num: number, wire: number): void {
+export function field(out: number[], num: number, wire: number): void {
   varint(out, (num << 3) | wire);
 }
 
-function bytesField(out: number[], num: number, bytes: Uint8Array | number[]): void {
+export function bytesField(out: number[], num: number, bytes: Uint8Array | number[]): void {
   field(out, num, 2);
   varint(out, bytes.length);
   for (const b of bytes) out.push(b);

@@ -1,6 +1,7 @@
 /**
- * `keytally serve`: starts the pipeline, the OTLP receiver and the API, and
- * on SIGTERM/SIGINT stops intake, drains, flushes, checkpoints and exits 0.
+ * `keytally serve`: starts the pipeline, the OTLP receivers (HTTP, gRPC) and
+ * the API, and on SIGTERM/SIGINT stops intake, drains, flushes, checkpoints
+ * and exits 0.
  */
 import { startHeapTrace } from '../util/heap-trace.js';
 import { enableBufferRelease } from '../util/release.js';
@@ -9,6 +10,7 @@ import { createLogger } from '../util/log.js';
 import { ApiHttpServer } from './api-http.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { MetricsExporter } from './metrics.js';
+import { OtlpGrpcServer } from './otlp-grpc.js';
 import { OtlpHttpServer } from './otlp-http.js';
 import { Pipeline } from './pipeline.js';
 import { loadNativeUws } from './uws.js';
@@ -17,6 +19,8 @@ import v8 from 'node:v8';
 
 export interface RunningServer {
   otlpPort: number;
+  /** 0 when --otlp-grpc is off. */
+  grpcPort: number;
   apiPort: number;
   pipeline: Pipeline;
   shutdown(): Promise<void>;
@@ -38,12 +42,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const exporter = new MetricsExporter(ingestMetrics, pipeline);
   const otlp = new OtlpHttpServer(uws, config, pipeline, ingestMetrics);
   const api = new ApiHttpServer(uws, config, pipeline, exporter);
+  const grpc = config.otlpGrpc === 'off' ? undefined : new OtlpGrpcServer(config, pipeline, ingestMetrics, log);
   try {
     await otlp.start();
+    await grpc?.start();
     await api.start();
   } catch (err) {
     // A port that cannot be bound (in use: see listen.ts) stops start-up; close what did start first.
     otlp.stop();
+    await grpc?.stop();
     api.stop();
     await pipeline.shutdown();
     throw err;
@@ -52,15 +59,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const shutdown = () => {
     stopping ??= (async () => {
       otlp.stop();
-      await pipeline.shutdown();
+      // gRPC calls in flight are answered (their requests drained with the pipeline's), later ones get UNAVAILABLE.
+      await Promise.all([grpc?.stop(), pipeline.shutdown()]);
       api.stop();
     })();
     return stopping;
   };
+  const grpcPort = grpc?.port ?? 0;
   // One line a supervisor (or a test) can wait on: the ports actually bound.
-  log.info({ otlp: otlp.port, api: api.port, data: config.data, workers: config.workers, ack: config.ack }, 'keytally listening');
-  process.stdout.write(`keytally listening otlp=${otlp.port} api=${api.port}\n`);
-  return { otlpPort: otlp.port, apiPort: api.port, pipeline, shutdown };
+  log.info({ otlp: otlp.port, grpc: grpc ? grpcPort : 'off', api: api.port, data: config.data, workers: config.workers, ack: config.ack }, 'keytally listening');
+  process.stdout.write(`keytally listening otlp=${otlp.port} api=${api.port} grpc=${grpc ? grpcPort : 'off'}\n`);
+  return { otlpPort: otlp.port, grpcPort, apiPort: api.port, pipeline, shutdown };
 }
 
 export async function serve(config: Config): Promise<number> {

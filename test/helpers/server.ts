@@ -19,6 +19,8 @@ export interface Keytally {
   proc: ChildProcess;
   dataDir: string;
   otlpPort: number;
+  /** The OTLP/gRPC port (0 when started with --otlp-grpc off). */
+  grpcPort: number;
   apiPort: number;
   otlpUrl: string;
   apiUrl: string;
@@ -71,17 +73,17 @@ export async function dataDirWithSalt(salt: bigint): Promise<string> {
 
 export async function startKeytally(opts: { args?: string[]; dataDir?: string; env?: Record<string, string> } = {}): Promise<Keytally> {
   const dataDir = opts.dataDir ?? tempDir();
-  const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn', ...(opts.args ?? [])];
+  const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'warn', ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   let out = '';
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const ports = await new Promise<{ otlp: number; api: number }>((resolve, reject) => {
+  const ports = await new Promise<{ otlp: number; api: number; grpc: number }>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /keytally listening otlp=(\d+) api=(\d+)/.exec(out);
-      if (m) resolve({ otlp: Number(m[1]), api: Number(m[2]) });
+      const m = /keytally listening otlp=(\d+) api=(\d+) grpc=(\d+|off)/.exec(out);
+      if (m) resolve({ otlp: Number(m[1]), api: Number(m[2]), grpc: m[3] === 'off' ? 0 : Number(m[3]) });
     });
     proc.once('exit', (code) => reject(new Error(`keytally exited with ${code} before listening:\n${err}`)));
   });
@@ -94,6 +96,7 @@ export async function startKeytally(opts: { args?: string[]; dataDir?: string; e
     proc,
     dataDir,
     otlpPort: ports.otlp,
+    grpcPort: ports.grpc,
     apiPort: ports.api,
     otlpUrl: `http://127.0.0.1:${ports.otlp}`,
     apiUrl: `http://127.0.0.1:${ports.api}`,

@@ -117,34 +117,34 @@ describe('/metrics', () => {
     const after = (await scrape()).samples;
     const delta = (name: string, labels: Record<string, string> = {}) => val(after, name, labels) - val(before, name, labels);
 
-    expect(delta('keytally_requests_total', { signal: 'logs', code: '200' })).toBe(3);
-    expect(delta('keytally_requests_total', { signal: 'logs', code: '400' })).toBe(1);
-    expect(delta('keytally_requests_total', { signal: 'logs', code: '413' })).toBe(1);
-    expect(delta('keytally_requests_total', { signal: 'logs', code: '415' })).toBe(1);
-    expect(delta('keytally_requests_total', { signal: 'metrics', code: '200' })).toBe(1);
-    expect(delta('keytally_requests_total', { signal: 'traces', code: '200' })).toBe(1);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'logs', code: '200' })).toBe(3);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'logs', code: '400' })).toBe(1);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'logs', code: '413' })).toBe(1);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'logs', code: '415' })).toBe(1);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'metrics', code: '200' })).toBe(1);
+    expect(delta('keytally_requests_total', { protocol: 'http', signal: 'traces', code: '200' })).toBe(1);
 
-    expect(delta('keytally_records_total', { signal: 'logs' })).toBe(12);
-    expect(delta('keytally_records_total', { signal: 'metrics' })).toBe(3);
-    expect(delta('keytally_records_total', { signal: 'traces' })).toBe(3);
-    expect(delta('keytally_rejected_records_total', { signal: 'logs' })).toBe(0);
-    expect(delta('keytally_rejected_records_total', { signal: 'metrics' })).toBe(2);
-    expect(delta('keytally_rejected_records_total', { signal: 'traces' })).toBe(1);
+    expect(delta('keytally_records_total', { protocol: 'http', signal: 'logs' })).toBe(12);
+    expect(delta('keytally_records_total', { protocol: 'http', signal: 'metrics' })).toBe(3);
+    expect(delta('keytally_records_total', { protocol: 'http', signal: 'traces' })).toBe(3);
+    expect(delta('keytally_rejected_records_total', { protocol: 'http', signal: 'logs' })).toBe(0);
+    expect(delta('keytally_rejected_records_total', { protocol: 'http', signal: 'metrics' })).toBe(2);
+    expect(delta('keytally_rejected_records_total', { protocol: 'http', signal: 'traces' })).toBe(1);
 
-    expect(delta('keytally_dropped_requests_total', { signal: 'logs', reason: 'bad_payload' })).toBe(1);
-    expect(delta('keytally_dropped_requests_total', { signal: 'logs', reason: 'too_large' })).toBe(1);
-    expect(delta('keytally_dropped_requests_total', { signal: 'metrics', reason: 'bad_payload' })).toBe(0);
+    expect(delta('keytally_dropped_requests_total', { protocol: 'http', signal: 'logs', reason: 'bad_payload' })).toBe(1);
+    expect(delta('keytally_dropped_requests_total', { protocol: 'http', signal: 'logs', reason: 'too_large' })).toBe(1);
+    expect(delta('keytally_dropped_requests_total', { protocol: 'http', signal: 'metrics', reason: 'bad_payload' })).toBe(0);
 
-    expect(delta('keytally_received_bytes_total', { signal: 'logs' })).toBe(sentBytes.logs);
-    expect(delta('keytally_received_bytes_total', { signal: 'metrics' })).toBe(sentBytes.metrics);
-    expect(delta('keytally_received_bytes_total', { signal: 'traces' })).toBe(sentBytes.traces);
+    expect(delta('keytally_received_bytes_total', { protocol: 'http', signal: 'logs' })).toBe(sentBytes.logs);
+    expect(delta('keytally_received_bytes_total', { protocol: 'http', signal: 'metrics' })).toBe(sentBytes.metrics);
+    expect(delta('keytally_received_bytes_total', { protocol: 'http', signal: 'traces' })).toBe(sentBytes.traces);
 
     // Every answered request is timed, errors included: 6 on logs.
-    expect(delta('keytally_request_duration_seconds_count', { signal: 'logs' })).toBe(6);
-    expect(delta('keytally_request_duration_seconds_count', { signal: 'traces' })).toBe(1);
-    expect(delta('keytally_request_duration_seconds_sum', { signal: 'logs' })).toBeGreaterThan(0);
-    const p50 = val(after, 'keytally_request_duration_seconds', { signal: 'logs', quantile: '0.5' });
-    const p999 = val(after, 'keytally_request_duration_seconds', { signal: 'logs', quantile: '0.999' });
+    expect(delta('keytally_request_duration_seconds_count', { protocol: 'http', signal: 'logs' })).toBe(6);
+    expect(delta('keytally_request_duration_seconds_count', { protocol: 'http', signal: 'traces' })).toBe(1);
+    expect(delta('keytally_request_duration_seconds_sum', { protocol: 'http', signal: 'logs' })).toBeGreaterThan(0);
+    const p50 = val(after, 'keytally_request_duration_seconds', { protocol: 'http', signal: 'logs', quantile: '0.5' });
+    const p999 = val(after, 'keytally_request_duration_seconds', { protocol: 'http', signal: 'logs', quantile: '0.999' });
     expect(p50).toBeGreaterThan(0);
     expect(p999).toBeGreaterThanOrEqual(p50);
     expect(p999).toBeLessThan(10); // seconds, not ms or µs
@@ -162,9 +162,9 @@ describe('/metrics', () => {
     const { samples } = await waitFor(
       () => scrape(),
       ({ samples: s }) =>
-        val(s, 'keytally_committed_records_total', { signal: 'logs' }) === val(s, 'keytally_records_total', { signal: 'logs' }) &&
-        val(s, 'keytally_committed_records_total', { signal: 'metrics' }) === val(s, 'keytally_records_total', { signal: 'metrics' }) &&
-        val(s, 'keytally_committed_records_total', { signal: 'traces' }) === val(s, 'keytally_records_total', { signal: 'traces' }),
+        val(s, 'keytally_committed_records_total', { signal: 'logs' }) === val(s, 'keytally_records_total', { protocol: 'http', signal: 'logs' }) &&
+        val(s, 'keytally_committed_records_total', { signal: 'metrics' }) === val(s, 'keytally_records_total', { protocol: 'http', signal: 'metrics' }) &&
+        val(s, 'keytally_committed_records_total', { signal: 'traces' }) === val(s, 'keytally_records_total', { protocol: 'http', signal: 'traces' }),
     );
     expect(val(samples, 'keytally_committed_records_total', { signal: 'logs' })).toBe(12);
     expect(val(samples, 'keytally_committed_records_total', { signal: 'metrics' })).toBe(3);

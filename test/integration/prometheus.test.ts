@@ -107,7 +107,7 @@ describe('a real Prometheus scrapes keytally', () => {
 
   it('reads keytally counters with the right values', async () => {
     const records = await pollProm(
-      () => query('keytally_records_total{job="keytally",signal="logs"}'),
+      () => query('keytally_records_total{job="keytally",protocol="http",signal="logs"}'),
       (v) => v.length === 1 && v[0] === RECORDS,
     );
     expect(records).toEqual([RECORDS]);
@@ -118,7 +118,7 @@ describe('a real Prometheus scrapes keytally', () => {
     expect(committed).toEqual([RECORDS]);
     // A summary arrives as its quantile, _sum and _count series.
     const count = await pollProm(
-      () => query('keytally_request_duration_seconds_count{job="keytally",signal="logs"}'),
+      () => query('keytally_request_duration_seconds_count{job="keytally",protocol="http",signal="logs"}'),
       (v) => v.length === 1 && v[0]! >= 1,
     );
     expect(count).toEqual([1]);

@@ -1,0 +1,176 @@
+/**
+ * The OTLP/gRPC side of the load driver (`npm run bench -- --protocol grpc`):
+ * the same pool of pre-encoded bodies as the HTTP run, sent as unary Export
+ * calls on plain node:http2 sessions, framed by hand (gzip bodies with the
+ * compressed flag and `grpc-encoding: gzip`). Like autocannon for HTTP it
+ * costs the client no encoding during the run, so the two protocols are
+ * compared on the server's work.
+ *
+ * One HTTP/2 session per --connections, one call in flight on each (closed
+ * loop), or calls released at even intervals to whichever session is idle
+ * (open loop, --rate). Stopping: each session finishes its call in flight and
+ * then closes, so every call the server answered OK is counted.
+ */
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import type { Signal } from '../../src/model/otlp.js';
+import type { Pool } from './encode.js';
+import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
+import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
+
+export const GRPC_PATHS: Record<Signal, string> = {
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+};
+
+/** Each body framed once before the run: 1 flag byte (compressed or not), 4 length bytes, the message. */
+function frames(pool: Pool): Buffer[] {
+  return pool.bodies.map((b) => {
+    const f = Buffer.allocUnsafe(5 + b.body.length);
+    f[0] = pool.gzip ? 1 : 0;
+    f.writeUInt32BE(b.body.length, 1);
+    b.body.copy(f, 5);
+    return f;
+  });
+}
+
+/** One unary call; resolves with its grpc-status (-1 for a transport error) and whether the deadline passed. */
+function unary(session: ClientHttp2Session, path: string, frame: Buffer, gzip: boolean, timeoutMs: number): Promise<{ code: number; timedOut: boolean }> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = {
+      [constants.HTTP2_HEADER_METHOD]: 'POST',
+      [constants.HTTP2_HEADER_PATH]: path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    };
+    if (gzip) headers['grpc-encoding'] = 'gzip';
+    const stream = session.request(headers);
+    let code = -1;
+    let settled = false;
+    const done = (timedOut: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ code, timedOut });
+    };
+    const timer = setTimeout(() => {
+      stream.close(constants.NGHTTP2_CANCEL);
+      done(true);
+    }, timeoutMs);
+    // A trailers-only answer (an error) carries grpc-status in the response headers.
+    stream.on('response', (h) => {
+      if (h['grpc-status'] !== undefined) code = Number(h['grpc-status']);
+    });
+    stream.on('trailers', (t) => {
+      if (t['grpc-status'] !== undefined) code = Number(t['grpc-status']);
+    });
+    stream.on('data', () => undefined);
+    stream.on('error', () => done(false));
+    stream.on('close', () => done(false));
+    stream.end(frame);
+  });
+}
+
+export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) => void): Promise<DriverResult> {
+  const bodies = pool.bodies;
+  const framed = frames(pool);
+  const url = init.url;
+  const paced = init.rate > 0;
+  const requestsPerSecond = paced ? init.rate / init.batch : 0;
+  // Latency in microseconds, OK answers only, as the HTTP driver does for 2xx.
+  const latency = latencyHistogram();
+  const offered = zero();
+  const accepted = zero();
+  const statusCounts: Record<string, number> = {};
+  let next = 0;
+  let responses = 0;
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  let timeouts = 0;
+  let lastResponseAt = 0;
+  let stopping = false;
+  let released = 0;
+  let late = 0;
+  const waiting: Array<() => void> = [];
+  const startAt = performance.now();
+
+  /** Open loop: wait for the pacer's go; closed loop: go at once. */
+  const slot = () => (paced ? new Promise<void>((r) => waiting.push(r)) : Promise.resolve());
+
+  const worker = async () => {
+    const session = connect(url);
+    session.on('error', () => undefined);
+    try {
+      while (!stopping) {
+        await slot();
+        if (stopping) break;
+        const i = next++ % bodies.length;
+        const b = bodies[i]!;
+        offered[b.signal] += b.records;
+        const t0 = performance.now();
+        const { code, timedOut } = await unary(session, GRPC_PATHS[b.signal], framed[i]!, pool.gzip, 60_000);
+        const ms = performance.now() - t0;
+        lastResponseAt = performance.now();
+        if (timedOut) {
+          timeouts++;
+          continue;
+        }
+        if (code < 0) {
+          errors++;
+          if (session.destroyed || session.closed) break;
+          continue;
+        }
+        responses++;
+        statusCounts[String(code)] = (statusCounts[String(code)] ?? 0) + 1;
+        if (code === 0) {
+          ok++;
+          accepted[b.signal] += b.records;
+          latency.recordValue(Math.max(1, Math.round(ms * 1000)));
+        } else non2xx++;
+      }
+    } finally {
+      session.close();
+    }
+  };
+
+  let pacer: NodeJS.Timeout | undefined;
+  if (paced) {
+    pacer = setInterval(() => {
+      const due = Math.floor(((performance.now() - startAt) / 1000) * requestsPerSecond) + 1;
+      while (released < due && waiting.length > 0) {
+        if (due - released > 1) late++;
+        released++;
+        waiting.shift()!();
+      }
+    }, 1);
+  }
+  const progress = setInterval(() => {
+    send({ type: 'progress', elapsedMs: performance.now() - startAt, responses, ok, non2xx, accepted: { ...accepted } });
+  }, 1000);
+  const stopTimer = setTimeout(() => {
+    stopping = true;
+    if (pacer) clearInterval(pacer);
+    // Idle sessions waiting for the pacer close now; busy ones after their call in flight.
+    for (const w of waiting.splice(0)) w();
+  }, init.duration * 1000);
+
+  return Promise.all(Array.from({ length: init.connections }, worker)).then(() => {
+    clearInterval(progress);
+    clearTimeout(stopTimer);
+    if (pacer) clearInterval(pacer);
+    return {
+      durationMs: (lastResponseAt || performance.now()) - startAt,
+      responses,
+      ok,
+      non2xx,
+      statusCounts,
+      errors,
+      timeouts,
+      offered,
+      accepted,
+      latencyMs: latencySummary(latency),
+      pacedLate: late,
+    };
+  });
+}

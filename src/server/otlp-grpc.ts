@@ -1,0 +1,232 @@
+/**
+ * The OTLP/gRPC receiver on @grpc/grpc-js: the three Export services, unary.
+ * Like the OTLP/HTTP receiver it never decodes a payload: the services are
+ * registered with pass-through (de)serializers, so a message arrives here as
+ * its raw protobuf bytes and goes to the same pipeline (admission, workers,
+ * ack modes) as an HTTP body. Compressed messages are not inflated here
+ * either: the worker inflates them with the same output limit as HTTP.
+ */
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  ServerInterceptingCall,
+  setLogger,
+  status,
+  type sendUnaryData,
+  type ServerInterceptor,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
+import { splitHostPort, type Config } from '../config.js';
+import type { Signal } from '../model/otlp.js';
+import type { Logger } from '../util/log.js';
+import { checkBearer } from './auth.js';
+import { retryStatusDetails } from './grpc-status.js';
+import type { IngestMetrics } from './ingest-metrics.js';
+import { bindErrorCode, listenFailure } from './listen.js';
+import { exportResponse } from './otlp-response.js';
+import type { Pipeline } from './pipeline.js';
+
+const SERVICES: ReadonlyArray<{ signal: Signal; service: string }> = [
+  { signal: 'logs', service: 'opentelemetry.proto.collector.logs.v1.LogsService' },
+  { signal: 'metrics', service: 'opentelemetry.proto.collector.metrics.v1.MetricsService' },
+  { signal: 'traces', service: 'opentelemetry.proto.collector.trace.v1.TraceService' },
+];
+
+/** What a client is told to wait before retrying a refusal under load (RetryInfo), as HTTP's Retry-After. */
+const RETRY_SECONDS = 1;
+
+/** How long shutdown waits for calls in flight before closing the connections anyway. */
+const DRAIN_GRACE_MS = 30_000;
+
+/** grpc-encoding values the workers inflate (gRPC's "deflate" is the zlib format; the worker takes raw too). */
+const ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
+
+const passThrough = (b: Buffer): Buffer => b;
+
+/**
+ * The grpc-encoding of each received message body, set by `keepCompressed`
+ * and read once by the handler. Keyed by the Buffer itself: grpc-js gives the
+ * handler no per-call hook that sees the message encoding.
+ */
+const wireEncoding = new WeakMap<Buffer, string>();
+
+/** The one method of grpc-js's BaseServerInterceptingCall (1.14) that `keepCompressed` replaces. */
+interface InflatingCall {
+  decompressMessage(framed: Buffer, encoding: string): Buffer | Promise<Buffer>;
+}
+
+let warnedNoHook = false;
+
+/**
+ * grpc-js inflates a compressed message on the main thread, with its message
+ * size limit as the output limit. That would make the decompressed limit over
+ * gRPC the body limit (16 MiB, where HTTP allows --max-decompressed-bytes) and
+ * put zlib on the main thread. This interceptor replaces the call's inflate
+ * step with one that hands the compressed bytes on and remembers their
+ * encoding; the worker inflates them (src/decode/decompress.ts). It relies on
+ * a grpc-js internal, so where that is missing it leaves grpc-js to inflate
+ * (with grpc-js's limit) and says so once in the log.
+ */
+function keepCompressed(log: Logger): ServerInterceptor {
+  return (_method, call) => {
+    const base = call as unknown as Partial<InflatingCall>;
+    if (typeof base.decompressMessage === 'function') {
+      base.decompressMessage = (framed, encoding) => {
+        // A framed message is 1 flag byte, 4 length bytes, then the message; encoding is 'identity' when the flag is 0.
+        const message = framed.subarray(5);
+        wireEncoding.set(message, encoding);
+        return message;
+      };
+    } else if (!warnedNoHook) {
+      warnedNoHook = true;
+      log.warn('grpc-js has no decompressMessage hook: compressed OTLP/gRPC messages are inflated by grpc-js, limited to --max-body-bytes');
+    }
+    return new ServerInterceptingCall(call);
+  };
+}
+
+function definition(service: string): ServiceDefinition {
+  return {
+    Export: {
+      path: `/${service}/Export`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: passThrough,
+      requestDeserialize: passThrough,
+      responseSerialize: passThrough,
+      responseDeserialize: passThrough,
+    },
+  };
+}
+
+export class OtlpGrpcServer {
+  private server: Server | undefined;
+  port = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly pipeline: Pipeline,
+    private readonly metrics: IngestMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const address = this.config.otlpGrpc;
+    // grpc-js writes its own errors to stderr (console.error); send them to our log instead. Its bind failure is
+    // reported by us as one ListenError line (listen.ts), so that one is left out.
+    const log = this.log;
+    setLogger({
+      error: (...args: unknown[]) => {
+        const line = args.map(String).join(' ');
+        if (!/No address added/.test(line)) log.warn({ grpc: line }, 'grpc-js');
+      },
+      info: (...args: unknown[]) => log.debug({ grpc: args.map(String).join(' ') }, 'grpc-js'),
+      debug: (...args: unknown[]) => log.debug({ grpc: args.map(String).join(' ') }, 'grpc-js'),
+    });
+    const server = new Server({
+      // The wire size of a message: the body limit, as for HTTP (grpc-js answers RESOURCE_EXHAUSTED past it, before the handler).
+      'grpc.max_receive_message_length': this.config.maxBodyBytes,
+      interceptors: [keepCompressed(this.log)],
+    });
+    for (const { signal, service } of SERVICES) {
+      server.addService(definition(service), {
+        Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => this.handle(signal, call, callback),
+      });
+    }
+    const bound = await new Promise<{ port: number } | { error: string }>((resolve) => {
+      server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => resolve(err ? { error: err.message } : { port }));
+    });
+    if ('error' in bound) {
+      // grpc-js reports the errno only inside its message text; node:net's exclusive bind says it plainly (listen.ts).
+      const { host, port } = splitHostPort(address);
+      const code = /\b(E[A-Z]{3,})\b/.exec(bound.error)?.[1] ?? (await bindErrorCode(host, port));
+      throw listenFailure('OTLP/gRPC', address, '--otlp-grpc', code);
+    }
+    this.port = bound.port;
+    this.server = server;
+  }
+
+  /**
+   * Stops taking new calls and resolves once the calls in flight have been
+   * answered (or after a grace period, when the rest are cut off). Run beside
+   * Pipeline.shutdown: a message that arrives after intake stopped is
+   * answered UNAVAILABLE, so the client retries it elsewhere or later.
+   */
+  stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, DRAIN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private handle(signal: Signal, call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void {
+    const started = performance.now();
+    const body = call.request;
+    const answered = (code: status) => {
+      this.metrics.request(signal, status[code] ?? String(code), 'grpc');
+      this.metrics.latency(signal, performance.now() - started, 'grpc');
+    };
+    const fail = (code: status, message: string, reason: string, retry = false) => {
+      this.metrics.dropped(signal, reason, 'grpc');
+      answered(code);
+      const metadata = new Metadata();
+      if (retry) metadata.set('grpc-status-details-bin', retryStatusDetails(code, message, RETRY_SECONDS));
+      callback(Object.assign(new Error(message), { code, details: message, metadata }));
+    };
+
+    const authorization = call.metadata.get('authorization')[0];
+    if (!checkBearer(this.config.authToken, typeof authorization === 'string' ? authorization : '')) {
+      fail(status.UNAUTHENTICATED, 'missing or wrong bearer token', 'unauthorized');
+      return;
+    }
+    const encoding = wireEncoding.get(body) ?? 'identity';
+    if (!ENCODINGS.has(encoding)) {
+      fail(status.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; use gzip, deflate or identity`, 'unsupported_encoding');
+      return;
+    }
+    const admission = this.pipeline.admit(body.byteLength);
+    if (!admission.ok) {
+      if (admission.status === 429) fail(status.RESOURCE_EXHAUSTED, admission.reason, 'backpressure', true);
+      else fail(status.UNAVAILABLE, admission.reason, 'unavailable', true);
+      return;
+    }
+    this.metrics.bytes(signal, body.byteLength, 'grpc');
+    // A fresh ArrayBuffer of exactly the message, to transfer to the worker: grpc-js's is the framed message, or a slab of
+    // Node's buffer pool under 4 KiB, and must not be detached. One memcpy of the compressed size.
+    const owned = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    this.pipeline
+      .ingest({ signal, format: 'protobuf', encoding: encoding === 'identity' ? '' : encoding, body: owned })
+      .then((r) => {
+        if (r.ok) {
+          this.metrics.records(signal, r.accepted, r.rejected, 'grpc');
+          answered(status.OK);
+          const response = exportResponse(signal, 'protobuf', r.rejected, r.message);
+          callback(null, Buffer.from(response.buffer, response.byteOffset, response.byteLength));
+        } else if (r.status === 413) {
+          // Inflated past --max-decompressed-bytes: gRPC's status for a message over a size limit. Without RetryInfo the
+          // OTLP specification makes it not retryable, which it is not.
+          fail(status.RESOURCE_EXHAUSTED, r.message, r.code);
+        } else if (r.status === 415) {
+          fail(status.UNIMPLEMENTED, r.message, r.code);
+        } else {
+          fail(status.INVALID_ARGUMENT, r.message, r.code);
+        }
+      })
+      .catch((err: Error) => {
+        // Queue full between admission and run, or the writer died while we waited for a durable ack: retryable.
+        if (/queue/i.test(err.message)) fail(status.RESOURCE_EXHAUSTED, err.message, 'backpressure', true);
+        else fail(status.UNAVAILABLE, err.message, 'unavailable', true);
+      });
+  }
+}
