@@ -290,7 +290,7 @@ export class MetricsExporter {
       writerCounter('keytally_mirror_dropped_partitions_total', 'ClickHouse partitions dropped for the mirror\u2019s retention.', m((x) => x.droppedPartitions));
     }
     writerCounter('keytally_history_dropped_rows_total', 'History buckets (rows of every level) dropped by retention.', (s) => s.historyRowsDropped);
-    writerCounter('keytally_truncated_attributes_total', 'Attributes dropped because a record had more than the configured maximum.', (s) => s.truncatedAttributes);
+    writerCounter('keytally_truncated_attributes_total', 'Attributes dropped past --max-attributes, plus keys, values and service names cut to their length limits.', (s) => s.truncatedAttributes);
     // ------------------------------------------------------------ store health, labelled by backend
     const backend = { backend: pipeline.config.store };
     new ExternalSummary(

@@ -77,7 +77,7 @@ export class SqliteQueries implements StoreQueries {
   }
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
-    const where = new Where().add('service = ?', q.service).add('severity = ?', q.severity).add('first_seen >= ?', q.firstSeenFrom);
+    const where = new Where().add('service = ?', q.service).add('severity = ? COLLATE NOCASE', q.severity).add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
     return runList(this.db, { with: win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
@@ -97,7 +97,7 @@ export class SqliteQueries implements StoreQueries {
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
     const where = new Where()
       .add('b.service = ?', q.service)
-      .add('b.severity = ?', q.severity)
+      .add('b.severity = ? COLLATE NOCASE', q.severity)
       .add('b.template_id = ?', q.templateId)
       .contains('b.template', q.q)
       .add('b.first_seen >= ?', q.firstSeenFrom);
