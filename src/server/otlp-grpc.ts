@@ -18,6 +18,7 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import { splitHostPort, type Config } from '../config.js';
 import type { Signal } from '../model/otlp.js';
 import type { Logger } from '../util/log.js';
@@ -45,6 +46,9 @@ const ENCODINGS = new Set(['identity', 'gzip', 'deflate']);
 
 const passThrough = (b: Buffer): Buffer => b;
 
+/** A gRPC message frame: 1 compressed-flag byte and a 4-byte length before the message. */
+const FRAME_HEADER = 5;
+
 /**
  * The grpc-encoding of each received message body, set by `keepCompressed`
  * and read once by the handler. Keyed by the Buffer itself: grpc-js gives the
@@ -52,9 +56,27 @@ const passThrough = (b: Buffer): Buffer => b;
  */
 const wireEncoding = new WeakMap<Buffer, string>();
 
-/** The one method of grpc-js's BaseServerInterceptingCall (1.14) that `keepCompressed` replaces. */
+/** What `keepCompressed` touches of grpc-js's BaseServerInterceptingCall (1.14): its inflate step, and its HTTP/2 stream. */
 interface InflatingCall {
   decompressMessage(framed: Buffer, encoding: string): Buffer | Promise<Buffer>;
+  stream: ServerHttp2Stream;
+}
+
+/** HTTP/2 flow-control windows the receiver grants (per stream, and per connection), instead of HTTP/2's 64 KiB. */
+const STREAM_WINDOW = 16 * 1024 * 1024;
+const SESSION_WINDOW = 64 * 1024 * 1024;
+const widened = new WeakSet<Http2Session>();
+
+/**
+ * With HTTP/2's default 64 KiB windows, a client sending a 120 KiB message stops twice to wait for a
+ * WINDOW_UPDATE from our event loop, which under load costs it milliseconds each time. grpc-js has no server
+ * option for the windows, so they are raised on each connection's first call.
+ */
+function widenWindows(session: Http2Session | undefined): void {
+  if (!session || widened.has(session) || session.destroyed) return;
+  widened.add(session);
+  session.setLocalWindowSize(SESSION_WINDOW);
+  session.settings({ initialWindowSize: STREAM_WINDOW });
 }
 
 let warnedNoHook = false;
@@ -72,10 +94,11 @@ let warnedNoHook = false;
 function keepCompressed(log: Logger): ServerInterceptor {
   return (_method, call) => {
     const base = call as unknown as Partial<InflatingCall>;
+    widenWindows(base.stream?.session);
     if (typeof base.decompressMessage === 'function') {
       base.decompressMessage = (framed, encoding) => {
         // A framed message is 1 flag byte, 4 length bytes, then the message; encoding is 'identity' when the flag is 0.
-        const message = framed.subarray(5);
+        const message = framed.subarray(FRAME_HEADER);
         wireEncoding.set(message, encoding);
         return message;
       };
@@ -202,11 +225,14 @@ export class OtlpGrpcServer {
       return;
     }
     this.metrics.bytes(signal, body.byteLength, 'grpc');
-    // A fresh ArrayBuffer of exactly the message, to transfer to the worker: grpc-js's is the framed message, or a slab of
-    // Node's buffer pool under 4 KiB, and must not be detached. One memcpy of the compressed size.
-    const owned = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    // grpc-js's buffer is the whole framed message (5 header bytes, then the message) from 4 KiB up: transfer it as it
+    // is, the worker starts at bodyOffset. A copy instead, plus the garbage of grpc-js's buffer, cost the main thread 5x
+    // the GC and postMessage time of the HTTP path (cpu-prof, 120 KiB requests). Smaller messages sit in a slab of
+    // Node's buffer pool, which must not be detached: those are copied.
+    const whole = body.byteOffset === FRAME_HEADER && body.buffer.byteLength === body.byteLength + FRAME_HEADER;
+    const transfer = whole ? (body.buffer as ArrayBuffer) : (body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
     this.pipeline
-      .ingest({ signal, format: 'protobuf', encoding: encoding === 'identity' ? '' : encoding, body: owned })
+      .ingest({ signal, format: 'protobuf', encoding: encoding === 'identity' ? '' : encoding, body: transfer, bodyOffset: whole ? FRAME_HEADER : 0 })
       .then((r) => {
         if (r.ok) {
           this.metrics.records(signal, r.accepted, r.rejected, 'grpc');
