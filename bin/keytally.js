@@ -12,7 +12,9 @@ const { main } = await import(entry.href);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`keytally: ${err?.stack ?? err}\n`);
+    // An error cloned from a worker thread can arrive as a plain object: show its fields, not "[object Object]".
+    const text = err?.stack ?? (err && typeof err === 'object' ? JSON.stringify(err) : String(err));
+    process.stderr.write(`keytally: ${text}\n`);
     process.exit(1);
   },
 );

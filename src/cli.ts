@@ -2,8 +2,10 @@
  * The keytally command: serve | mine | report | migrate.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, FLAG_NAMES, loadConfig } from './config.js';
+import { ConfigError, FLAG_NAMES, loadConfig, type Config } from './config.js';
 import { LISTEN_EXIT_CODE, ListenError } from './server/listen.js';
+import { PATH_EXIT_CODE, PathError } from './util/paths.js';
+import { packageVersion } from './util/version.js';
 
 const USAGE = `usage: keytally <command> [options]
 
@@ -11,9 +13,12 @@ commands:
   serve     run the sidecar (OTLP/HTTP and OTLP/gRPC in, API, /metrics)
   mine      mine log templates from a file of lines (keytally mine --help)
   report    print the top keys, metrics and templates of a store; CI gate (keytally report --help)
-  migrate   bring a data directory's schema up to date
+  migrate   bring a data directory's schema up to date (keytally migrate --help)
 
-serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --config file):
+  keytally COMMAND --help   the options of a command
+  keytally --version        the version
+
+serve options (keytally serve --help for all; each also KEYTALLY_<NAME> in the environment, or in a JSON --config file):
   --otlp-http HOST:PORT   OTLP/HTTP receiver (default 127.0.0.1:4318)
   --otlp-grpc HOST:PORT   OTLP/gRPC receiver (default 127.0.0.1:4317; off to disable)
   --api HOST:PORT         API, /metrics, /health, /ready (default 127.0.0.1:8090)
@@ -31,6 +36,18 @@ serve options (each also KEYTALLY_<NAME> in the environment, or in a JSON --conf
   (see README.md for every setting)
 `;
 
+function printUsage(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
+
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
+/** The store's paths, checked before anything starts: a bad one is one line and exit 2 (PathError). */
+async function checkStorePaths(config: Config): Promise<void> {
+  if (config.store === 'sqlite') (await import('./store/sqlite/check.js')).checkSqlitePaths(config.data);
+}
+
 /** Parses `--name value` / `--name=value` pairs for the config loader. */
 function flagsOf(args: string[]): Record<string, string> {
   const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
@@ -47,12 +64,25 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve': {
+        if (wantsHelp(rest)) return printUsage((await import('./cli/serve-usage.js')).serveUsage());
         const { serve } = await import('./server/serve.js');
-        return await serve(loadConfig(flagsOf(rest)));
+        const config = loadConfig(flagsOf(rest));
+        await checkStorePaths(config);
+        return await serve(config);
       }
       case 'migrate': {
+        if (wantsHelp(rest)) return printUsage((await import('./cli/serve-usage.js')).migrateUsage());
         const { migrateStore } = await import('./store/migrate-schema.js');
-        const { applied } = await migrateStore(loadConfig(flagsOf(rest)));
+        const config = loadConfig(flagsOf(rest));
+        await checkStorePaths(config);
+        let applied: string[];
+        try {
+          ({ applied } = await migrateStore(config));
+        } catch (err) {
+          // Read-only, locked, corrupt: name the store rather than print SQLite's stack.
+          if (!/^SQLITE_/.test(String((err as { code?: string }).code))) throw err;
+          throw new PathError(config.data, `--data ${config.data}: ${(err as Error).message}`);
+        }
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
       }
@@ -64,6 +94,11 @@ export async function main(argv: string[]): Promise<number> {
         const { runReport } = await import('./cli/report.js');
         return await runReport(rest);
       }
+      case '--version':
+      case '-V':
+      case 'version':
+        process.stdout.write(`${packageVersion()}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
@@ -78,6 +113,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ListenError) {
       process.stderr.write(`keytally: ${err.message}\n`);
       return LISTEN_EXIT_CODE;
+    }
+    if (err instanceof PathError) {
+      process.stderr.write(`keytally: ${err.message}\n`);
+      return PATH_EXIT_CODE;
     }
     if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       process.stderr.write(`keytally: ${(err as Error).message}\n`);

@@ -11,6 +11,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { TemplateMiner } from '../mine/miner.js';
+import { checkInputFile, checkOutputFile, PATH_EXIT_CODE, PathError, reasonOf } from '../util/paths.js';
 
 interface MineArgs {
   file: string;
@@ -120,6 +121,10 @@ async function mineInput(file: string, miner: TemplateMiner, ids: IdList | null)
 
 async function writeAssignments(out: string, miner: TemplateMiner, ids: IdList): Promise<void> {
   const ws = createWriteStream(out);
+  // An open or write failure rejects (and ends the loop below) instead of an unhandled 'error' event.
+  let failed: Error | undefined;
+  const failure = new Promise<never>((_, reject) => ws.once('error', (err) => reject((failed = err))));
+  failure.catch(() => undefined);
   const resolved = new Map<number, number>();
   const BATCH = 1 << 16;
   for (let i = 0; i < ids.n; i += BATCH) {
@@ -131,16 +136,30 @@ async function writeAssignments(out: string, miner: TemplateMiner, ids: IdList):
       if (r === undefined) resolved.set(id, (r = miner.currentId(id)));
       s += `${r}\n`;
     }
-    if (!ws.write(s)) await new Promise<void>((resolve) => ws.once('drain', () => resolve()));
+    if (failed) throw failed;
+    if (!ws.write(s)) await Promise.race([new Promise<void>((resolve) => ws.once('drain', () => resolve())), failure]);
   }
-  await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await Promise.race([new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve()))), failure]);
 }
 
 export async function runMine(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args === USAGE) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (typeof args === 'string') {
-    process.stderr.write(`${args}\n${args === USAGE ? '' : USAGE + '\n'}`);
-    return args === USAGE ? 0 : 2;
+    process.stderr.write(`${args}\n${USAGE}\n`);
+    return 2;
+  }
+  // Bad paths are found before any mining: one line naming the path, exit 2.
+  try {
+    if (args.file !== '-') checkInputFile(args.file, 'FILE');
+    if (args.assignments !== undefined) checkOutputFile(args.assignments, '--assignments');
+  } catch (err) {
+    if (!(err instanceof PathError)) throw err;
+    process.stderr.write(`keytally mine: ${err.message}\n`);
+    return PATH_EXIT_CODE;
   }
   const miner = new TemplateMiner({ maxClusters: args.maxClusters, maxLineLength: args.maxLineLength });
   const ids = args.assignments !== undefined ? new IdList() : null;
@@ -148,10 +167,17 @@ export async function runMine(argv: string[]): Promise<number> {
   try {
     lines = await mineInput(args.file, miner, ids);
   } catch (err) {
-    process.stderr.write(`keytally mine: ${(err as Error).message}\n`);
-    return 1;
+    process.stderr.write(`keytally mine: FILE ${args.file}: ${reasonOf(err)}\n`);
+    return PATH_EXIT_CODE;
   }
-  if (ids !== null) await writeAssignments(args.assignments!, miner, ids);
+  if (ids !== null) {
+    try {
+      await writeAssignments(args.assignments!, miner, ids);
+    } catch (err) {
+      process.stderr.write(`keytally mine: --assignments ${args.assignments}: ${reasonOf(err)}\n`);
+      return PATH_EXIT_CODE;
+    }
+  }
 
   const templates = miner
     .clusters()

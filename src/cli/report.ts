@@ -7,18 +7,19 @@
  * read-only connection, so it can run beside a live sidecar.
  */
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
 import { handleApiRequest } from '../api/router.js';
 import type { ReadStore } from '../store/store.js';
 import { dbPath } from '../store/sqlite/connection.js';
 import { SqliteReadStore } from '../store/sqlite/read.js';
+import { checkSqliteStoreFile } from '../store/sqlite/check.js';
+import { PathError } from '../util/paths.js';
 
 const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
 
   --data DIR                  data directory of a keytally store (default ./keytally-data)
-  --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file)
-  --service NAME              only this service
-  --top N                     rows per section (default 10)
+  --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file); not with --data
+  --service NAME              only this service (exit 2 if the store has no such service)
+  --top N                     rows per section, 1-10000 (default 10)
   --format text|json|markdown (default text)
   --warn-series N             warn when a metric's Prometheus series estimate exceeds N
   --max-series N              fail when a metric's Prometheus series estimate exceeds N
@@ -105,11 +106,19 @@ async function pageAll(db: ReadStore, path: string, params: Record<string, strin
   }
 }
 
+/**
+ * Text as markdown inline content that renders as itself: a backslash before every character GFM could
+ * read as markup (`<NUM>` would be raw HTML and vanish, `*x*` emphasis, `&amp;` an entity, `|` a cell
+ * break, `~` strikethrough, `$` math). A newline would end a table row; it is shown as a space.
+ */
+export function markdownText(s: string): string {
+  return s.replace(/[\\`*_{}[\]<>()#+!|~&$]/g, '\\$&').replace(/\r?\n|\r/g, ' ');
+}
+
 function table(headers: string[], rows: Array<Array<string | number>>, markdown: boolean): string {
   const cells = rows.map((r) => r.map(String));
   if (markdown) {
-    const esc = (s: string) => s.replace(/\|/g, '\\|');
-    return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n') + '\n';
+    return [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.map(markdownText).join(' | ')} |`)].join('\n') + '\n';
   }
   const widths = headers.map((h, i) => Math.min(80, Math.max(h.length, ...cells.map((r) => r[i]!.length))));
   const line = (r: string[]) => r.map((c, i) => (c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + '…' : c.padEnd(widths[i]!))).join('  ').trimEnd();
@@ -123,12 +132,12 @@ export function render(r: Report, format: 'text' | 'json' | 'markdown'): string 
   let out = md ? '# keytally report\n\n' : '';
   out += h('Top keys by cardinality');
   out += table(['service', 'scope', 'key', 'cardinality', 'samples'], r.keys.map((k) => [k.service, k.scope, k.key, k.cardinality_estimate, k.sample_count]), md);
-  out += '\n' + h('Top metrics by series');
+  out += '\n' + h('Top metrics by Prometheus series');
   out += table(['service', 'metric', 'type', 'series', 'prometheus series', 'points'], r.metrics.map((m) => [m.service, m.name, m.type, m.series_estimate, m.prometheus_series, m.sample_count]), md);
   out += '\n' + h('Top log templates');
   out += table(['service', 'severity', 'count', '%', 'template'], r.templates.map((t) => [t.service, t.severity, t.count, t.percentage.toFixed(1), t.template]), md);
   out += '\n' + h(`Limits: ${r.status.toUpperCase()}`);
-  out += r.violations.length === 0 ? 'all within limits\n' : r.violations.map((v) => `${md ? '- ' : ''}${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`).join('\n') + '\n';
+  out += r.violations.length === 0 ? 'all within limits\n' : r.violations.map((v) => (md ? `- ${markdownText(`${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`)}` : `${v.level.toUpperCase()}: ${v.what} ${v.value} > ${v.limit}`)).join('\n') + '\n';
   return out;
 }
 
@@ -170,13 +179,14 @@ export async function runReport(argv: string[]): Promise<number> {
     if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format must be text, json or markdown, got "${format}"`);
     let file: string;
     const url = values['store-url'];
+    if (url !== undefined && values.data !== undefined) throw new UsageError('--data and --store-url both name a store: give one');
     if (url !== undefined) {
       if (/^(postgres|postgresql|clickhouse):/.test(url)) throw new UsageError(`only SQLite stores are supported by this version, not ${url.split(':')[0]}`);
       file = url.replace(/^sqlite:(\/\/)?/, '');
     } else {
       file = dbPath(values.data ?? './keytally-data');
     }
-    if (!existsSync(file)) throw new UsageError(`no keytally store at ${file}`);
+    checkSqliteStoreFile(file, url !== undefined ? '--store-url' : '--data');
     const limits: ReportLimits = {
       warnSeries: positive('warn-series', values['warn-series']),
       maxSeries: positive('max-series', values['max-series']),
@@ -184,17 +194,22 @@ export async function runReport(argv: string[]): Promise<number> {
       maxKeyCardinality: positive('max-key-cardinality', values['max-key-cardinality']),
     };
     const top = positive('top', values.top) ?? 10;
+    if (top < 1 || top > 10_000) throw new UsageError(`--top must be between 1 and 10000, got ${top}`);
     const db = new SqliteReadStore('', READ_TUNING, file);
     try {
-      const report = await buildReport(db, Math.max(1, Math.min(top, 10_000)), values.service, limits);
+      // A misspelt service must not pass a gate with empty tables.
+      if (values.service !== undefined && (await handleApiRequest(db, `/api/v1/services/${encodeURIComponent(values.service)}/overview`, 'top=0')).status !== 200) {
+        throw new UsageError(`no service "${values.service}" in the store ${file}`);
+      }
+      const report = await buildReport(db, top, values.service, limits);
       process.stdout.write(render(report, format));
       return report.status === 'fail' ? 2 : report.status === 'warn' ? 1 : 0;
     } finally {
       await db.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`keytally report: ${(err as Error).message}\n\n${USAGE}`);
+    if (err instanceof UsageError || err instanceof PathError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`keytally report: ${(err as Error).message} (keytally report --help for usage)\n`);
       return 2;
     }
     throw err;

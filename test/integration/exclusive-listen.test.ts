@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 /** Runs `keytally serve` to its exit (it must not start), with what it printed. */
 async function serveUntilExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = tempDir();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--log-level', 'warn', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--otlp-grpc', '127.0.0.1:0', '--log-level', 'warn', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

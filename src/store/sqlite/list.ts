@@ -56,8 +56,17 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   const total = (prepared(db, `SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...q.where.values) as { n: number }).n;
   // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
-  const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
-  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${tiebreak} LIMIT ? OFFSET ?`;
+  const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
+  let sql: string;
+  if (q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
+    sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
+  } else {
+    // Pick the page's rowids first, then compute the select list for those rows only. SQLite evaluates the select
+    // list of every row it sorts; with a correlated percentage that was 1.2 s for 20,000 templates by first_seen,
+    // 16 ms this way.
+    const rowid = q.alias ? `${q.alias}.rowid` : 'rowid';
+    sql = `SELECT ${q.select} FROM ${q.from} WHERE ${rowid} IN (SELECT ${rowid} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?) ORDER BY ${order}`;
+  }
   const rows = prepared(db, sql).all(...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
   return { items: rows.map(map), total };
 }

@@ -1,0 +1,130 @@
+/**
+ * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7]`.
+ * Fills a fresh keytally (SQLite) with services × templates and keys through OTLP, then measures
+ *  - first render of each page in Chromium: from navigation start until the page's data is on screen
+ *    (median and worst of --runs fresh page loads);
+ *  - the API calls each page makes, each repeated --calls times one after another: p50 and p95.
+ * The machine is shared: numbers are noisy; run it more than once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSidecar } from './load/server.js';
+import type { LoadOptions } from './load/options.js';
+import { fillBig } from './ui/big.js';
+import { startBrowser } from './ui/browser.js';
+
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '20' },
+    templates: { type: 'string', default: '1000' },
+    keys: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '7' },
+    calls: { type: 'string', default: '40' },
+    /** Fill only, stop the server and print the data directory (kept), for looking at query plans. */
+    'fill-only': { type: 'boolean', default: false },
+  },
+});
+const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
+const runs = Number(values.runs);
+const calls = Number(values.calls);
+
+/** A service in the middle of the store. */
+const SVC = `service-${String(Math.floor(o.services / 2)).padStart(2, '0')}`;
+
+/** Each page, what shows that its data is on screen (selectors joined by |, all must be there), and the API calls it makes on first load. */
+const PAGES: { name: string; path: string; ready: string; api: string[] }[] = [
+  {
+    name: 'overview', path: '/', ready: '#services-table tbody tr|#noisiest-title|.stat',
+    api: [
+      '/api/v1/services?limit=100&offset=0&sort=log_records&order=desc',
+      '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0', '/api/v1/metrics?limit=0', '/api/v1/spans?limit=0',
+      '/api/v1/services?limit=1&sort=log_records&order=desc', '/api/v1/services?limit=1&sort=spans&order=desc', '/api/v1/services?limit=1&sort=metric_points&order=desc',
+      '/api/v1/logs/templates?limit=1&sort=count&order=desc', '/api/v1/keys?limit=1&sort=cardinality_estimate&order=desc', '/api/v1/metrics?limit=1&sort=series_estimate&order=desc',
+      '/api/v1/logs/templates?limit=5&sort=first_seen&order=desc', '/api/v1/keys?limit=5&sort=first_seen&order=desc', '/api/v1/metrics?limit=5&sort=first_seen&order=desc',
+    ],
+  },
+  {
+    name: 'templates', path: '/templates', ready: '#templates-table tbody tr',
+    api: ['/api/v1/logs/templates?limit=100&offset=0&sort=count&order=desc', '/api/v1/services?limit=1000&sort=name&order=asc', '/api/v1/logs?limit=1000&sort=severity&order=asc',
+      `/api/v1/logs/templates?service=${SVC}&q=ab&limit=100&offset=0&sort=percentage&order=desc`],
+  },
+  {
+    name: 'keys', path: '/keys', ready: '#keys-table tbody tr',
+    api: ['/api/v1/keys?limit=100&offset=0&sort=cardinality_estimate&order=desc', '/api/v1/keys?limit=100&offset=50000&sort=key&order=asc', '/api/v1/keys?q=attr.0999&limit=100&offset=0&sort=cardinality_estimate&order=desc'],
+  },
+  {
+    name: 'service', path: `/service?name=${SVC}`, ready: '#top-templates tbody tr',
+    api: [`/api/v1/services/${SVC}/overview`, `/api/v1/keys?service=${SVC}&limit=100&offset=0&sort=cardinality_estimate&order=desc`],
+  },
+  {
+    name: 'changes', path: '/changes', ready: '#new-templates tbody tr',
+    api: ['/api/v1/logs/templates?limit=100&sort=first_seen&order=desc', '/api/v1/keys?limit=100&sort=first_seen&order=desc', '/api/v1/metrics?limit=100&sort=first_seen&order=desc', '/api/v1/spans?limit=100&sort=first_seen&order=desc'],
+  },
+];
+
+/** The page's global, typed here without the DOM library (this file is compiled for Node). */
+interface PageGlobal {
+  document: { querySelector(q: string): unknown };
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
+const server = await startSidecar({ ack: 'durable' } as LoadOptions, dir);
+const base = `http://127.0.0.1:${server.apiPort}`;
+try {
+  const t0 = performance.now();
+  await fillBig(`http://127.0.0.1:${server.otlpPort}`, o);
+  const totals = await Promise.all(['/api/v1/services?limit=0', '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0'].map(async (p) => ((await (await fetch(base + p)).json()) as { total: number }).total));
+  console.log(`store: ${totals[0]} services, ${totals[1]} templates, ${totals[2]} keys (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  if (values['fill-only']) {
+    await server.stop();
+    console.log(`data kept in ${dir}`);
+    process.exit(0);
+  }
+
+  console.log('\nAPI calls (sequential, ms)        p50     p95');
+  for (const p of PAGES) {
+    const all: number[] = [];
+    for (const url of p.api) {
+      const ts: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const s = performance.now();
+        const r = await fetch(base + url);
+        await r.arrayBuffer();
+        if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+        ts.push(performance.now() - s);
+      }
+      all.push(...ts);
+      console.log(`  ${p.name.padEnd(10)} ${url.slice(7, 70).padEnd(64)} ${quantile(ts, 0.5).toFixed(1).padStart(6)} ${quantile(ts, 0.95).toFixed(1).padStart(7)}`);
+    }
+    console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(64)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
+  }
+
+  const browser = await startBrowser();
+  try {
+    console.log('\nfirst render in Chromium (ms from navigation start to data on screen)   median   worst');
+    for (const p of PAGES) {
+      const ts: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const page = await browser.context.newPage();
+        await page.goto(base + p.path, { waitUntil: 'commit' });
+        // Every selector of `ready` (|-separated) present: the page's data is on screen.
+        await page.waitForFunction((sels) => sels.every((q) => (globalThis as unknown as PageGlobal).document.querySelector(q)), p.ready.split('|'), { timeout: 30_000, polling: 'raf' });
+        ts.push(await page.evaluate(() => performance.now()));
+        await page.close();
+      }
+      console.log(`  ${p.name.padEnd(70)} ${quantile(ts, 0.5).toFixed(0).padStart(6)} ${Math.max(...ts).toFixed(0).padStart(7)}`);
+    }
+  } finally {
+    await browser.close();
+  }
+} finally {
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
