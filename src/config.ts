@@ -42,9 +42,24 @@ export const configSchema = z
     maxInflightBytes: z.coerce.number().int().min(1024).default(256 * 1024 * 1024),
     /** Tasks waiting for a worker (piscina maxQueue). */
     maxQueue: z.coerce.number().int().min(1).default(512),
+    /** How long a request waits, in arrival order, for room in a full worker queue before its 429 (0: refuse at once). */
+    queueWaitMs: z.coerce.number().int().min(0).max(60_000).default(1000),
     /** Delta batches waiting in the writer before ingest answers 503. */
     maxWriterBacklog: z.coerce.number().int().min(1).default(256),
     maxAttributes: z.coerce.number().int().min(1).max(100_000).default(256),
+    /**
+     * The whole process's RSS (every thread) that ingest keeps under (memory limiter): past
+     * memorySoftPercent of it new requests get 429, at it 503 until RSS is back under the soft limit.
+     * 0 turns the limiter off. It must leave room over the idle RSS (about 140 MB) for requests in
+     * flight: a limit under it refuses everything (start-up warns).
+     */
+    memoryLimitMb: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(512)
+      .refine((v) => v === 0 || v >= 64, 'at least 64, or 0 for no limit'),
+    memorySoftPercent: z.coerce.number().int().min(10).max(100).default(80),
     authToken: z.string().min(1).optional(),
     /**
      * The hash salt a new store is created with (decimal, 64-bit). Unset: a random one. Sketches compare only
@@ -120,8 +135,11 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   maxDecompressedBytes: 'max-decompressed-bytes',
   maxInflightBytes: 'max-inflight-bytes',
   maxQueue: 'max-queue',
+  queueWaitMs: 'queue-wait-ms',
   maxWriterBacklog: 'max-writer-backlog',
   maxAttributes: 'max-attributes',
+  memoryLimitMb: 'memory-limit-mb',
+  memorySoftPercent: 'memory-soft-percent',
   authToken: 'auth-token',
   hashSalt: 'hash-salt',
   precision: 'precision',

@@ -24,6 +24,12 @@ interface IngestWorkerData {
 const { config, salt } = workerData as IngestWorkerData;
 startHeapTrace('ingest-' + threadId);
 const crashMarker = process.env['KEYTALLY_TEST_CRASH_MARKER'] || undefined;
+/**
+ * Test only (KEYTALLY_TEST_TASK_MS): every task takes at least this long, the worker blocked as on a slow host, so a
+ * test can overload the sidecar by a known factor whatever the machine's speed (test/integration/sdk-overload.test.ts).
+ */
+const taskFloorMs = Number(process.env['KEYTALLY_TEST_TASK_MS'] ?? 0);
+const blocker = taskFloorMs > 0 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 const hasher = await createKeyedHasher(BigInt(salt));
 const extractor = new Extractor(hasher, {
   workerId: threadId,
@@ -60,6 +66,7 @@ timer.unref();
 
 export default function ingest(task: IngestTask): IngestResult {
   let bytes: Uint8Array | undefined;
+  if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
     bytes = decompress(new Uint8Array(task.body, task.bodyOffset ?? 0), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });

@@ -26,7 +26,7 @@ export interface SidecarProcess {
 }
 
 export function serverArgs(o: LoadOptions, dataDir: string): string[] {
-  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+  const args = baseArgs(dataDir);
   if (o.workers !== undefined) args.push('--workers', String(o.workers));
   if (o.flushMs !== undefined) args.push('--flush-ms', String(o.flushMs));
   if (o.ack !== undefined) args.push('--ack', o.ack);
@@ -34,9 +34,21 @@ export function serverArgs(o: LoadOptions, dataDir: string): string[] {
   return args;
 }
 
-export async function startSidecar(o: LoadOptions, dataDir: string): Promise<SidecarProcess> {
-  const nodeArgs = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : [];
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...serverArgs(o, dataDir)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function baseArgs(dataDir: string): string[] {
+  return ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0'];
+}
+
+export function startSidecar(o: LoadOptions, dataDir: string): Promise<SidecarProcess> {
+  return spawnSidecar(serverArgs(o, dataDir), o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : []);
+}
+
+/** The sidecar with `keytally serve` flags of the caller's own (other benches). */
+export function startSidecarWith(flags: string[], dataDir: string, nodeArgs: string[] = []): Promise<SidecarProcess> {
+  return spawnSidecar([...baseArgs(dataDir), ...flags], nodeArgs);
+}
+
+async function spawnSidecar(args: string[], nodeArgs: string[]): Promise<SidecarProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (d: Buffer) => {
     tail = (tail + d.toString()).slice(-8000);

@@ -13,6 +13,7 @@ import { threadHeap, type ThreadHeap } from '../util/thread-heap.js';
 import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from 'prom-client';
 import { PROTOCOLS, SIGNALS, type IngestMetrics } from './ingest-metrics.js';
 import type { Pipeline } from './pipeline.js';
+import { LEVEL_VALUE } from './memory-limiter.js';
 import type { WriterStats } from '../model/messages.js';
 
 /** Quantiles exported for request latency (from HdrHistogram, since start). */
@@ -153,6 +154,53 @@ export class MetricsExporter {
       collect() {
         this.reset();
         this.inc(pipeline.workerRestarts);
+      },
+    });
+    // ------------------------------------------------------------ memory limiter
+    const memory = pipeline.memory;
+    new Gauge({
+      name: 'keytally_memory_limiter_state',
+      help: 'Memory limiter: 0 accepting, 1 at the soft limit (new requests get 429), 2 over the hard limit (503 until under the soft limit).',
+      registers,
+      collect() {
+        this.set(LEVEL_VALUE[memory.level]);
+      },
+    });
+    new Gauge({
+      name: 'keytally_memory_limiter_rss_bytes',
+      help: 'Resident set of the whole process (every thread) at the limiter\'s last sample.',
+      registers,
+      collect() {
+        this.set(memory.lastRss);
+      },
+    });
+    new Gauge({
+      name: 'keytally_memory_limiter_reserved_bytes',
+      help: 'Memory held for requests admitted and not yet done (their bytes times the per-request cost factor).',
+      registers,
+      collect() {
+        this.set(memory.reserved);
+      },
+    });
+    new Gauge({
+      name: 'keytally_memory_limiter_limit_bytes',
+      help: 'The limiter\'s soft and hard limits (--memory-limit-mb, --memory-soft-percent).',
+      labelNames: ['level'],
+      registers,
+      collect() {
+        this.set({ level: 'soft' }, memory.softBytes);
+        this.set({ level: 'hard' }, memory.hardBytes);
+      },
+    });
+    new Counter({
+      name: 'keytally_memory_limiter_refusals_total',
+      help: 'Requests the memory limiter refused: soft (429) and hard (503).',
+      labelNames: ['level'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ level: 'soft' }, memory.refusals.soft);
+        this.inc({ level: 'hard' }, memory.refusals.hard);
       },
     });
     const poolSummary = (name: string, help: string, which: 'wait' | 'run') =>

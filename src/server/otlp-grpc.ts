@@ -234,7 +234,7 @@ export class OtlpGrpcServer {
       fail(status.UNIMPLEMENTED, `unsupported grpc-encoding "${encoding}"; use gzip, deflate or identity`, 'unsupported_encoding');
       return;
     }
-    const admission = this.pipeline.admit(body.byteLength);
+    const admission = this.pipeline.admit(body.byteLength, encoding === 'identity' ? '' : encoding);
     if (!admission.ok) {
       if (admission.status === 429) fail(status.RESOURCE_EXHAUSTED, admission.reason, 'backpressure', true);
       else fail(status.UNAVAILABLE, admission.reason, 'unavailable', true);

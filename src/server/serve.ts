@@ -65,6 +65,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return stopping;
   };
+  const mem = pipeline.memory;
+  if (config.memoryLimitMb > 0 && mem.lastRss >= mem.softBytes) {
+    log.warn(
+      { rss: mem.lastRss, softLimit: mem.softBytes, hardLimit: mem.hardBytes },
+      'the idle process is already over the soft memory limit: every request will be refused until --memory-limit-mb is raised',
+    );
+  }
   const grpcPort = grpc?.port ?? 0;
   // One line a supervisor (or a test) can wait on: the ports actually bound.
   log.info({ otlp: otlp.port, grpc: grpc ? grpcPort : 'off', api: api.port, data: config.data, workers: config.workers, ack: config.ack }, 'keytally listening');

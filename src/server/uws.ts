@@ -42,6 +42,8 @@ export function readBody(
   limit: number,
   declaredLength: number,
   done: (body: Uint8Array | 'too_large', drained: boolean) => void,
+  /** Bytes received so far, after each chunk of a body whose length was not declared (chunked). */
+  progress?: (received: number) => void,
 ): void {
   const drainCap = limit * DRAIN_FACTOR;
   if (declaredLength > drainCap) {
@@ -77,9 +79,40 @@ export function readBody(
       buf = bigger;
     }
     buf.set(new Uint8Array(chunk), start);
+    if (progress && declaredLength === 0) progress(len);
     if (isLast) {
       finished = true;
       done(len === buf.length ? buf : buf.slice(0, len), true);
     }
+  });
+}
+
+/**
+ * Reads a body that will not be used and throws it away, then calls back
+ * once: `drained` true when it was read to its end within the bound (the
+ * connection can stay open for the next request), false when it is over
+ * `maxBytes` (declared or seen) or still arriving after `maxMs`. After an
+ * abort it may still be called (by the timer): the caller's answer checks.
+ */
+export function discardBody(res: HttpResponse, declaredLength: number, bound: { maxBytes: number; maxMs: number }, done: (drained: boolean) => void): void {
+  if (declaredLength > bound.maxBytes) {
+    done(false);
+    return;
+  }
+  let seen = 0;
+  let finished = false;
+  const finish = (drained: boolean) => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    done(drained);
+  };
+  const timer = setTimeout(() => finish(false), bound.maxMs);
+  // No onAborted here: uWS keeps one handler per response, the caller's, which must see the abort (its answer is then dropped).
+  res.onData((chunk, isLast) => {
+    if (finished) return;
+    seen += chunk.byteLength;
+    if (isLast) finish(true);
+    else if (seen > bound.maxBytes) finish(false);
   });
 }

@@ -194,8 +194,9 @@ describe('OTLP/gRPC bad input gets the right status and changes nothing', () => 
 
 describe('OTLP/gRPC under backpressure', () => {
   it('messages refused for a full queue get RESOURCE_EXHAUSTED with RetryInfo, and change nothing', async () => {
-    // One worker and a queue of one: while a slow message runs, at most one more can wait; the rest are refused.
-    const k = await startKeytally({ args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '1', '--max-queue', '1'] });
+    // One worker and a queue of one: while a slow message runs, at most one more can wait; the rest are refused
+    // (--queue-wait-ms 0: refused at once rather than after waiting their turn).
+    const k = await startKeytally({ args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '1', '--max-queue', '1', '--queue-wait-ms', '0'] });
     try {
       const inflight = async () => {
         const text = (await k.get('/metrics')).body as string;

@@ -16,6 +16,8 @@ describe('config: flags, then KEYTALLY_* env, then file, then defaults', () => {
     expect(c.precision).toBe(14);
     expect(c.store).toBe('sqlite');
     expect(c.data.endsWith('keytally-data')).toBe(true);
+    expect(c.memoryLimitMb).toBe(512);
+    expect(c.memorySoftPercent).toBe(80);
   });
 
   it('flags win over the environment, which wins over the file', () => {
@@ -40,6 +42,8 @@ describe('config: flags, then KEYTALLY_* env, then file, then defaults', () => {
     [{}, { KEYTALLY_FLUSH_MS: 'soon' }, /--flush-ms \(KEYTALLY_FLUSH_MS\)/],
     [{ bogus: '1' }, {}, /unknown option --bogus/],
     [{}, { USE_DB: 'postgres' }, /--store/],
+    [{ 'memory-limit-mb': '32' }, {}, /--memory-limit-mb.*at least 64, or 0/],
+    [{ 'memory-soft-percent': '101' }, {}, /--memory-soft-percent/],
   ] as const)('names the bad setting: %j %j', (flags, env, message) => {
     expect(() => loadConfig(flags as Record<string, string>, env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(flags as Record<string, string>, env as NodeJS.ProcessEnv)).toThrow(message);
