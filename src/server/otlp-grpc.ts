@@ -35,7 +35,7 @@ const SERVICES: ReadonlyArray<{ signal: Signal; service: string }> = [
   { signal: 'traces', service: 'opentelemetry.proto.collector.trace.v1.TraceService' },
 ];
 
-/** What a client is told to wait before retrying a refusal under load (RetryInfo), as HTTP's Retry-After. */
+/** RetryInfo of a refusal found after admission (queue wait over, worker or writer gone), as HTTP's Retry-After: 1. */
 const RETRY_SECONDS = 1;
 
 /** How long shutdown waits for calls in flight before closing the connections anyway. */
@@ -216,11 +216,12 @@ export class OtlpGrpcServer {
       this.metrics.request(signal, status[code] ?? String(code), 'grpc');
       this.metrics.latency(signal, performance.now() - started, 'grpc');
     };
-    const fail = (code: status, message: string, reason: string, retry = false) => {
+    /** `retryS`: seconds of RetryInfo to send, which makes the refusal retryable; 0 for none. */
+    const fail = (code: status, message: string, reason: string, retryS = 0) => {
       this.metrics.dropped(signal, reason, 'grpc');
       answered(code);
       const metadata = new Metadata();
-      if (retry) metadata.set('grpc-status-details-bin', retryStatusDetails(code, message, RETRY_SECONDS));
+      if (retryS > 0) metadata.set('grpc-status-details-bin', retryStatusDetails(code, message, retryS));
       callback(Object.assign(new Error(message), { code, details: message, metadata }));
     };
 
@@ -236,8 +237,8 @@ export class OtlpGrpcServer {
     }
     const admission = this.pipeline.admit(body.byteLength, encoding === 'identity' ? '' : encoding);
     if (!admission.ok) {
-      if (admission.status === 429) fail(status.RESOURCE_EXHAUSTED, admission.reason, 'backpressure', true);
-      else fail(status.UNAVAILABLE, admission.reason, 'unavailable', true);
+      if (admission.status === 429) fail(status.RESOURCE_EXHAUSTED, admission.reason, 'backpressure', admission.retryAfterS);
+      else fail(status.UNAVAILABLE, admission.reason, 'unavailable', admission.retryAfterS);
       return;
     }
     this.metrics.bytes(signal, body.byteLength, 'grpc');
@@ -267,8 +268,8 @@ export class OtlpGrpcServer {
       })
       .catch((err: Error) => {
         // Queue full between admission and run, or the writer died while we waited for a durable ack: retryable.
-        if (/queue/i.test(err.message)) fail(status.RESOURCE_EXHAUSTED, err.message, 'backpressure', true);
-        else fail(status.UNAVAILABLE, err.message, 'unavailable', true);
+        if (/queue/i.test(err.message)) fail(status.RESOURCE_EXHAUSTED, err.message, 'backpressure', RETRY_SECONDS);
+        else fail(status.UNAVAILABLE, err.message, 'unavailable', RETRY_SECONDS);
       });
   }
 }
