@@ -79,7 +79,8 @@ export default function ingest(task: IngestTask): IngestResult {
         : task.signal === 'metrics'
           ? extractor.foldMetrics(req as never, now)
           : extractor.foldTraces(req as never, now);
-    const truncated = (req as { truncated?: number }).truncated ?? 0;
+    // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
+    const truncated = ((req as { truncated?: number }).truncated ?? 0) + ((req as { truncatedStrings?: number }).truncatedStrings ?? 0);
     if (truncated > 0) extractor.countTruncated(truncated);
     if (task.ackToken !== 0) {
       extractor.addAck(task.ackToken);

@@ -61,7 +61,7 @@ export class MemoryStore implements WriteStore {
     const templates = [...t.rows('templates')].sort((a, b) => a.last_seen - b.last_seen || a.template_id - b.template_id);
     for (const r of templates) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(entityKey(r.service, r.severity, r.template_id), {
@@ -163,6 +163,11 @@ export class MemoryStore implements WriteStore {
     for (const r of c.templates) {
       const id = r.cluster.id;
       const k = entityKey(r.service, r.severity, id);
+      if (r.removed) {
+        // Merged into another template, which took its count (as the SQL store's DELETE).
+        t.remove('templates', k);
+        continue;
+      }
       const o = t.get('templates', k);
       t.put('templates', k, {
         service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),

@@ -178,6 +178,15 @@ export class Tables {
     this.lru.set(lruKey, e);
   }
 
+  /** Deletes one row (a template the canonical miner merged into another). */
+  remove(table: TableName, key: string): void {
+    const e = this.maps[table].get(key);
+    if (!e) return;
+    this.maps[table].delete(key);
+    this.lru.delete(`${table}\u0001${key}`);
+    this.bytes -= e.bytes;
+  }
+
   /** Drops the least recently updated rows until the estimate is within the bound; returns how many. */
   evict(): number {
     let n = 0;

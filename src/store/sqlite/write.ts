@@ -97,6 +97,7 @@ export class SqliteWriteStore implements WriteStore {
         ON CONFLICT (service, severity, template_id) DO UPDATE SET template = excluded.template,
           count = count + excluded.count, bytes = bytes + excluded.bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      templateDelete: db.prepare(`DELETE FROM body_templates WHERE service = @service AND severity = @severity AND template_id = @id`),
       version: db.prepare(`INSERT INTO service_versions (service, version, records, bytes, first_seen, last_seen)
         VALUES (@service, @version, @records, @bytes, @firstSeen, @lastSeen)
         ON CONFLICT (service, version) DO UPDATE SET records = records + excluded.records, bytes = bytes + excluded.bytes,
@@ -143,7 +144,7 @@ export class SqliteWriteStore implements WriteStore {
     // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
     for (const r of this.db.prepare(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_id ASC`).iterate() as Iterable<Record<string, any>>) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(`${r.service}\u0000${r.severity}\u0000${r.template_id}`, {
@@ -194,6 +195,10 @@ export class SqliteWriteStore implements WriteStore {
       s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
+      if (r.removed) {
+        s.templateDelete.run({ service: r.service, severity: r.severity, id: r.cluster.id });
+        continue;
+      }
       s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, bytes: r.bytes, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.versions) s.version.run(r);
