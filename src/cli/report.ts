@@ -16,6 +16,9 @@ import { PathError } from '../util/paths.js';
 
 const USAGE = `usage: keytally report [--data DIR | --store-url sqlite:PATH] [options]
 
+Prints the top keys by cardinality, the top metrics by Prometheus series (prometheus_series, what
+--max-series checks) and the top log templates by count; every metric and key is checked against the limits.
+
   --data DIR                  data directory of a keytally store (default ./keytally-data)
   --store-url URL             sqlite:/path/to/keytally.db (or a plain path to the .db file); not with --data
   --service NAME              only this service (exit 2 if the store has no such service)

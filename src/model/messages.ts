@@ -17,6 +17,11 @@ export interface IngestTask {
   /** Content-Encoding, lower-cased; '' for none. */
   encoding: string;
   body: ArrayBuffer;
+  /**
+   * Where the payload starts in `body` (0 when absent). OTLP/gRPC transfers grpc-js's own buffer of the framed
+   * message, whose first 5 bytes are the gRPC frame header, rather than copying the message out of it.
+   */
+  bodyOffset?: number;
   /** Non-zero in durable ack mode: the writer acks it once committed. */
   ackToken: number;
   /** Receive time (unix ms) given by the test clock (--test-clock on); 0: the worker takes Date.now(). */
