@@ -36,7 +36,14 @@ export function listQuestions(): string[] {
       for (const order of ['asc', 'desc']) out.push(`${path}?sort=${sort}&order=${order}&limit=7&offset=2`);
     }
     for (const f of FILTERS[path] ?? []) out.push(`${path}?${f}&limit=10000`);
+    // A history window covering everything: the same lists as sums of buckets (a window's other edges would
+    // depend on which minute each instance received a record in).
+    out.push(`${path}?from=0&limit=10000`);
+    out.push(`${path}?from=0&sort=${sorts[sorts.length - 1]}&limit=5`);
   }
+  out.push('/api/v1/series?signal=logs&service=cart&from=0&step=86400000');
+  out.push('/api/v1/series?signal=metrics&from=0&step=86400000');
+  out.push('/api/v1/services/cart/versions');
   return out;
 }
 

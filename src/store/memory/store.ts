@@ -20,6 +20,9 @@ import { MemoryQueries } from './read.js';
 import type { DumpSource } from '../dump.js';
 import { rowToItem } from '../dump-rows.js';
 import { compareCodePoints } from '../queries.js';
+import { MemoryHistory } from './history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
+import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 
 export interface MemoryStoreOptions {
@@ -32,11 +35,19 @@ export class MemoryStore implements WriteStore {
   readonly tables: Tables;
   /** The `meta` table: salt, imported dump ids. */
   readonly meta_ = new Map<string, string>();
+  readonly history = new MemoryHistory();
+  readonly versions = new Map<string, VersionItem>();
+  private totals: MirrorRow[] | undefined;
   private readonly queries: MemoryQueries;
 
+  private readonly maxBytes: number;
+  /** History buckets dropped to stay within the bound (not retention). */
+  historyEvictions = 0;
+
   constructor(opts: MemoryStoreOptions) {
+    this.maxBytes = opts.maxBytes;
     this.tables = new Tables(opts.maxBytes);
-    this.queries = new MemoryQueries(this.tables);
+    this.queries = new MemoryQueries(this.tables, this.history, this.versions);
   }
 
   async salt(preferred?: bigint): Promise<bigint> {
@@ -77,7 +88,7 @@ export class MemoryStore implements WriteStore {
     const templates = [...t.rows('templates')].sort((a, b) => a.last_seen - b.last_seen || a.template_id - b.template_id);
     for (const r of templates) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(entityKey(r.service, r.severity, r.template_id), {
@@ -183,6 +194,11 @@ export class MemoryStore implements WriteStore {
     for (const r of c.templates) {
       const id = r.cluster.id;
       const k = entityKey(r.service, r.severity, id);
+      if (r.removed) {
+        // Merged into another template, which took its count (as the SQL store's DELETE).
+        t.remove('templates', k);
+        continue;
+      }
       const o = t.get('templates', k);
       t.put('templates', k, {
         service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
@@ -195,18 +211,53 @@ export class MemoryStore implements WriteStore {
       });
     }
     for (const [k, v] of Object.entries(c.meta ?? {})) this.meta_.set(k, v);
-    t.evict();
-    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+    for (const r of c.versions) {
+      const k = entityKey(r.service, r.version);
+      const o = this.versions.get(k);
+      this.versions.set(k, {
+        service: r.service, version: r.version, records: (o?.records ?? 0) + r.records, bytes: (o?.bytes ?? 0) + r.bytes,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen, last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    this.history.add(c.history, this.totals);
+    // The bound covers the history too: it may take at most half, dropping its oldest buckets (minutes first) past
+    // that, and the rows are evicted to fit beside it. (Dropped buckets are counted apart from the rows' evictions.)
+    while (this.history.bytes > this.maxBytes / 2) {
+      const n = this.history.dropOldest();
+      if (n === 0) break;
+      this.historyEvictions += n;
+    }
+    t.evict(this.history.bytes);
+    return c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
   async maintain(): Promise<Maintained> {
     return NOTHING_MAINTAINED;
   }
 
+  trackHistoryTotals(): void {
+    this.totals ??= [];
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    return this.history.page(level, from, limit, after);
+  }
+
+  async retain(now: number, retention: Retention): Promise<number> {
+    return this.history.retain(retentionCutoffs(now, retention));
+  }
+
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
-    return { bytes: this.tables.bytes, walBytes: 0 };
+    return { bytes: this.tables.bytes + this.history.bytes, walBytes: 0 };
   }
 
   unavailable(): boolean {

@@ -33,8 +33,11 @@ import {
   type SpanQuery,
   type TemplateItem,
   type TemplateQuery,
+  type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
+import type { HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
@@ -47,10 +50,11 @@ class Where {
   private readonly conds: string[] = [];
   readonly values: unknown[] = [];
 
+  /** `?` placeholders, numbered with the whole statement's (runList), since a window's CTE values come first. */
   add(fragment: (p: string) => string, value: unknown): this {
     if (value === undefined) return this;
     this.values.push(value);
-    this.conds.push(fragment(`$${this.values.length}`));
+    this.conds.push(fragment('?'));
     return this;
   }
 
@@ -75,20 +79,23 @@ interface ListQuery {
   alias?: string;
   /** Appended after the spec's tie-break, for keys wider than the API's (a template's hash). */
   extraTiebreak?: string;
+  /** A history window's CTEs (src/store/postgres/history.ts), before both statements. */
+  with?: Sql | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
   const qualify = (column: string) => (q.alias && !q.select.includes(` AS ${column}`) ? `${q.alias}.${column}` : column);
   const where = q.where.sql();
-  const total = Number((await c.query(`SELECT COUNT(*) AS n FROM ${q.from}${where}`, q.where.values)).rows[0].n);
+  const w = q.with ? q.with.sql + ' ' : '';
+  const wv = q.with ? q.with.values : [];
+  const total = Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
-  const n = q.where.values.length;
-  const sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT $${n + 1} OFFSET $${n + 2}`;
-  const rows = (await c.query(sql, [...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
+  const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`);
+  const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
 }
 
@@ -124,8 +131,8 @@ export class PostgresQueries implements StoreQueries {
   constructor(private readonly c: PoolClient) {}
 
   services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
-    const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q);
-    return runList(this.c, { select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+    const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
+    return runList(this.c, { with: win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
       name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
       log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -153,8 +160,9 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `name = ${p}`, q.name)
       .contains('name', q.q)
       .add((p) => `type = ${p}`, q.type)
-      .add((p) => `series_estimate >= ${p}`, q.minCardinality);
-    return runList(this.c, { select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+      .add((p) => `series_estimate >= ${p}`, q.minCardinality)
+      .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
+    return runList(this.c, { with: win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -188,10 +196,10 @@ export class PostgresQueries implements StoreQueries {
   }
 
   spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
-    const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind);
+    const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -210,10 +218,14 @@ export class PostgresQueries implements StoreQueries {
   }
 
   logs(q: LogQuery): Promise<ListResult<LogItem>> {
-    const where = new Where().add((p) => `service = ${p}`, q.service).add((p) => `severity = ${p}`, q.severity);
+    // Severity compares case-insensitively (ASCII), as SQLite's COLLATE NOCASE.
+    const where = new Where()
+      .add((p) => `service = ${p}`, q.service)
+      .add((p) => `translate(severity, '${UPPER}', '${LOWER}') = translate(${p}, '${UPPER}', '${LOWER}')`, q.severity)
+      .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -228,8 +240,13 @@ export class PostgresQueries implements StoreQueries {
   }
 
   templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
-    const where = new Where().add((p) => `b.service = ${p}`, q.service).add((p) => `b.severity = ${p}`, q.severity).contains('b.template', q.q);
-    return runList(this.c, { select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+    const where = new Where()
+      .add((p) => `b.service = ${p}`, q.service)
+      .add((p) => `translate(b.severity, '${UPPER}', '${LOWER}') = translate(${p}, '${UPPER}', '${LOWER}')`, q.severity)
+      .add((p) => `b.template_id = ${p}`, q.templateId)
+      .contains('b.template', q.q)
+      .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
+    return runList(this.c, { with: win('body_templates', q, q.service), select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
       template_id: r.template_id,
@@ -249,16 +266,38 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `service = ${p}`, q.service)
       .add((p) => `scope = ${p}`, q.scope)
       .contains('key', q.q)
-      .add((p) => `cardinality_estimate >= ${p}`, q.minCardinality);
+      .add((p) => `cardinality_estimate >= ${p}`, q.minCardinality)
+      .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
     }));
   }
+
+  historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
+    return historySums(this.c, f, w);
+  }
+
+  series(q: SeriesQuery): Promise<SeriesPoint[]> {
+    return series(this.c, q);
+  }
+
+  async versions(service: string): Promise<VersionItem[]> {
+    const r = await this.c.query(
+      `SELECT service, version, records, bytes, first_seen, last_seen FROM service_versions WHERE service = $1 ORDER BY first_seen ASC, version ASC`,
+      [service],
+    );
+    return r.rows as VersionItem[];
+  }
+}
+
+/** The CTEs of a windowed list (none without a window). */
+function win(table: WindowedTable, q: Windowed, service: string | undefined): Sql | undefined {
+  return q.window ? windowCtes(table, q.window, service) : undefined;
 }
 
 export class PostgresReadStore implements ReadStore {

@@ -31,6 +31,9 @@ import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
+import { retain } from './history.js';
+import type { Retention } from '../history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
 
 const bytes = (h: Hll) => {
@@ -458,6 +461,12 @@ export class PostgresWriteStore implements WriteStore {
       const hash = templateHash(row.service, row.severity, text);
       const k = entityKey(row.service, row.severity, row.cluster.id);
       const old = this.templateKeys.get(k);
+      if (row.removed) {
+        // The canonical miner merged this template into another, which took its count (as in SQLite: the row goes).
+        await client.query(`DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [row.service, row.severity, old ?? hash]);
+        this.templateKeys.delete(k);
+        continue;
+      }
       if (old !== undefined && old !== hash) {
         // The template generalised: its counts so far move to the new text's row, in one statement.
         await client.query(
@@ -556,6 +565,31 @@ export class PostgresWriteStore implements WriteStore {
       changed = true;
     }
     return changed;
+  }
+
+  async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retain(this.pool, now, retention, budgetMs);
+  }
+
+  /** The ClickHouse mirror's input: not kept by this store yet (its commits do not read their buckets back). */
+  trackHistoryTotals(): void {
+    throw new Error('the ClickHouse mirror is not supported with --store postgres yet: use it with the sqlite or memory store');
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    return [];
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    const cols = 'kind, service, name, sub, bucket, count, bytes';
+    const r = after
+      ? await this.pool.query(
+          `SELECT ${cols} FROM history_${level} WHERE bucket >= $1 AND (kind, service, name, sub, bucket) > ($2::text, $3::text, $4::text, $5::text, $6::bigint)
+            ORDER BY kind, service, name, sub, bucket LIMIT $7`,
+          [from, after.kind, after.service, after.name, after.sub, after.bucket, limit],
+        )
+      : await this.pool.query(`SELECT ${cols} FROM history_${level} WHERE bucket >= $1 ORDER BY kind, service, name, sub, bucket LIMIT $2`, [from, limit]);
+    return (r.rows as Array<Omit<MirrorRow, 'level'>>).map((x) => ({ level, ...x }));
   }
 
   async checkpoint(): Promise<void> {}
