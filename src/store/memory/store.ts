@@ -287,6 +287,8 @@ export class MemoryStore implements WriteStore {
     const sorted = <R>(rows: Iterable<R>, key: (r: R) => string) => [...rows].sort((a, b) => compareCodePoints(key(a), key(b)));
     const k = (...p: Array<string | number>) => p.map(String).join('\u0000');
     const shape = { keys: (v: unknown) => [...(v as string[])] };
+    const versions = this.versions;
+    const history = this.history;
     return {
       salt: async () => (salt === undefined ? undefined : BigInt(salt)),
       rows: async function* () {
@@ -297,6 +299,8 @@ export class MemoryStore implements WriteStore {
         for (const r of sorted(t.rows('logs'), (r) => k(r.service, r.severity))) yield rowToItem('logs', r, shape);
         for (const r of sorted(t.rows('keys'), (r) => k(r.service, r.scope, r.key))) yield rowToItem('keys', r, shape);
         for (const r of [...t.rows('templates')].sort((a, b) => a.template_id - b.template_id)) yield rowToItem('templates', r, shape);
+        for (const r of sorted(versions.values(), (r) => k(r.service, r.version))) yield rowToItem('versions', r, shape);
+        for (const b of history.page('minute', 0, Number.MAX_SAFE_INTEGER)) yield rowToItem('history', b, shape);
       },
     };
   }

@@ -456,14 +456,16 @@ export class PostgresWriteStore implements WriteStore {
     if (rows.length === 0) return;
     const writes: TemplateWrite[] = [];
     const byKey = new Map<string, TemplateWrite>();
+    const removed: Array<{ row: TemplateRow; hash: string }> = [];
     for (const row of rows) {
       const text = row.cluster.template();
       const hash = templateHash(row.service, row.severity, text);
       const k = entityKey(row.service, row.severity, row.cluster.id);
       const old = this.templateKeys.get(k);
       if (row.removed) {
-        // The canonical miner merged this template into another, which took its count (as in SQLite: the row goes).
-        await client.query(`DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [row.service, row.severity, old ?? hash]);
+        // The canonical miner merged this template into another, which took this instance's count of it (in this
+        // ChangeSet). Other instances' counts in the stored row move to the target's row; the row goes.
+        removed.push({ row, hash: old ?? hash });
         this.templateKeys.delete(k);
         continue;
       }
@@ -479,6 +481,11 @@ export class PostgresWriteStore implements WriteStore {
              first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`,
           [row.service, row.severity, old, hash, row.cluster.id, text],
         );
+        const w = this.written.get(old);
+        if (w) {
+          this.written.delete(old);
+          this.addWritten(hash, w.count, w.bytes);
+        }
       }
       this.templateKeys.set(k, hash);
       this.knownTemplates.add(hash);
@@ -503,6 +510,33 @@ export class PostgresWriteStore implements WriteStore {
       { name: 'last_seen', type: 'bigint', get: (w) => w.row.lastSeen },
     ], `count = body_templates.count + excluded.count, bytes = body_templates.bytes + excluded.bytes,
       updated = nextval('body_templates_updated_seq'), first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
+    for (const w of writes) this.addWritten(w.hash, w.row.count, w.row.bytes);
+    for (const { row, hash } of removed) {
+      // The live cluster the merged one went into, and what this instance itself had written under the old row.
+      let target = row.cluster as { mergedInto?: unknown; template(): string };
+      while (target.mergedInto) target = target.mergedInto as typeof target;
+      const to = templateHash(row.service, row.severity, target.template());
+      const mine = this.written.get(hash) ?? { count: 0, bytes: 0 };
+      this.written.delete(hash);
+      await client.query(
+        `WITH old AS (DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3 RETURNING count, bytes)
+         UPDATE body_templates t SET count = t.count + GREATEST(old.count - $5, 0), bytes = t.bytes + GREATEST(old.bytes - $6, 0)
+         FROM old WHERE t.service = $1 AND t.severity = $2 AND t.template_hash = $4`,
+        [row.service, row.severity, hash, to, mine.count, mine.bytes],
+      );
+      if (to !== hash) this.addWritten(to, Math.max(0, mine.count), Math.max(0, mine.bytes));
+    }
+  }
+
+  /** What this instance has itself added under each template hash (so a merge moves only the others' counts). */
+  private readonly written = new Map<string, { count: number; bytes: number }>();
+
+  private addWritten(hash: string, count: number, bytes: number): void {
+    const w = this.written.get(hash);
+    if (w) {
+      w.count += count;
+      w.bytes += bytes;
+    } else this.written.set(hash, { count, bytes });
   }
 
   /** Refreshes the size figure now and then and learns the templates other instances stored (off the commit path). */
