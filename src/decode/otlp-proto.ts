@@ -41,8 +41,10 @@ import {
   DEFAULT_MAX_VALUE_LENGTH,
   MAX_ANYVALUE_DEPTH,
   type DecodeOptions,
+  type DecodeStats,
   type Decoded,
 } from './limits.js';
+import { validateLogs } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
 /** The reader plus the per-request limits and counters, in one monomorphic object. */
@@ -374,6 +376,60 @@ function readResourceLogs(r: OtlpReader, end: number): ResourceLogs {
   }
   r.finish(end);
   return { attrs, scopes };
+}
+
+/** Receives a logs request record by record (the one-pass path: no request-sized tree). */
+export interface LogsSink<R> {
+  /** A ResourceLogs begins; its resource attributes are read before its records, wherever they sit in it. */
+  resource(attrs: Attr[]): R;
+  /** One record of that resource. Nothing keeps it: it is garbage once this returns. */
+  record(resource: R, rec: LogRecord): void;
+  endResource(resource: R): void;
+}
+
+/**
+ * One pass from bytes to the sink: validates the whole request first (nothing is allocated, and a request
+ * malformed half-way reaches the sink not at all), then decodes one LogRecord at a time and hands it over.
+ * The live set is one record, not the request: a 2 MB request of 24,000 records decoded to a 10 MB tree.
+ */
+export function streamLogs<R>(buf: Uint8Array, opts: DecodeOptions | undefined, sink: LogsSink<R>): DecodeStats {
+  const r = new OtlpReader(buf, opts);
+  validateLogs(r);
+  r.pos = 0;
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skip(tag, end, 0);
+      continue;
+    }
+    const rlEnd = r.lenEnd(end);
+    const rlStart = r.pos;
+    // The resource first (the last one wins, as in decodeLogs), then the records.
+    let attrs: Attr[] = [];
+    while (r.pos < rlEnd) {
+      const t = r.tag();
+      if (t === 10) attrs = readResource(r, r.lenEnd(rlEnd));
+      else r.skip(t, rlEnd, 0);
+    }
+    const state = sink.resource(attrs);
+    r.pos = rlStart;
+    while (r.pos < rlEnd) {
+      const t = r.tag();
+      if (t !== 18) {
+        r.skip(t, rlEnd, 0);
+        continue;
+      }
+      const slEnd = r.lenEnd(rlEnd);
+      while (r.pos < slEnd) {
+        const u = r.tag();
+        if (u === 18) sink.record(state, readLogRecord(r, r.lenEnd(slEnd)));
+        else r.skip(u, slEnd, 0);
+      }
+    }
+    sink.endResource(state);
+  }
+  return { truncated: r.dropped, truncatedStrings: r.truncated };
 }
 
 /** Decodes an ExportLogsServiceRequest (or LogsData). */
