@@ -77,7 +77,8 @@ function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldR
       if (extractor.needsFlushFor(now)) flush(0);
     });
     const stats = streamLogs(bytes, opts, sink);
-    return { result: sink.result(), truncated: stats.truncated };
+    // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
+    return { result: sink.result(), truncated: stats.truncated + stats.truncatedStrings };
   }
   const req = decodeRequest(task.signal, task.format, bytes, opts);
   // One batch holds one receive minute (its time bucket, DeltaBatch.minute): flush at the minute's turn.
@@ -88,7 +89,9 @@ function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldR
       : task.signal === 'metrics'
         ? extractor.foldMetrics(req as never, now)
         : extractor.foldTraces(req as never, now);
-  return { result, truncated: (req as { truncated?: number }).truncated ?? 0 };
+  // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
+  const truncated = ((req as { truncated?: number }).truncated ?? 0) + ((req as { truncatedStrings?: number }).truncatedStrings ?? 0);
+  return { result, truncated };
 }
 
 export default function ingest(task: IngestTask): IngestResult {

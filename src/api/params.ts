@@ -13,12 +13,38 @@ export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order'] as const;
 
 export type { Order } from '../store/queries.js';
 
+/**
+ * A malformed %-escape (`%ZZ`, a cut `%4`, bytes that are not UTF-8) is a 400 naming the parameter, as it is
+ * in a path segment: URLSearchParams would keep it as literal text and filter on that.
+ */
+function checkEscapes(query: string): void {
+  if (!query.includes('%')) return;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const rawName = eq < 0 ? part : part.slice(0, eq);
+    for (const raw of eq < 0 ? [part] : [rawName, part.slice(eq + 1)]) {
+      try {
+        decodeURIComponent(raw.replace(/\+/g, ' '));
+      } catch {
+        let name = rawName;
+        try {
+          name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+        } catch {
+          // the name itself is the malformed part: show it raw
+        }
+        throw badRequest(`malformed percent-encoding in parameter '${name}'`);
+      }
+    }
+  }
+}
+
 export class Params {
   private readonly values = new Map<string, string>();
   private readonly seen = new Set<string>();
 
   constructor(query: string, allowed: readonly string[]) {
     const allow = new Set(allowed);
+    checkEscapes(query);
     for (const [name, value] of new URLSearchParams(query)) {
       if (!allow.has(name)) {
         const known = allowed.length ? `; accepted: ${[...allow].join(', ')}` : '; this route takes none';

@@ -47,6 +47,8 @@ function parseArgs(argv: string[]): MineArgs | string {
         break;
       case '--max-line-length':
         if (typeof (v = num(++i, arg)) === 'string') return v;
+        // The miner's floor: a smaller value would silently become 16.
+        if (v < 16) return `--max-line-length must be at least 16, got ${v}`;
         a.maxLineLength = v;
         break;
       case '--assignments':

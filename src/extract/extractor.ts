@@ -107,13 +107,25 @@ function serviceVersion(resource: Attr[]): string {
   return '';
 }
 
-function serviceName(resource: Attr[]): string {
+function serviceName(resource: Attr[], counters: WorkerCounters): string {
   for (const a of resource) {
     if (a.key === 'service.name' && a.value !== '') {
-      return a.value.length > MAX_SERVICE_NAME ? a.value.slice(0, MAX_SERVICE_NAME) : a.value;
+      if (a.value.length <= MAX_SERVICE_NAME) return a.value;
+      // A cut service.name is a truncated value like any other (keytally_truncated_attributes_total).
+      counters.truncatedAttributes++;
+      return a.value.slice(0, MAX_SERVICE_NAME);
     }
   }
   return UNKNOWN_SERVICE;
+}
+
+/** Rejection reasons with their counts, most frequent first; past MAX_REASONS, how many more. */
+const MAX_REASONS = 5;
+function reasonList(why: Map<string, number>): string {
+  const all = [...why].sort((a, b) => b[1] - a[1]);
+  const shown = all.slice(0, MAX_REASONS).map(([reason, n]) => `${n} from ${reason}`);
+  if (all.length > MAX_REASONS) shown.push(`${all.length - MAX_REASONS} more reasons`);
+  return shown.join(', ');
 }
 
 export class Extractor {
@@ -245,7 +257,7 @@ export class Extractor {
   }
 
   private beginLogsResource(attrs: Attr[], now: number): LogsResourceFold {
-    const service = serviceName(attrs);
+    const service = serviceName(attrs, this.counters);
     this.sketchAttrs(this.keys, service, 'resource', attrs, now, 0);
     return {
       service,
@@ -298,9 +310,9 @@ export class Extractor {
     this.enterMinute(now);
     let accepted = 0;
     let rejected = 0;
-    let why = '';
+    const why = new Map<string, number>();
     for (const rm of req.resources) {
-      const service = serviceName(rm.attrs);
+      const service = serviceName(rm.attrs, this.counters);
       const resourceKeys = this.resourceKeysOf.of(rm.attrs);
       // The resource part of every series fingerprint: sorted key=value pairs.
       const resourceFingerprint = this.fingerprint(rm.attrs);
@@ -312,7 +324,8 @@ export class Extractor {
           if (m.name === '' || m.type === undefined) {
             const bad = Math.max(1, m.points.length);
             rejected += bad;
-            why ||= m.name === '' ? 'metric without a name' : `metric ${m.name} has no data`;
+            const reason = m.name === '' ? 'metric without a name' : `metric ${JSON.stringify(m.name)} without data`;
+            why.set(reason, (why.get(reason) ?? 0) + bad);
             continue;
           }
           const byName = this.metrics.inner(service);
@@ -360,7 +373,7 @@ export class Extractor {
     }
     this.counters.records.metrics += accepted;
     this.counters.rejected += rejected;
-    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${why}` : '' };
+    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${reasonList(why)}` : '' };
   }
 
   // ------------------------------------------------------------ traces
@@ -370,7 +383,7 @@ export class Extractor {
     let accepted = 0;
     let rejected = 0;
     for (const rs of req.resources) {
-      const service = serviceName(rs.attrs);
+      const service = serviceName(rs.attrs, this.counters);
       const resourceKeys = this.resourceKeysOf.of(rs.attrs);
       let n = 0;
       let bytes = 0;

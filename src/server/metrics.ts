@@ -279,7 +279,7 @@ export class MetricsExporter {
     writerGauge('keytally_keys', 'Keys (service, scope, key) tracked.', (s) => s.keys);
     writerCounter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU), as reported to the writer.', (s) => s.minerEvictions);
     writerCounter('keytally_miner_overflow_total', 'Log lines counted under the overflow template (too long, or no room for a cluster).', (s) => s.minerOverflow);
-    writerCounter('keytally_truncated_attributes_total', 'Attributes dropped because a record had more than the configured maximum.', (s) => s.truncatedAttributes);
+    writerCounter('keytally_truncated_attributes_total', 'Attributes dropped past --max-attributes, plus keys, values and service names cut to their length limits.', (s) => s.truncatedAttributes);
     // ------------------------------------------------------------ store health, labelled by backend
     const backend = { backend: pipeline.config.store };
     new ExternalSummary(

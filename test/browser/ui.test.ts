@@ -87,20 +87,29 @@ describe('web UI', () => {
   it('overview: exactly the known services and counts, the noisiest entries, markup as text', async () => {
     await open('/');
     await page.locator('#services-table tbody tr').first().waitFor();
-    // Default rank: log records, biggest first.
-    expect(await rows('services-table').then((r) => r.map((c) => c.slice(0, 4)))).toEqual([
+    // Default rank: bytes, biggest first; then records per signal.
+    expect(await rows('services-table').then((r) => r.map((c) => [c[0], c[2], c[4], c[6]]))).toEqual([
       ['inventory', '162', '4', '4'],
       ['checkout', '44', '12', '50'],
       [XSS.service, '3', '0', '0'],
     ]);
+    // Bytes are the API's, exactly (the cell's title), in readable units, with the share of all services.
+    const api = (await k.get('/api/v1/services?sort=bytes&order=desc')).body.items;
+    expect(api.every((s: any) => s.bytes > 0 && s.bytes === s.log_bytes + s.span_bytes + s.metric_bytes)).toBe(true);
+    const titles = await page.locator('#services-table td[data-col="bytes"] span.bytes').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(titles).toEqual(api.map((s: any) => `${s.bytes.toLocaleString('en-US')} bytes`));
+    const logBytes = await page.locator('#services-table td[data-col="log_bytes"] span.bytes').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(logBytes).toEqual(api.map((s: any) => `${s.log_bytes.toLocaleString('en-US')} bytes`));
+    expect(await column('services-table', 'bytes')).toEqual(api.map((s: any) => `${s.bytes < 1024 ? `${s.bytes} B` : `${(s.bytes / 1024).toFixed(1)} KiB`} ${s.bytes_percentage >= 10 ? s.bytes_percentage.toFixed(1) : s.bytes_percentage.toPrecision(2)}%`));
     const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
     expect(stats).toEqual(['Services 3', 'Log templates 6', 'Keys 167', 'Metrics 2', 'Span names 2']);
     const noisy = await page.locator('#noisiest-title + ul li').allInnerTexts();
-    expect(noisy).toEqual([
+    expect(noisy[0]).toMatch(/^most bytes: inventory \([\d.]+ KiB, [\d.]+% of all\)$/);
+    expect(noisy[4]).toMatch(/^template: stock level checked \([\d.]+ KiB, [\d.]+% of inventory's log bytes; 150 records\)$/);
+    expect([...noisy.slice(1, 4), ...noisy.slice(5)]).toEqual([
       'most log records: inventory (162)',
       'most spans: checkout (12)',
       'most metric points: checkout (50)',
-      'template: stock level checked (150 in inventory, 100.0% of its INFO)',
       'key: user.id (~50 values, metric of checkout)',
       'metric: orders.placed (~50 series)',
     ]);
@@ -112,10 +121,10 @@ describe('web UI', () => {
 
   it('sorting is server-side, in the URL, and survives a reload', async () => {
     await open('/');
-    await page.getByRole('button', { name: 'Spans' }).click();
+    await page.getByRole('button', { name: 'Spans', exact: true }).click();
     await page.waitForURL(/sort=spans&order=desc/);
     await expect.poll(() => column('services-table', 'name')).toEqual(['checkout', 'inventory', XSS.service]);
-    await page.getByRole('button', { name: /Spans/ }).click();
+    await page.getByRole('button', { name: 'Spans', exact: true }).click();
     await page.waitForURL(/sort=spans&order=asc/);
     await expect.poll(() => column('services-table', 'name')).toEqual([XSS.service, 'inventory', 'checkout']);
     expect(await page.locator('#services-table th[aria-sort="ascending"]').innerText()).toContain('Spans');
@@ -138,6 +147,18 @@ describe('web UI', () => {
       ['payment declined for customer <NUM>', 'checkout', 'ERROR', '6', '100.0%'],
       [XSS.body, XSS.service, 'ERROR', '3', '100.0%'],
     ]);
+    // Bytes and their share of the service's log bytes: the API's figures, exactly.
+    const apiTpl = (await k.get('/api/v1/logs/templates?sort=count&order=desc')).body.items;
+    const exact = (tableId: string, col: string) => page.locator(`#${tableId} td[data-col="${col}"] span.bytes`).evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(await exact('templates-table', 'bytes')).toEqual(apiTpl.map((t: any) => `${t.bytes.toLocaleString('en-US')} bytes`));
+    expect(await column('templates-table', 'bytes_percentage')).toEqual(apiTpl.map((t: any) => `${t.bytes_percentage >= 10 ? t.bytes_percentage.toFixed(1) : t.bytes_percentage.toPrecision(2)}%`));
+    // Sorting by bytes is the server's order.
+    await page.getByRole('button', { name: 'Bytes', exact: true }).click();
+    await page.waitForURL(/sort=bytes&order=desc/);
+    const byBytes = (await k.get('/api/v1/logs/templates?sort=bytes&order=desc')).body.items;
+    await expect.poll(() => exact('templates-table', 'bytes')).toEqual(byBytes.map((t: any) => `${t.bytes.toLocaleString('en-US')} bytes`));
+    await open('/templates');
+    await page.locator('#templates-table tbody tr').first().waitFor();
     // Parameters are set apart: a wildcard and masked tokens are their own elements.
     expect(await page.locator('#templates-table .tok-wild').count()).toBe(2);
     expect(await page.locator('#templates-table .tok-mask').count()).toBe(5);
@@ -180,6 +201,10 @@ describe('web UI', () => {
     expect(await column('keys-table', 'key')).toEqual(['user.id', 'order.id', 'user.id', 'tenant', 'region', 'service.name', 'service.version', 'http.route']);
     expect(await column('keys-table', 'cardinality_estimate')).toEqual(['50 over 20', '30 over 20', '12', '5', '3', '1', '1', '1']);
     expect(await page.locator('#keys-table tr.over').count()).toBe(2);
+    const apiKeys = (await k.get('/api/v1/keys?service=checkout')).body.items;
+    expect(await page.locator('#keys-table td[data-col="bytes"] span.bytes').evaluateAll((els) => els.map((e) => e.getAttribute('title')))).toEqual(
+      apiKeys.map((x: any) => `${x.bytes.toLocaleString('en-US')} bytes`),
+    );
     await page.getByLabel('Key contains').fill('user');
     await expect.poll(() => column('keys-table', 'key')).toEqual(['user.id', 'user.id']);
     await open(`/keys?service=${encodeURIComponent(XSS.service)}&sort=key&order=asc`);
@@ -212,22 +237,31 @@ describe('web UI', () => {
     await open('/service?name=checkout');
     await page.locator('.stat').first().waitFor();
     const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
+    const svc = (await k.get('/api/v1/services/checkout/overview')).body;
+    const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
     expect(stats).toEqual([
-      'Log records 44 2 severities, 3 templates',
-      'Spans 12 1 span names',
-      'Metric points 50 1 metrics',
+      `Bytes ${kib(svc.bytes)} ${svc.bytes_percentage.toFixed(1)}% of all services`,
+      `Log records 44 ${kib(svc.totals.logs.bytes)}, 2 severities, 3 templates`,
+      `Spans 12 ${kib(svc.totals.traces.bytes)}, 1 span names`,
+      `Metric points 50 ${kib(svc.totals.metrics.bytes)}, 1 metrics`,
       'Series (estimate) 50 50 as Prometheus series',
       'Keys 8',
     ]);
+    // Top lists rank by bytes, the API's order.
+    expect(await column('top-templates', 'template')).toEqual(svc.top_templates.map((t: any) => t.template));
+    expect(await column('top-spans', 'name')).toEqual(['POST /pay']);
     expect(await column('top-templates', 'count')).toEqual(['30', '8', '6']);
     await shot('service');
     await page.getByRole('link', { name: 'Spans', exact: true }).click();
     await page.waitForURL(/tab=spans/);
     await page.locator('#spans-table tbody tr').first().waitFor();
-    expect((await rows('spans-table'))[0]!.slice(0, 5)).toEqual(['POST /pay', 'server', '12', '3 (25.0%)', 'http.route, user.id']);
+    expect(await column('spans-table', 'name')).toEqual(['POST /pay']);
+    expect(await column('spans-table', 'status_error')).toEqual(['3 (25.0%)']);
+    expect(await column('spans-table', 'attribute_keys')).toEqual(['http.route, user.id']);
+    expect(await column('spans-table', 'bytes')).toEqual([`${kib(svc.totals.traces.bytes)} 100.0%`]);
     await page.getByRole('link', { name: 'Log severities' }).click();
     await page.locator('#logs-table tbody tr').first().waitFor();
-    expect((await rows('logs-table')).map((r) => [r[0], r[1], r[2]])).toEqual([
+    expect((await rows('logs-table')).map((r) => [r[0], r[1], r[3]])).toEqual([
       ['INFO', '38', 'order.id, tenant'],
       ['ERROR', '6', 'tenant'],
     ]);

@@ -73,6 +73,11 @@ function matcher(q: string | undefined): (s: string) => boolean {
 }
 
 const eq = <V>(want: V | undefined) => (v: V) => want === undefined || v === want;
+/** The severity filter matches whatever the case (ASCII), as SQLite's COLLATE NOCASE. */
+const eqNoCase = (want: string | undefined) => {
+  const w = want === undefined ? undefined : foldAscii(want);
+  return (v: string) => w === undefined || foldAscii(v) === w;
+};
 
 const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
 
@@ -197,7 +202,7 @@ export class MemoryQueries implements StoreQueries {
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const service = eq(q.service);
-    const severity = eq(q.severity);
+    const severity = eqNoCase(q.severity);
     const rows = [...this.t.rows('logs')]
       .filter((r) => service(r.service) && severity(r.severity))
       .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) }));
@@ -226,7 +231,7 @@ export class MemoryQueries implements StoreQueries {
       sums.set(k, (sums.get(k) ?? 0) + r.count);
     }
     const service = eq(q.service);
-    const severity = eq(q.severity);
+    const severity = eqNoCase(q.severity);
     const like = matcher(q.q);
     const rows = [...this.t.rows('templates')]
       .filter((r) => service(r.service) && severity(r.severity) && like(r.template))

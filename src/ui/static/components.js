@@ -2,6 +2,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.js';
 import { setParams } from './url.js';
+import { bytes, exactBytes, pct } from './format.js';
+
+/** Bytes in the units a person reads, the exact count on hover; `share` (0-100) after it when given. */
+export function Bytes({ n, share, of }) {
+  return html`<span class="bytes" title=${exactBytes(n)}>${bytes(n)}</span>${share !== undefined ? html` <span class="muted share" title=${of ? `share of ${of}` : undefined}>${pct(share)}</span>` : null}`;
+}
 
 export function ErrorBox({ error, what }) {
   if (!error) return null;

@@ -17,6 +17,9 @@ export function bytes(n) {
   return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
+/** Exact byte count for a title attribute: "4,410 bytes". */
+export const exactBytes = (n) => (typeof n === 'number' ? `${intFmt.format(n)} bytes` : '');
+
 export const iso = (ms) => (typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString().replace('.000Z', 'Z') : '–');
 
 /** "3 min ago"; the exact time goes in a title attribute. */

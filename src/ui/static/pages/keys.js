@@ -2,7 +2,7 @@
 // cardinality is over the limit (`over`, 1,000 by default) stands out.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, TextFilter } from '../components.js';
+import { Bytes, Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, TextFilter } from '../components.js';
 import { ago, int, iso } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
@@ -20,6 +20,7 @@ function columns(over, withService) {
       render: (r) => html`${int(r.cardinality_estimate)}${r.cardinality_estimate >= over ? html` <span class="badge badge-over" title=${`at or over ${int(over)} distinct values`}>over ${int(over)}</span>` : null}`,
     },
     { key: 'sample_count', label: 'Samples', sort: 'sample_count', num: true, render: (r) => int(r.sample_count) },
+    { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="its service's bytes of this signal" />` },
     { key: 'first_seen', label: 'First seen', sort: 'first_seen', num: true, render: (r) => html`<time datetime=${iso(r.first_seen)} title=${iso(r.first_seen)}>${ago(r.first_seen)}</time>` },
     { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
   ];

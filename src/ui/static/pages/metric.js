@@ -2,8 +2,8 @@
 // "which label explodes this metric".
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
-import { Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, Stat, TextFilter } from '../components.js';
-import { ago, int, iso } from '../format.js';
+import { Bytes, Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, Stat, TextFilter } from '../components.js';
+import { ago, int, iso, pct } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -14,7 +14,7 @@ const keysText = (ks) => (ks?.length ? ks.join(', ') : '–');
 
 export function metricColumns(withService) {
   const cols = [
-    { key: 'name', label: 'Metric', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/metric', { name: r.name, service: r.service })}><code>${r.name}</code></${Link}>` },
+    { key: 'name', label: 'Metric', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/metric', { name: r.name, service: r.service })}><code>${r.name}</code></${Link}>${r.sdk_overflow ? html` <span class="badge badge-over" title="the SDK hit its cardinality limit and folded series together">SDK overflow</span>` : null}` },
     { key: 'service', label: 'Service', sort: 'service', text: true, render: (r) => html`<${Link} to=${href('/service', { name: r.service, tab: 'metrics' })}>${r.service}</${Link}>` },
     { key: 'type', label: 'Type', sort: 'type', text: true },
     { key: 'unit', label: 'Unit', sort: 'unit', text: true, render: (r) => r.unit || '–' },
@@ -22,6 +22,7 @@ export function metricColumns(withService) {
     { key: 'series_estimate', label: 'Series', sort: 'series_estimate', num: true, render: (r) => int(r.series_estimate) },
     { key: 'prometheus_series', label: 'Prometheus series', sort: 'prometheus_series', num: true, render: (r) => int(r.prometheus_series) },
     { key: 'sample_count', label: 'Points', sort: 'sample_count', num: true, render: (r) => int(r.sample_count) },
+    { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="its service's metric bytes" />` },
     { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
   ];
   return withService ? cols : cols.filter((c) => c.key !== 'service');
@@ -64,6 +65,7 @@ function LabelBars({ labels, over }) {
     },
     { key: 'bar', label: 'Share of the largest', cls: 'bar-cell', render: (l) => html`<span class="bar" aria-hidden="true"><span class="bar-fill" style=${{ width: `${(100 * l.cardinality_estimate) / max}%` }}></span></span><span class="sr-only">${Math.round((100 * l.cardinality_estimate) / max)}%</span>` },
     { key: 'sample_count', label: 'Samples', num: true, render: (l) => int(l.sample_count) },
+    { key: 'bytes', label: 'Bytes', num: true, render: (l) => html`<${Bytes} n=${l.bytes} />` },
     { key: 'first_seen', label: 'First seen', num: true, render: (l) => html`<time title=${iso(l.first_seen)}>${ago(l.first_seen)}</time>` },
   ];
   const rows = labels.map((l) => (l.cardinality_estimate >= over ? { ...l, __class: 'over' } : l));
@@ -94,7 +96,11 @@ function MetricDetail({ params }) {
               <${Stat} label="Series (estimate)" value=${int(m.series_estimate)} />
               <${Stat} label="Prometheus series" value=${int(m.prometheus_series)} sub=${m.bucket_count ? `${int(m.bucket_count)} buckets` : ''} />
               <${Stat} label="Points" value=${int(m.sample_count)} sub=${`last ${ago(m.last_seen)}`} />
+              <${Stat} label="Bytes" value=${html`<${Bytes} n=${m.bytes} />`} sub=${`${pct(m.bytes_percentage)} of ${m.service}'s metric bytes`} />
             </div>
+            ${m.sdk_overflow
+              ? html`<p class="callout" role="note"><strong>SDK overflow:</strong> ${int(m.overflow_points)} points carried <code>otel.metric.overflow=true</code>: the SDK hit its cardinality limit and folded series together, so the real series count is higher than this estimate.</p>`
+              : null}
             ${top && m.labels.length > 0
               ? html`<p class="callout">Label <code class="key-name">${top.key}</code> has the most values: about ${int(top.cardinality_estimate)}${m.labels.length > 1 ? html`, next is <code class="key-name">${m.labels[1].key}</code> with ${int(m.labels[1].cardinality_estimate)}` : ''}.</p>`
               : null}

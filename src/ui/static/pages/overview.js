@@ -1,7 +1,7 @@
 // The overview: services ranked per signal, what is new in the window, the noisiest service, template, key, metric.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { Empty, ErrorBox, Loading, SendTelemetryHelp, Stat, TextFilter, Filters } from '../components.js';
+import { Bytes, Empty, ErrorBox, Loading, SendTelemetryHelp, Stat, TextFilter, Filters } from '../components.js';
 import { ago, int, iso, pct, windowMs } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
@@ -11,10 +11,13 @@ import { href, Link } from '../url.js';
 
 const SERVICE_COLUMNS = [
   { key: 'name', label: 'Service', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/service', { name: r.name })}>${r.name}</${Link}>` },
+  { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="all services' bytes" />` },
   { key: 'log_records', label: 'Log records', sort: 'log_records', num: true, render: (r) => int(r.log_records) },
+  { key: 'log_bytes', label: 'Log bytes', sort: 'log_bytes', num: true, render: (r) => html`<${Bytes} n=${r.log_bytes} />` },
   { key: 'spans', label: 'Spans', sort: 'spans', num: true, render: (r) => int(r.spans) },
+  { key: 'span_bytes', label: 'Span bytes', sort: 'span_bytes', num: true, render: (r) => html`<${Bytes} n=${r.span_bytes} />` },
   { key: 'metric_points', label: 'Metric points', sort: 'metric_points', num: true, render: (r) => int(r.metric_points) },
-  { key: 'first_seen', label: 'First seen', sort: 'first_seen', num: true, render: (r) => html`<time datetime=${iso(r.first_seen)} title=${iso(r.first_seen)}>${ago(r.first_seen)}</time>` },
+  { key: 'metric_bytes', label: 'Metric bytes', sort: 'metric_bytes', num: true, render: (r) => html`<${Bytes} n=${r.metric_bytes} />` },
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
 ];
 
@@ -22,15 +25,16 @@ const SERVICE_COLUMNS = [
 async function loadFacts(since) {
   const one = (path, params) => api(path, { limit: 1, ...params });
   const newest = (path) => api(path, { limit: 5, sort: 'first_seen', order: 'desc' });
-  const [templates, keys, metrics, spans, topLogs, topSpans, topPoints, topTpl, topKey, topMetric, newTpl, newKey, newMetric] = await Promise.all([
+  const [templates, keys, metrics, spans, topBytes, topLogs, topSpans, topPoints, topTpl, topKey, topMetric, newTpl, newKey, newMetric] = await Promise.all([
     api('/logs/templates', { limit: 0 }),
     api('/keys', { limit: 0 }),
     api('/metrics', { limit: 0 }),
     api('/spans', { limit: 0 }),
+    one('/services', { sort: 'bytes', order: 'desc' }),
     one('/services', { sort: 'log_records', order: 'desc' }),
     one('/services', { sort: 'spans', order: 'desc' }),
     one('/services', { sort: 'metric_points', order: 'desc' }),
-    one('/logs/templates', { sort: 'count', order: 'desc' }),
+    one('/logs/templates', { sort: 'bytes', order: 'desc' }),
     one('/keys', { sort: 'cardinality_estimate', order: 'desc' }),
     one('/metrics', { sort: 'series_estimate', order: 'desc' }),
     newest('/logs/templates'),
@@ -40,7 +44,7 @@ async function loadFacts(since) {
   const fresh = (list) => list.items.filter((i) => i.first_seen >= since);
   return {
     totals: { templates: templates.total, keys: keys.total, metrics: metrics.total, spans: spans.total },
-    top: { logs: topLogs.items[0], spans: topSpans.items[0], points: topPoints.items[0], template: topTpl.items[0], key: topKey.items[0], metric: topMetric.items[0] },
+    top: { bytes: topBytes.items[0], logs: topLogs.items[0], spans: topSpans.items[0], points: topPoints.items[0], template: topTpl.items[0], key: topKey.items[0], metric: topMetric.items[0] },
     fresh: { templates: fresh(newTpl), keys: fresh(newKey), metrics: fresh(newMetric) },
   };
 }
@@ -50,11 +54,14 @@ function Noisiest({ top }) {
   return html`<section class="panel" aria-labelledby="noisiest-title">
     <h2 id="noisiest-title">Noisiest</h2>
     <ul class="facts">
+      ${top.bytes && top.bytes.bytes > 0
+        ? html`<li><span class="muted">most bytes:</span> <${Link} to=${href('/service', { name: top.bytes.name })}>${top.bytes.name}</${Link}> <span class="muted">(<${Bytes} n=${top.bytes.bytes} />, ${pct(top.bytes.bytes_percentage)} of all)</span></li>`
+        : null}
       ${svc(top.logs, 'most log records', top.logs?.log_records)}
       ${svc(top.spans, 'most spans', top.spans?.spans)}
       ${svc(top.points, 'most metric points', top.points?.metric_points)}
       ${top.template
-        ? html`<li><span class="muted">template:</span> <${TemplateText} text=${top.template.template} /> <span class="muted">(${int(top.template.count)} in ${top.template.service}, ${pct(top.template.percentage)} of its ${top.template.severity})</span></li>`
+        ? html`<li><span class="muted">template:</span> <${TemplateText} text=${top.template.template} /> <span class="muted">(<${Bytes} n=${top.template.bytes} />, ${pct(top.template.bytes_percentage)} of ${top.template.service}'s log bytes; ${int(top.template.count)} records)</span></li>`
         : null}
       ${top.key ? html`<li><span class="muted">key:</span> <code class="key-name">${top.key.key}</code> <span class="muted">(~${int(top.key.cardinality_estimate)} values, ${top.key.scope} of ${top.key.service})</span></li>` : null}
       ${top.metric
@@ -81,7 +88,7 @@ function Fresh({ fresh, win }) {
 }
 
 export function OverviewPage({ params, win }) {
-  const page = pageParams(params, SERVICE_COLUMNS, 'log_records');
+  const page = pageParams(params, SERVICE_COLUMNS, 'bytes');
   const q = { q: params.q, ...page };
   const services = useData(() => api('/services', q), JSON.stringify(q));
   // The window start is rounded to the minute so that live refreshes do not count as a new request key.
@@ -114,7 +121,7 @@ export function OverviewPage({ params, win }) {
         <div class="panels"><${Noisiest} top=${f.top} /><${Fresh} fresh=${f.fresh} win=${win} /></div>`
       : facts.error ? null : html`<${Loading} what="the summary" />`}
     <h2>Services</h2>
-    <p class="muted small">Counts since keytally's store began. Sort by a column to rank the services by that signal.</p>
+    <p class="muted small">Counts and bytes (OTLP protobuf size, what an ingest bill counts) since keytally's store began. Sort by a column to rank the services by it.</p>
     <${Filters} label="Filter services"><${TextFilter} name="q" label="Service name contains" value=${params.q} /></${Filters}>
     ${s === undefined
       ? services.error ? null : html`<${Loading} what="the services" />`

@@ -2,7 +2,7 @@
 // templates and keys.
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
-import { ErrorBox, Loading, Stat } from '../components.js';
+import { Bytes, ErrorBox, Loading, Stat } from '../components.js';
 import { ago, int, iso, pct } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
@@ -28,13 +28,14 @@ const time = (ms) => html`<time datetime=${iso(ms)} title=${iso(ms)}>${ago(ms)}<
 function Summary({ o, name }) {
   const t = o.totals;
   return html`<div>
-    <h2>Top templates</h2>
-    <${DataTable} id="top-templates" caption=${`Top templates of ${name} by count`} rowKey=${(r) => `${r.severity}\u0000${r.template_id}`} rows=${o.top_templates}
+    <h2>Templates that cost the most</h2>
+    <${DataTable} id="top-templates" caption=${`Top templates of ${name} by bytes`} rowKey=${(r) => `${r.severity}\u0000${r.template_id}`} rows=${o.top_templates}
       columns=${[
         { key: 'template', label: 'Template', cls: 'tpl-cell', render: (r) => html`<${TemplateText} text=${r.template} />` },
         { key: 'severity', label: 'Severity' },
         { key: 'count', label: 'Count', num: true, render: (r) => int(r.count) },
         { key: 'percentage', label: '%', num: true, render: (r) => pct(r.percentage) },
+        { key: 'bytes', label: 'Bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's log bytes" />` },
       ]}
       empty=${t.logs.records ? 'No templates.' : 'This service has sent no logs.'} />
     <h2>Keys with the most values</h2>
@@ -46,15 +47,25 @@ function Summary({ o, name }) {
         { key: 'sample_count', label: 'Samples', num: true, render: (r) => int(r.sample_count) },
       ]}
       empty="No keys." />
-    <h2>Metrics with the most series</h2>
-    <${DataTable} id="top-metrics" caption=${`Top metrics of ${name} by series`} rowKey=${(r) => r.name} rows=${o.top_metrics}
+    <h2>Metrics that cost the most</h2>
+    <${DataTable} id="top-metrics" caption=${`Top metrics of ${name} by bytes`} rowKey=${(r) => r.name} rows=${o.top_metrics}
       columns=${[
         { key: 'name', label: 'Metric', render: (r) => html`<${Link} to=${href('/metric', { name: r.name, service: name })}><code>${r.name}</code></${Link}>` },
         { key: 'type', label: 'Type' },
         { key: 'series_estimate', label: 'Series', num: true, render: (r) => int(r.series_estimate) },
         { key: 'prometheus_series', label: 'Prometheus series', num: true, render: (r) => int(r.prometheus_series) },
+        { key: 'bytes', label: 'Bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's metric bytes" />` },
       ]}
       empty=${t.metrics.points ? 'No metrics.' : 'This service has sent no metrics.'} />
+    <h2>Span names that cost the most</h2>
+    <${DataTable} id="top-spans" caption=${`Top span names of ${name} by bytes`} rowKey=${(r) => `${r.name}\u0000${r.kind}`} rows=${o.top_spans ?? []}
+      columns=${[
+        { key: 'name', label: 'Span name', render: (r) => html`<code>${r.name}</code>` },
+        { key: 'kind', label: 'Kind' },
+        { key: 'sample_count', label: 'Spans', num: true, render: (r) => int(r.sample_count) },
+        { key: 'bytes', label: 'Bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's span bytes" />` },
+      ]}
+      empty=${t.traces.spans ? 'No span names.' : 'This service has sent no spans.'} />
   </div>`;
 }
 
@@ -63,6 +74,7 @@ const SPAN_COLUMNS = [
   { key: 'kind', label: 'Kind', sort: 'kind', text: true },
   { key: 'sample_count', label: 'Spans', sort: 'sample_count', num: true, render: (r) => int(r.sample_count) },
   { key: 'status_error', label: 'Errors', sort: 'status_error', num: true, render: (r) => html`${int(r.status_error)} <span class="muted">(${pct(r.sample_count ? (100 * r.status_error) / r.sample_count : 0)})</span>` },
+  { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's span bytes" />` },
   { key: 'attribute_keys', label: 'Attribute keys', cls: 'keys-cell', render: (r) => keysText(r.attribute_keys) },
   { key: 'event_names', label: 'Events', cls: 'keys-cell', render: (r) => keysText(r.event_names) },
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => time(r.last_seen) },
@@ -85,6 +97,7 @@ function Spans({ name, params }) {
 const LOG_COLUMNS = [
   { key: 'severity', label: 'Severity', sort: 'severity', text: true, render: (r) => html`<span class=${`sev sev-${String(r.severity).toLowerCase()}`}>${r.severity}</span>` },
   { key: 'sample_count', label: 'Records', sort: 'sample_count', num: true, render: (r) => int(r.sample_count) },
+  { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's log bytes" />` },
   { key: 'attribute_keys', label: 'Attribute keys', cls: 'keys-cell', render: (r) => keysText(r.attribute_keys) },
   { key: 'body_keys', label: 'Body keys', cls: 'keys-cell', render: (r) => keysText(r.body_keys) },
   { key: 'templates', label: 'Templates', render: (r) => html`<${Link} to=${href('/service', { name: r.service, tab: 'templates', severity: r.severity })}>templates</${Link}>` },
@@ -118,11 +131,12 @@ export function ServicePage({ params }) {
     ${o === undefined
       ? error ? null : html`<${Loading} what="the service" />`
       : html`
-        <p class="muted">first seen <time title=${iso(o.first_seen)}>${ago(o.first_seen)}</time>, last seen <time title=${iso(o.last_seen)}>${ago(o.last_seen)}</time> · counts since keytally's store began</p>
+        <p class="muted">first seen <time title=${iso(o.first_seen)}>${ago(o.first_seen)}</time>, last seen <time title=${iso(o.last_seen)}>${ago(o.last_seen)}</time> · counts and bytes since keytally's store began</p>
         <div class="stats">
-          <${Stat} label="Log records" value=${int(t.logs.records)} sub=${`${int(t.logs.severities)} severities, ${int(t.logs.templates)} templates`} />
-          <${Stat} label="Spans" value=${int(t.traces.spans)} sub=${`${int(t.traces.span_names)} span names`} />
-          <${Stat} label="Metric points" value=${int(t.metrics.points)} sub=${`${int(t.metrics.metrics)} metrics`} />
+          <${Stat} label="Bytes" value=${html`<${Bytes} n=${o.bytes} />`} sub=${`${pct(o.bytes_percentage)} of all services`} />
+          <${Stat} label="Log records" value=${int(t.logs.records)} sub=${html`<${Bytes} n=${t.logs.bytes} />, ${int(t.logs.severities)} severities, ${int(t.logs.templates)} templates`} />
+          <${Stat} label="Spans" value=${int(t.traces.spans)} sub=${html`<${Bytes} n=${t.traces.bytes} />, ${int(t.traces.span_names)} span names`} />
+          <${Stat} label="Metric points" value=${int(t.metrics.points)} sub=${html`<${Bytes} n=${t.metrics.bytes} />, ${int(t.metrics.metrics)} metrics`} />
           <${Stat} label="Series (estimate)" value=${int(t.metrics.series_estimate)} sub=${`${int(t.metrics.prometheus_series)} as Prometheus series`} />
           <${Stat} label="Keys" value=${int(t.keys.keys)} />
         </div>

@@ -2,7 +2,7 @@
 // service, severity and text, sortable by any column, paged on the server.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { ErrorBox, Filters, Loading, SelectFilter, TextFilter, Empty, SendTelemetryHelp } from '../components.js';
+import { Bytes, ErrorBox, Filters, Loading, SelectFilter, TextFilter, Empty, SendTelemetryHelp } from '../components.js';
 import { ago, int, iso, pct } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
@@ -18,6 +18,8 @@ export const TEMPLATE_COLUMNS = [
   { key: 'severity', label: 'Severity', sort: 'severity', text: true, render: (r) => html`<span class=${`sev sev-${String(r.severity).toLowerCase()}`}>${r.severity}</span>` },
   { key: 'count', label: 'Count', sort: 'count', num: true, render: (r) => int(r.count) },
   { key: 'percentage', label: '%', sort: 'percentage', num: true, render: (r) => html`<span title="share of its service and severity">${pct(r.percentage)}</span>` },
+  { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} />` },
+  { key: 'bytes_percentage', label: '% bytes', sort: 'bytes_percentage', num: true, render: (r) => html`<span title="share of its service's log bytes">${pct(r.bytes_percentage)}</span>` },
   { key: 'first_seen', label: 'First seen', sort: 'first_seen', num: true, render: (r) => html`<time datetime=${iso(r.first_seen)} title=${iso(r.first_seen)}>${ago(r.first_seen)}</time>` },
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
 ];
@@ -64,7 +66,7 @@ export function TemplatesPage({ params }) {
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Log templates</h1>
     <p class="lede">Every log body reduced to its template: <span class="tok tok-wild">${'<*>'}</span> is a token that varies,
-      <span class="tok tok-mask">${'<NUM>'}</span> and the like are masked values. The % is the template's share of its service and severity.</p>
+      <span class="tok tok-mask">${'<NUM>'}</span> and the like are masked values. The % is the template's share of the records of its service and severity; % bytes its share of the service's log bytes (OTLP protobuf size).</p>
     <${TemplatesView} params=${params} />
   </section>`;
 }
