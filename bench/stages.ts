@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   const records = pool.bodies.reduce((a, b) => a + b.records, 0);
   const hasher = await createKeyedHasher(7n);
   const extractorOpts = { workerId: 1, precision: 14, minerMaxClusters: 1000, minerMaxLineLength: 4096 };
+  const hashBytes = (u: Uint8Array, out: Uint32Array) => hasher.hashBytes(u, out);
   const packr = new Packr({ useRecords: true, moreTypes: false });
   const opts = { maxAttributes: 256 };
   console.log(`stages: ${pool.bodies.length} protobuf requests${GZIP ? ' (gzip)' : ''}, ${records} records, mix ${JSON.stringify(MIX)}, ${RUNS} runs (ns of CPU per record, medians)`);
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     for (const b of inflated) {
       if (b.signal === 'logs') {
         const sink = one.logsSink(now);
-        streamLogs(b.raw, opts, sink);
+        streamLogs(b.raw, opts, sink, hashBytes);
         sink.result();
       } else if (b.signal === 'metrics') one.foldMetrics(decodeRequest('metrics', 'protobuf', b.raw, opts), now);
       else one.foldTraces(decodeRequest('traces', 'protobuf', b.raw, opts), now);
@@ -142,7 +143,7 @@ async function main(): Promise<void> {
       },
       endResource: (s) => inner.endResource(s),
     };
-    streamLogs(raw, opts, sink);
+    streamLogs(raw, opts, sink, hashBytes);
     oneRatios.push((peak - base) / raw.byteLength);
   }
   const size = logs.reduce((a, b) => a + b.body.byteLength, 0) / logs.length;

@@ -38,6 +38,8 @@ const extractor = new Extractor(hasher, {
   minerMaxClusters: config.minerMaxClusters,
   minerMaxLineLength: config.minerMaxLineLength,
 });
+/** Record attribute values of protobuf logs are hashed from the request's bytes (streamLogs). */
+const hashBytes = (utf8: Uint8Array, out: Uint32Array) => hasher.hashBytes(utf8, out);
 const packr = new Packr({ useRecords: true, moreTypes: false });
 
 // Our end of the channel to the writer; the other end goes to the writer through the main thread.
@@ -76,7 +78,7 @@ function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldR
     const sink = extractor.logsSink(now, () => {
       if (extractor.needsFlushFor(now)) flush(0);
     });
-    const stats = streamLogs(bytes, opts, sink);
+    const stats = streamLogs(bytes, opts, sink, hashBytes);
     // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
     return { result: sink.result(), truncated: stats.truncated + stats.truncatedStrings };
   }

@@ -564,6 +564,10 @@ export class Extractor {
       acc.samples += samples;
       acc.bytes += a.bytes;
       acc.lastSeen = now;
+      if (a.hashHi !== undefined) {
+        acc.sketch.add(a.hashHi, a.hashLo!);
+        continue;
+      }
       this.hasher.hash(a.value, out);
       acc.sketch.add(out[0]!, out[1]!);
     }

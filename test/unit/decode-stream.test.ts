@@ -113,6 +113,29 @@ describe('streamLogs: one pass from bytes to a sink', () => {
     expect(calls).toBe(0);
   });
 
+  it('hashes plain ASCII string values from the bytes: the hash of the string, and no string made', async () => {
+    const hasher = await createKeyedHasher(42n);
+    const value = (av: Uint8Array) => pb.Writer.create().uint32(10).string('k').uint32(18).bytes(av).finish();
+    const str = (v: string) => pb.Writer.create().uint32(10).string(v).finish() as Uint8Array;
+    const record = pb.Writer.create()
+      .uint32(50).bytes(value(str('user-42')))
+      .uint32(50).bytes(value(str('')))
+      .uint32(50).bytes(value(str('café')))
+      .uint32(50).bytes(value(pb.Writer.create().uint32(24).int64(7).finish()))
+      .finish();
+    const req = pb.Writer.create().uint32(10).bytes(pb.Writer.create().uint32(18).bytes(pb.Writer.create().uint32(18).bytes(record).finish()).finish()).finish() as Uint8Array;
+    const got: Attr[] = [];
+    streamLogs(req, undefined, { resource: () => 0, record: (_s, rec) => got.push(...rec.attrs), endResource: () => undefined }, (u, out) => hasher.hashBytes(u, out));
+    const out = new Uint32Array(2);
+    const expected = (v: string) => (hasher.hash(v, out), [out[0], out[1]]);
+    expect(got.map((a) => [a.value, a.hashHi, a.hashLo])).toEqual([
+      ['', ...expected('user-42')],
+      ['', ...expected('')],
+      ['café', undefined, undefined], // not ASCII: decoded as before (invalid UTF-8 becomes U+FFFD, and its hash must stay that one's)
+      ['7', undefined, undefined],
+    ]);
+  });
+
   it('folds to the same delta map as decode-then-fold', async () => {
     const hasher = await createKeyedHasher(42n);
     const opts = { workerId: 1, precision: 10, minerMaxClusters: 100, minerMaxLineLength: 4096 };
@@ -125,7 +148,8 @@ describe('streamLogs: one pass from bytes to a sink', () => {
       const tree = decodeLogs(bytes);
       const ra = a.foldLogs(tree, now);
       const sink = b.logsSink(now);
-      streamLogs(bytes, undefined, sink);
+      // Values hashed from the bytes must land in the same sketch registers as values hashed as strings.
+      streamLogs(bytes, undefined, sink, (u, out) => hasher.hashBytes(u, out));
       expect(sink.result()).toEqual(ra);
       records += ra.accepted;
     }
