@@ -100,7 +100,7 @@ export default function ingest(task: IngestTask): IngestResult {
   let bytes: Uint8Array | undefined;
   if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
-    bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
+    bytes = decompress(new Uint8Array(task.body, task.bodyOffset ?? 0), task.encoding, config.maxDecompressedBytes);
     const now = task.receivedAt !== 0 ? task.receivedAt : Date.now();
     const { result, truncated } = fold(task, bytes, now);
     if (truncated > 0) extractor.countTruncated(truncated);

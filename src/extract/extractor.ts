@@ -30,6 +30,7 @@ import { releaseView } from '../util/release.js';
 import { TemplateMiner } from '../mine/miner.js';
 import { bodyMessage } from '../mine/structured.js';
 import { severityOf } from './severity.js';
+import { SpanNames } from './span-names.js';
 import { SortedKeys, Table2, Table3 } from './tables.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
@@ -152,6 +153,8 @@ export class Extractor {
   private readonly recordKeysOf = new SortedKeys();
   /** Miners live across flushes (their clusters are the worker's template memory); keyed service → severity. */
   private readonly miners = new Table2<{ service: string; severity: string; miner: TemplateMiner }>();
+  /** Span names masked as the miner masks a line (ids and numbers out of the inventory's names). */
+  private readonly spanNames: SpanNames;
   private acks: number[] = [];
   private counters: WorkerCounters = emptyCounters();
   private seq = 0;
@@ -163,6 +166,7 @@ export class Extractor {
     private readonly hasher: KeyedHasher,
     private readonly opts: ExtractorOptions,
   ) {
+    this.spanNames = new SpanNames(opts.minerMaxLineLength);
     this.maxLongLived = Math.floor(LONG_LIVED_BYTES / ((1 << opts.precision) * 1.125));
   }
 
@@ -397,11 +401,12 @@ export class Extractor {
           }
           n++;
           bytes += span.bytes;
-          const byKind = this.spans.inner(service, span.name);
+          const name = this.spanNames.of(span.name);
+          const byKind = this.spans.inner(service, name);
           let sa = byKind.get(KIND_KEYS[span.kind] ?? String(span.kind));
           if (!sa) {
             sa = {
-              service, name: span.name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
+              service, name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
               count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
             };
             byKind.set(KIND_KEYS[span.kind] ?? String(span.kind), sa);
