@@ -63,7 +63,9 @@ describe('OpenTelemetry JS SDK under overload', () => {
     const providers = Array.from({ length: PROVIDERS }, (_, p) => {
       const exporter = new OTLPLogExporter({ url: `${k.otlpUrl}/v1/logs`, timeoutMillis: 30_000 });
       const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 50, selfObsMeterProvider: selfObs });
-      return new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': `overload-${p}` }), processors: [processor] });
+      // The drain after the burst takes 10-15 s on a busy machine: past the SDK's default 30 s flush timeout, a flush
+      // would give up (and the test with it) while the records are still being delivered.
+      return new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': `overload-${p}` }), processors: [processor], forceFlushTimeoutMillis: 120_000 });
     });
     const loggers = providers.map((p) => p.getLogger('overload'));
 
@@ -113,5 +115,5 @@ describe('OpenTelemetry JS SDK under overload', () => {
     expect(exported + dropped).toBe(emitted);
     expect(stored).toBe(exported);
     expect(dropped).toBe(0);
-  });
+  }, 180_000);
 });
