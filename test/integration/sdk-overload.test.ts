@@ -63,9 +63,7 @@ describe('OpenTelemetry JS SDK under overload', () => {
     const providers = Array.from({ length: PROVIDERS }, (_, p) => {
       const exporter = new OTLPLogExporter({ url: `${k.otlpUrl}/v1/logs`, timeoutMillis: 30_000 });
       const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: 20_000, maxExportBatchSize: 512, scheduledDelayMillis: 50, selfObsMeterProvider: selfObs });
-      // The drain after the burst takes 10-15 s on a busy machine: past the SDK's default 30 s flush timeout, a flush
-      // would give up (and the test with it) while the records are still being delivered.
-      return new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': `overload-${p}` }), processors: [processor], forceFlushTimeoutMillis: 120_000 });
+      return new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': `overload-${p}` }), processors: [processor] });
     });
     const loggers = providers.map((p) => p.getLogger('overload'));
 
@@ -86,7 +84,9 @@ describe('OpenTelemetry JS SDK under overload', () => {
     }
     const emitSeconds = (Date.now() - t0) / 1000;
     const committedDuringEmit = await metricValue('keytally_committed_records_total', '{signal="logs"}');
-    await Promise.all(providers.map((p) => p.forceFlush()));
+    // The drain after the burst takes 10-15 s on a busy machine: past the SDK's default 30 s flush timeout the flush would
+    // give up (and the test with it) while the records are still being delivered.
+    await Promise.all(providers.map((p) => p.forceFlush({ timeoutMillis: 120_000 })));
     const drainSeconds = (Date.now() - t0) / 1000 - emitSeconds;
 
     const counts = processed((await reader.collect()).resourceMetrics);
