@@ -68,7 +68,7 @@ export default function ingest(task: IngestTask): IngestResult {
   let bytes: Uint8Array | undefined;
   if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
-    bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
+    bytes = decompress(new Uint8Array(task.body, task.bodyOffset ?? 0), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
     const now = task.receivedAt !== 0 ? task.receivedAt : Date.now();
     // One batch holds one receive minute (its time bucket, DeltaBatch.minute): flush at the minute's turn.
