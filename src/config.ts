@@ -116,7 +116,7 @@ export const configSchema = z
     /**
      * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
      * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
-     * (A week of 1,000 busy templates costs about 40 MB with these: see README "Retention".)
+     * (What a week costs on disk with these: README "Retention", measured by npm run bench:history.)
      */
     /** `off`: no time buckets are kept (totals only), for a same-session comparison of the cost of history. */
     history: z.enum(['on', 'off']).default('on'),
