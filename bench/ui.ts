@@ -38,10 +38,10 @@ const PAGES: { name: string; path: string; ready: string; api: string[] }[] = [
   {
     name: 'overview', path: '/', ready: '#services-table tbody tr|#noisiest-title|.stat',
     api: [
-      '/api/v1/services?limit=100&offset=0&sort=log_records&order=desc',
+      '/api/v1/services?limit=100&offset=0&sort=bytes&order=desc',
       '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0', '/api/v1/metrics?limit=0', '/api/v1/spans?limit=0',
-      '/api/v1/services?limit=1&sort=log_records&order=desc', '/api/v1/services?limit=1&sort=spans&order=desc', '/api/v1/services?limit=1&sort=metric_points&order=desc',
-      '/api/v1/logs/templates?limit=1&sort=count&order=desc', '/api/v1/keys?limit=1&sort=cardinality_estimate&order=desc', '/api/v1/metrics?limit=1&sort=series_estimate&order=desc',
+      '/api/v1/services?limit=1&sort=bytes&order=desc', '/api/v1/services?limit=1&sort=log_records&order=desc', '/api/v1/services?limit=1&sort=spans&order=desc', '/api/v1/services?limit=1&sort=metric_points&order=desc',
+      '/api/v1/logs/templates?limit=1&sort=bytes&order=desc', '/api/v1/keys?limit=1&sort=cardinality_estimate&order=desc', '/api/v1/metrics?limit=1&sort=series_estimate&order=desc',
       '/api/v1/logs/templates?limit=5&sort=first_seen&order=desc', '/api/v1/keys?limit=5&sort=first_seen&order=desc', '/api/v1/metrics?limit=5&sort=first_seen&order=desc',
     ],
   },

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Bytes, ErrorBox, Loading, Stat } from '../components.js';
-import { ago, int, iso, pct } from '../format.js';
+import { ago, int, iso, pct, windowFrom } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -80,9 +80,9 @@ const SPAN_COLUMNS = [
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => time(r.last_seen) },
 ];
 
-function Spans({ name, params }) {
+function Spans({ name, params, win }) {
   const page = pageParams(params, SPAN_COLUMNS, 'sample_count');
-  const q = { service: name, ...page };
+  const q = { service: name, from: windowFrom(win), ...page };
   const { data, error, stale } = useData(() => api('/spans', q), JSON.stringify(q));
   const [selected, setSelected] = useState();
   return html`<div>
@@ -104,9 +104,9 @@ const LOG_COLUMNS = [
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => time(r.last_seen) },
 ];
 
-function Logs({ name, params }) {
+function Logs({ name, params, win }) {
   const page = pageParams(params, LOG_COLUMNS, 'sample_count');
-  const q = { service: name, ...page };
+  const q = { service: name, from: windowFrom(win), ...page };
   const { data, error, stale } = useData(() => api('/logs', q), JSON.stringify(q));
   return html`<div>
     <${ErrorBox} error=${error} what="the log severities" />
@@ -117,7 +117,7 @@ function Logs({ name, params }) {
   </div>`;
 }
 
-export function ServicePage({ params }) {
+export function ServicePage({ params, win }) {
   const name = params.name;
   const tab = TABS.some(([t]) => t === params.tab) ? params.tab : 'summary';
   const { data: o, error } = useData(() => (name ? api(`/services/${seg(name)}/overview`) : Promise.reject(new Error('no service named in the URL (?name=...)'))), name ?? '');
@@ -144,10 +144,11 @@ export function ServicePage({ params }) {
           ${TABS.map(([id, label]) => html`<${Link} to=${href('/service', { name, tab: id === 'summary' ? undefined : id })} aria-current=${tab === id ? 'page' : undefined}>${label}</${Link}>`)}
         </nav>
         ${tab === 'summary' ? html`<${Summary} o=${o} name=${name} />` : null}
-        ${tab === 'metrics' ? html`<${MetricsView} params=${params} service=${name} />` : null}
-        ${tab === 'spans' ? html`<${Spans} params=${params} name=${name} />` : null}
-        ${tab === 'logs' ? html`<${Logs} params=${params} name=${name} />` : null}
-        ${tab === 'templates' ? html`<${TemplatesView} params=${params} service=${name} />` : null}
-        ${tab === 'keys' ? html`<${KeysView} params=${params} service=${name} />` : null}`}
+        ${tab !== 'summary' ? html`<p class="muted small">Counts and bytes received in the last ${win}.</p>` : null}
+        ${tab === 'metrics' ? html`<${MetricsView} params=${params} service=${name} win=${win} />` : null}
+        ${tab === 'spans' ? html`<${Spans} params=${params} name=${name} win=${win} />` : null}
+        ${tab === 'logs' ? html`<${Logs} params=${params} name=${name} win=${win} />` : null}
+        ${tab === 'templates' ? html`<${TemplatesView} params=${params} service=${name} win=${win} />` : null}
+        ${tab === 'keys' ? html`<${KeysView} params=${params} service=${name} win=${win} />` : null}`}
   </section>`;
 }
