@@ -25,9 +25,27 @@ const TABS = [
 const keysText = (ks) => (ks?.length ? ks.join(', ') : '–');
 const time = (ms) => html`<time datetime=${iso(ms)} title=${iso(ms)}>${ago(ms)}</time>`;
 
+const VERSION_COLUMNS = [
+  { key: 'version', label: 'service.version', render: (v) => html`<code>${v.version}</code>` },
+  { key: 'records', label: 'Records', num: true, render: (v) => int(v.records) },
+  { key: 'bytes', label: 'Bytes', num: true, render: (v) => html`<${Bytes} n=${v.bytes} />` },
+  { key: 'first_seen', label: 'First seen', num: true, render: (v) => time(v.first_seen) },
+  { key: 'last_seen', label: 'Last seen', num: true, render: (v) => time(v.last_seen) },
+  { key: 'changes', label: 'What came with it', render: (v) => html`<${Link} to=${href('/changes', { service: v.service, version: v.version })}>changes since ${v.version}</${Link}>` },
+];
+
+function Versions({ name }) {
+  const { data, error } = useData(() => api(`/services/${seg(name)}/versions`), `versions:${name}`);
+  return html`<h2>Versions seen</h2>
+    <${ErrorBox} error=${error} what="the versions" />
+    ${data ? html`<${DataTable} id="versions" caption=${`service.version values of ${name}`} columns=${VERSION_COLUMNS} rows=${data.items.map((v) => ({ ...v, service: name }))} rowKey=${(v) => v.version}
+      empty="This service sent no service.version resource attribute." />` : null}`;
+}
+
 function Summary({ o, name }) {
   const t = o.totals;
   return html`<div>
+    <p class="muted small">All time: the totals and the top lists since keytally's store began.</p>
     <h2>Templates that cost the most</h2>
     <${DataTable} id="top-templates" caption=${`Top templates of ${name} by bytes`} rowKey=${(r) => `${r.severity}\u0000${r.template_id}`} rows=${o.top_templates}
       columns=${[
@@ -66,6 +84,7 @@ function Summary({ o, name }) {
         { key: 'bytes', label: 'Bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's span bytes" />` },
       ]}
       empty=${t.traces.spans ? 'No span names.' : 'This service has sent no spans.'} />
+    <${Versions} name=${name} />
   </div>`;
 }
 
