@@ -88,7 +88,8 @@ describe('web UI', () => {
     await open('/');
     await page.locator('#services-table tbody tr').first().waitFor();
     // Default rank: bytes, biggest first; then records per signal.
-    expect(await rows('services-table').then((r) => r.map((c) => [c[0], c[2], c[4], c[6]]))).toEqual([
+    const cols = await Promise.all(['name', 'log_records', 'spans', 'metric_points'].map((c) => column('services-table', c)));
+    expect(cols[0]!.map((_, i) => cols.map((c) => c[i]))).toEqual([
       ['inventory', '162', '4', '4'],
       ['checkout', '44', '12', '50'],
       [XSS.service, '3', '0', '0'],
@@ -102,7 +103,7 @@ describe('web UI', () => {
     expect(logBytes).toEqual(api.map((s: any) => `${s.log_bytes.toLocaleString('en-US')} bytes`));
     expect(await column('services-table', 'bytes')).toEqual(api.map((s: any) => `${s.bytes < 1024 ? `${s.bytes} B` : `${(s.bytes / 1024).toFixed(1)} KiB`} ${s.bytes_percentage >= 10 ? s.bytes_percentage.toFixed(1) : s.bytes_percentage.toPrecision(2)}%`));
     const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
-    expect(stats).toEqual(['Services 3', 'Log templates 6', 'Keys 167', 'Metrics 2', 'Span names 2']);
+    expect(stats).toEqual(['Services 3', 'Log templates 6 active in the last 24h', 'Keys 167 active in the last 24h', 'Metrics 2 active in the last 24h', 'Span names 2 active in the last 24h']);
     const noisy = await page.locator('#noisiest-title + ul li').allInnerTexts();
     expect(noisy[0]).toMatch(/^most bytes: inventory \([\d.]+ KiB, [\d.]+% of all\)$/);
     expect(noisy[4]).toMatch(/^template: stock level checked \([\d.]+ KiB, [\d.]+% of inventory's log bytes; 150 records\)$/);
@@ -114,6 +115,14 @@ describe('web UI', () => {
       'metric: orders.placed (~50 series)',
     ]);
     expect(await page.getByRole('link', { name: XSS.service, exact: true }).count()).toBe(1);
+    // Each service's sparkline is its bytes per step over the window (logs + traces + metrics from /api/v1/series):
+    // they add up to the service's bytes in the window.
+    // Sparklines load when they scroll into view.
+    await page.locator('#services-table tbody tr').last().scrollIntoViewIfNeeded();
+    await expect.poll(() => page.locator('#services-table td[data-col="trend"] canvas').count()).toBe(3);
+    await page.evaluate(() => scrollTo(0, 0));
+    const sparks = await page.locator('#services-table td[data-col="trend"] .spark').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    expect(sparks).toEqual(api.map((s: any) => `${s.name} bytes: ${s.bytes < 1024 ? `${s.bytes} B` : `${(s.bytes / 1024).toFixed(1)} KiB`} in the window, peak ${s.bytes < 1024 ? `${s.bytes} B` : `${(s.bytes / 1024).toFixed(1)} KiB`} per step`));
     await expectNoInjection();
     await shot('overview');
     expect(takeProblems()).toEqual([]);
@@ -280,13 +289,35 @@ describe('web UI', () => {
     expect(await page.locator('#metrics-title .count').innerText()).toBe('2');
     expect(await page.locator('#spans-title .count').innerText()).toBe('2');
     expect(await page.locator('#keys-title .count').innerText()).toBe('100+');
+    expect(await column('new-templates', 'count')).toEqual(expect.arrayContaining(['150', '30', '12', '8', '6', '3']));
+    // Nothing existed in the window before, so nothing fell.
+    expect(await page.locator('#fell-title').innerText()).toBe('Fell most in bytes 0');
     await shot('changes');
+    // What came with a version: from the service page's versions table.
+    await open('/service?name=checkout');
+    await page.getByRole('link', { name: 'changes since 1.0.0' }).click();
+    await page.waitForURL(/\/changes\?service=checkout&version=1.0.0/);
+    await expect.poll(() => column('new-templates', 'template')).toEqual(expect.arrayContaining(['user <*> logged in from <*>', 'payment declined for customer <NUM>']));
+    expect(await page.getByLabel('Since version of checkout').inputValue()).toBe('1.0.0');
+    await open('/changes');
+    // The window is the API's `from`: switching to 1h asks every list for the last hour.
+    const froms: number[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const m = /[?&]from=(\d+)/.exec(r.url());
+      if (m && r.url().includes('/api/v1/')) froms.push(Number(m[1]));
+    };
+    page.on('request', onRequest);
     await page.getByRole('button', { name: '1h' }).click();
     await page.waitForURL(/window=1h/);
     expect(await page.getByRole('button', { name: '1h' }).getAttribute('aria-pressed')).toBe('true');
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     await page.waitForURL(/\/\?window=1h$/);
     await expect.poll(() => page.locator('#fresh-title').innerText()).toBe('New in the last 1h');
+    page.off('request', onRequest);
+    expect(froms.length).toBeGreaterThan(0);
+    for (const f of froms) expect(Math.abs(Date.now() - 3_600_000 - f)).toBeLessThan(120_000);
+    // Everything was sent a moment ago, so the last hour holds all of it.
+    await expect.poll(() => column('services-table', 'log_records')).toEqual(['162', '44', '3']);
     // A since time after everything was sent: nothing is new.
     await open(`/changes?since=${new Date(Date.now() + 60_000).toISOString()}`);
     await expect.poll(() => page.locator('#templates-title .count').innerText()).toBe('0');
