@@ -168,6 +168,14 @@ describe('web UI', () => {
     await expect.poll(() => exact('templates-table', 'bytes')).toEqual(byBytes.map((t: any) => `${t.bytes.toLocaleString('en-US')} bytes`));
     await open('/templates');
     await page.locator('#templates-table tbody tr').first().waitFor();
+    // Each template's sparkline adds up to its bytes in the window.
+    await page.locator('#templates-table tbody tr').last().scrollIntoViewIfNeeded();
+    await expect.poll(() => page.locator('#templates-table td[data-col="trend"] canvas').count()).toBe(6);
+    const fmt = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+    expect(await page.locator('#templates-table td[data-col="trend"] .spark').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!.split(' in the window')[0]))).toEqual(
+      apiTpl.map((t: any) => `template bytes: ${fmt(t.bytes)}`),
+    );
+    await page.evaluate(() => scrollTo(0, 0));
     // Parameters are set apart: a wildcard and masked tokens are their own elements.
     expect(await page.locator('#templates-table .tok-wild').count()).toBe(2);
     expect(await page.locator('#templates-table .tok-mask').count()).toBe(5);
