@@ -113,6 +113,23 @@ export const configSchema = z
      * and history's "now" is the latest such time, so a week of buckets can be replayed in seconds.
      */
     testClock: z.enum(['off', 'on']).default('off'),
+    /**
+     * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
+     * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
+     * (A week of 1,000 busy templates costs about 40 MB with these: see README "Retention".)
+     */
+    retentionMinutes: z.coerce.number().int().min(1).max(525_600).default(360),
+    retentionHours: z.coerce.number().int().min(1).max(87_600).default(720),
+    retentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
+    /** Turns on the ClickHouse mirror of the history (src/mirror/clickhouse.ts), e.g. http://127.0.0.1:8123. */
+    clickhouseUrl: z.string().url().optional(),
+    clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _').default('keytally'),
+    /** Buckets waiting for ClickHouse (coalesced) before the buffer is dropped and re-read from the primary when it is back. */
+    clickhouseBufferRows: z.coerce.number().int().min(10).max(10_000_000).default(100_000),
+    clickhouseFlushMs: z.coerce.number().int().min(10).max(600_000).default(1000),
+    /** Days of minute buckets and of hour buckets the mirror keeps (partitions dropped past them). */
+    clickhouseMinuteDays: z.coerce.number().int().min(1).max(36_500).default(7),
+    clickhouseHourDays: z.coerce.number().int().min(1).max(36_500).default(400),
   })
   .strict();
 
@@ -156,6 +173,15 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   memory: 'memory',
   logLevel: 'log-level',
   testClock: 'test-clock',
+  retentionMinutes: 'retention-minutes',
+  retentionHours: 'retention-hours',
+  retentionDays: 'retention-days',
+  clickhouseUrl: 'clickhouse-url',
+  clickhouseDatabase: 'clickhouse-database',
+  clickhouseBufferRows: 'clickhouse-buffer-rows',
+  clickhouseFlushMs: 'clickhouse-flush-ms',
+  clickhouseMinuteDays: 'clickhouse-minute-days',
+  clickhouseHourDays: 'clickhouse-hour-days',
 };
 
 /** Defaults that `--memory small` changes (an explicit setting still wins). */
@@ -173,11 +199,44 @@ function envName(key: string): string {
   return 'KEYTALLY_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 }
 
+/** Environment variables that set a setting under another name (the research note's USE_DB=sqlite|postgres|memory). */
+export const ENV_ALIASES: Record<string, keyof Config> = { USE_DB: 'store' };
+
+/**
+ * KEYTALLY_* variables that are not settings but are read elsewhere (tests, benchmarks, tracing). Any other
+ * KEYTALLY_* variable is a typo or a setting of another version: keytally warns about it by name.
+ */
+export const OTHER_ENV = new Set([
+  'KEYTALLY_CONFIG',
+  'KEYTALLY_TEST_CRASH_MARKER',
+  'KEYTALLY_TEST_TASK_MS',
+  'KEYTALLY_TRACE_HEAP',
+  'KEYTALLY_BENCH_NODE_ARGS',
+  'KEYTALLY_CHROMIUM',
+  'KEYTALLY_UI_DOCS',
+  'KEYTALLY_UI_SCREENSHOTS',
+]);
+
+/** Warnings about KEYTALLY_* variables that keytally does not read, each naming the variable. */
+export function unknownEnvWarnings(env: NodeJS.ProcessEnv): string[] {
+  const settings = new Map((Object.keys(FLAG_NAMES) as Array<keyof Config>).map((k) => [envName(k), k]));
+  const squash = (name: string) => name.replace(/_/g, '');
+  const out: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('KEYTALLY_') || settings.has(name) || OTHER_ENV.has(name)) continue;
+    const near = [...settings.keys()].find((known) => squash(known) === squash(name));
+    out.push(`unknown environment variable ${name} is ignored${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+  return out;
+}
+
+const defaultWarn = (message: string) => process.stderr.write(`keytally: warning: ${message}\n`);
+
 /**
  * Resolves the configuration from flags (already parsed into kebab-case
  * names), the environment and an optional config file.
  */
-export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = defaultWarn): Config {
   const known = new Set(Object.values(FLAG_NAMES));
   for (const f of Object.keys(flags)) {
     if (f !== 'config' && !known.has(f)) throw new ConfigError(`unknown option --${f}`);
@@ -195,14 +254,30 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
     }
   }
   const merged: Record<string, unknown> = { ...file };
-  // The research note's USE_DB=sqlite|postgres|memory is accepted as an alias.
-  if (env['USE_DB']) merged['store'] = env['USE_DB'];
+  // Where each value came from, to name it as the user wrote it when it is bad.
+  const source = new Map<string, string>();
+  for (const key of Object.keys(file)) if (key in FLAG_NAMES) source.set(key, `"${key}" in the config file ${filePath} (--${FLAG_NAMES[key as keyof Config]})`);
+  for (const [alias, key] of Object.entries(ENV_ALIASES)) {
+    const v = env[alias];
+    if (v !== undefined && v !== '') {
+      merged[key] = v;
+      source.set(key, `${alias} (--${FLAG_NAMES[key]})`);
+    }
+  }
   for (const key of Object.keys(FLAG_NAMES) as Array<keyof Config>) {
     const fromEnv = env[envName(key)];
-    if (fromEnv !== undefined && fromEnv !== '') merged[key] = fromEnv;
+    if (fromEnv !== undefined && fromEnv !== '') {
+      merged[key] = fromEnv;
+      source.set(key, `${envName(key)} (--${FLAG_NAMES[key]})`);
+    }
     const fromFlag = flags[FLAG_NAMES[key]];
-    if (fromFlag !== undefined) merged[key] = fromFlag;
+    if (fromFlag !== undefined) {
+      merged[key] = fromFlag;
+      source.set(key, `--${FLAG_NAMES[key]} (${envName(key)})`);
+    }
   }
+  const nameOf = (key: string) => source.get(key) ?? (key in FLAG_NAMES ? `--${FLAG_NAMES[key as keyof Config]} (${envName(key)})` : key || 'config');
+  for (const w of unknownEnvWarnings(env)) warn(w);
   if (merged['memory'] === 'small') {
     for (const [k, v] of Object.entries(SMALL_MEMORY)) if (merged[k] === undefined) merged[k] = v;
   }
@@ -210,13 +285,20 @@ export function loadConfig(flags: Record<string, string | undefined>, env: NodeJ
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? '');
-    const flag = key in FLAG_NAMES ? `--${FLAG_NAMES[key as keyof Config]} (${envName(key)})` : key || 'config';
+    const flag = nameOf(key);
     if (issue.code === 'unrecognized_keys') {
       throw new ConfigError(`unknown setting ${(issue as { keys?: string[] }).keys?.join(', ')} in the config file`);
     }
     throw new ConfigError(`invalid setting ${flag}: ${issue.message}`);
   }
   const cfg = parsed.data;
+  // Combinations no single setting's check sees.
+  if (cfg.maxInflightBytes < cfg.maxBodyBytes) {
+    throw new ConfigError(
+      `invalid settings: ${nameOf('maxInflightBytes')} (${cfg.maxInflightBytes}) is below ${nameOf('maxBodyBytes')} (${cfg.maxBodyBytes}): ` +
+        'a request near the body limit would get 429 forever, even on an idle server; raise the first or lower the second',
+    );
+  }
   cfg.data = resolve(cfg.data);
   return cfg;
 }

@@ -68,7 +68,7 @@ export default function ingest(task: IngestTask): IngestResult {
   let bytes: Uint8Array | undefined;
   if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
-    bytes = decompress(new Uint8Array(task.body), task.encoding, config.maxDecompressedBytes);
+    bytes = decompress(new Uint8Array(task.body, task.bodyOffset ?? 0), task.encoding, config.maxDecompressedBytes);
     const req = decodeRequest(task.signal, task.format, bytes, { maxAttributes: config.maxAttributes });
     const now = task.receivedAt !== 0 ? task.receivedAt : Date.now();
     // One batch holds one receive minute (its time bucket, DeltaBatch.minute): flush at the minute's turn.
@@ -79,7 +79,8 @@ export default function ingest(task: IngestTask): IngestResult {
         : task.signal === 'metrics'
           ? extractor.foldMetrics(req as never, now)
           : extractor.foldTraces(req as never, now);
-    const truncated = (req as { truncated?: number }).truncated ?? 0;
+    // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
+    const truncated = ((req as { truncated?: number }).truncated ?? 0) + ((req as { truncatedStrings?: number }).truncatedStrings ?? 0);
     if (truncated > 0) extractor.countTruncated(truncated);
     if (task.ackToken !== 0) {
       extractor.addAck(task.ackToken);

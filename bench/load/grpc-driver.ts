@@ -12,6 +12,7 @@
  * then closes, so every call the server answered OK is counted.
  */
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import type { Signal } from '../../src/model/otlp.js';
 import type { Pool } from './encode.js';
 import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
@@ -75,6 +76,7 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
   const bodies = pool.bodies;
   const framed = frames(pool);
   const url = init.url;
+  const target = new URL(url);
   const paced = init.rate > 0;
   const requestsPerSecond = paced ? init.rate / init.batch : 0;
   // Latency in microseconds, OK answers only, as the HTTP driver does for 2xx.
@@ -99,7 +101,9 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
   const slot = () => (paced ? new Promise<void>((r) => waiting.push(r)) : Promise.resolve());
 
   const worker = async () => {
-    const session = connect(url);
+    // TCP_NODELAY, as gRPC clients set it (grpc-go, and so the Collector, by default): Nagle would hold each call's
+    // later frames for the server's delayed ACK.
+    const session = connect(url, { createConnection: () => netConnect({ host: target.hostname, port: Number(target.port), noDelay: true }) });
     session.on('error', () => undefined);
     try {
       while (!stopping) {

@@ -92,7 +92,8 @@ export async function fillKnown(otlpUrl: string): Promise<void> {
   const checkoutLogs: LogSpec[] = [];
   for (let i = 0; i < 30; i++) checkoutLogs.push({ body: `order ${1000 + i} shipped to warehouse ${i % 3}`, severity: 'INFO', attrs: { 'order.id': `o-${i}`, tenant: `t${i % 5}` } });
   for (const [i, user] of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi'].entries()) {
-    checkoutLogs.push({ body: `user ${user} logged in from ${i % 2 ? 'web' : 'mobile'}`, severity: 'INFO', attrs: { tenant: `t${i % 5}` } });
+    // From an address (a variable), not from `web`/`mobile`: two words that each recur are two templates (issue 11).
+    checkoutLogs.push({ body: `user ${user} logged in from 10.1.${i}.${i * 3 + 1}`, severity: 'INFO', attrs: { tenant: `t${i % 5}` } });
   }
   for (let i = 0; i < 6; i++) checkoutLogs.push({ body: `payment declined for customer ${500 + i}`, severity: 'ERROR', attrs: { tenant: `t${i % 2}` } });
   const inventoryLogs: LogSpec[] = [];

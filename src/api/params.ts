@@ -9,9 +9,34 @@ export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 100;
 
 /** The paging parameters every list route takes. */
-export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order'] as const;
+export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order', 'from', 'to'] as const;
 
 export type { Order } from '../store/queries.js';
+
+/**
+ * A malformed %-escape (`%ZZ`, a cut `%4`, bytes that are not UTF-8) is a 400 naming the parameter, as it is
+ * in a path segment: URLSearchParams would keep it as literal text and filter on that.
+ */
+function checkEscapes(query: string): void {
+  if (!query.includes('%')) return;
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const rawName = eq < 0 ? part : part.slice(0, eq);
+    for (const raw of eq < 0 ? [part] : [rawName, part.slice(eq + 1)]) {
+      try {
+        decodeURIComponent(raw.replace(/\+/g, ' '));
+      } catch {
+        let name = rawName;
+        try {
+          name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+        } catch {
+          // the name itself is the malformed part: show it raw
+        }
+        throw badRequest(`malformed percent-encoding in parameter '${name}'`);
+      }
+    }
+  }
+}
 
 export class Params {
   private readonly values = new Map<string, string>();
@@ -19,6 +44,7 @@ export class Params {
 
   constructor(query: string, allowed: readonly string[]) {
     const allow = new Set(allowed);
+    checkEscapes(query);
     for (const [name, value] of new URLSearchParams(query)) {
       if (!allow.has(name)) {
         const known = allowed.length ? `; accepted: ${[...allow].join(', ')}` : '; this route takes none';
@@ -60,6 +86,21 @@ export class Params {
       throw badRequest(`parameter '${name}' must be one of ${values.join(', ')}, got '${v}'`);
     }
     return v as T;
+  }
+
+  /**
+   * A point in time: unix milliseconds (digits) or an RFC 3339 timestamp
+   * (`2026-01-05T10:00:00Z`, `…+02:00`, fractions allowed); undefined when absent.
+   */
+  time(name: string): number | undefined {
+    const v = this.values.get(name);
+    if (v === undefined) return undefined;
+    if (/^\d{1,15}$/.test(v)) return Number(v);
+    if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(v)) {
+      const ms = Date.parse(v.replace(' ', 'T'));
+      if (Number.isFinite(ms) && ms >= 0) return ms;
+    }
+    throw badRequest(`parameter '${name}' must be unix milliseconds or an RFC 3339 time (2026-01-05T10:00:00Z), got '${v}'`);
   }
 
   /** The raw value, for parameters with their own syntax (span kind). */

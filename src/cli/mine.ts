@@ -1,6 +1,8 @@
 /**
  * `keytally mine FILE` — mine a file of log lines (FILE `-` = stdin) with the same
- * miner as the server and print the templates, most frequent first.
+ * miner as the server and print the templates, most frequent first. A JSON or logfmt
+ * line is reduced as the server reduces a structured body (its message field, else its
+ * key set), so a file and the same lines sent over OTLP give the same templates.
  *
  *   --json             machine output: templates with ids and counts, plus miner stats
  *   --top N            only the N most frequent templates
@@ -11,6 +13,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { TemplateMiner } from '../mine/miner.js';
+import { bodyMessage, mayBeStructured } from '../mine/structured.js';
 import { checkInputFile, checkOutputFile, PATH_EXIT_CODE, PathError, reasonOf } from '../util/paths.js';
 
 interface MineArgs {
@@ -47,6 +50,8 @@ function parseArgs(argv: string[]): MineArgs | string {
         break;
       case '--max-line-length':
         if (typeof (v = num(++i, arg)) === 'string') return v;
+        // The miner's floor: a smaller value would silently become 16.
+        if (v < 16) return `--max-line-length must be at least 16, got ${v}`;
         a.maxLineLength = v;
         break;
       case '--assignments':
@@ -86,8 +91,11 @@ async function mineInput(file: string, miner: TemplateMiner, ids: IdList | null)
   let carry = '';
   let lines = 0;
   const one = (text: string, start: number, end: number): void => {
-    const c = miner.addRange(text, start, end);
-    if (ids !== null) ids.push(c.id);
+    if (mayBeStructured(text, start, end)) {
+      // The server's reduction of structured bodies (JSON, logfmt): the message field, or the key set.
+      miner.add(bodyMessage(text.slice(start, end)).message);
+    } else miner.addRange(text, start, end);
+    if (ids !== null) ids.push(miner.lastAssignment);
     lines++;
   };
   // Chunks are scanned in place: never `carry + chunk`, whose result is a cons string
@@ -133,7 +141,7 @@ async function writeAssignments(out: string, miner: TemplateMiner, ids: IdList):
     for (let k = i; k < end; k++) {
       const id = ids.ids[k]!;
       let r = resolved.get(id);
-      if (r === undefined) resolved.set(id, (r = miner.currentId(id)));
+      if (r === undefined) resolved.set(id, (r = miner.finalId(id)));
       s += `${r}\n`;
     }
     if (failed) throw failed;

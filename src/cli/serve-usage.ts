@@ -5,10 +5,14 @@
 import { FLAG_NAMES } from '../config.js';
 
 const DESCRIPTIONS: Record<string, string> = {
+  'otlp-grpc': 'HOST:PORT of the OTLP/gRPC receiver, or off (default 127.0.0.1:4317)',
   'otlp-http': 'HOST:PORT of the OTLP/HTTP receiver (default 127.0.0.1:4318)',
   api: 'HOST:PORT of the API, /metrics, /health, /ready (default 127.0.0.1:8090)',
   data: 'data directory (default ./keytally-data)',
-  store: 'where the shape is kept (default sqlite)',
+  store: 'sqlite|memory: where the shape is kept (default sqlite; USE_DB too)',
+  'memory-store-mb': 'bound of the memory store (default 256)',
+  'hash-salt': 'hash salt of a new store, decimal 64-bit (default: random)',
+  'test-clock': 'off|on: tests only, take receive times from a request header',
   workers: 'ingest worker threads (default: CPU count)',
   'flush-ms': 'worker flush interval in ms (default 200)',
   'max-delta-entries': 'entities in a worker delta before an early flush (default 20000)',
@@ -45,11 +49,11 @@ function optionLines(): string {
 export function serveUsage(): string {
   return `usage: keytally serve [options]
 
-Runs the sidecar: OTLP/HTTP in, the API, /metrics. SIGTERM or SIGINT drains, commits and exits 0.
+Runs the sidecar: OTLP/gRPC and OTLP/HTTP in, the API and web UI, /metrics. SIGTERM or SIGINT drains, commits and exits 0.
 Each option is also KEYTALLY_<NAME> in the environment (KEYTALLY_FLUSH_MS=100) or a camelCase key
 of a JSON file given with --config FILE; flags win over the environment, which wins over the file.
 
-  --config FILE  JSON settings file
+  --config FILE               JSON settings file
 ${optionLines()}
 `;
 }

@@ -29,6 +29,7 @@ import { releaseView } from '../util/release.js';
 import { TemplateMiner } from '../mine/miner.js';
 import { bodyMessage } from '../mine/structured.js';
 import { severityOf } from './severity.js';
+import { SpanNames } from './span-names.js';
 import { SortedKeys, Table2, Table3 } from './tables.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
@@ -95,13 +96,25 @@ function serviceVersion(resource: Attr[]): string {
   return '';
 }
 
-function serviceName(resource: Attr[]): string {
+function serviceName(resource: Attr[], counters: WorkerCounters): string {
   for (const a of resource) {
     if (a.key === 'service.name' && a.value !== '') {
-      return a.value.length > MAX_SERVICE_NAME ? a.value.slice(0, MAX_SERVICE_NAME) : a.value;
+      if (a.value.length <= MAX_SERVICE_NAME) return a.value;
+      // A cut service.name is a truncated value like any other (keytally_truncated_attributes_total).
+      counters.truncatedAttributes++;
+      return a.value.slice(0, MAX_SERVICE_NAME);
     }
   }
   return UNKNOWN_SERVICE;
+}
+
+/** Rejection reasons with their counts, most frequent first; past MAX_REASONS, how many more. */
+const MAX_REASONS = 5;
+function reasonList(why: Map<string, number>): string {
+  const all = [...why].sort((a, b) => b[1] - a[1]);
+  const shown = all.slice(0, MAX_REASONS).map(([reason, n]) => `${n} from ${reason}`);
+  if (all.length > MAX_REASONS) shown.push(`${all.length - MAX_REASONS} more reasons`);
+  return shown.join(', ');
 }
 
 export class Extractor {
@@ -128,6 +141,8 @@ export class Extractor {
   private readonly recordKeysOf = new SortedKeys();
   /** Miners live across flushes (their clusters are the worker's template memory); keyed service → severity. */
   private readonly miners = new Table2<{ service: string; severity: string; miner: TemplateMiner }>();
+  /** Span names masked as the miner masks a line (ids and numbers out of the inventory's names). */
+  private readonly spanNames: SpanNames;
   private acks: number[] = [];
   private counters: WorkerCounters = emptyCounters();
   private seq = 0;
@@ -139,6 +154,7 @@ export class Extractor {
     private readonly hasher: KeyedHasher,
     private readonly opts: ExtractorOptions,
   ) {
+    this.spanNames = new SpanNames(opts.minerMaxLineLength);
     this.maxLongLived = Math.floor(LONG_LIVED_BYTES / ((1 << opts.precision) * 1.125));
   }
 
@@ -195,7 +211,7 @@ export class Extractor {
     this.enterMinute(now);
     let accepted = 0;
     for (const rl of req.resources) {
-      const service = serviceName(rl.attrs);
+      const service = serviceName(rl.attrs, this.counters);
       const resourceKeys = this.resourceKeysOf.of(rl.attrs);
       let n = 0;
       let bytes = 0;
@@ -245,9 +261,9 @@ export class Extractor {
     this.enterMinute(now);
     let accepted = 0;
     let rejected = 0;
-    let why = '';
+    const why = new Map<string, number>();
     for (const rm of req.resources) {
-      const service = serviceName(rm.attrs);
+      const service = serviceName(rm.attrs, this.counters);
       const resourceKeys = this.resourceKeysOf.of(rm.attrs);
       // The resource part of every series fingerprint: sorted key=value pairs.
       const resourceFingerprint = this.fingerprint(rm.attrs);
@@ -259,7 +275,8 @@ export class Extractor {
           if (m.name === '' || m.type === undefined) {
             const bad = Math.max(1, m.points.length);
             rejected += bad;
-            why ||= m.name === '' ? 'metric without a name' : `metric ${m.name} has no data`;
+            const reason = m.name === '' ? 'metric without a name' : `metric ${JSON.stringify(m.name)} without data`;
+            why.set(reason, (why.get(reason) ?? 0) + bad);
             continue;
           }
           const byName = this.metrics.inner(service);
@@ -307,7 +324,7 @@ export class Extractor {
     }
     this.counters.records.metrics += accepted;
     this.counters.rejected += rejected;
-    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${why}` : '' };
+    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${reasonList(why)}` : '' };
   }
 
   // ------------------------------------------------------------ traces
@@ -317,7 +334,7 @@ export class Extractor {
     let accepted = 0;
     let rejected = 0;
     for (const rs of req.resources) {
-      const service = serviceName(rs.attrs);
+      const service = serviceName(rs.attrs, this.counters);
       const resourceKeys = this.resourceKeysOf.of(rs.attrs);
       let n = 0;
       let bytes = 0;
@@ -331,11 +348,12 @@ export class Extractor {
           }
           n++;
           bytes += span.bytes;
-          const byKind = this.spans.inner(service, span.name);
+          const name = this.spanNames.of(span.name);
+          const byKind = this.spans.inner(service, name);
           let sa = byKind.get(KIND_KEYS[span.kind] ?? String(span.kind));
           if (!sa) {
             sa = {
-              service, name: span.name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
+              service, name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
               count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
             };
             byKind.set(KIND_KEYS[span.kind] ?? String(span.kind), sa);

@@ -10,11 +10,12 @@
  * Templates: masked tokens joined by the whitespace of the line that created the
  * cluster (leading/trailing whitespace dropped).
  */
-import { MinedCluster, resolve, type Cluster } from './cluster.js';
+import { alignOptional, MAX_EXTRA } from './align.js';
+import { MinedCluster, Slot, Tracker, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 import { F_DIGIT, F_MASK, sharedScanner, type LineScanner } from './scanner.js';
-import { covers, generalize, generalizeToken, similarity } from './similarity.js';
+import { blocks, covers, generalize, generalizeToken, isConstWord, isUnit, similarity, tokenMatches } from './similarity.js';
 
 export type { Cluster } from './cluster.js';
 
@@ -25,11 +26,32 @@ export interface MinerOptions {
   maxLineLength?: number;
   /** Minimum share of agreeing positions for a line to join a cluster. Default 0.75 (masks already absorb most variables). */
   similarity?: number;
-  /** Clusters that differ at one position only before that position becomes <*>. Default 4. */
+  /** Clusters that differ at one position only before that position can become <*> (see foldSiblings). Default 5. */
   siblings?: number;
   /** Distinct shapes remembered for the fast path before the memo is reset. Default 8 × maxClusters. */
   shapeCache?: number;
+  /** Lines a word needs at a folded position to count as recurring (closed sets, see foldSiblings). Default 3. */
+  recur?: number;
+  /** Keep the moves of merges and splits for takeMoves() (the writer's canonical miners). Default false. */
+  recordMoves?: boolean;
 }
+
+/**
+ * Lines of all time that changed template: by a merge (`from` is gone, all its lines are
+ * `to`'s now) or by a split (`from` stays, `count` of its lines are `to`'s now). The
+ * writer moves stored counts with them, so stored rows always add up to the lines seen.
+ */
+export interface Move {
+  from: Cluster;
+  to: Cluster;
+  count: number;
+  /** Record bytes of those lines (as far as the miner was told them). */
+  bytes: number;
+  merged: boolean;
+}
+
+/** More distinct words than this at a folded position: a variable, whatever their counts. */
+const MAX_CLOSED = 12;
 
 export interface Drained {
   id: number;
@@ -74,10 +96,19 @@ function singleDifference(a: readonly string[], b: readonly string[]): number {
 interface ShapeMemo {
   check: number;
   cluster: MinedCluster;
+  /** The line's word at its cluster's folded position (null when the cluster has none). */
+  slot: Slot | null;
+}
+
+function joinTokens(toks: readonly string[], seps: readonly string[] | null): string {
+  let out = '';
+  for (let i = 0; i < toks.length; i++) out += (i === 0 ? '' : seps === null ? ' ' : seps[i]!) + toks[i]!;
+  return out;
 }
 
 export const OVERFLOW_ID = 0;
 export const OVERFLOW_TEMPLATE = '<overflow>';
+export const EMPTY_TEMPLATE = '<empty>';
 
 export class TemplateMiner {
   readonly stats = { clusters: 0, evictions: 0, overflow: 0, truncated: 0 };
@@ -86,6 +117,16 @@ export class TemplateMiner {
   private readonly threshold: number;
   private readonly cacheSize: number;
   private readonly siblings: number;
+  private readonly recur: number;
+  /** Moves since the last takeMoves() (only with recordMoves). */
+  private moves: Move[] = [];
+  private readonly recordMoves: boolean;
+  /** The slot of the line added last (see lastAssignment). */
+  private lastSlot: Slot | null = null;
+  private lastCluster: MinedCluster | null = null;
+  private readonly slotIds = new Map<number, Slot>();
+  private nextSlotId = 1;
+  private readonly slotUid = new WeakMap<Slot, number>();
   /** Shared with the thread's other miners (sharedScanner): valid only within one call. */
   private readonly scanner: LineScanner;
   private readonly buckets = new Map<string, MinedCluster[]>();
@@ -104,7 +145,9 @@ export class TemplateMiner {
     this.maxClusters = Math.max(1, opts.maxClusters ?? 1000);
     this.maxLineLength = Math.max(16, opts.maxLineLength ?? 4096);
     this.threshold = opts.similarity ?? 0.75;
-    this.siblings = opts.siblings ?? 4;
+    this.siblings = opts.siblings ?? 5;
+    this.recur = opts.recur ?? 3;
+    this.recordMoves = opts.recordMoves ?? false;
     this.cacheSize = opts.shapeCache ?? this.maxClusters * 8;
     this.scanner = sharedScanner(this.maxLineLength, 0);
     this.overflowCluster = new MinedCluster(OVERFLOW_ID, [OVERFLOW_TEMPLATE], null, '');
@@ -125,17 +168,42 @@ export class TemplateMiner {
     sc.scan(text, start, end);
     const key = sc.h1 & 0x3fffffff;
     const check = sc.h2;
-    const memo = this.shapes.get(key);
-    let c = memo === undefined || memo.check !== check ? null : resolve(memo.cluster);
+    let memo = this.shapes.get(key);
+    if (memo !== undefined && memo.check !== check) memo = undefined;
+    let c: MinedCluster | null = null;
+    let slot: Slot | null = null;
+    if (memo !== undefined) {
+      slot = memo.slot;
+      c = resolve(slot !== null ? slot.owner : memo.cluster);
+    }
     if (c === null) {
       c = this.place(count);
-      if (this.shapes.size >= this.cacheSize) this.shapes.clear();
-      if (memo !== undefined && memo.check === check) memo.cluster = c;
-      else this.shapes.set(key, { check, cluster: c });
+      slot = this.placed;
+      if (memo !== undefined) {
+        memo.cluster = c;
+        memo.slot = slot;
+      } else {
+        if (this.shapes.size >= this.cacheSize) this.shapes.clear();
+        this.shapes.set(key, { check, cluster: c, slot });
+      }
+    } else if (c.track !== null && (slot === null || slot.track !== c.track) && sc.n === c.tokens.length) {
+      // The cluster folded a position since this shape was seen: find the line's word there (rare).
+      slot = this.slotIn(c, sc.token(c.track.pos));
+      memo!.slot = slot;
     }
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
     c.hit(count, timeMs, bytes);
+    this.lastCluster = c;
+    this.lastSlot = null;
+    if (slot !== null && slot.track === c.track) {
+      this.lastSlot = slot;
+      slot.n += count;
+      slot.pending += count;
+      slot.bytes += bytes;
+      slot.pendingBytes += bytes;
+      if (slot.n >= this.recur && slot.n - count < this.recur) this.trySplit(c);
+    }
     if (!c.touched) {
       c.touched = true;
       c.example = start === 0 && end === text.length ? text : text.slice(start, end);
@@ -148,7 +216,8 @@ export class TemplateMiner {
     return this.addRange(template, 0, template.length, timeMs, count, bytes);
   }
 
-  restore(id: number, template: string, count: number): void {
+  /** A stored template (after a restart): its id, text, lines and record bytes of all time. */
+  restore(id: number, template: string, count: number, bytes = 0): void {
     const sc = this.scanner;
     const end = Math.min(template.length, this.maxLineLength);
     sc.scan(template, 0, end);
@@ -159,6 +228,7 @@ export class TemplateMiner {
     const c = this.create(id, toks, key);
     c.seps = seps;
     c.count = count;
+    c.bytes = bytes;
     if (id >= this.nextId) this.nextId = id + 1;
   }
 
@@ -167,13 +237,45 @@ export class TemplateMiner {
     this.evictedPending = [];
     for (const c of this.touched) {
       c.touched = false;
-      if (c.pending > 0 && c.mergedInto === null) out.push(this.report(c));
+      if (c.pending > 0 && c.mergedInto === null) this.report(c, out);
       c.pending = 0;
       c.pendingBytes = 0;
       c.example = null;
     }
     this.touched = [];
     return out;
+  }
+
+  /** Merges and splits since the last call (see Move); empty unless recordMoves. */
+  takeMoves(): Move[] {
+    const out = this.moves;
+    this.moves = [];
+    return out;
+  }
+
+  /**
+   * Where the line added last belongs, as a number for finalId(): its cluster's id, or
+   * (when that cluster has a folded position that may still split) its word there.
+   */
+  get lastAssignment(): number {
+    const s = this.lastSlot;
+    if (s === null) return this.lastCluster?.id ?? OVERFLOW_ID;
+    let id = this.slotUid.get(s);
+    if (id === undefined) {
+      id = this.nextSlotId++;
+      this.slotUid.set(s, id);
+      this.slotIds.set(id, s);
+    }
+    return -id;
+  }
+
+  /** The template id a lastAssignment value belongs to now (after merges and splits). */
+  finalId(a: number): number {
+    if (a >= 0) return this.currentId(a);
+    const s = this.slotIds.get(-a)!;
+    let c = s.owner;
+    while (c.mergedInto !== null) c = c.mergedInto;
+    return c.id;
   }
 
   clusters(): Cluster[] {
@@ -194,7 +296,29 @@ export class TemplateMiner {
 
   // ------------------------------------------------------------------ internals
 
-  private report(c: MinedCluster): Drained {
+  /**
+   * Pending counts of c as drained entries. A cluster with a folded position reports one
+   * entry per word there, so the writer's canonical miner sees the same words and makes
+   * the same fold or split.
+   */
+  private report(c: MinedCluster, out: Drained[]): void {
+    const d = this.reportOne(c);
+    const t = c.track;
+    if (t === null) {
+      out.push(d);
+      return;
+    }
+    for (const s of t.slots.values()) {
+      if (s.pending === 0) continue;
+      const toks = c.tokens.slice();
+      toks[t.pos] = s.value;
+      out.push({ ...d, template: joinTokens(toks, c.seps), count: s.pending, bytes: s.pendingBytes });
+      s.pending = 0;
+      s.pendingBytes = 0;
+    }
+  }
+
+  private reportOne(c: MinedCluster): Drained {
     let example = '';
     if (c.example !== null) {
       const ex = c.example;
@@ -211,6 +335,8 @@ export class TemplateMiner {
 
   private lineTokens(): string[] {
     const sc = this.scanner;
+    // An empty (or all-whitespace) line gets a name that shows: `""` reads as nothing in a report.
+    if (sc.n === 0) return [EMPTY_TEMPLATE];
     const toks = new Array<string>(sc.n);
     for (let i = 0; i < sc.n; i++) toks[i] = sc.token(i);
     return toks;
@@ -234,15 +360,31 @@ export class TemplateMiner {
     return `${toks.length} ${first}`;
   }
 
-  /** Cache miss: find or create the cluster of the scanned line. */
+  /** The slot of the line place() placed last (null when its cluster has no folded position). */
+  private placed: Slot | null = null;
+
+  /** Cache miss: find or create the cluster of the scanned line; sets `placed`. */
   private place(_count: number): MinedCluster {
     const toks = this.lineTokens();
+    this.aligned = null;
+    const c = this.placeTokens(toks.slice());
+    const t = c.track;
+    if (t === null) this.placed = null;
+    else {
+      const at = this.aligned === null ? t.pos : this.aligned[t.pos]!;
+      this.placed = at < 0 ? null : this.slotIn(c, toks[at]!);
+    }
+    return c;
+  }
+
+  private placeTokens(toks: string[]): MinedCluster {
     const key = this.bucketKey(toks);
     const list = this.buckets.get(key);
     let best: MinedCluster | null = null;
     let bestSim = -1;
     if (list !== undefined) {
       for (const c of list) {
+        if (this.blocked(c.tokens, toks)) continue;
         const s = similarity(c.tokens, toks);
         if (s > bestSim) {
           bestSim = s;
@@ -258,10 +400,64 @@ export class TemplateMiner {
       }
       return best;
     }
+    const other = this.optionalMatch(toks, key);
+    if (other !== null) return other;
     if (this.live.size >= this.maxClusters && !this.evict()) return this.overflowCluster;
     const c = this.create(this.nextId++, toks, key);
     c.seps = this.lineSeps();
     return list === undefined ? c : this.foldSiblings(c, list);
+  }
+
+  /** Template position -> line position of the last optionalMatch (null when the line had the template's length). */
+  private aligned: Int32Array | null = null;
+
+  /**
+   * A cluster of another length (same first token) that the line matches but for optional
+   * parts (see align.ts); the line joins it. Cache misses only.
+   */
+  private optionalMatch(toks: readonly string[], key: string): MinedCluster | null {
+    this.aligned = null;
+    const first = key.slice(key.indexOf(' ') + 1);
+    const n = toks.length;
+    for (let d = 1; d <= MAX_EXTRA; d++) {
+      for (const len of [n - d, n + d]) {
+        if (len < 2) continue;
+        const list = this.buckets.get(`${len} ${first}`);
+        if (list === undefined) continue;
+        for (const c of list) {
+          const map = alignOptional(c.tokens, toks, this.threshold);
+          if (map === null) continue;
+          this.aligned = map;
+          // Values aligned with a constant of the template make it a variable there.
+          let changed = false;
+          for (let i = 0; i < map.length; i++) {
+            const j = map[i]!;
+            if (j < 0 || tokenMatches(c.tokens[i]!, toks[j]!)) continue;
+            c.tokens[i] = generalizeToken(c.tokens[i]!, toks[j]!);
+            changed = true;
+          }
+          if (changed) {
+            c.changed();
+            this.absorbCovered(c, list);
+          }
+          return resolve(c) ?? c;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Does the line differ from the template in a constant word (see blocks())? */
+  private blocked(tpl: readonly string[], toks: readonly string[]): boolean {
+    for (let i = 0; i < tpl.length; i++) {
+      const t = tpl[i]!;
+      const w = toks[i]!;
+      if (t === w || tokenMatches(t, w) || !blocks(t, w)) continue;
+      // A unit right after a number (`5.2 KB` / `93.0 B`) belongs to the number.
+      if (i > 0 && isUnit(t) && isUnit(w) && toks[i - 1]!.endsWith('<NUM>')) continue;
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -283,11 +479,28 @@ export class TemplateMiner {
       if (g === undefined) byPos.set(p, (g = []));
       g.push(d);
       if (g.length + 1 < this.siblings) continue;
+      // Few words that each recur (GET/POST/DELETE; Started/Paused/Stopped) are constants
+      // of different templates; many, or mostly rare ones (user names), are a variable.
+      let rare = 1; // c itself: new
+      for (const d2 of g) if (d2.count < this.recur) rare++;
+      if (rare * 2 < g.length + 1 && g.length + 1 <= MAX_CLOSED) continue;
       const survivor = g[0]!;
       let tok = c.tokens[p]!;
       for (const d2 of g) tok = generalizeToken(tok, d2.tokens[p]!);
+      const own = survivor.tokens[p]!;
       survivor.tokens[p] = tok;
       survivor.changed();
+      if (survivor.track === null && isConstWord(own) && !this.anyTracked(g)) {
+        // Count every word here from now on, the folded clusters' lines included (merge()).
+        const t = new Tracker(p, own);
+        survivor.track = t;
+        const s = new Slot(t, own, survivor);
+        s.n = survivor.count;
+        s.pending = survivor.pending;
+        s.bytes = survivor.bytes;
+        s.pendingBytes = survivor.pendingBytes;
+        t.slots.set(own, s);
+      } else survivor.track = null;
       this.absorbCovered(survivor, list);
       return survivor;
     }
@@ -305,19 +518,136 @@ export class TemplateMiner {
     return c;
   }
 
-  /** After `a` got more general, fold into it the clusters of its bucket it now covers. */
+  /**
+   * After `a` got more general, fold into it the clusters of its bucket that a line of
+   * theirs would now join: those it covers, and those it matches with no constant
+   * word apart (a position `a` has learned is a variable stops keeping them apart).
+   */
   private absorbCovered(a: MinedCluster, list: MinedCluster[]): void {
-    for (let i = 0; i < list.length; i++) {
-      const b = list[i]!;
-      if (b === a || !covers(a.tokens, b.tokens)) continue;
-      this.merge(b, a);
-      list.splice(i, 1);
-      i--;
+    for (let again = true; again; ) {
+      again = false;
+      for (let i = 0; i < list.length; i++) {
+        const b = list[i]!;
+        if (b === a) continue;
+        if (!covers(a.tokens, b.tokens)) {
+          if (this.blocked(a.tokens, b.tokens) || similarity(a.tokens, b.tokens) < this.threshold) continue;
+          if (generalize(a.tokens, b.tokens) > 0) {
+            a.changed();
+            again = true;
+          }
+        }
+        this.merge(b, a);
+        list.splice(i, 1);
+        i--;
+      }
+    }
+  }
+
+  private anyTracked(g: readonly MinedCluster[]): boolean {
+    for (const d of g) if (d.track !== null) return true;
+    return false;
+  }
+
+  /** The slot of word v at c's folded position; drops the tracking (null) when v shows the position is a variable. */
+  private slotIn(c: MinedCluster, v: string): Slot | null {
+    const t = c.track!;
+    let s = t.slots.get(v);
+    if (s !== undefined) return s;
+    if (t.slots.size >= MAX_CLOSED || !isConstWord(v)) {
+      c.track = null;
+      return null;
+    }
+    s = new Slot(t, v, c);
+    t.slots.set(v, s);
+    return s;
+  }
+
+  /** Keep `into`'s per-word counts exact when `from` joins it. */
+  private mergeSlots(from: MinedCluster, into: MinedCluster): void {
+    const t = into.track!;
+    const ft = from.track;
+    if (ft === null) {
+      const s = this.slotIn(into, from.tokens[t.pos]!);
+      if (s === null) return;
+      s.n += from.count;
+      s.pending += from.pending;
+      s.bytes += from.bytes;
+      s.pendingBytes += from.pendingBytes;
+      s.absorbed.push(from);
+      return;
+    }
+    if (ft.pos !== t.pos) {
+      into.track = null;
+      return;
+    }
+    for (const fs of ft.slots.values()) {
+      const s = this.slotIn(into, fs.value);
+      if (s === null) return;
+      s.n += fs.n;
+      s.pending += fs.pending;
+      s.bytes += fs.bytes;
+      s.pendingBytes += fs.pendingBytes;
+      for (const d of fs.absorbed) s.absorbed.push(d);
+    }
+    this.slotIn(into, ft.own)?.absorbed.push(from);
+  }
+
+  /**
+   * Undo a fold once the words at the folded position prove to be a small closed set:
+   * (nearly) every word recurs. Each word becomes its own template with its exact count;
+   * the tracked cluster keeps its own word (and id), so stored counts move, never vanish.
+   */
+  private trySplit(c: MinedCluster): void {
+    const t = c.track;
+    if (t === null || t.slots.size < 2) return;
+    let rare = 0;
+    for (const s of t.slots.values()) if (s.n < this.recur) rare++;
+    if (rare * 4 > t.slots.size) return;
+    if (this.live.size + t.slots.size - 1 > this.maxClusters) return;
+    c.track = null;
+    const p = t.pos;
+    for (const s of t.slots.values()) {
+      let part = c;
+      if (s.value === t.own) {
+        c.tokens[p] = s.value;
+        c.count = s.n;
+        c.pending = s.pending;
+        c.bytes = s.bytes;
+        c.pendingBytes = s.pendingBytes;
+        c.changed();
+      } else {
+        const toks = c.tokens.slice();
+        toks[p] = s.value;
+        part = this.create(this.nextId++, toks, c.bucket);
+        part.seps = c.seps;
+        part.count = s.n;
+        part.pending = s.pending;
+        part.bytes = s.bytes;
+        part.pendingBytes = s.pendingBytes;
+        part.firstSeen = c.firstSeen;
+        part.lastSeen = c.lastSeen;
+        part.lastUsed = c.lastUsed;
+        if (s.pending > 0) {
+          part.touched = true;
+          this.touched.push(part);
+        }
+        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, bytes: s.bytes, merged: false });
+      }
+      for (const d of s.absorbed) {
+        d.mergedInto = part;
+        this.forward.set(d.id, part.id);
+      }
+      s.owner = part;
+      s.pending = 0;
+      s.pendingBytes = 0;
     }
   }
 
   private merge(from: MinedCluster, into: MinedCluster): void {
+    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, bytes: from.bytes, merged: true });
+    if (into.track !== null) this.mergeSlots(from, into);
     into.count += from.count;
+    into.bytes += from.bytes;
     if (from.pending > 0) {
       if (into.pending === 0) {
         into.firstSeen = from.firstSeen;
@@ -355,7 +685,7 @@ export class TemplateMiner {
     for (const c of this.live.values()) if (victim === null || c.lastUsed < victim.lastUsed) victim = c;
     if (victim === null) return true;
     if (!force && this.clock - victim.lastUsed < 4 * this.maxClusters) return false;
-    if (victim.pending > 0) this.evictedPending.push(this.report(victim));
+    if (victim.pending > 0) this.report(victim, this.evictedPending);
     victim.pending = 0;
     victim.pendingBytes = 0;
     victim.alive = false;

@@ -180,9 +180,10 @@ export class LineScanner {
         b = (Math.imul(b, 31) + d) | 0;
         i++;
       }
-      if ((or & C_DIGIT) === 0) continue; // a word: stays literal
-      const allDigit = and === C_DIGIT;
       const allHex = (or & C_NONHEX) === 0;
+      // A word stays literal, unless it opens a UUID (`ebedccff-f1f4-…`: hex letters only in the first group).
+      if ((or & C_DIGIT) === 0 && !(allHex && i - r === 8 && text.charCodeAt(i) === 45 && this.uuidEnd(r, end) > 0)) continue;
+      const allDigit = and === C_DIGIT;
       const re = i;
       const len = re - r;
       let kind = LITERAL;
@@ -283,6 +284,26 @@ export class LineScanner {
     while (cs < ce && isOpenWrap(text.charCodeAt(cs))) cs++;
     while (ce > cs && isCloseWrap(text.charCodeAt(ce - 1))) ce--;
     if (ce - cs < 3) return 0;
+    // `[2001:db8::2]:443`: a bracketed IPv6 address with a port is one address, like `10.0.0.1:443`.
+    // (Bounded scans: `text` may be a whole file chunk, and indexOf would run past the token.)
+    let ob = s;
+    while (ob < e && text.charCodeAt(ob) !== 91) ob++;
+    if (ob < e) {
+      let q = ob + 1;
+      while (q < e && text.charCodeAt(q) !== 93) q++;
+      if (q > ob + 1 && q + 2 < e && text.charCodeAt(q + 1) === 58 && this.isIpv6(ob + 1, q)) {
+        let pe = q + 2;
+        while (pe < e && CLASS[text.charCodeAt(pe)] === C_DIGIT) pe++;
+        if (pe > q + 2) {
+          this.nseg = g0;
+          if (ob > s) this.seg(s, ob, LITERAL);
+          this.seg(ob, pe, IP);
+          if (pe < e) this.seg(pe, e, LITERAL);
+          this.tf = ob === s && pe === e ? F_MASK | F_ONLY : F_MASK;
+          return this.tf;
+        }
+      }
+    }
     let at = -1;
     let colons = 0;
     let other = 0; // characters that are neither hex digits, ':' nor '.'
@@ -314,6 +335,20 @@ export class LineScanner {
     if (ce < e) this.seg(ce, e, LITERAL);
     this.tf = cs === s && ce === e ? F_MASK | F_ONLY : F_MASK;
     return this.tf;
+  }
+
+  /** text[a, b) is an IPv6 address: hex digits and colons only, with `::` or seven colons. */
+  private isIpv6(a: number, b: number): boolean {
+    let colons = 0;
+    let dcolon = false;
+    for (let i = a; i < b; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c === 58) {
+        colons++;
+        if (this.text.charCodeAt(i + 1) === 58) dcolon = true;
+      } else if (c !== 46 && (CLASS[c]! & (C_DIGIT | C_HEXLETTER)) === 0) return false;
+    }
+    return colons >= 2 && (dcolon || colons === 7);
   }
 
   /** Kind found by the last numericEnd call. */

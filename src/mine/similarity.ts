@@ -7,7 +7,7 @@
  * `<*>:`): it matches any token with that prefix and suffix. This keeps the text
  * the user wrote and stops `key=value` tokens from matching a different key.
  */
-import { isCloseWrap, isOpenWrap } from './chars.js';
+import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
 
 /** Does template token t accept line token w? (No allocation: runs for every cluster on a cache miss.) */
@@ -21,6 +21,67 @@ export function tokenMatches(t: string, w: string): boolean {
   const wl = w.length;
   for (let k = 1; k <= tl - star - 3; k++) if (t.charCodeAt(tl - k) !== w.charCodeAt(wl - k)) return false;
   return true;
+}
+
+/**
+ * Words that are values however few they are: weekday and month names (parts of a
+ * date) and booleans and nulls (`allDrawn=true` / `allDrawn=false` is one field).
+ */
+const VALUE_WORDS = new Set(
+  ['true', 'false', 'True', 'False', 'TRUE', 'FALSE', 'null', 'NULL', 'nil', 'undefined',
+    'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun', 'Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec',
+    'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday', 'January', 'February', 'March', 'April', 'June',
+    'July', 'August', 'September', 'October', 'November', 'December'].flatMap((w) => [w, w + ',']),
+);
+
+/**
+ * A constant word: letters and punctuation only, no digit, no mask, no `<*>`. Two
+ * different constant words at one position are what tells templates apart (an HTTP
+ * method, a state, a verb); numbers, ids and masked kinds are what varies inside one.
+ */
+export function isConstWord(t: string): boolean {
+  if (VALUE_WORDS.has(t)) return false;
+  let letters = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 48 && c <= 57) return false;
+    // A path or a dotted name (`/var/log`, `org.apache.Foo`, `C:\x`): a value, however few there are.
+    if (c === 47 || c === 92 || (c === 46 && i > 0 && i + 1 < t.length && (CLASS[t.charCodeAt(i + 1)]! & C_LETTER) !== 0)) return false;
+    if (c === 60 && i + 2 < t.length && t.charCodeAt(i + 2) !== 32 && t.indexOf('>', i) > i + 1) {
+      const c1 = t.charCodeAt(i + 1);
+      if (c1 === 42 || (c1 >= 65 && c1 <= 90)) return false; // <*>, <NUM>, …
+    }
+    if ((CLASS[c]! & C_LETTER) !== 0) letters++;
+  }
+  return letters > 0;
+}
+
+/**
+ * Do template token t and line token w name different constants? True for two different
+ * constant words (`GET`/`POST`, `Started`/`Paused`), and for `key=value` tokens with
+ * different keys (`mode=<NUM>` / `size=<NUM>`: another field, not another value). A
+ * number, an id, a masked kind or a learned `<*>` on either side is a value, not a
+ * constant.
+ */
+export function blocks(t: string, w: string): boolean {
+  if (t === w) return false;
+  const kt = t.indexOf('=');
+  const kw = w.indexOf('=');
+  if (kt > 0 || kw > 0) {
+    if (kt !== kw || t.charCodeAt(0) !== w.charCodeAt(0) || t.slice(0, kt) !== w.slice(0, kw)) {
+      // Different keys (or a key against a bare word): a constant difference when both keys are words.
+      return kt > 0 && kw > 0 && isConstWord(t.slice(0, kt)) && isConstWord(w.slice(0, kw));
+    }
+    return blocks(t.slice(kt + 1), w.slice(kw + 1));
+  }
+  return isConstWord(t) && isConstWord(w);
+}
+
+/** Units after a number follow its magnitude (`93.0 B`, `5.2 KB`): part of the value. */
+const UNITS = new Set(['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'kB', 'KiB', 'MiB', 'GiB', 'TiB', 'ms', 'us', 'µs', 'ns', 's', 'sec', 'secs', 'min', 'mins'].flatMap((w) => [w, w + ',', w + ')', w + '.', w + ';']));
+
+export function isUnit(t: string): boolean {
+  return UNITS.has(t);
 }
 
 /** Share of positions where the template and the line agree (same length assumed). */

@@ -109,3 +109,19 @@ export function bodyMessage(body: string | Array<{ key: string; value: string }>
   }
   return { message: body, keys: undefined };
 }
+
+/**
+ * Could text[start, end) be a structured body that bodyMessage() would reduce? A JSON
+ * object starts with `{`; a logfmt line's first token is `key=`. Lets `keytally mine`
+ * slice out only those lines and scan every other one in place (no string per line).
+ */
+export function mayBeStructured(text: string, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && text.charCodeAt(i) <= 32) i++;
+  if (i >= end) return false;
+  const c = text.charCodeAt(i);
+  if (c === 123) return true;
+  const k0 = i;
+  while (i < end && isKeyChar(text.charCodeAt(i))) i++;
+  return i > k0 && i < end && text.charCodeAt(i) === 61;
+}

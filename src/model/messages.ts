@@ -6,6 +6,7 @@
  * Front end → writer: WriterCommand. Front end ↔ reader: ReaderRequest/ReaderResponse.
  */
 import type { ThreadHeap } from '../util/thread-heap.js';
+import type { MirrorStats } from '../mirror/clickhouse.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Signal, WireFormat } from './otlp.js';
 
@@ -16,6 +17,11 @@ export interface IngestTask {
   /** Content-Encoding, lower-cased; '' for none. */
   encoding: string;
   body: ArrayBuffer;
+  /**
+   * Where the payload starts in `body` (0 when absent). OTLP/gRPC transfers grpc-js's own buffer of the framed
+   * message, whose first 5 bytes are the gRPC frame header, rather than copying the message out of it.
+   */
+  bodyOffset?: number;
   /** Non-zero in durable ack mode: the writer acks it once committed. */
   ackToken: number;
   /** Receive time (unix ms) given by the test clock (--test-clock on); 0: the worker takes Date.now(). */
@@ -80,6 +86,10 @@ export interface WriterStats {
   truncatedAttributes: number;
   minerEvictions: number;
   minerOverflow: number;
+  /** History buckets dropped by retention since start (rows of all levels). */
+  historyRowsDropped: number;
+  /** The ClickHouse mirror's state, when one is configured. */
+  mirror?: MirrorStats;
   /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
   heaps: Record<string, ThreadHeap>;
 }

@@ -101,6 +101,8 @@ export interface TemplateRow extends Seen {
   count: number;
   bytes: number;
   example: string;
+  /** The canonical miner merged this template into another (which took its count): delete the stored row. */
+  removed?: boolean;
 }
 
 export interface VersionRow extends Seen {
@@ -233,7 +235,7 @@ export class WriterState {
     const k = entityKey(service, severity);
     let m = this.miners.get(k);
     if (!m) {
-      m = new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength });
+      m = new TemplateMiner({ maxClusters: this.opts.minerMaxClusters, maxLineLength: this.opts.minerMaxLineLength, recordMoves: true });
       this.miners.set(k, m);
     }
     return m;
@@ -434,21 +436,28 @@ export class WriterState {
       // Reconciliation (DESIGN §3): fold the worker's template into the
       // canonical miner, so the same line lands in the same stored template
       // whichever worker mined it.
-      const cluster = this.miner(d.service, d.severity).addTemplate(d.template, d.count, d.lastSeen, d.bytes);
-      const k = entityKey(d.service, d.severity, cluster.id);
-      let r = this.templates.rows.get(k);
-      if (r) this.templates.touch(k, r);
-      else {
-        r = { service: d.service, severity: d.severity, cluster, count: 0, bytes: 0, example: d.example, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
-        this.templates.rows.set(k, r);
-      }
-      r.cluster = cluster;
+      const miner = this.miner(d.service, d.severity);
+      const cluster = miner.addTemplate(d.template, d.count, d.lastSeen, d.bytes);
+      const r = this.templateRow(d.service, d.severity, cluster, d.example, d);
       r.count += d.count;
       r.bytes += d.bytes;
       this.bucket(minute, 'template', d.service, d.severity, String(cluster.id), d.count, d.bytes);
       if (r.example === '') r.example = d.example;
       this.seen(r, d);
-      this.templates.dirty.add(r);
+      // Merges and splits move lines between templates: move the stored counts with them
+      // (after the increment above, which the miner counted into `cluster` before any split).
+      for (const mv of miner.takeMoves()) {
+        const from = this.templateRow(d.service, d.severity, mv.from, '', d);
+        const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
+        if (mv.merged) from.removed = true;
+        else {
+          from.count -= mv.count;
+          from.bytes -= mv.bytes;
+        }
+        to.count += mv.count;
+        to.bytes += mv.bytes;
+        this.seen(to, from);
+      }
     }
     for (const d of b.versions ?? []) {
       const k = entityKey(d.service, d.version);
@@ -468,6 +477,19 @@ export class WriterState {
     this.records.traces += b.counters.records.traces;
   }
 
+  private templateRow(service: string, severity: string, cluster: Cluster, example: string, seen: Seen): TemplateRow {
+    const k = entityKey(service, severity, cluster.id);
+    let r = this.templates.rows.get(k);
+    if (r) this.templates.touch(k, r);
+    else {
+      r = { service, severity, cluster, count: 0, bytes: 0, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
+      this.templates.rows.set(k, r);
+    }
+    r.cluster = cluster;
+    this.templates.dirty.add(r);
+    return r;
+  }
+
   takeChanges(): ChangeSet {
     const zero = <T extends object>(fields: Array<keyof T>) => (r: T) => {
       for (const f of fields) (r as Record<keyof T, number>)[f] = 0;
@@ -485,6 +507,7 @@ export class WriterState {
       acks: this.acks,
       records: this.records,
     };
+    for (const r of out.templates) if (r.removed) this.templates.rows.delete(entityKey(r.service, r.severity, r.cluster.id));
     this.acks = [];
     this.history = new Map();
     this.records = { logs: 0, metrics: 0, traces: 0 };

@@ -39,7 +39,7 @@ describe('config: flags, then KEYTALLY_* env, then file, then defaults', () => {
     [{ 'otlp-http': '127.0.0.1:99999' }, {}, /--otlp-http.*port out of range/],
     [{ workers: '0' }, {}, /--workers/],
     [{ ack: 'maybe' }, {}, /--ack/],
-    [{}, { KEYTALLY_FLUSH_MS: 'soon' }, /--flush-ms \(KEYTALLY_FLUSH_MS\)/],
+    [{}, { KEYTALLY_FLUSH_MS: 'soon' }, /KEYTALLY_FLUSH_MS \(--flush-ms\)/],
     [{ bogus: '1' }, {}, /unknown option --bogus/],
     [{}, { USE_DB: 'postgres' }, /--store/],
     [{ 'memory-limit-mb': '32' }, {}, /--memory-limit-mb.*at least 64, or 0/],

@@ -222,8 +222,13 @@ describe('merge helpers', () => {
     expect(unionSorted(['x'], [])).toEqual(['x']);
   });
 
-  it('severity comes from the text, else from the number range', () => {
-    expect(severityOf('Warning', 13)).toBe('Warning');
+  it('severity comes from the number range, else from a known spelling of the text, else the text', () => {
+    expect(severityOf('Warning', 13)).toBe('WARN');
+    expect(severityOf('warning', 0)).toBe('WARN');
+    expect(severityOf(' Err ', 0)).toBe('ERROR');
+    expect(severityOf('crit', 0)).toBe('FATAL');
+    expect(severityOf('Custom', 0)).toBe('Custom');
+    expect(severityOf('Custom', 9)).toBe('INFO');
     expect(severityOf('', 9)).toBe('INFO');
     expect(severityOf('', 12)).toBe('INFO');
     expect(severityOf('', 17)).toBe('ERROR');

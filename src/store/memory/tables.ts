@@ -178,11 +178,20 @@ export class Tables {
     this.lru.set(lruKey, e);
   }
 
-  /** Drops the least recently updated rows until the estimate is within the bound; returns how many. */
-  evict(): number {
+  /** Deletes one row (a template the canonical miner merged into another). */
+  remove(table: TableName, key: string): void {
+    const e = this.maps[table].get(key);
+    if (!e) return;
+    this.maps[table].delete(key);
+    this.lru.delete(`${table}\u0001${key}`);
+    this.bytes -= e.bytes;
+  }
+
+  /** Drops the least recently updated rows until the estimate (plus `reserved` bytes held elsewhere) is within the bound; returns how many. */
+  evict(reserved = 0): number {
     let n = 0;
     for (const [k, e] of this.lru) {
-      if (this.bytes <= this.maxBytes) break;
+      if (this.bytes + reserved <= this.maxBytes) break;
       this.lru.delete(k);
       this.maps[e.table].delete(e.key);
       this.bytes -= e.bytes;

@@ -10,6 +10,9 @@ import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
+import { retentionCutoffs, type Retention } from '../history.js';
+import { retain } from './history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
 import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -31,6 +34,8 @@ export class SqliteWriteStore implements WriteStore {
   readonly path: string;
   private readonly stmts;
   private readonly commitTx;
+  /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
+  private totals: MirrorRow[] | undefined;
 
   constructor(
     dataDir: string,
@@ -97,6 +102,7 @@ export class SqliteWriteStore implements WriteStore {
         ON CONFLICT (service, severity, template_id) DO UPDATE SET template = excluded.template,
           count = count + excluded.count, bytes = bytes + excluded.bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
+      templateDelete: db.prepare(`DELETE FROM body_templates WHERE service = @service AND severity = @severity AND template_id = @id`),
       version: db.prepare(`INSERT INTO service_versions (service, version, records, bytes, first_seen, last_seen)
         VALUES (@service, @version, @records, @bytes, @firstSeen, @lastSeen)
         ON CONFLICT (service, version) DO UPDATE SET records = records + excluded.records, bytes = bytes + excluded.bytes,
@@ -105,6 +111,13 @@ export class SqliteWriteStore implements WriteStore {
         db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
           VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
           ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes`),
+      ),
+      // The same upsert answering the bucket's new absolute values (for the mirror; SQLite >= 3.35).
+      historyTotals: HISTORY_LEVELS.map((l) =>
+        db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
+          VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
+          ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes
+          RETURNING kind, service, name, sub, bucket, count, bytes`),
       ),
     };
     this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
@@ -143,7 +156,7 @@ export class SqliteWriteStore implements WriteStore {
     // Oldest first, so the canonical miner's LRU order after a restart follows what was seen last.
     for (const r of this.db.prepare(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_id ASC`).iterate() as Iterable<Record<string, any>>) {
       const miner = state.miner(r.service, r.severity);
-      miner.restore(r.template_id, r.template, r.count);
+      miner.restore(r.template_id, r.template, r.count, r.bytes ?? 0);
       const cluster = miner.clusters().find((c) => c.id === r.template_id);
       if (!cluster) continue;
       state.templates.rows.set(`${r.service}\u0000${r.severity}\u0000${r.template_id}`, {
@@ -194,6 +207,10 @@ export class SqliteWriteStore implements WriteStore {
       s.key.run({ service: r.service, scope: r.scope, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.templates) {
+      if (r.removed) {
+        s.templateDelete.run({ service: r.service, severity: r.severity, id: r.cluster.id });
+        continue;
+      }
       s.template.run({ service: r.service, severity: r.severity, id: r.cluster.id, template: r.cluster.template(), count: r.count, bytes: r.bytes, example: r.example, firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
     for (const r of c.versions) s.version.run(r);
@@ -201,11 +218,38 @@ export class SqliteWriteStore implements WriteStore {
     // retention can drop any level's oldest buckets on its own.
     for (const h of c.history) {
       for (let i = 0; i < HISTORY_LEVELS.length; i++) {
-        s.history[i]!.run({ kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes });
+        const row = { kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes };
+        // Minute and hour buckets are mirrored: with a mirror on, the upsert answers the bucket's new totals.
+        if (this.totals !== undefined && i < 2) this.totals.push({ level: i === 0 ? 'minute' : 'hour', ...(s.historyTotals[i]!.get(row) as Omit<MirrorRow, 'level'>) });
+        else s.history[i]!.run(row);
       }
     }
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
       c.versions.length + c.history.length;
+  }
+
+  trackHistoryTotals(): void {
+    this.totals ??= [];
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    const cols = 'kind, service, name, sub, bucket, count, bytes';
+    const rows = after
+      ? this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? AND (kind, service, name, sub, bucket) > (?, ?, ?, ?, ?)
+          ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, after.kind, after.service, after.name, after.sub, after.bucket, limit)
+      : this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, limit);
+    return (rows as Array<Omit<MirrorRow, 'level'>>).map((r) => ({ level, ...r }));
+  }
+
+  async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retain(this.db, retentionCutoffs(now, retention), budgetMs);
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
