@@ -54,7 +54,7 @@ class OtlpReader extends ProtoReader {
   readonly maxVal: number;
   dropped = 0;
   truncated = 0;
-  /** Set on the one-pass path: log record attribute values are hashed from their bytes (readAttrHashed). */
+  /** Set on the one-pass path: log record attribute values are hashed from their bytes (readAttr's hashPlain). */
   hashBytes: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined = undefined;
   readonly hashOut = new Uint32Array(2);
 
@@ -88,51 +88,15 @@ const F3 = 1 << 3;
 
 // ------------------------------------------------------------------ common
 
-/** Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits. */
-function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
-  // The KeyValue's own length: what its key and value cost on the wire, whatever is cut below.
-  const bytes = end - r.pos;
-  if (attrs.length >= r.maxAttrs) {
-    r.dropped++;
-    r.pos = end;
-    return;
-  }
-  let key = '';
-  let value = '';
-  while (r.pos < end) {
-    const tag = r.tag();
-    switch (tag) {
-      case 10: {
-        const e = r.lenEnd(end);
-        key = r.stringMax(r.pos, e, r.maxKey);
-        r.pos = e;
-        break;
-      }
-      case 18: {
-        const e = r.lenEnd(end);
-        value = readAnyValue(r, e, 0, r.maxVal);
-        break;
-      }
-      default:
-        r.skipUnknown(tag, end, F1 | F2);
-    }
-  }
-  r.finish(end);
-  if (value.length > r.maxVal) {
-    value = value.slice(0, r.maxVal);
-    r.truncated++;
-  }
-  attrs.push({ key, value, bytes });
-}
-
 /**
- * readAttr for a log record's own attributes on the one-pass path: a value that
- * is one ASCII string_value no longer than the value limit (the common case) is
- * hashed straight from the request's bytes, and no string is made for it (its
- * canonical string would be those very bytes, so the hash is the same). Any
- * other value goes through readAnyValue, as in readAttr.
+ * Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits.
+ * With `hashPlain` (a log record's own attributes on the one-pass path), a
+ * value that is one ASCII string_value within the value limit (the common
+ * case) is hashed straight from the request's bytes and no string is made for
+ * it: its canonical string would be those very bytes, so the hash is the same.
  */
-function readAttrHashed(r: OtlpReader, end: number, attrs: Attr[]): void {
+function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false): void {
+  // The KeyValue's own length: what its key and value cost on the wire, whatever is cut below.
   const bytes = end - r.pos;
   if (attrs.length >= r.maxAttrs) {
     r.dropped++;
@@ -153,7 +117,7 @@ function readAttrHashed(r: OtlpReader, end: number, attrs: Attr[]): void {
       }
       case 18: {
         const e = r.lenEnd(end);
-        hashed = hashPlainString(r, e);
+        hashed = hashPlain && hashPlainString(r, e);
         if (hashed) {
           value = '';
           r.pos = e;
@@ -423,8 +387,7 @@ function readLogRecord(r: OtlpReader, end: number): LogRecord {
         body = readBody(r, r.lenEnd(end));
         break;
       case 50:
-        if (r.hashBytes !== undefined) readAttrHashed(r, r.lenEnd(end), attrs);
-        else readAttr(r, r.lenEnd(end), attrs);
+        readAttr(r, r.lenEnd(end), attrs, r.hashBytes !== undefined);
         break;
       default:
         r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 11));
