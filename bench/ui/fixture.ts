@@ -115,6 +115,10 @@ export async function fillKnown(otlpUrl: string): Promise<void> {
     sendMetrics(otlpUrl, 'inventory', (meter) => {
       const h = meter.createHistogram('stock.lookup.duration', { unit: 'ms' });
       for (let i = 0; i < 20; i++) h.record(i, { store: `s${i % 4}` });
+      // What an SDK sends past its cardinality limit: the folded series carries otel.metric.overflow=true.
+      const g = meter.createUpDownCounter('stock.reserved', { unit: '1' });
+      g.add(1, { sku: 'a' });
+      g.add(1, { 'otel.metric.overflow': true });
     }),
   ]);
 }

@@ -93,7 +93,7 @@ describe('web UI', () => {
     // Default rank: bytes, biggest first; then records per signal.
     const cols = await Promise.all(['name', 'log_records', 'spans', 'metric_points'].map((c) => column('services-table', c)));
     expect(cols[0]!.map((_, i) => cols.map((c) => c[i]))).toEqual([
-      ['inventory', '162', '4', '4'],
+      ['inventory', '162', '4', '6'],
       ['checkout', '44', '12', '50'],
       [XSS.service, '3', '0', '0'],
     ]);
@@ -106,7 +106,7 @@ describe('web UI', () => {
     expect(logBytes).toEqual(api.map((s: any) => `${s.log_bytes.toLocaleString('en-US')} bytes`));
     expect(await column('services-table', 'bytes')).toEqual(api.map((s: any) => `${s.bytes < 1024 ? `${s.bytes} B` : `${(s.bytes / 1024).toFixed(1)} KiB`} ${s.bytes_percentage >= 10 ? s.bytes_percentage.toFixed(1) : s.bytes_percentage.toPrecision(2)}%`));
     const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
-    expect(stats).toEqual(['Services 3', 'Log templates 6 active in the last 24h', 'Keys 167 active in the last 24h', 'Metrics 2 active in the last 24h', 'Span names 2 active in the last 24h']);
+    expect(stats).toEqual(['Services 3', 'Log templates 6 active in the last 24h', 'Keys 169 active in the last 24h', 'Metrics 3 active in the last 24h', 'Span names 2 active in the last 24h']);
     const noisy = await page.locator('#noisiest-title + ul li').allInnerTexts();
     expect(noisy[0]).toMatch(/^most bytes: inventory \([\d.]+ KiB, [\d.]+% of all\)$/);
     expect(noisy[4]).toMatch(/^template: stock level checked \([\d.]+ KiB, [\d.]+% of inventory's log bytes; 150 records\)$/);
@@ -242,7 +242,8 @@ describe('web UI', () => {
   it('metric: labels by cardinality, the exploding label named', async () => {
     await open('/metric');
     await page.locator('#metrics-table tbody tr').first().waitFor();
-    expect(await column('metrics-table', 'name')).toEqual(['orders.placed', 'stock.lookup.duration']);
+    expect(await column('metrics-table', 'name')).toEqual(['orders.placed', 'stock.lookup.duration', 'stock.reserved SDK overflow']);
+    expect(await page.locator('#metrics-table .badge-over').count()).toBe(1);
     await page.getByRole('link', { name: 'orders.placed' }).click();
     await page.waitForURL(/\/metric\?name=orders.placed&service=checkout/);
     await page.locator('#labels-table tbody tr').first().waitFor();
@@ -301,7 +302,7 @@ describe('web UI', () => {
     await open('/changes');
     await page.locator('#new-templates tbody tr').first().waitFor();
     expect(await page.locator('#templates-title .count').innerText()).toBe('6');
-    expect(await page.locator('#metrics-title .count').innerText()).toBe('2');
+    expect(await page.locator('#metrics-title .count').innerText()).toBe('3');
     expect(await page.locator('#spans-title .count').innerText()).toBe('2');
     expect(await page.locator('#keys-title .count').innerText()).toBe('100+');
     const changes = (await k.get(`/api/v1/changes?since=${from24h()}&limit=100`)).body;
