@@ -86,6 +86,7 @@ start_clickhouse() {
   <users_config>$dir/users.xml</users_config>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
+  <timezone>UTC</timezone>
   <max_concurrent_queries>32</max_concurrent_queries>
   <mark_cache_size>67108864</mark_cache_size>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>

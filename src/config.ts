@@ -113,6 +113,23 @@ export const configSchema = z
      * and history's "now" is the latest such time, so a week of buckets can be replayed in seconds.
      */
     testClock: z.enum(['off', 'on']).default('off'),
+    /**
+     * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
+     * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
+     * (A week of 1,000 busy templates costs about 40 MB with these: see README "Retention".)
+     */
+    retentionMinutes: z.coerce.number().int().min(1).max(525_600).default(360),
+    retentionHours: z.coerce.number().int().min(1).max(87_600).default(720),
+    retentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
+    /** Turns on the ClickHouse mirror of the history (src/mirror/clickhouse.ts), e.g. http://127.0.0.1:8123. */
+    clickhouseUrl: z.string().url().optional(),
+    clickhouseDatabase: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and _').default('keytally'),
+    /** Buckets waiting for ClickHouse (coalesced) before the buffer is dropped and re-read from the primary when it is back. */
+    clickhouseBufferRows: z.coerce.number().int().min(10).max(10_000_000).default(100_000),
+    clickhouseFlushMs: z.coerce.number().int().min(10).max(600_000).default(1000),
+    /** Days of minute buckets and of hour buckets the mirror keeps (partitions dropped past them). */
+    clickhouseMinuteDays: z.coerce.number().int().min(1).max(36_500).default(7),
+    clickhouseHourDays: z.coerce.number().int().min(1).max(36_500).default(400),
   })
   .strict();
 
@@ -156,6 +173,15 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   memory: 'memory',
   logLevel: 'log-level',
   testClock: 'test-clock',
+  retentionMinutes: 'retention-minutes',
+  retentionHours: 'retention-hours',
+  retentionDays: 'retention-days',
+  clickhouseUrl: 'clickhouse-url',
+  clickhouseDatabase: 'clickhouse-database',
+  clickhouseBufferRows: 'clickhouse-buffer-rows',
+  clickhouseFlushMs: 'clickhouse-flush-ms',
+  clickhouseMinuteDays: 'clickhouse-minute-days',
+  clickhouseHourDays: 'clickhouse-hour-days',
 };
 
 /** Defaults that `--memory small` changes (an explicit setting still wins). */

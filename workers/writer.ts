@@ -12,6 +12,9 @@ import type { Config } from '../src/config.js';
 import type { DeltaBatch } from '../src/model/delta.js';
 import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
 import { openWriteStore } from '../src/store/store.js';
+import type { Retention } from '../src/store/history.js';
+import { ClickHouseMirror } from '../src/mirror/clickhouse.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/model/history.js';
 import { serveQueries } from '../src/store/remote.js';
 import { WriterState } from '../src/writer/state.js';
 import { LatencyWindow } from '../src/util/latency-window.js';
@@ -28,13 +31,35 @@ const state = new WriterState(config, store.loader());
 await store.load(state);
 startHeapTrace('writer', () => ({ sketchMb: +(state.sketchBytes() / 1048576).toFixed(1), keyRows: state.keys.rows.size }));
 
+/** The ClickHouse mirror of the history, when --clickhouse-url is set: fed after each commit, sends on its own. */
+const mirror = config.clickhouseUrl
+  ? new ClickHouseMirror(
+      {
+        url: config.clickhouseUrl,
+        database: config.clickhouseDatabase,
+        bufferRows: config.clickhouseBufferRows,
+        flushMs: config.clickhouseFlushMs,
+        minuteRetentionMs: config.clickhouseMinuteDays * DAY_MS,
+        hourRetentionMs: config.clickhouseHourDays * DAY_MS,
+        now: () => historyNow(),
+        // The test clock jumps days in seconds: check partitions at every round then.
+        retentionEveryMs: config.testClock === 'on' ? 0 : 60_000,
+      },
+      { historyPage: (level, from, limit, after) => store.historyPage(level, from, limit, after) },
+    )
+  : undefined;
+if (mirror) {
+  store.trackHistoryTotals();
+  mirror.start();
+}
+
 const unpackr = new Unpackr({ useRecords: true, moreTypes: false });
 const ports = new Map<number, MessagePort>();
 const commitLatency = new LatencyWindow(1024);
 const stats: WriterStats = {
   batches: 0, rows: 0, commitMsP99: 0, commitMsLast: 0, commits: 0, commitMsSum: 0, commitMsP50: 0, commitMsP90: 0, lagMsMax: 0, backlog: 0, walBytes: 0, dbBytes: 0,
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
-  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, heaps: {},
+  truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, historyRowsDropped: 0, heaps: {},
   store: { backend: store.backend, errors: 0, evictions: 0, reconnects: 0 },
 };
 /** Each ingest worker's heap as of its last batch; dropped when its channel closes. */
@@ -52,6 +77,7 @@ let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefin
 
 function onDelta(workerId: number, msg: WorkerToWriter): void {
   const batch = unpackr.unpack(msg.bytes) as DeltaBatch;
+  if (batch.minute > latestMinute) latestMinute = batch.minute;
   state.applyBatch(batch);
   // The batch's sketch bytes may be views of the message: applyBatch merged them, nothing keeps them.
   releaseBuffer(msg.bytes.buffer);
@@ -120,6 +146,39 @@ async function commitNow(): Promise<void> {
   stats.backlog = 0;
   if (changes.acks.length > 0) post({ type: 'acks', tokens: changes.acks });
   if (await store.maintain()) stats.checkpoints++;
+  // After the commit, never awaited: the mirror sends on its own timer.
+  if (mirror) mirror.offer(store.takeHistoryTotals());
+  await retainHistory();
+}
+
+/** The history's clock ("now" for retention, here and in the mirror). */
+function historyNow(): number {
+  return config.testClock === 'on' ? latestMinute + MINUTE_MS : Date.now();
+}
+
+/** The clock of history: wall time, or with --test-clock the latest receive minute seen (a replayed week). */
+let latestMinute = 0;
+let lastRetain = 0;
+const retention: Retention = {
+  minuteMs: config.retentionMinutes * MINUTE_MS,
+  hourMs: config.retentionHours * HOUR_MS,
+  dayMs: config.retentionDays * DAY_MS,
+};
+
+/**
+ * Drops expired history buckets between commits: at most once a second
+ * (every commit under the test clock, whose time jumps) and for at most
+ * 20 ms, so ingest never waits on a long delete; what is left waits for the
+ * next round.
+ */
+async function retainHistory(): Promise<void> {
+  const testClock = config.testClock === 'on';
+  const wall = Date.now();
+  if (!testClock && wall - lastRetain < 1000) return;
+  lastRetain = wall;
+  const now = historyNow();
+  if (now === MINUTE_MS) return;
+  stats.historyRowsDropped += await store.retain(now, retention, 20);
 }
 
 function report(): void {
@@ -135,6 +194,7 @@ function report(): void {
   stats.commitMsP99 = commitLatency.quantile(0.99);
   // A batch still waiting counts too: a stalled writer shows a growing lag, not 0.
   if (oldestPending !== 0) stats.lagMsMax = Math.max(stats.lagMsMax, Date.now() - oldestPending);
+  if (mirror) stats.mirror = { ...mirror.stats };
   stats.heaps = { writer: threadHeap() };
   for (const [id, heap] of workerHeaps) stats.heaps[`ingest-${id}`] = heap;
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
@@ -148,6 +208,8 @@ function finishDrain(): void {
   const id = drain.id;
   drain = undefined;
   void commit().then(async () => {
+    // A draining sidecar gives the mirror one last chance (bounded: a ClickHouse that is down does not hold shutdown).
+    if (mirror) await Promise.race([mirror.flush(), new Promise((r) => setTimeout(r, 2000))]);
     await store.checkpoint();
     stats.checkpoints++;
     report();
@@ -191,6 +253,7 @@ parentPort!.on('message', (cmd: WriterCommand) => {
       void commit().then(async () => {
         closed = true;
         clearInterval(statsTimer);
+        await mirror?.close();
         await store.close();
         for (const [, port] of ports) port.close();
         post({ type: 'closed' });

@@ -3,6 +3,7 @@ import { LOG_SORT, TEMPLATE_SORT, type ListResult, type LogItem, type TemplateIt
 import type { StoreQueries } from '../store/store.js';
 import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
+import { parseWindow } from './window.js';
 import { knownSeverity } from '../extract/severity.js';
 
 /** `severity=warning` finds WARN: a known spelling is the severity records are grouped under; others match in any case. */
@@ -13,10 +14,10 @@ function severityParam(p: Params): string | undefined {
 
 export function listLogs(store: StoreQueries, query: string): Promise<ListResult<LogItem>> {
   const p = new Params(query, ['service', 'severity', ...LIST_PARAMS]);
-  return store.logs({ service: p.string('service'), severity: severityParam(p), page: parsePage(p, LOG_SORT) });
+  return store.logs({ service: p.string('service'), severity: severityParam(p), window: parseWindow(p), page: parsePage(p, LOG_SORT) });
 }
 
 export function listTemplates(store: StoreQueries, query: string): Promise<ListResult<TemplateItem>> {
   const p = new Params(query, ['service', 'severity', 'q', ...LIST_PARAMS]);
-  return store.templates({ service: p.string('service'), severity: severityParam(p), q: p.string('q'), page: parsePage(p, TEMPLATE_SORT) });
+  return store.templates({ service: p.string('service'), severity: severityParam(p), q: p.string('q'), window: parseWindow(p), page: parsePage(p, TEMPLATE_SORT) });
 }

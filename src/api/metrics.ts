@@ -4,6 +4,7 @@ import type { StoreQueries } from '../store/store.js';
 import { notFound } from './errors.js';
 import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
+import { parseWindow } from './window.js';
 
 export function listMetrics(store: StoreQueries, query: string): Promise<ListResult<MetricItem>> {
   const p = new Params(query, ['service', 'q', 'type', 'min_cardinality', ...LIST_PARAMS]);
@@ -12,6 +13,7 @@ export function listMetrics(store: StoreQueries, query: string): Promise<ListRes
     q: p.string('q'),
     type: p.oneOf('type', METRIC_TYPES),
     minCardinality: p.int('min_cardinality', undefined, 0, Number.MAX_SAFE_INTEGER),
+    window: parseWindow(p),
     page: parsePage(p, METRIC_SORT),
   });
 }
@@ -23,7 +25,7 @@ export function listMetrics(store: StoreQueries, query: string): Promise<ListRes
 export async function metricDetail(store: StoreQueries, name: string, query: string): Promise<ListResult<MetricItem & { labels: LabelItem[] }>> {
   const p = new Params(query, ['service', ...LIST_PARAMS]);
   const service = p.string('service');
-  const result = await store.metrics({ service, name, page: parsePage(p, METRIC_SORT) });
+  const result = await store.metrics({ service, name, window: parseWindow(p), page: parsePage(p, METRIC_SORT) });
   if (result.total === 0) {
     throw notFound(service ? `no metric '${name}' for service '${service}'` : `no metric '${name}'`);
   }

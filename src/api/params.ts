@@ -9,7 +9,7 @@ export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 100;
 
 /** The paging parameters every list route takes. */
-export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order'] as const;
+export const LIST_PARAMS = ['limit', 'offset', 'sort', 'order', 'from', 'to'] as const;
 
 export type { Order } from '../store/queries.js';
 
@@ -86,6 +86,21 @@ export class Params {
       throw badRequest(`parameter '${name}' must be one of ${values.join(', ')}, got '${v}'`);
     }
     return v as T;
+  }
+
+  /**
+   * A point in time: unix milliseconds (digits) or an RFC 3339 timestamp
+   * (`2026-01-05T10:00:00Z`, `…+02:00`, fractions allowed); undefined when absent.
+   */
+  time(name: string): number | undefined {
+    const v = this.values.get(name);
+    if (v === undefined) return undefined;
+    if (/^\d{1,15}$/.test(v)) return Number(v);
+    if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(v)) {
+      const ms = Date.parse(v.replace(' ', 'T'));
+      if (Number.isFinite(ms) && ms >= 0) return ms;
+    }
+    throw badRequest(`parameter '${name}' must be unix milliseconds or an RFC 3339 time (2026-01-05T10:00:00Z), got '${v}'`);
   }
 
   /** The raw value, for parameters with their own syntax (span kind). */

@@ -10,6 +10,7 @@ import { listLogs, listTemplates } from './logs.js';
 import { listMetrics, metricDetail } from './metrics.js';
 import { listServices, serviceOverview } from './services.js';
 import { listSpans } from './spans.js';
+import { changesRoute, seriesRoute, versionsRoute } from './history.js';
 
 export interface ApiResponse {
   status: number;
@@ -47,6 +48,7 @@ async function route(db: StoreQueries, path: string, query: string): Promise<unk
       case 'services':
         if (b === undefined) return listServices(db, query);
         if (c === 'overview') return serviceOverview(db, b, query);
+        if (c === 'versions') return versionsRoute(db, b, query);
         break;
       case 'metrics':
         if (b === undefined) return listMetrics(db, query);
@@ -61,6 +63,12 @@ async function route(db: StoreQueries, path: string, query: string): Promise<unk
         break;
       case 'keys':
         if (b === undefined) return listKeys(db, query);
+        break;
+      case 'series':
+        if (b === undefined) return seriesRoute(db, query);
+        break;
+      case 'changes':
+        if (b === undefined) return changesRoute(db, query);
         break;
     }
   }

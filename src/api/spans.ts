@@ -4,6 +4,7 @@ import type { StoreQueries } from '../store/store.js';
 import { badRequest } from './errors.js';
 import { parsePage } from './page.js';
 import { LIST_PARAMS, Params } from './params.js';
+import { parseWindow } from './window.js';
 
 export { SPAN_KINDS, type SpanKindName } from '../store/queries.js';
 
@@ -19,5 +20,5 @@ export function parseKind(v: string | undefined): number | undefined {
 
 export function listSpans(store: StoreQueries, query: string): Promise<ListResult<SpanItem>> {
   const p = new Params(query, ['service', 'q', 'kind', ...LIST_PARAMS]);
-  return store.spans({ service: p.string('service'), q: p.string('q'), kind: parseKind(p.raw('kind')), page: parsePage(p, SPAN_SORT) });
+  return store.spans({ service: p.string('service'), q: p.string('q'), kind: parseKind(p.raw('kind')), window: parseWindow(p), page: parsePage(p, SPAN_SORT) });
 }

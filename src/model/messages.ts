@@ -6,6 +6,7 @@
  * Front end → writer: WriterCommand. Front end ↔ reader: ReaderRequest/ReaderResponse.
  */
 import type { ThreadHeap } from '../util/thread-heap.js';
+import type { MirrorStats } from '../mirror/clickhouse.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { Signal, WireFormat } from './otlp.js';
 
@@ -85,6 +86,10 @@ export interface WriterStats {
   truncatedAttributes: number;
   minerEvictions: number;
   minerOverflow: number;
+  /** History buckets dropped by retention since start (rows of all levels). */
+  historyRowsDropped: number;
+  /** The ClickHouse mirror's state, when one is configured. */
+  mirror?: MirrorStats;
   /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
   heaps: Record<string, ThreadHeap>;
 }

@@ -279,6 +279,17 @@ export class MetricsExporter {
     writerGauge('keytally_keys', 'Keys (service, scope, key) tracked.', (s) => s.keys);
     writerCounter('keytally_miner_evictions_total', 'Templates evicted by the workers\u2019 miners (LRU), as reported to the writer.', (s) => s.minerEvictions);
     writerCounter('keytally_miner_overflow_total', 'Log lines counted under the overflow template (too long, or no room for a cluster).', (s) => s.minerOverflow);
+    if (pipeline.config.clickhouseUrl) {
+      const m = (f: (x: NonNullable<WriterStats['mirror']>) => number) => (s: WriterStats) => (s.mirror ? f(s.mirror) : 0);
+      writerGauge('keytally_mirror_up', 'Whether the ClickHouse mirror\u2019s last round reached ClickHouse (1) or failed (0).', m((x) => (x.up ? 1 : 0)));
+      writerGauge('keytally_mirror_buffered_rows', 'History buckets waiting to be sent to ClickHouse (bounded by --clickhouse-buffer-rows).', m((x) => x.bufferedRows));
+      writerCounter('keytally_mirror_sent_rows_total', 'History buckets inserted into ClickHouse.', m((x) => x.sentRows));
+      writerCounter('keytally_mirror_failed_inserts_total', 'Mirror rounds that failed (ClickHouse down, slow or refusing); retried with backoff.', m((x) => x.failedInserts));
+      writerCounter('keytally_mirror_dropped_rows_total', 'Buffered buckets dropped past the buffer bound (re-read from the primary store when ClickHouse is back).', m((x) => x.droppedRows));
+      writerCounter('keytally_mirror_resyncs_total', 'Resyncs of the mirror from the primary store after a dropped buffer.', m((x) => x.resyncs));
+      writerCounter('keytally_mirror_dropped_partitions_total', 'ClickHouse partitions dropped for the mirror\u2019s retention.', m((x) => x.droppedPartitions));
+    }
+    writerCounter('keytally_history_dropped_rows_total', 'History buckets (rows of every level) dropped by retention.', (s) => s.historyRowsDropped);
     writerCounter('keytally_truncated_attributes_total', 'Attributes dropped past --max-attributes, plus keys, values and service names cut to their length limits.', (s) => s.truncatedAttributes);
     // ------------------------------------------------------------ store health, labelled by backend
     const backend = { backend: pipeline.config.store };

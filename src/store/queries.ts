@@ -13,6 +13,18 @@
  */
 import type { KeyScope } from '../model/delta.js';
 import type { MetricType } from '../model/otlp.js';
+import type { Window } from './history.js';
+
+/**
+ * Every list query may carry a window: its counts and bytes (and their
+ * percentages) are then sums over the history buckets in [from, to), only
+ * entities active in the window are listed, and first_seen/last_seen stay the
+ * exact all-time values. `firstSeenFrom` keeps entities first seen at or after it.
+ */
+export interface Windowed {
+  window?: Window | undefined;
+  firstSeenFrom?: number | undefined;
+}
 
 export type Order = 'asc' | 'desc';
 
@@ -64,7 +76,7 @@ export interface ServiceItem {
   last_seen: number;
 }
 
-export interface ServiceQuery {
+export interface ServiceQuery extends Windowed {
   q?: string | undefined;
   /** Exact name (the overview). */
   name?: string | undefined;
@@ -132,7 +144,7 @@ export interface MetricItem {
   last_seen: number;
 }
 
-export interface MetricQuery {
+export interface MetricQuery extends Windowed {
   service?: string | undefined;
   q?: string | undefined;
   type?: MetricType | undefined;
@@ -197,7 +209,7 @@ export interface SpanItem {
   last_seen: number;
 }
 
-export interface SpanQuery {
+export interface SpanQuery extends Windowed {
   service?: string | undefined;
   q?: string | undefined;
   /** OTLP SpanKind number. */
@@ -240,7 +252,7 @@ export interface LogItem {
   last_seen: number;
 }
 
-export interface LogQuery {
+export interface LogQuery extends Windowed {
   service?: string | undefined;
   severity?: string | undefined;
   page: Page;
@@ -276,9 +288,11 @@ export interface TemplateItem {
   last_seen: number;
 }
 
-export interface TemplateQuery {
+export interface TemplateQuery extends Windowed {
   service?: string | undefined;
   severity?: string | undefined;
+  /** Exact template id (with service and severity: one template). */
+  templateId?: number | undefined;
   q?: string | undefined;
   page: Page;
 }
@@ -314,7 +328,7 @@ export interface KeyItem {
   last_seen: number;
 }
 
-export interface KeyQuery {
+export interface KeyQuery extends Windowed {
   service?: string | undefined;
   scope?: KeyScope | undefined;
   q?: string | undefined;

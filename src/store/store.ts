@@ -35,6 +35,8 @@ import type {
   TemplateItem,
   TemplateQuery,
 } from './queries.js';
+import type { HistoryFilter, HistorySum, Retention, SeriesPoint, SeriesQuery, VersionItem, Window } from './history.js';
+import type { MirrorRow } from '../mirror/clickhouse.js';
 
 export type StoreBackend = Config['store'];
 
@@ -66,6 +68,17 @@ export interface WriteStore {
   commit(changes: ChangeSet): Promise<number>;
   /** Cheap housekeeping after a commit; true when it checkpointed (counted in /metrics). */
   maintain(): Promise<boolean>;
+  /**
+   * Drops history buckets older than `now` minus the retention, whole buckets,
+   * oldest first, for at most `budgetMs`; resolves to the rows dropped. Totals stay.
+   */
+  retain(now: number, retention: Retention, budgetMs: number): Promise<number>;
+  /** From now on, each commit remembers the absolute values of the minute and hour buckets it touched (the ClickHouse mirror's input). */
+  trackHistoryTotals(): void;
+  /** Those buckets since the last call. */
+  takeHistoryTotals(): MirrorRow[];
+  /** A page of history buckets of one level with bucket >= from, in primary-key order, after `after` (the mirror's resync). */
+  historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]>;
   /** Folds everything into its final place (shutdown, drain). */
   checkpoint(): Promise<void>;
   size(): StoreSize;
@@ -87,10 +100,18 @@ export interface StoreQueries {
   logs(q: LogQuery): Promise<ListResult<LogItem>>;
   templates(q: TemplateQuery): Promise<ListResult<TemplateItem>>;
   keys(q: KeyQuery): Promise<ListResult<KeyItem>>;
+  /** Per-entity counts and bytes of one kind summed over a window (the rises and falls of /changes). */
+  historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]>;
+  /** Non-empty buckets of q.step ms in [q.from, q.to), oldest first. */
+  series(q: SeriesQuery): Promise<SeriesPoint[]>;
+  /** The service.version values a service sent, oldest first. */
+  versions(service: string): Promise<VersionItem[]>;
 }
 
 /** The names of the StoreQueries methods, for backends that forward questions (see remote.ts). */
-export const QUERY_METHODS = ['services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys'] as const satisfies ReadonlyArray<keyof StoreQueries>;
+export const QUERY_METHODS = [
+  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historySums', 'series', 'versions',
+] as const satisfies ReadonlyArray<keyof StoreQueries>;
 
 export interface ReadStore {
   readonly backend: StoreBackend;

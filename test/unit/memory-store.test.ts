@@ -9,11 +9,11 @@ const opts = { precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096, s
 function keyDelta(i: number, values: number): KeyDelta {
   const h = new Hll(14);
   for (let v = 0; v < values; v++) h.add((i * 7919 + v * 104729) >>> 0, (v * 2654435761) >>> 0);
-  return { service: 'svc', scope: 'log', key: `key-${i}`, samples: values, sketch: h.serialize(), firstSeen: 1000 + i, lastSeen: 2000 + i };
+  return { service: 'svc', scope: 'log', key: `key-${i}`, samples: values, bytes: 10 * values, sketch: h.serialize(), firstSeen: 1000 + i, lastSeen: 2000 + i };
 }
 
 function batch(keys: KeyDelta[]): DeltaBatch {
-  return { worker: 1, seq: 1, acks: [], services: [], metrics: [], labels: [], spans: [], logs: [], keys, templates: [], counters: emptyCounters() };
+  return { worker: 1, seq: 1, minute: 60_000, acks: [], services: [], metrics: [], labels: [], spans: [], logs: [], keys, templates: [], versions: [], counters: emptyCounters() };
 }
 
 describe('memory store', () => {

@@ -34,9 +34,13 @@ import {
   type SpanQuery,
   type TemplateItem,
   type TemplateQuery,
+  type Windowed,
 } from '../queries.js';
 import type { StoreQueries } from '../store.js';
-import type { Tables } from './tables.js';
+import type { HistoryFilter, HistoryKind, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { entityKey } from '../../model/delta.js';
+import type { MemoryHistory } from './history.js';
+import type { Records, ServiceRec, TableName, Tables } from './tables.js';
 
 type Row = Record<string, unknown>;
 
@@ -80,21 +84,101 @@ const eqNoCase = (want: string | undefined) => {
 };
 
 const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
+type Bytes = typeof NO_BYTES;
+
+/** How a table's rows meet the history: the kind, the entity's (name, sub) and the count column a window replaces. */
+const WINDOWED: { [T in Exclude<TableName, 'services' | 'labels'>]: { kind: HistoryKind; entity: (r: Records[T]) => [string, string]; count: 'count' | 'sample_count' } } = {
+  logs: { kind: 'log', entity: (r) => [r.severity, ''], count: 'sample_count' },
+  templates: { kind: 'template', entity: (r) => [r.severity, String(r.template_id)], count: 'count' },
+  metrics: { kind: 'metric', entity: (r) => [r.name, ''], count: 'sample_count' },
+  spans: { kind: 'span', entity: (r) => [r.name, String(r.kind)], count: 'sample_count' },
+  keys: { kind: 'key', entity: (r) => [r.scope, r.key], count: 'sample_count' },
+};
 
 export class MemoryQueries implements StoreQueries {
-  constructor(private readonly t: Tables) {}
+  /** The denominators of bytes_percentage for the query being answered: all-time, or the window's. */
+  private denominators: (name: string) => Bytes = (name) => this.t.get('services', name) ?? NO_BYTES;
 
-  /** A service's byte totals, the denominators of bytes_percentage (zeros when the row was evicted). */
-  private service(name: string): { log_bytes: number; span_bytes: number; metric_bytes: number } {
-    return this.t.get('services', name) ?? NO_BYTES;
+  constructor(
+    private readonly t: Tables,
+    private readonly h: MemoryHistory,
+    private readonly versionRows: Map<string, VersionItem>,
+  ) {}
+
+  private service(name: string): Bytes {
+    return this.denominators(name);
+  }
+
+  /**
+   * A table's rows for query `q`: all of them, or (with a window) those active
+   * in it with their counts and bytes replaced by the window's sums; and
+   * first_seen >= firstSeenFrom. Also sets the denominators for the window.
+   */
+  private view<T extends Exclude<TableName, 'labels'>>(table: T, q: Windowed, service?: string): Records[T][] {
+    const min = q.firstSeenFrom;
+    const keep = (r: { first_seen: number }) => min === undefined || r.first_seen >= min;
+    if (!q.window) {
+      this.denominators = (name) => this.t.get('services', name) ?? NO_BYTES;
+      return [...this.t.rows(table)].filter(keep);
+    }
+    const services = this.windowServices(q.window, service);
+    this.denominators = (name) => services.get(name) ?? NO_BYTES;
+    if (table === 'services') return [...services.values()].filter(keep) as Records[T][];
+    const spec = WINDOWED[table as Exclude<T, 'services'>] as unknown as { kind: HistoryKind; entity: (r: Records[T]) => [string, string]; count: string };
+    const sums = new Map<string, HistorySum>();
+    for (const s of this.h.sums({ kind: spec.kind, service }, q.window)) sums.set(entityKey(s.service, s.name, s.sub), s);
+    const out: Records[T][] = [];
+    for (const r of this.t.rows(table)) {
+      const [name, sub] = spec.entity(r);
+      const s = sums.get(entityKey((r as { service: string }).service, name, sub));
+      if (s && keep(r)) out.push({ ...r, [spec.count]: s.count, bytes: s.bytes });
+    }
+    return out;
+  }
+
+  /** Each service's counts and bytes per signal in a window (only services active in it). */
+  private windowServices(w: Window, service: string | undefined): Map<string, ServiceRec> {
+    const out = new Map<string, ServiceRec>();
+    const fields = { log: ['log_records', 'log_bytes'], span: ['spans', 'span_bytes'], metric: ['metric_points', 'metric_bytes'] } as const;
+    for (const kind of ['log', 'span', 'metric'] as const) {
+      for (const s of this.h.sums({ kind, service }, w)) {
+        const base = this.t.get('services', s.service);
+        if (!base) continue;
+        let r = out.get(s.service);
+        if (!r) {
+          r = { ...base, log_records: 0, spans: 0, metric_points: 0, log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
+          out.set(s.service, r);
+        }
+        const [c, b] = fields[kind];
+        r[c] += s.count;
+        r[b] += s.bytes;
+      }
+    }
+    return out;
+  }
+
+  async historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
+    return this.h.sums(f, w);
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesPoint[]> {
+    return this.h.series(q);
+  }
+
+  async versions(service: string): Promise<VersionItem[]> {
+    return [...this.versionRows.values()]
+      .filter((v) => v.service === service)
+      .sort((a, b) => a.first_seen - b.first_seen || compareCodePoints(a.version, b.version))
+      .map((v) => ({ ...v }));
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const name = eq(q.name);
     const like = matcher(q.q);
+    const view = this.view('services', q, q.name);
     let all = 0;
-    for (const r of this.t.rows('services')) all += r.log_bytes + r.span_bytes + r.metric_bytes;
-    const rows = [...this.t.rows('services')]
+    for (const r of view) all += r.log_bytes + r.span_bytes + r.metric_bytes;
+    const rows = view
       .filter((r) => name(r.name) && like(r.name))
       .map((r) => {
         const bytes = r.log_bytes + r.span_bytes + r.metric_bytes;
@@ -133,7 +217,7 @@ export class MemoryQueries implements StoreQueries {
     const type = eq<string>(q.type);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = [...this.t.rows('metrics')]
+    const rows = this.view('metrics', q, q.service)
       .filter((r) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min))
       .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).metric_bytes) }));
     return list(rows as unknown as Row[], METRIC_SORT, q.page, (x) => {
@@ -165,7 +249,8 @@ export class MemoryQueries implements StoreQueries {
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
     const rows = [...this.t.rows('labels')].filter((r) => r.service === service && r.metric === metric);
     rows.sort((a, b) => b.cardinality_estimate - a.cardinality_estimate || compareCodePoints(a.key, b.key));
-    const whole = this.service(service).metric_bytes;
+    // Labels are all-time (not windowed), so their denominator is too.
+    const whole = (this.t.get('services', service) ?? NO_BYTES).metric_bytes;
     return rows.map((r) => ({
       key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: share(r.bytes, whole),
       cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen,
@@ -176,7 +261,7 @@ export class MemoryQueries implements StoreQueries {
     const service = eq(q.service);
     const kind = eq(q.kind);
     const like = matcher(q.q);
-    const rows = [...this.t.rows('spans')]
+    const rows = this.view('spans', q, q.service)
       .filter((r) => service(r.service) && like(r.name) && kind(r.kind))
       .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).span_bytes) }));
     return list(rows as unknown as Row[], SPAN_SORT, q.page, (x) => {
@@ -203,7 +288,7 @@ export class MemoryQueries implements StoreQueries {
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
-    const rows = [...this.t.rows('logs')]
+    const rows = this.view('logs', q, q.service)
       .filter((r) => service(r.service) && severity(r.severity))
       .map((r) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) }));
     return list(rows as unknown as Row[], LOG_SORT, q.page, (x) => {
@@ -225,16 +310,17 @@ export class MemoryQueries implements StoreQueries {
 
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
     // The denominator is the whole (service, severity), whatever `q` leaves (as in the SQL backends).
+    const all = this.view('templates', q, q.service);
     const sums = new Map<string, number>();
-    for (const r of this.t.rows('templates')) {
+    for (const r of all) {
       const k = `${r.service}\u0000${r.severity}`;
       sums.set(k, (sums.get(k) ?? 0) + r.count);
     }
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
     const like = matcher(q.q);
-    const rows = [...this.t.rows('templates')]
-      .filter((r) => service(r.service) && severity(r.severity) && like(r.template))
+    const rows = all
+      .filter((r) => service(r.service) && severity(r.severity) && like(r.template) && (q.templateId === undefined || r.template_id === q.templateId))
       .map((r) => {
         const sum = sums.get(`${r.service}\u0000${r.severity}`) ?? 0;
         return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) };
@@ -262,7 +348,7 @@ export class MemoryQueries implements StoreQueries {
     const scope = eq<string>(q.scope);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = [...this.t.rows('keys')]
+    const rows = this.view('keys', q, q.service)
       .filter((r) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min))
       .map((r) => ({ ...r, bytes_percentage: share(r.bytes, keySignalBytes(r.scope, this.service(r.service))) }));
     return list(rows as unknown as Row[], KEY_SORT, q.page, (x) => {

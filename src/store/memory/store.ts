@@ -17,6 +17,9 @@ import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../w
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, ReadStore, StoreQueries, StoreSize, WriteStore } from '../store.js';
 import { MemoryQueries } from './read.js';
+import { MemoryHistory } from './history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
+import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 
 export interface MemoryStoreOptions {
@@ -28,11 +31,19 @@ export class MemoryStore implements WriteStore {
   readonly traits: BackendTraits = { durable: false, sharedReads: false };
   readonly tables: Tables;
   readonly meta = new Map<string, string>();
+  readonly history = new MemoryHistory();
+  readonly versions = new Map<string, VersionItem>();
+  private totals: MirrorRow[] | undefined;
   private readonly queries: MemoryQueries;
 
+  private readonly maxBytes: number;
+  /** History buckets dropped to stay within the bound (not retention). */
+  historyEvictions = 0;
+
   constructor(opts: MemoryStoreOptions) {
+    this.maxBytes = opts.maxBytes;
     this.tables = new Tables(opts.maxBytes);
-    this.queries = new MemoryQueries(this.tables);
+    this.queries = new MemoryQueries(this.tables, this.history, this.versions);
   }
 
   async salt(preferred?: bigint): Promise<bigint> {
@@ -179,18 +190,53 @@ export class MemoryStore implements WriteStore {
         last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
       });
     }
-    t.evict();
-    return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+    for (const r of c.versions) {
+      const k = entityKey(r.service, r.version);
+      const o = this.versions.get(k);
+      this.versions.set(k, {
+        service: r.service, version: r.version, records: (o?.records ?? 0) + r.records, bytes: (o?.bytes ?? 0) + r.bytes,
+        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen, last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+      });
+    }
+    this.history.add(c.history, this.totals);
+    // The bound covers the history too: it may take at most half, dropping its oldest buckets (minutes first) past
+    // that, and the rows are evicted to fit beside it. (Dropped buckets are counted apart from the rows' evictions.)
+    while (this.history.bytes > this.maxBytes / 2) {
+      const n = this.history.dropOldest();
+      if (n === 0) break;
+      this.historyEvictions += n;
+    }
+    t.evict(this.history.bytes);
+    return c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
   async maintain(): Promise<boolean> {
     return false;
   }
 
+  trackHistoryTotals(): void {
+    this.totals ??= [];
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    return this.history.page(level, from, limit, after);
+  }
+
+  async retain(now: number, retention: Retention): Promise<number> {
+    return this.history.retain(retentionCutoffs(now, retention));
+  }
+
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
-    return { bytes: this.tables.bytes, walBytes: 0 };
+    return { bytes: this.tables.bytes + this.history.bytes, walBytes: 0 };
   }
 
   evictions(): number {

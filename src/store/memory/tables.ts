@@ -187,11 +187,11 @@ export class Tables {
     this.bytes -= e.bytes;
   }
 
-  /** Drops the least recently updated rows until the estimate is within the bound; returns how many. */
-  evict(): number {
+  /** Drops the least recently updated rows until the estimate (plus `reserved` bytes held elsewhere) is within the bound; returns how many. */
+  evict(reserved = 0): number {
     let n = 0;
     for (const [k, e] of this.lru) {
-      if (this.bytes <= this.maxBytes) break;
+      if (this.bytes + reserved <= this.maxBytes) break;
       this.lru.delete(k);
       this.maps[e.table].delete(e.key);
       this.bytes -= e.bytes;

@@ -46,6 +46,8 @@ export interface ListQuery {
   page: Page;
   /** Table alias the sort columns are qualified with ('' for none); a select-list alias (`percentage`) is left bare. */
   alias?: string;
+  /** A WITH clause put before both statements (history windows shadow the tables with CTEs), and its values. */
+  with?: { sql: string; values: unknown[] } | undefined;
 }
 
 export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): ListResult<T> {
@@ -53,13 +55,16 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   const field = q.spec.fields[q.page.sort]!;
   const where = q.where.sql();
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
-  const total = (prepared(db, `SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...q.where.values) as { n: number }).n;
+  const w = q.with ? q.with.sql + ' ' : '';
+  const wv = q.with ? q.with.values : [];
+  const total = (prepared(db, `${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...wv, ...q.where.values) as { n: number }).n;
   // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
   let sql: string;
-  if (q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
-    sql = `SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
+  // A windowed list reads CTEs, which have no rowid: the plain form.
+  if (q.with || q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
+    sql = `${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
   } else {
     // Pick the page's rowids first, then compute the select list for those rows only. SQLite evaluates the select
     // list of every row it sorts; with a correlated percentage that was 1.2 s for 20,000 templates by first_seen,
@@ -67,7 +72,7 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
     const rowid = q.alias ? `${q.alias}.rowid` : 'rowid';
     sql = `SELECT ${q.select} FROM ${q.from} WHERE ${rowid} IN (SELECT ${rowid} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?) ORDER BY ${order}`;
   }
-  const rows = prepared(db, sql).all(...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
+  const rows = prepared(db, sql).all(...wv, ...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
   return { items: rows.map(map), total };
 }
 

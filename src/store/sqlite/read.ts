@@ -28,9 +28,12 @@ import {
   type SpanQuery,
   type TemplateItem,
   type TemplateQuery,
+  type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import { bytesShare, keys, runList, Where } from './list.js';
+import { historySums, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import type { HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
 
@@ -39,8 +42,8 @@ export class SqliteQueries implements StoreQueries {
   constructor(readonly db: Database.Database) {}
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
-    const where = new Where().add('name = ?', q.name).contains('name', q.q);
-    return runList(this.db, { select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => r as unknown as ServiceItem);
+    const where = new Where().add('name = ?', q.name).contains('name', q.q).add('first_seen >= ?', q.firstSeenFrom);
+    return runList(this.db, { with: win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => r as unknown as ServiceItem);
   }
 
   async serviceTotals(service: string): Promise<ServiceTotals> {
@@ -53,8 +56,9 @@ export class SqliteQueries implements StoreQueries {
       .add('name = ?', q.name)
       .contains('name', q.q)
       .add('type = ?', q.type)
-      .add('series_estimate >= ?', q.minCardinality);
-    return runList(this.db, { select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
+      .add('series_estimate >= ?', q.minCardinality)
+      .add('first_seen >= ?', q.firstSeenFrom);
+    return runList(this.db, { with: win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
   }
 
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
@@ -65,18 +69,18 @@ export class SqliteQueries implements StoreQueries {
   }
 
   async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
-    const where = new Where().add('service = ?', q.service).contains('name', q.q).add('kind = ?', q.kind);
+    const where = new Where().add('service = ?', q.service).contains('name', q.q).add('kind = ?', q.kind).add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage,
       status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.db, { select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
+    return runList(this.db, { with: win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
   }
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
-    const where = new Where().add('service = ?', q.service).add('severity = ? COLLATE NOCASE', q.severity);
+    const where = new Where().add('service = ?', q.service).add('severity = ? COLLATE NOCASE', q.severity).add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.db, { select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { with: win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       attribute_keys: keys(r['attribute_keys']),
@@ -91,13 +95,18 @@ export class SqliteQueries implements StoreQueries {
   }
 
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
-    const where = new Where().add('b.service = ?', q.service).add('b.severity = ? COLLATE NOCASE', q.severity).contains('b.template', q.q);
+    const where = new Where()
+      .add('b.service = ?', q.service)
+      .add('b.severity = ? COLLATE NOCASE', q.severity)
+      .add('b.template_id = ?', q.templateId)
+      .contains('b.template', q.q)
+      .add('b.first_seen >= ?', q.firstSeenFrom);
     // Sorted by a share, every row's percentage is computed: one grouped pass for the denominators (20,000
-    // templates: 10 ms) instead of a correlated sum per row (1.2 s).
+    // templates: 10 ms) instead of a correlated sum per row (1.2 s). In a window the CTE shadows body_templates.
     const byShare = q.page.sort === 'percentage' || q.page.sort === 'bytes_percentage';
     const from = byShare ? TEMPLATE_FROM_SHARES : 'body_templates b';
     const select = byShare ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT;
-    return runList(this.db, { select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { with: win('body_templates', q, q.service), select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       template_id: r['template_id'] as number,
@@ -117,12 +126,31 @@ export class SqliteQueries implements StoreQueries {
       .add('service = ?', q.service)
       .add('scope = ?', q.scope)
       .contains('key', q.q)
-      .add('cardinality_estimate >= ?', q.minCardinality);
+      .add('cardinality_estimate >= ?', q.minCardinality)
+      .add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.db, { select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
+    return runList(this.db, { with: win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
   }
+
+  async historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
+    return historySums(this.db, f, w);
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesPoint[]> {
+    return series(this.db, q);
+  }
+
+  async versions(service: string): Promise<VersionItem[]> {
+    return prepared(this.db, `SELECT service, version, records, bytes, first_seen, last_seen FROM service_versions
+      WHERE service = ? ORDER BY first_seen ASC, version ASC`).all(service) as VersionItem[];
+  }
+}
+
+/** The CTEs of a windowed list (none without a window). */
+function win(table: WindowedTable, q: Windowed, service: string | undefined): Sql | undefined {
+  return q.window ? windowCtes(table, q.window, service) : undefined;
 }
 
 // One statement for the entity counts: each scalar subquery walks a primary-key prefix.

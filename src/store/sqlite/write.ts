@@ -10,6 +10,9 @@ import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
+import { retentionCutoffs, type Retention } from '../history.js';
+import { retain } from './history.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
 import type { BackendTraits, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -31,6 +34,8 @@ export class SqliteWriteStore implements WriteStore {
   readonly path: string;
   private readonly stmts;
   private readonly commitTx;
+  /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
+  private totals: MirrorRow[] | undefined;
 
   constructor(
     dataDir: string,
@@ -106,6 +111,13 @@ export class SqliteWriteStore implements WriteStore {
         db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
           VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
           ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes`),
+      ),
+      // The same upsert answering the bucket's new absolute values (for the mirror; SQLite >= 3.35).
+      historyTotals: HISTORY_LEVELS.map((l) =>
+        db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
+          VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
+          ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes
+          RETURNING kind, service, name, sub, bucket, count, bytes`),
       ),
     };
     this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
@@ -206,11 +218,38 @@ export class SqliteWriteStore implements WriteStore {
     // retention can drop any level's oldest buckets on its own.
     for (const h of c.history) {
       for (let i = 0; i < HISTORY_LEVELS.length; i++) {
-        s.history[i]!.run({ kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes });
+        const row = { kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes };
+        // Minute and hour buckets are mirrored: with a mirror on, the upsert answers the bucket's new totals.
+        if (this.totals !== undefined && i < 2) this.totals.push({ level: i === 0 ? 'minute' : 'hour', ...(s.historyTotals[i]!.get(row) as Omit<MirrorRow, 'level'>) });
+        else s.history[i]!.run(row);
       }
     }
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
       c.versions.length + c.history.length;
+  }
+
+  trackHistoryTotals(): void {
+    this.totals ??= [];
+  }
+
+  takeHistoryTotals(): MirrorRow[] {
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
+  }
+
+  async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    const cols = 'kind, service, name, sub, bucket, count, bytes';
+    const rows = after
+      ? this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? AND (kind, service, name, sub, bucket) > (?, ?, ?, ?, ?)
+          ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, after.kind, after.service, after.name, after.sub, after.bucket, limit)
+      : this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, limit);
+    return (rows as Array<Omit<MirrorRow, 'level'>>).map((r) => ({ level, ...r }));
+  }
+
+  async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retain(this.db, retentionCutoffs(now, retention), budgetMs);
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */

@@ -1,0 +1,208 @@
+/**
+ * The history routes (DESIGN §9): GET /api/v1/series (a sparkline's points),
+ * GET /api/v1/changes (what is new, what rose and fell) and
+ * GET /api/v1/services/{name}/versions (which service.version values, when).
+ */
+import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../model/history.js';
+import { seriesLevel, type HistoryKind, type HistorySum, type SeriesPoint, type VersionItem, type Window } from '../store/history.js';
+import type { KeyItem, MetricItem, Page, SpanItem, TemplateItem } from '../store/queries.js';
+import type { StoreQueries } from '../store/store.js';
+import { badRequest, notFound } from './errors.js';
+import { Params } from './params.js';
+
+const SIGNALS = ['logs', 'metrics', 'traces'] as const;
+/** Points one series may have. */
+const MAX_POINTS = 10_000;
+
+export interface SeriesAnswer {
+  items: SeriesPoint[];
+  from: number;
+  to: number;
+  step: number;
+}
+
+/** The default step for a window: minutes up to 6 hours, hours up to 30 days, days beyond. */
+function defaultStep(span: number): number {
+  if (span <= 6 * HOUR_MS) return MINUTE_MS;
+  if (span <= 30 * DAY_MS) return HOUR_MS;
+  return DAY_MS;
+}
+
+/**
+ * `signal` and `service` are required; at most one entity: `severity`
+ * (logs, optionally with `template`), `metric` or `span`. `step` in seconds,
+ * a multiple of 60; every bucket of the window is answered, empty ones as zeros.
+ */
+export async function seriesRoute(store: StoreQueries, query: string, now = Date.now()): Promise<SeriesAnswer> {
+  const p = new Params(query, ['signal', 'service', 'template', 'metric', 'span', 'severity', 'from', 'to', 'step']);
+  const signal = p.oneOf('signal', SIGNALS);
+  if (signal === undefined) throw badRequest(`parameter 'signal' is required: one of ${SIGNALS.join(', ')}`);
+  const service = p.string('service');
+  if (service === undefined) throw badRequest(`parameter 'service' is required`);
+  const only = (allowed: string[]) => {
+    for (const name of ['template', 'metric', 'span', 'severity']) {
+      if (!allowed.includes(name) && p.string(name) !== undefined) throw badRequest(`parameter '${name}' does not apply to signal ${signal}`);
+    }
+  };
+  let kind: HistoryKind;
+  let name: string | undefined;
+  let sub: string | undefined;
+  if (signal === 'logs') {
+    only(['template', 'severity']);
+    name = p.string('severity');
+    const template = p.int('template', undefined, 0, Number.MAX_SAFE_INTEGER);
+    if (template !== undefined && name === undefined) throw badRequest(`parameter 'template' needs 'severity' (template ids are per service and severity)`);
+    kind = template !== undefined ? 'template' : 'log';
+    sub = template !== undefined ? String(template) : undefined;
+  } else if (signal === 'metrics') {
+    only(['metric']);
+    kind = 'metric';
+    name = p.string('metric');
+  } else {
+    only(['span']);
+    kind = 'span';
+    name = p.string('span');
+  }
+  const to0 = p.time('to') ?? now;
+  const from0 = p.time('from') ?? to0 - DAY_MS;
+  if (from0 > to0) throw badRequest(`parameter 'from' (${from0}) is after 'to' (${to0})`);
+  const stepS = p.int('step', undefined, 60, 366 * 86400);
+  const step = stepS !== undefined ? stepS * 1000 : defaultStep(to0 - from0);
+  if (step % MINUTE_MS !== 0) throw badRequest(`parameter 'step' must be a multiple of 60 seconds (the finest bucket is a minute), got ${stepS}`);
+  // Aligned to the buckets the series is read from, so each point sums whole buckets.
+  const { ms } = seriesLevel(step);
+  const from = bucketOf(from0, ms);
+  const to = Math.max(from, bucketOf(to0 + ms - 1, ms));
+  const points = Math.ceil((to - from) / step);
+  if (points > MAX_POINTS) throw badRequest(`the window holds ${points} steps of ${step / 1000} s; at most ${MAX_POINTS}: use a larger 'step'`);
+  const got = await store.series({ kind, service, name, sub, from, to, step });
+  const byT = new Map(got.map((x) => [x.t, x]));
+  const items: SeriesPoint[] = [];
+  for (let t = from; t < to; t += step) {
+    const x = byT.get(t);
+    items.push({ t, count: x?.count ?? 0, bytes: x?.bytes ?? 0 });
+  }
+  return { items, from, to, step: step / 1000 };
+}
+
+export async function versionsRoute(store: StoreQueries, service: string, query: string): Promise<{ items: VersionItem[]; total: number }> {
+  new Params(query, []);
+  const items = await store.versions(service);
+  if (items.length === 0 && (await store.services({ name: service, page: { limit: 1, offset: 0, sort: 'name', order: 'asc' } })).total === 0) {
+    throw notFound(`no service '${service}'`);
+  }
+  return { items, total: items.length };
+}
+
+/** One entity whose counts or bytes moved between the window before `since` and the window after. */
+export interface Change {
+  kind: HistoryKind;
+  service: string;
+  /** What the entity is called: the template text, metric or span name, `scope/key`, or the severity. */
+  label: string;
+  name: string;
+  sub: string;
+  count_before: number;
+  count_after: number;
+  bytes_before: number;
+  bytes_after: number;
+  bytes_change: number;
+}
+
+export interface ChangesAnswer {
+  since: number;
+  until: number;
+  /** The window compared against: the same length, right before `since`. */
+  before: Window;
+  version?: VersionItem | undefined;
+  new: { templates: TemplateItem[]; keys: KeyItem[]; metrics: MetricItem[]; spans: SpanItem[] };
+  rose: Change[];
+  fell: Change[];
+}
+
+const CHANGE_KINDS: HistoryKind[] = ['template', 'metric', 'span', 'key'];
+
+/**
+ * `since` (or `service` + `version`: since that version was first seen) up
+ * to `until` (default now): what was first seen in that window, and the
+ * entities whose bytes rose or fell most against the window of the same
+ * length right before it. `limit` (default 20) bounds each list.
+ */
+export async function changesRoute(store: StoreQueries, query: string, now = Date.now()): Promise<ChangesAnswer> {
+  const p = new Params(query, ['since', 'until', 'service', 'version', 'limit']);
+  const service = p.string('service');
+  const versionName = p.string('version');
+  const limit = p.int('limit', 20, 1, 1000);
+  let since = p.time('since');
+  let version: VersionItem | undefined;
+  if (versionName !== undefined) {
+    if (service === undefined) throw badRequest(`parameter 'version' needs 'service'`);
+    version = (await store.versions(service)).find((v) => v.version === versionName);
+    if (!version) throw notFound(`service '${service}' has not sent service.version '${versionName}'`);
+    since ??= version.first_seen;
+  }
+  if (since === undefined) throw badRequest(`parameter 'since' is required (or 'service' and 'version')`);
+  const until = p.time('until') ?? now + MINUTE_MS;
+  if (since >= until) throw badRequest(`parameter 'since' (${since}) must be before 'until' (${until})`);
+  const after: Window = { from: since, to: until };
+  const before: Window = { from: Math.max(0, since - (until - since)), to: since };
+  const page = (sort: string): Page => ({ limit, offset: 0, sort, order: 'desc' });
+  const fresh = { window: after, firstSeenFrom: since, service };
+  const answer: ChangesAnswer = {
+    since,
+    until,
+    before,
+    version,
+    new: {
+      templates: (await store.templates({ ...fresh, page: page('bytes') })).items,
+      keys: (await store.keys({ ...fresh, page: page('bytes') })).items,
+      metrics: (await store.metrics({ ...fresh, page: page('bytes') })).items,
+      spans: (await store.spans({ ...fresh, page: page('bytes') })).items,
+    },
+    rose: [],
+    fell: [],
+  };
+  const changes: Change[] = [];
+  for (const kind of CHANGE_KINDS) {
+    const a = await store.historySums({ kind, service }, after);
+    const b = await store.historySums({ kind, service }, before);
+    const key = (s: HistorySum) => `${s.service}\u0000${s.name}\u0000${s.sub}`;
+    const joined = new Map<string, Change>();
+    const entry = (s: HistorySum): Change => {
+      let c = joined.get(key(s));
+      if (!c) {
+        c = { kind, service: s.service, label: labelOf(kind, s), name: s.name, sub: s.sub, count_before: 0, count_after: 0, bytes_before: 0, bytes_after: 0, bytes_change: 0 };
+        joined.set(key(s), c);
+      }
+      return c;
+    };
+    for (const s of a) Object.assign(entry(s), { count_after: s.count, bytes_after: s.bytes });
+    for (const s of b) Object.assign(entry(s), { count_before: s.count, bytes_before: s.bytes });
+    for (const c of joined.values()) {
+      c.bytes_change = c.bytes_after - c.bytes_before;
+      // Entities that are new in the window are listed under `new`; here only what existed before moves.
+      if (c.bytes_before > 0 || c.count_before > 0) changes.push(c);
+    }
+  }
+  const tie = (x: Change, y: Change) => (x.service < y.service ? -1 : x.service > y.service ? 1 : x.label < y.label ? -1 : x.label > y.label ? 1 : 0);
+  answer.rose = changes.filter((c) => c.bytes_change > 0).sort((x, y) => y.bytes_change - x.bytes_change || tie(x, y)).slice(0, limit);
+  answer.fell = changes.filter((c) => c.bytes_change < 0).sort((x, y) => x.bytes_change - y.bytes_change || tie(x, y)).slice(0, limit);
+  // Template texts for the few listed (the history knows templates by id).
+  for (const c of [...answer.rose, ...answer.fell]) {
+    if (c.kind !== 'template') continue;
+    const t = await store.templates({ service: c.service, severity: c.name, templateId: Number(c.sub), page: { limit: 1, offset: 0, sort: 'count', order: 'desc' } });
+    if (t.items[0]) c.label = t.items[0].template;
+  }
+  return answer;
+}
+
+function labelOf(kind: HistoryKind, s: HistorySum): string {
+  switch (kind) {
+    case 'key':
+      return `${s.name}/${s.sub}`;
+    case 'template':
+      return `${s.name} #${s.sub}`;
+    default:
+      return s.name;
+  }
+}
