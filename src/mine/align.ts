@@ -23,6 +23,8 @@ const table = new Int32Array((MAX_TOKENS + 1) * (MAX_TOKENS + 1));
 /** valueLike() of each template and line token, computed once per call (the table would call it m·n times). */
 const tv = new Uint8Array(MAX_TOKENS);
 const lv = new Uint8Array(MAX_TOKENS);
+/** The line whose tokens `lv` classifies (token arrays are made per miss, so identity is enough). */
+let lastToks: readonly string[] | null = null;
 
 /** A token that is a value, not a constant: masked, numeric, `<*>`, punctuation only or a unit. */
 function valueLike(t: string): boolean {
@@ -65,11 +67,17 @@ export function alignOptional(tpl: readonly string[], toks: readonly string[], t
   const m = tpl.length;
   const n = toks.length;
   if (m > MAX_TOKENS || n > MAX_TOKENS || Math.abs(m - n) > MAX_EXTRA || m === 0 || n === 0) return null;
+  // Optional parts sit inside a line: its first and last tokens align. Tested first, before any
+  // per-token work (measured on the shuffled Loghub mix: classifying every token of every
+  // candidate first was a third of all the time spent on cache misses).
+  const ends = (i: number, j: number): boolean => tokenMatches(tpl[i]!, toks[j]!) || (valueLike(tpl[i]!) && valueLike(toks[j]!));
+  if (!ends(0, 0) || !ends(m - 1, n - 1)) return null;
+  if (toks !== lastToks) {
+    // The line is the same for every candidate of one miss: classify its tokens once.
+    for (let j = 0; j < n; j++) lv[j] = valueLike(toks[j]!) ? 1 : 0;
+    lastToks = toks;
+  }
   for (let i = 0; i < m; i++) tv[i] = valueLike(tpl[i]!) ? 1 : 0;
-  for (let j = 0; j < n; j++) lv[j] = valueLike(toks[j]!) ? 1 : 0;
-  // Optional parts sit inside a line: its first and last tokens align (cheap test first, measured: the
-  // table for every candidate was two thirds of the learning time on Mac).
-  if (!aligns(tpl, 0, toks, 0) || !aligns(tpl, m - 1, toks, n - 1)) return null;
   const w = n + 1;
   // Longest common subsequence, from the end, so the walk below goes forward.
   for (let i = m; i >= 0; i--) {
