@@ -30,6 +30,9 @@ const o = { services: Number(values.services), templates: Number(values.template
 const runs = Number(values.runs);
 const calls = Number(values.calls);
 
+/** The default window (24 h) as the UI sends it: `from`, rounded down to the minute. */
+const FROM = Math.floor((Date.now() - 86_400_000) / 60_000) * 60_000;
+
 /** A service in the middle of the store. */
 const SVC = `service-${String(Math.floor(o.services / 2)).padStart(2, '0')}`;
 
@@ -38,29 +41,33 @@ const PAGES: { name: string; path: string; ready: string; api: string[] }[] = [
   {
     name: 'overview', path: '/', ready: '#services-table tbody tr|#noisiest-title|.stat',
     api: [
-      '/api/v1/services?limit=100&offset=0&sort=log_records&order=desc',
-      '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0', '/api/v1/metrics?limit=0', '/api/v1/spans?limit=0',
-      '/api/v1/services?limit=1&sort=log_records&order=desc', '/api/v1/services?limit=1&sort=spans&order=desc', '/api/v1/services?limit=1&sort=metric_points&order=desc',
-      '/api/v1/logs/templates?limit=1&sort=count&order=desc', '/api/v1/keys?limit=1&sort=cardinality_estimate&order=desc', '/api/v1/metrics?limit=1&sort=series_estimate&order=desc',
-      '/api/v1/logs/templates?limit=5&sort=first_seen&order=desc', '/api/v1/keys?limit=5&sort=first_seen&order=desc', '/api/v1/metrics?limit=5&sort=first_seen&order=desc',
+      `/api/v1/services?limit=100&offset=0&sort=bytes&order=desc&from=${FROM}`,
+      `/api/v1/logs/templates?limit=0&from=${FROM}`, `/api/v1/keys?limit=0&from=${FROM}`, `/api/v1/metrics?limit=0&from=${FROM}`, `/api/v1/spans?limit=0&from=${FROM}`,
+      `/api/v1/services?limit=1&sort=bytes&order=desc&from=${FROM}`, `/api/v1/services?limit=1&sort=log_records&order=desc&from=${FROM}`, `/api/v1/services?limit=1&sort=spans&order=desc&from=${FROM}`, `/api/v1/services?limit=1&sort=metric_points&order=desc&from=${FROM}`,
+      `/api/v1/logs/templates?limit=1&sort=bytes&order=desc&from=${FROM}`, `/api/v1/keys?limit=1&sort=cardinality_estimate&order=desc&from=${FROM}`, `/api/v1/metrics?limit=1&sort=series_estimate&order=desc&from=${FROM}`,
+      `/api/v1/logs/templates?limit=5&sort=first_seen&order=desc&from=${FROM}`, `/api/v1/keys?limit=5&sort=first_seen&order=desc&from=${FROM}`, `/api/v1/metrics?limit=5&sort=first_seen&order=desc&from=${FROM}`,
+      // One service's sparkline: its three signals.
+      `/api/v1/series?signal=logs&service=${SVC}&from=${FROM}`, `/api/v1/series?signal=traces&service=${SVC}&from=${FROM}`, `/api/v1/series?signal=metrics&service=${SVC}&from=${FROM}`,
     ],
   },
   {
     name: 'templates', path: '/templates', ready: '#templates-table tbody tr',
-    api: ['/api/v1/logs/templates?limit=100&offset=0&sort=count&order=desc', '/api/v1/services?limit=1000&sort=name&order=asc', '/api/v1/logs?limit=1000&sort=severity&order=asc',
-      `/api/v1/logs/templates?service=${SVC}&q=ab&limit=100&offset=0&sort=percentage&order=desc`],
+    api: [`/api/v1/logs/templates?limit=100&offset=0&sort=count&order=desc&from=${FROM}`, '/api/v1/services?limit=1000&sort=name&order=asc', '/api/v1/logs?limit=1000&sort=severity&order=asc',
+      `/api/v1/logs/templates?service=${SVC}&q=ab&limit=100&offset=0&sort=percentage&order=desc&from=${FROM}`,
+      // One template's sparkline.
+      `/api/v1/series?signal=logs&service=${SVC}&severity=INFO&template=1&from=${FROM}`],
   },
   {
     name: 'keys', path: '/keys', ready: '#keys-table tbody tr',
-    api: ['/api/v1/keys?limit=100&offset=0&sort=cardinality_estimate&order=desc', '/api/v1/keys?limit=100&offset=50000&sort=key&order=asc', '/api/v1/keys?q=attr.0999&limit=100&offset=0&sort=cardinality_estimate&order=desc'],
+    api: [`/api/v1/keys?limit=100&offset=0&sort=cardinality_estimate&order=desc&from=${FROM}`, `/api/v1/keys?limit=100&offset=50000&sort=key&order=asc&from=${FROM}`, `/api/v1/keys?q=attr.0999&limit=100&offset=0&sort=cardinality_estimate&order=desc&from=${FROM}`],
   },
   {
     name: 'service', path: `/service?name=${SVC}`, ready: '#top-templates tbody tr',
-    api: [`/api/v1/services/${SVC}/overview`, `/api/v1/keys?service=${SVC}&limit=100&offset=0&sort=cardinality_estimate&order=desc`],
+    api: [`/api/v1/services/${SVC}/overview`, `/api/v1/services/${SVC}/versions`, `/api/v1/keys?service=${SVC}&limit=100&offset=0&sort=cardinality_estimate&order=desc&from=${FROM}`],
   },
   {
     name: 'changes', path: '/changes', ready: '#new-templates tbody tr',
-    api: ['/api/v1/logs/templates?limit=100&sort=first_seen&order=desc', '/api/v1/keys?limit=100&sort=first_seen&order=desc', '/api/v1/metrics?limit=100&sort=first_seen&order=desc', '/api/v1/spans?limit=100&sort=first_seen&order=desc'],
+    api: [`/api/v1/changes?since=${FROM}&limit=100`, '/api/v1/services?limit=1000&sort=name&order=asc'],
   },
 ];
 

@@ -116,8 +116,10 @@ export const configSchema = z
     /**
      * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
      * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
-     * (A week of 1,000 busy templates costs about 40 MB with these: see README "Retention".)
+     * (What a week costs on disk with these: README "Retention", measured by npm run bench:history.)
      */
+    /** `off`: no time buckets are kept (totals only), for a same-session comparison of the cost of history. */
+    history: z.enum(['on', 'off']).default('on'),
     retentionMinutes: z.coerce.number().int().min(1).max(525_600).default(360),
     retentionHours: z.coerce.number().int().min(1).max(87_600).default(720),
     retentionDays: z.coerce.number().int().min(1).max(36_500).default(400),
@@ -173,6 +175,7 @@ export const FLAG_NAMES: Record<keyof Config, string> = {
   memory: 'memory',
   logLevel: 'log-level',
   testClock: 'test-clock',
+  history: 'history',
   retentionMinutes: 'retention-minutes',
   retentionHours: 'retention-hours',
   retentionDays: 'retention-days',

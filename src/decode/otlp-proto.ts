@@ -41,8 +41,10 @@ import {
   DEFAULT_MAX_VALUE_LENGTH,
   MAX_ANYVALUE_DEPTH,
   type DecodeOptions,
+  type DecodeStats,
   type Decoded,
 } from './limits.js';
+import { validateLogs } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
 /** The reader plus the per-request limits and counters, in one monomorphic object. */
@@ -52,6 +54,9 @@ class OtlpReader extends ProtoReader {
   readonly maxVal: number;
   dropped = 0;
   truncated = 0;
+  /** Set on the one-pass path: log record attribute values are hashed from their bytes (readAttr's hashPlain). */
+  hashBytes: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined = undefined;
+  readonly hashOut = new Uint32Array(2);
 
   constructor(buf: Uint8Array, opts: DecodeOptions | undefined) {
     super(buf);
@@ -83,8 +88,14 @@ const F3 = 1 << 3;
 
 // ------------------------------------------------------------------ common
 
-/** Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits. */
-function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
+/**
+ * Decodes one KeyValue occupying [pos, end) into `attrs`, honouring the limits.
+ * With `hashPlain` (a log record's own attributes on the one-pass path), a
+ * value that is one ASCII string_value within the value limit (the common
+ * case) is hashed straight from the request's bytes and no string is made for
+ * it: its canonical string would be those very bytes, so the hash is the same.
+ */
+function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false): void {
   // The KeyValue's own length: what its key and value cost on the wire, whatever is cut below.
   const bytes = end - r.pos;
   if (attrs.length >= r.maxAttrs) {
@@ -94,6 +105,7 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
   }
   let key = '';
   let value = '';
+  let hashed = false;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
@@ -105,7 +117,13 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
       }
       case 18: {
         const e = r.lenEnd(end);
-        value = readAnyValue(r, e, 0, r.maxVal);
+        hashed = hashPlain && hashPlainString(r, e);
+        if (hashed) {
+          value = '';
+          r.pos = e;
+        } else {
+          value = readAnyValue(r, e, 0, r.maxVal);
+        }
         break;
       }
       default:
@@ -113,11 +131,40 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[]): void {
     }
   }
   r.finish(end);
+  if (hashed) {
+    attrs.push({ key, value, bytes, hashHi: r.hashOut[0]!, hashLo: r.hashOut[1]! });
+    return;
+  }
   if (value.length > r.maxVal) {
     value = value.slice(0, r.maxVal);
     r.truncated++;
   }
   attrs.push({ key, value, bytes });
+}
+
+/**
+ * If the AnyValue in [pos, end) is exactly one string_value of ASCII bytes within the value limit, hashes those bytes
+ * into r.hashOut and says so; otherwise leaves r.pos where it was and returns false.
+ */
+function hashPlainString(r: OtlpReader, end: number): boolean {
+  const start = r.pos;
+  if (start >= end || r.buf[start] !== 10) return false;
+  r.pos = start + 1;
+  const n = r.uint32();
+  const s = r.pos;
+  if (s + n !== end || n > r.maxVal) {
+    r.pos = start;
+    return false;
+  }
+  const buf = r.buf;
+  for (let i = s; i < end; i++) {
+    if (buf[i]! >= 0x80) {
+      r.pos = start;
+      return false;
+    }
+  }
+  r.hashBytes!(buf.subarray(s, end), r.hashOut);
+  return true;
 }
 
 /**
@@ -340,7 +387,7 @@ function readLogRecord(r: OtlpReader, end: number): LogRecord {
         body = readBody(r, r.lenEnd(end));
         break;
       case 50:
-        readAttr(r, r.lenEnd(end), attrs);
+        readAttr(r, r.lenEnd(end), attrs, r.hashBytes !== undefined);
         break;
       default:
         r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 11));
@@ -374,6 +421,68 @@ function readResourceLogs(r: OtlpReader, end: number): ResourceLogs {
   }
   r.finish(end);
   return { attrs, scopes };
+}
+
+/** Receives a logs request record by record (the one-pass path: no request-sized tree). */
+export interface LogsSink<R> {
+  /** A ResourceLogs begins; its resource attributes are read before its records, wherever they sit in it. */
+  resource(attrs: Attr[]): R;
+  /** One record of that resource. Nothing keeps it: it is garbage once this returns. */
+  record(resource: R, rec: LogRecord): void;
+  endResource(resource: R): void;
+}
+
+/**
+ * One pass from bytes to the sink: validates the whole request first (nothing is allocated, and a request
+ * malformed half-way reaches the sink not at all), then decodes one LogRecord at a time and hands it over.
+ * With `hashBytes` (the keyed hasher's), a record attribute whose value is a plain ASCII string arrives hashed
+ * (Attr.hashHi/hashLo, value ''), its string never made.
+ * The live set is one record, not the request: a 2 MB request of 24,000 records decoded to a 10 MB tree.
+ */
+export function streamLogs<R>(
+  buf: Uint8Array,
+  opts: DecodeOptions | undefined,
+  sink: LogsSink<R>,
+  hashBytes?: (utf8: Uint8Array, out: Uint32Array) => void,
+): DecodeStats {
+  const r = new OtlpReader(buf, opts);
+  r.hashBytes = hashBytes;
+  validateLogs(r);
+  r.pos = 0;
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skip(tag, end, 0);
+      continue;
+    }
+    const rlEnd = r.lenEnd(end);
+    const rlStart = r.pos;
+    // The resource first (the last one wins, as in decodeLogs), then the records.
+    let attrs: Attr[] = [];
+    while (r.pos < rlEnd) {
+      const t = r.tag();
+      if (t === 10) attrs = readResource(r, r.lenEnd(rlEnd));
+      else r.skip(t, rlEnd, 0);
+    }
+    const state = sink.resource(attrs);
+    r.pos = rlStart;
+    while (r.pos < rlEnd) {
+      const t = r.tag();
+      if (t !== 18) {
+        r.skip(t, rlEnd, 0);
+        continue;
+      }
+      const slEnd = r.lenEnd(rlEnd);
+      while (r.pos < slEnd) {
+        const u = r.tag();
+        if (u === 18) sink.record(state, readLogRecord(r, r.lenEnd(slEnd)));
+        else r.skip(u, slEnd, 0);
+      }
+    }
+    sink.endResource(state);
+  }
+  return { truncated: r.dropped, truncatedStrings: r.truncated };
 }
 
 /** Decodes an ExportLogsServiceRequest (or LogsData). */

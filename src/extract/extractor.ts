@@ -22,7 +22,8 @@ import {
   type VersionDelta,
   type WorkerCounters,
 } from '../model/delta.js';
-import type { Attr, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
+import type { Attr, LogRecord, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
+import type { LogsSink } from '../decode/otlp-proto.js';
 import type { KeyedHasher } from '../sketch/hash.js';
 import { Hll } from '../sketch/hll.js';
 import { releaseView } from '../util/release.js';
@@ -78,6 +79,17 @@ const LONG_LIVED_BYTES = 4 * 1024 * 1024;
 interface SpanAcc extends Seen {
   service: string; name: string; kind: number; attributeKeys: string[]; resourceKeys: string[]; eventNames: string[];
   count: number; bytes: number; statusUnset: number; statusOk: number; statusError: number;
+}
+/** One resource's part of a logs fold, while its records arrive. */
+export interface LogsResourceFold {
+  service: string;
+  attrs: Attr[];
+  resourceKeys: string[];
+  bySeverity: Map<string, LogAcc>;
+  logKeys: Map<string, SketchAcc>;
+  miners: Map<string, { service: string; severity: string; miner: TemplateMiner }>;
+  n: number;
+  bytes: number;
 }
 interface LogAcc extends Seen {
   service: string; severity: string; attributeKeys: string[]; resourceKeys: string[]; bodyKeys: string[]; count: number; bytes: number;
@@ -208,51 +220,92 @@ export class Extractor {
   // ------------------------------------------------------------ logs
 
   foldLogs(req: LogsRequest, now: number): FoldResult {
-    this.enterMinute(now);
-    let accepted = 0;
+    const sink = this.logsSink(now);
     for (const rl of req.resources) {
-      const service = serviceName(rl.attrs, this.counters);
-      const resourceKeys = this.resourceKeysOf.of(rl.attrs);
-      let n = 0;
-      let bytes = 0;
-      this.sketchAttrs(this.keys, service, 'resource', rl.attrs, now, 0);
-      const bySeverity = this.logs.inner(service);
-      const logKeys = this.keys.inner(service, 'log');
-      const miners = this.miners.inner(service);
-      for (const sl of rl.scopes) {
-        for (const rec of sl.records) {
-          n++;
-          bytes += rec.bytes;
-          const severity = severityOf(rec.severityText, rec.severityNumber);
-          let la = bySeverity.get(severity);
-          if (!la) {
-            la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, bytes: 0, firstSeen: now, lastSeen: now };
-            bySeverity.set(severity, la);
-            this.logs.added();
-          }
-          la.count++;
-          la.bytes += rec.bytes;
-          la.lastSeen = now;
-          la.resourceKeys = unionSorted(la.resourceKeys, resourceKeys);
-          if (rec.attrs.length > 0) {
-            la.attributeKeys = unionSorted(la.attributeKeys, this.recordKeysOf.of(rec.attrs));
-            this.sketchInto(this.keys, logKeys, service, 'log', rec.attrs, now, 1);
-          }
-          const body = bodyMessage(rec.body);
-          if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
-          this.minerFor(miners, service, severity).add(body.message, now, rec.bytes);
-        }
-      }
-      // Resource keys are sampled once per record that carried them.
-      this.bumpResourceSamples(service, rl.attrs, n - 1);
-      const svc = this.service(service, now);
-      svc.logRecords += n;
-      svc.logBytes += bytes;
-      this.version(service, rl.attrs, n, bytes, now);
-      accepted += n;
+      const state = sink.resource(rl.attrs);
+      for (const sl of rl.scopes) for (const rec of sl.records) sink.record(state, rec);
+      sink.endResource(state);
     }
-    this.counters.records.logs += accepted;
-    return { accepted, rejected: 0, message: '' };
+    return sink.result();
+  }
+
+  /**
+   * Folds logs record by record, as a decoder reads them: the one-pass path
+   * (streamLogs) feeds it straight from the bytes, foldLogs from a decoded
+   * tree (JSON). Both end in the same delta map. `beforeFirst` runs before
+   * the first resource is folded (the worker flushes there at a new minute).
+   */
+  logsSink(now: number, beforeFirst?: () => void): LogsSink<LogsResourceFold> & { result(): FoldResult } {
+    let accepted = 0;
+    let started = false;
+    return {
+      resource: (attrs) => {
+        if (!started) {
+          // Called only once the request is known to be valid (streamLogs validates first): a flush here loses nothing.
+          started = true;
+          beforeFirst?.();
+          this.enterMinute(now);
+        }
+        return this.beginLogsResource(attrs, now);
+      },
+      record: (f, rec) => this.foldLogRecord(f, rec, now),
+      endResource: (f) => {
+        this.endLogsResource(f, now);
+        accepted += f.n;
+      },
+      result: () => {
+        this.counters.records.logs += accepted;
+        return { accepted, rejected: 0, message: '' };
+      },
+    };
+  }
+
+  private beginLogsResource(attrs: Attr[], now: number): LogsResourceFold {
+    const service = serviceName(attrs, this.counters);
+    this.sketchAttrs(this.keys, service, 'resource', attrs, now, 0);
+    return {
+      service,
+      attrs,
+      resourceKeys: this.resourceKeysOf.of(attrs),
+      bySeverity: this.logs.inner(service),
+      logKeys: this.keys.inner(service, 'log'),
+      miners: this.miners.inner(service),
+      n: 0,
+      bytes: 0,
+    };
+  }
+
+  private foldLogRecord(f: LogsResourceFold, rec: LogRecord, now: number): void {
+    const service = f.service;
+    f.n++;
+    f.bytes += rec.bytes;
+    const severity = severityOf(rec.severityText, rec.severityNumber);
+    let la = f.bySeverity.get(severity);
+    if (!la) {
+      la = { service, severity, attributeKeys: [], resourceKeys: [], bodyKeys: [], count: 0, bytes: 0, firstSeen: now, lastSeen: now };
+      f.bySeverity.set(severity, la);
+      this.logs.added();
+    }
+    la.count++;
+    la.bytes += rec.bytes;
+    la.lastSeen = now;
+    la.resourceKeys = unionSorted(la.resourceKeys, f.resourceKeys);
+    if (rec.attrs.length > 0) {
+      la.attributeKeys = unionSorted(la.attributeKeys, this.recordKeysOf.of(rec.attrs));
+      this.sketchInto(this.keys, f.logKeys, service, 'log', rec.attrs, now, 1);
+    }
+    const body = bodyMessage(rec.body);
+    if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);
+    this.minerFor(f.miners, service, severity).add(body.message, now, rec.bytes);
+  }
+
+  private endLogsResource(f: LogsResourceFold, now: number): void {
+    // Resource keys are sampled once per record that carried them.
+    this.bumpResourceSamples(f.service, f.attrs, f.n - 1);
+    const svc = this.service(f.service, now);
+    svc.logRecords += f.n;
+    svc.logBytes += f.bytes;
+    this.version(f.service, f.attrs, f.n, f.bytes, now);
   }
 
   // ------------------------------------------------------------ metrics
@@ -516,6 +569,10 @@ export class Extractor {
       acc.samples += samples;
       acc.bytes += a.bytes;
       acc.lastSeen = now;
+      if (a.hashHi !== undefined) {
+        acc.sketch.add(a.hashHi, a.hashLo!);
+        continue;
+      }
       this.hasher.hash(a.value, out);
       acc.sketch.add(out[0]!, out[1]!);
     }

@@ -17,6 +17,12 @@ export interface Attr {
    * requests, the size the same KeyValue has in protobuf (src/decode/proto-size.ts).
    */
   bytes: number;
+  /**
+   * The value's keyed hash, when the one-pass path hashed it straight from the request's bytes (then `value` is '':
+   * no string was made). Both halves are set together.
+   */
+  hashHi?: number;
+  hashLo?: number;
 }
 
 // ---------------------------------------------------------------- logs

@@ -17,6 +17,8 @@ import xxhash from 'xxhash-wasm';
 export interface KeyedHasher {
   /** Hash the UTF-8 bytes of value; out[0] gets the high 32 bits, out[1] the low 32 bits. */
   hash(value: string, out: Uint32Array): void;
+  /** The same hash of UTF-8 bytes already in hand: hashBytes(utf8(v)) === hash(v), with no string made. */
+  hashBytes(utf8: Uint8Array, out: Uint32Array): void;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -38,8 +40,15 @@ class WasmKeyedHasher implements KeyedHasher {
     // h64 UTF-8-encodes the string straight into wasm memory (TextEncoder.encodeInto),
     // so there is no intermediate buffer on our side.
     private readonly h64: (input: string, seed?: bigint) => bigint,
+    private readonly h64Raw: (input: Uint8Array, seed?: bigint) => bigint,
     private readonly salt: bigint,
   ) {}
+
+  hashBytes(utf8: Uint8Array, out: Uint32Array): void {
+    this.b64[0] = this.h64Raw(utf8, this.salt);
+    out[0] = this.u32[this.hiAt]!;
+    out[1] = this.u32[this.loAt]!;
+  }
 
   hash(value: string, out: Uint32Array): void {
     this.b64[0] = this.h64(value, this.salt);
@@ -58,5 +67,5 @@ export async function createKeyedHasher(salt: bigint): Promise<KeyedHasher> {
     throw new RangeError(`hash salt must be a bigint in [0, 2^64), got ${String(salt)}`);
   }
   const api = await xxhash();
-  return new WasmKeyedHasher(api.h64, salt);
+  return new WasmKeyedHasher(api.h64, api.h64Raw, salt);
 }

@@ -205,6 +205,8 @@ export interface WriterStateOptions {
   minerMaxLineLength: number;
   /** Key and label rows (with their sketches) kept in memory; the rest live in the store only. */
   sketchCacheRows: number;
+  /** 'off': no minute buckets (ChangeSet.history stays empty). Default on. */
+  history?: 'on' | 'off';
 }
 
 export class WriterState {
@@ -272,7 +274,7 @@ export class WriterState {
 
   /** Adds to the minute bucket of one entity (every record of a batch was received in b.minute). */
   private bucket(minute: number, kind: HistoryKind, service: string, name: string, sub: string, count: number, bytes: number): void {
-    if (count === 0 && bytes === 0) return;
+    if ((count === 0 && bytes === 0) || this.opts.history === 'off') return;
     const k = entityKey(kind, service, name, sub, minute);
     const h = this.history.get(k);
     if (h) {

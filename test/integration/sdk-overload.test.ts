@@ -84,7 +84,9 @@ describe('OpenTelemetry JS SDK under overload', () => {
     }
     const emitSeconds = (Date.now() - t0) / 1000;
     const committedDuringEmit = await metricValue('keytally_committed_records_total', '{signal="logs"}');
-    await Promise.all(providers.map((p) => p.forceFlush()));
+    // The drain after the burst takes 10-15 s on a busy machine: past the SDK's default 30 s flush timeout the flush would
+    // give up (and the test with it) while the records are still being delivered.
+    await Promise.all(providers.map((p) => p.forceFlush({ timeoutMillis: 120_000 })));
     const drainSeconds = (Date.now() - t0) / 1000 - emitSeconds;
 
     const counts = processed((await reader.collect()).resourceMetrics);
@@ -113,5 +115,5 @@ describe('OpenTelemetry JS SDK under overload', () => {
     expect(exported + dropped).toBe(emitted);
     expect(stored).toBe(exported);
     expect(dropped).toBe(0);
-  });
+  }, 180_000);
 });

@@ -37,3 +37,9 @@ export function ago(ms, now = Date.now()) {
 export const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 export const DEFAULT_WINDOW = '24h';
 export const windowMs = (w) => WINDOWS[w] ?? WINDOWS[DEFAULT_WINDOW];
+
+/**
+ * The window's start for the API's `from`, rounded down to the minute (the API's finest bucket) so that a live
+ * refresh within the same minute asks the same question.
+ */
+export const windowFrom = (w) => Math.floor((Date.now() - windowMs(w)) / 60_000) * 60_000;

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Bytes, Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, TextFilter } from '../components.js';
-import { ago, int, iso } from '../format.js';
+import { ago, int, iso, windowFrom } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -29,12 +29,13 @@ function columns(over, withService) {
 
 const keyOf = (r) => `${r.service}\u0000${r.scope}\u0000${r.key}`;
 
-export function KeysView({ params, service }) {
+export function KeysView({ params, service, win }) {
+  const from = windowFrom(win);
   const over = overLimit(params);
   const cols = columns(over, !service);
   const page = pageParams(params, cols, 'cardinality_estimate');
   const minCard = /^\d{1,15}$/.test(params.min_cardinality ?? '') ? params.min_cardinality : undefined;
-  const q = { service: service ?? params.service, scope: KEY_SCOPES.includes(params.scope) ? params.scope : undefined, q: params.q, min_cardinality: minCard, ...page };
+  const q = { service: service ?? params.service, scope: KEY_SCOPES.includes(params.scope) ? params.scope : undefined, q: params.q, min_cardinality: minCard, from, ...page };
   const { data, error, stale } = useData(() => api('/keys', q), JSON.stringify(q));
   const services = useServiceNames(!service);
   const [selected, setSelected] = useState();
@@ -63,11 +64,11 @@ export function KeysView({ params, service }) {
   </div>`;
 }
 
-export function KeysPage({ params }) {
+export function KeysPage({ params, win }) {
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Keys</h1>
     <p class="lede">Attribute and label keys by the number of distinct values seen (a HyperLogLog estimate; values themselves are never stored).
       Keys at or over ${int(overLimit(params))} values are flagged: they are the ones that explode series and index sizes.</p>
-    <${KeysView} params=${params} />
+    <${KeysView} params=${params} win=${win} />
   </section>`;
 }

@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Bytes, Empty, ErrorBox, Filters, Loading, SelectFilter, SendTelemetryHelp, Stat, TextFilter } from '../components.js';
-import { ago, int, iso, pct } from '../format.js';
+import { ago, int, iso, pct, windowFrom } from '../format.js';
+import { Sparkline } from '../sparkline.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -12,7 +13,7 @@ import { METRIC_TYPES, overLimit, useServiceNames } from './shared.js';
 
 const keysText = (ks) => (ks?.length ? ks.join(', ') : '–');
 
-export function metricColumns(withService) {
+export function metricColumns(withService, from, win) {
   const cols = [
     { key: 'name', label: 'Metric', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/metric', { name: r.name, service: r.service })}><code>${r.name}</code></${Link}>${r.sdk_overflow ? html` <span class="badge badge-over" title="the SDK hit its cardinality limit and folded series together">SDK overflow</span>` : null}` },
     { key: 'service', label: 'Service', sort: 'service', text: true, render: (r) => html`<${Link} to=${href('/service', { name: r.service, tab: 'metrics' })}>${r.service}</${Link}>` },
@@ -23,6 +24,7 @@ export function metricColumns(withService) {
     { key: 'prometheus_series', label: 'Prometheus series', sort: 'prometheus_series', num: true, render: (r) => int(r.prometheus_series) },
     { key: 'sample_count', label: 'Points', sort: 'sample_count', num: true, render: (r) => int(r.sample_count) },
     { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="its service's metric bytes" />` },
+    { key: 'trend', label: `Bytes, last ${win}`, render: (r) => html`<${Sparkline} queries=${[{ signal: 'metrics', service: r.service, metric: r.name, from }]} label="metric bytes" />` },
     { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
   ];
   return withService ? cols : cols.filter((c) => c.key !== 'service');
@@ -30,10 +32,11 @@ export function metricColumns(withService) {
 
 const metricKey = (r) => `${r.service}\u0000${r.name}`;
 
-export function MetricsView({ params, service }) {
-  const cols = metricColumns(!service);
+export function MetricsView({ params, service, win }) {
+  const from = windowFrom(win);
+  const cols = metricColumns(!service, from, win);
   const page = pageParams(params, cols, 'series_estimate');
-  const q = { service: service ?? params.service, q: params.q, type: METRIC_TYPES.includes(params.type) ? params.type : undefined, ...page };
+  const q = { service: service ?? params.service, q: params.q, type: METRIC_TYPES.includes(params.type) ? params.type : undefined, from, ...page };
   const { data, error, stale } = useData(() => api('/metrics', q), JSON.stringify(q));
   const services = useServiceNames(!service);
   const [selected, setSelected] = useState();
@@ -111,11 +114,11 @@ function MetricDetail({ params }) {
   </section>`;
 }
 
-export function MetricPage({ params }) {
+export function MetricPage({ params, win }) {
   if (params.name) return html`<${MetricDetail} params=${params} />`;
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Metrics</h1>
     <p class="lede">Each metric of each service with its label keys and how many series it makes. Open one to see which label explodes it.</p>
-    <${MetricsView} params=${params} />
+    <${MetricsView} params=${params} win=${win} />
   </section>`;
 }

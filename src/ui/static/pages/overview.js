@@ -2,16 +2,20 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Bytes, Empty, ErrorBox, Loading, SendTelemetryHelp, Stat, TextFilter, Filters } from '../components.js';
-import { ago, int, iso, pct, windowMs } from '../format.js';
+import { ago, int, iso, pct, windowFrom, windowMs } from '../format.js';
+import { Sparkline } from '../sparkline.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
 import { TemplateText } from '../template.js';
 import { href, Link } from '../url.js';
 
-const SERVICE_COLUMNS = [
+const SIGNALS = ['logs', 'traces', 'metrics'];
+
+const serviceColumns = (from, win) => [
   { key: 'name', label: 'Service', sort: 'name', text: true, cls: 'name-cell', render: (r) => html`<${Link} to=${href('/service', { name: r.name })}>${r.name}</${Link}>` },
   { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="all services' bytes" />` },
+  { key: 'trend', label: `Bytes, last ${win}`, render: (r) => html`<${Sparkline} queries=${SIGNALS.map((signal) => ({ signal, service: r.name, from }))} label=${`${r.name} bytes`} />` },
   { key: 'log_records', label: 'Log records', sort: 'log_records', num: true, render: (r) => int(r.log_records) },
   { key: 'log_bytes', label: 'Log bytes', sort: 'log_bytes', num: true, render: (r) => html`<${Bytes} n=${r.log_bytes} />` },
   { key: 'spans', label: 'Spans', sort: 'spans', num: true, render: (r) => int(r.spans) },
@@ -22,14 +26,14 @@ const SERVICE_COLUMNS = [
 ];
 
 /** The facts of the top row: one small request each (limit=1 or limit=0 for a total), all at once. */
-async function loadFacts(since) {
-  const one = (path, params) => api(path, { limit: 1, ...params });
-  const newest = (path) => api(path, { limit: 5, sort: 'first_seen', order: 'desc' });
+async function loadFacts(since, from) {
+  const one = (path, params) => api(path, { limit: 1, from, ...params });
+  const newest = (path) => api(path, { limit: 5, sort: 'first_seen', order: 'desc', from });
   const [templates, keys, metrics, spans, topBytes, topLogs, topSpans, topPoints, topTpl, topKey, topMetric, newTpl, newKey, newMetric] = await Promise.all([
-    api('/logs/templates', { limit: 0 }),
-    api('/keys', { limit: 0 }),
-    api('/metrics', { limit: 0 }),
-    api('/spans', { limit: 0 }),
+    api('/logs/templates', { limit: 0, from }),
+    api('/keys', { limit: 0, from }),
+    api('/metrics', { limit: 0, from }),
+    api('/spans', { limit: 0, from }),
     one('/services', { sort: 'bytes', order: 'desc' }),
     one('/services', { sort: 'log_records', order: 'desc' }),
     one('/services', { sort: 'spans', order: 'desc' }),
@@ -49,10 +53,10 @@ async function loadFacts(since) {
   };
 }
 
-function Noisiest({ top }) {
+function Noisiest({ top, win }) {
   const svc = (s, what, v) => (s && v > 0 ? html`<li><span class="muted">${what}:</span> <${Link} to=${href('/service', { name: s.name })}>${s.name}</${Link}> <span class="muted">(${int(v)})</span></li>` : null);
   return html`<section class="panel" aria-labelledby="noisiest-title">
-    <h2 id="noisiest-title">Noisiest</h2>
+    <h2 id="noisiest-title">Noisiest in the last ${win}</h2>
     <ul class="facts">
       ${top.bytes && top.bytes.bytes > 0
         ? html`<li><span class="muted">most bytes:</span> <${Link} to=${href('/service', { name: top.bytes.name })}>${top.bytes.name}</${Link}> <span class="muted">(<${Bytes} n=${top.bytes.bytes} />, ${pct(top.bytes.bytes_percentage)} of all)</span></li>`
@@ -88,12 +92,14 @@ function Fresh({ fresh, win }) {
 }
 
 export function OverviewPage({ params, win }) {
+  const from = windowFrom(win);
+  const SERVICE_COLUMNS = serviceColumns(from, win);
   const page = pageParams(params, SERVICE_COLUMNS, 'bytes');
-  const q = { q: params.q, ...page };
+  const q = { q: params.q, from, ...page };
   const services = useData(() => api('/services', q), JSON.stringify(q));
   // The window start is rounded to the minute so that live refreshes do not count as a new request key.
   const since = Math.floor((Date.now() - windowMs(win)) / 60_000) * 60_000;
-  const facts = useData(() => loadFacts(since), `${win}:${since}`);
+  const facts = useData(() => loadFacts(since, from), `${win}:${since}`);
   const [selected, setSelected] = useState();
   const s = services.data;
   const f = facts.data;
@@ -113,15 +119,15 @@ export function OverviewPage({ params, win }) {
     ${f
       ? html`<div class="stats">
           <${Stat} label="Services" value=${s ? int(s.total) : '…'} />
-          <${Stat} label="Log templates" value=${int(f.totals.templates)} />
-          <${Stat} label="Keys" value=${int(f.totals.keys)} />
-          <${Stat} label="Metrics" value=${int(f.totals.metrics)} />
-          <${Stat} label="Span names" value=${int(f.totals.spans)} />
+          <${Stat} label="Log templates" value=${int(f.totals.templates)} sub=${`active in the last ${win}`} />
+          <${Stat} label="Keys" value=${int(f.totals.keys)} sub=${`active in the last ${win}`} />
+          <${Stat} label="Metrics" value=${int(f.totals.metrics)} sub=${`active in the last ${win}`} />
+          <${Stat} label="Span names" value=${int(f.totals.spans)} sub=${`active in the last ${win}`} />
         </div>
-        <div class="panels"><${Noisiest} top=${f.top} /><${Fresh} fresh=${f.fresh} win=${win} /></div>`
+        <div class="panels"><${Noisiest} top=${f.top} win=${win} /><${Fresh} fresh=${f.fresh} win=${win} /></div>`
       : facts.error ? null : html`<${Loading} what="the summary" />`}
     <h2>Services</h2>
-    <p class="muted small">Counts and bytes (OTLP protobuf size, what an ingest bill counts) since keytally's store began. Sort by a column to rank the services by it.</p>
+    <p class="muted small">Counts and bytes (OTLP protobuf size, what an ingest bill counts) received in the last ${win}. Sort by a column to rank the services by it.</p>
     <${Filters} label="Filter services"><${TextFilter} name="q" label="Service name contains" value=${params.q} /></${Filters}>
     ${s === undefined
       ? services.error ? null : html`<${Loading} what="the services" />`

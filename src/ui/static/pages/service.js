@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Bytes, ErrorBox, Loading, Stat } from '../components.js';
-import { ago, int, iso, pct } from '../format.js';
+import { ago, int, iso, pct, windowFrom } from '../format.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -25,9 +25,27 @@ const TABS = [
 const keysText = (ks) => (ks?.length ? ks.join(', ') : '–');
 const time = (ms) => html`<time datetime=${iso(ms)} title=${iso(ms)}>${ago(ms)}</time>`;
 
+const VERSION_COLUMNS = [
+  { key: 'version', label: 'service.version', render: (v) => html`<code>${v.version}</code>` },
+  { key: 'records', label: 'Records', num: true, render: (v) => int(v.records) },
+  { key: 'bytes', label: 'Bytes', num: true, render: (v) => html`<${Bytes} n=${v.bytes} />` },
+  { key: 'first_seen', label: 'First seen', num: true, render: (v) => time(v.first_seen) },
+  { key: 'last_seen', label: 'Last seen', num: true, render: (v) => time(v.last_seen) },
+  { key: 'changes', label: 'What came with it', render: (v) => html`<${Link} to=${href('/changes', { service: v.service, version: v.version })}>changes since ${v.version}</${Link}>` },
+];
+
+function Versions({ name }) {
+  const { data, error } = useData(() => api(`/services/${seg(name)}/versions`), `versions:${name}`);
+  return html`<h2>Versions seen</h2>
+    <${ErrorBox} error=${error} what="the versions" />
+    ${data ? html`<${DataTable} id="versions" caption=${`service.version values of ${name}`} columns=${VERSION_COLUMNS} rows=${data.items.map((v) => ({ ...v, service: name }))} rowKey=${(v) => v.version}
+      empty="This service sent no service.version resource attribute." />` : null}`;
+}
+
 function Summary({ o, name }) {
   const t = o.totals;
   return html`<div>
+    <p class="muted small">All time: the totals and the top lists since keytally's store began.</p>
     <h2>Templates that cost the most</h2>
     <${DataTable} id="top-templates" caption=${`Top templates of ${name} by bytes`} rowKey=${(r) => `${r.severity}\u0000${r.template_id}`} rows=${o.top_templates}
       columns=${[
@@ -66,6 +84,7 @@ function Summary({ o, name }) {
         { key: 'bytes', label: 'Bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} share=${r.bytes_percentage} of="the service's span bytes" />` },
       ]}
       empty=${t.traces.spans ? 'No span names.' : 'This service has sent no spans.'} />
+    <${Versions} name=${name} />
   </div>`;
 }
 
@@ -80,9 +99,9 @@ const SPAN_COLUMNS = [
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => time(r.last_seen) },
 ];
 
-function Spans({ name, params }) {
+function Spans({ name, params, win }) {
   const page = pageParams(params, SPAN_COLUMNS, 'sample_count');
-  const q = { service: name, ...page };
+  const q = { service: name, from: windowFrom(win), ...page };
   const { data, error, stale } = useData(() => api('/spans', q), JSON.stringify(q));
   const [selected, setSelected] = useState();
   return html`<div>
@@ -104,9 +123,9 @@ const LOG_COLUMNS = [
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => time(r.last_seen) },
 ];
 
-function Logs({ name, params }) {
+function Logs({ name, params, win }) {
   const page = pageParams(params, LOG_COLUMNS, 'sample_count');
-  const q = { service: name, ...page };
+  const q = { service: name, from: windowFrom(win), ...page };
   const { data, error, stale } = useData(() => api('/logs', q), JSON.stringify(q));
   return html`<div>
     <${ErrorBox} error=${error} what="the log severities" />
@@ -117,7 +136,7 @@ function Logs({ name, params }) {
   </div>`;
 }
 
-export function ServicePage({ params }) {
+export function ServicePage({ params, win }) {
   const name = params.name;
   const tab = TABS.some(([t]) => t === params.tab) ? params.tab : 'summary';
   const { data: o, error } = useData(() => (name ? api(`/services/${seg(name)}/overview`) : Promise.reject(new Error('no service named in the URL (?name=...)'))), name ?? '');
@@ -144,10 +163,11 @@ export function ServicePage({ params }) {
           ${TABS.map(([id, label]) => html`<${Link} to=${href('/service', { name, tab: id === 'summary' ? undefined : id })} aria-current=${tab === id ? 'page' : undefined}>${label}</${Link}>`)}
         </nav>
         ${tab === 'summary' ? html`<${Summary} o=${o} name=${name} />` : null}
-        ${tab === 'metrics' ? html`<${MetricsView} params=${params} service=${name} />` : null}
-        ${tab === 'spans' ? html`<${Spans} params=${params} name=${name} />` : null}
-        ${tab === 'logs' ? html`<${Logs} params=${params} name=${name} />` : null}
-        ${tab === 'templates' ? html`<${TemplatesView} params=${params} service=${name} />` : null}
-        ${tab === 'keys' ? html`<${KeysView} params=${params} service=${name} />` : null}`}
+        ${tab !== 'summary' ? html`<p class="muted small">Counts and bytes received in the last ${win}.</p>` : null}
+        ${tab === 'metrics' ? html`<${MetricsView} params=${params} service=${name} win=${win} />` : null}
+        ${tab === 'spans' ? html`<${Spans} params=${params} name=${name} win=${win} />` : null}
+        ${tab === 'logs' ? html`<${Logs} params=${params} name=${name} win=${win} />` : null}
+        ${tab === 'templates' ? html`<${TemplatesView} params=${params} service=${name} win=${win} />` : null}
+        ${tab === 'keys' ? html`<${KeysView} params=${params} service=${name} win=${win} />` : null}`}
   </section>`;
 }

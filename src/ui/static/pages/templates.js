@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Bytes, ErrorBox, Filters, Loading, SelectFilter, TextFilter, Empty, SendTelemetryHelp } from '../components.js';
-import { ago, int, iso, pct } from '../format.js';
+import { ago, int, iso, pct, windowFrom } from '../format.js';
+import { Sparkline } from '../sparkline.js';
 import { html } from '../html.js';
 import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
@@ -11,7 +12,7 @@ import { TemplateText } from '../template.js';
 import { href, Link } from '../url.js';
 import { useServiceNames } from './shared.js';
 
-export const TEMPLATE_COLUMNS = [
+const templateColumns = (from, win) => [
   { key: 'template', label: 'Template', sort: 'template', text: true, cls: 'tpl-cell', render: (r) => html`<${TemplateText} text=${r.template} />
       <details class="example"><summary>example</summary><code class="example-text">${r.example}</code></details>` },
   { key: 'service', label: 'Service', sort: 'service', text: true, render: (r) => html`<${Link} to=${href('/service', { name: r.service, tab: 'templates' })}>${r.service}</${Link}>` },
@@ -19,6 +20,7 @@ export const TEMPLATE_COLUMNS = [
   { key: 'count', label: 'Count', sort: 'count', num: true, render: (r) => int(r.count) },
   { key: 'percentage', label: '%', sort: 'percentage', num: true, render: (r) => html`<span title="share of its service and severity">${pct(r.percentage)}</span>` },
   { key: 'bytes', label: 'Bytes', sort: 'bytes', num: true, render: (r) => html`<${Bytes} n=${r.bytes} />` },
+  { key: 'trend', label: `Bytes, last ${win}`, render: (r) => html`<${Sparkline} queries=${[{ signal: 'logs', service: r.service, severity: r.severity, template: r.template_id, from }]} label="template bytes" />` },
   { key: 'bytes_percentage', label: '% bytes', sort: 'bytes_percentage', num: true, render: (r) => html`<span title="share of its service's log bytes">${pct(r.bytes_percentage)}</span>` },
   { key: 'first_seen', label: 'First seen', sort: 'first_seen', num: true, render: (r) => html`<time datetime=${iso(r.first_seen)} title=${iso(r.first_seen)}>${ago(r.first_seen)}</time>` },
   { key: 'last_seen', label: 'Last seen', sort: 'last_seen', num: true, render: (r) => html`<time datetime=${iso(r.last_seen)} title=${iso(r.last_seen)}>${ago(r.last_seen)}</time>` },
@@ -27,11 +29,13 @@ export const TEMPLATE_COLUMNS = [
 const tplKey = (r) => `${r.service}\u0000${r.severity}\u0000${r.template_id}`;
 
 /** The table and its filters; `service` fixed when shown inside a service page. */
-export function TemplatesView({ params, service }) {
-  const columns = service ? TEMPLATE_COLUMNS.filter((c) => c.key !== 'service') : TEMPLATE_COLUMNS;
+export function TemplatesView({ params, service, win }) {
+  const from = windowFrom(win);
+  const all = templateColumns(from, win);
+  const columns = service ? all.filter((c) => c.key !== 'service') : all;
   const page = pageParams(params, columns, 'count');
   const svc = service ?? params.service;
-  const q = { service: svc, severity: params.severity, q: params.q, ...page };
+  const q = { service: svc, severity: params.severity, q: params.q, from, ...page };
   const key = JSON.stringify(q);
   const { data, error, stale, loading } = useData(() => api('/logs/templates', q), key);
   const services = useServiceNames(!service);
@@ -62,11 +66,11 @@ export function TemplatesView({ params, service }) {
   </div>`;
 }
 
-export function TemplatesPage({ params }) {
+export function TemplatesPage({ params, win }) {
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Log templates</h1>
     <p class="lede">Every log body reduced to its template: <span class="tok tok-wild">${'<*>'}</span> is a token that varies,
-      <span class="tok tok-mask">${'<NUM>'}</span> and the like are masked values. The % is the template's share of the records of its service and severity; % bytes its share of the service's log bytes (OTLP protobuf size).</p>
-    <${TemplatesView} params=${params} />
+      <span class="tok tok-mask">${'<NUM>'}</span> and the like are masked values. Counts and bytes are those received in the last ${win}: the % is the template's share of the records of its service and severity, % bytes its share of the service's log bytes (OTLP protobuf size).</p>
+    <${TemplatesView} params=${params} win=${win} />
   </section>`;
 }
