@@ -25,6 +25,11 @@ import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 
+/** A stored row's first/last seen after a delta: min and max with what the delta saw (the row may be new). */
+function seenRange(o: { first_seen: number; last_seen: number } | undefined, r: { firstSeen: number; lastSeen: number }): { first_seen: number; last_seen: number } {
+  return o ? { first_seen: Math.min(o.first_seen, r.firstSeen), last_seen: Math.max(o.last_seen, r.lastSeen) } : { first_seen: r.firstSeen, last_seen: r.lastSeen };
+}
+
 export interface MemoryStoreOptions {
   maxBytes: number;
 }
@@ -124,8 +129,7 @@ export class MemoryStore implements WriteStore {
         log_bytes: (o?.log_bytes ?? 0) + r.logBytes,
         span_bytes: (o?.span_bytes ?? 0) + r.spanBytes,
         metric_bytes: (o?.metric_bytes ?? 0) + r.metricBytes,
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.metrics) {
@@ -138,8 +142,7 @@ export class MemoryStore implements WriteStore {
         sample_count: (o?.sample_count ?? 0) + r.points, bytes: (o?.bytes ?? 0) + r.bytes,
         overflow_points: (o?.overflow_points ?? 0) + r.overflowPoints, bucket_count: r.buckets,
         series_estimate: seriesEstimate, prometheus_series: prometheusSeries, series_sketch: r.series.serialize(),
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.labels) {
@@ -149,8 +152,7 @@ export class MemoryStore implements WriteStore {
         service: r.service, metric: r.metric, key: r.key,
         sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
         cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.spans) {
@@ -164,8 +166,7 @@ export class MemoryStore implements WriteStore {
         status_unset: (o?.status_unset ?? 0) + r.statusUnset,
         status_ok: (o?.status_ok ?? 0) + r.statusOk,
         status_error: (o?.status_error ?? 0) + r.statusError,
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.logs) {
@@ -176,8 +177,7 @@ export class MemoryStore implements WriteStore {
         attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, body_keys: r.bodyKeys,
         sample_count: (o?.sample_count ?? 0) + r.count,
         bytes: (o?.bytes ?? 0) + r.bytes,
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.keys) {
@@ -187,8 +187,7 @@ export class MemoryStore implements WriteStore {
         service: r.service, scope: r.scope, key: r.key,
         sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
         cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const r of c.templates) {
@@ -206,8 +205,7 @@ export class MemoryStore implements WriteStore {
         bytes: (o?.bytes ?? 0) + r.bytes,
         // As the SQL UPSERT: the first example stored stays.
         example: o ? o.example : r.example,
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen,
-        last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     for (const [k, v] of Object.entries(c.meta ?? {})) this.meta_.set(k, v);
@@ -216,7 +214,7 @@ export class MemoryStore implements WriteStore {
       const o = this.versions.get(k);
       this.versions.set(k, {
         service: r.service, version: r.version, records: (o?.records ?? 0) + r.records, bytes: (o?.bytes ?? 0) + r.bytes,
-        first_seen: o ? Math.min(o.first_seen, r.firstSeen) : r.firstSeen, last_seen: o ? Math.max(o.last_seen, r.lastSeen) : r.lastSeen,
+        ...seenRange(o, r),
       });
     }
     this.history.add(c.history, this.totals);
