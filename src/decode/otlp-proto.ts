@@ -142,13 +142,29 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false):
   attrs.push({ key, value, bytes });
 }
 
+/** Values up to this many bytes go through the hash cache (see hashPlainString); longer ones are hashed each time. */
+const CACHED_VALUE = 32;
+const HASH_CACHE_BITS = 12;
+const HASH_CACHE_SIZE = 1 << HASH_CACHE_BITS;
+/**
+ * Per-thread cache of the keyed hashes of short ASCII values, as the reader's intern table is for strings: attribute
+ * values repeat (methods, routes, status codes, host and thread names), and a hit costs a byte compare instead of a
+ * copy into wasm memory, a call and a BigInt. Slot by length and sampled bytes, a hit confirmed byte for byte; a
+ * cached value is ASCII, so a hit also proves the bytes are. Bound to one hash function (one salt): another clears it.
+ */
+const hashCacheLen = new Int32Array(HASH_CACHE_SIZE).fill(-1);
+const hashCacheBytes = new Uint8Array(HASH_CACHE_SIZE * CACHED_VALUE);
+const hashCacheOut = new Uint32Array(HASH_CACHE_SIZE * 2);
+let hashCacheOwner: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined;
+
 /**
  * If the AnyValue in [pos, end) is exactly one string_value of ASCII bytes within the value limit, hashes those bytes
  * into r.hashOut and says so; otherwise leaves r.pos where it was and returns false.
  */
 function hashPlainString(r: OtlpReader, end: number): boolean {
   const start = r.pos;
-  if (start >= end || r.buf[start] !== 10) return false;
+  const buf = r.buf;
+  if (start >= end || buf[start] !== 10) return false;
   r.pos = start + 1;
   const n = r.uint32();
   const s = r.pos;
@@ -156,14 +172,38 @@ function hashPlainString(r: OtlpReader, end: number): boolean {
     r.pos = start;
     return false;
   }
-  const buf = r.buf;
+  const hashBytes = r.hashBytes!;
+  let slot = -1;
+  if (n <= CACHED_VALUE) {
+    if (hashCacheOwner !== hashBytes) {
+      hashCacheLen.fill(-1);
+      hashCacheOwner = hashBytes;
+    }
+    slot = n === 0 ? 0 : Math.imul(n ^ (buf[s]! << 8) ^ (buf[end - 1]! << 16) ^ (buf[s + (n >> 1)]! << 4) ^ (buf[s + (n >> 2)]! << 24), 0x9e3779b1) >>> (32 - HASH_CACHE_BITS);
+    if (hashCacheLen[slot] === n) {
+      const base = slot * CACHED_VALUE;
+      let i = 0;
+      while (i < n && hashCacheBytes[base + i] === buf[s + i]) i++;
+      if (i === n) {
+        r.hashOut[0] = hashCacheOut[slot * 2]!;
+        r.hashOut[1] = hashCacheOut[slot * 2 + 1]!;
+        return true;
+      }
+    }
+  }
   for (let i = s; i < end; i++) {
     if (buf[i]! >= 0x80) {
       r.pos = start;
       return false;
     }
   }
-  r.hashBytes!(buf.subarray(s, end), r.hashOut);
+  hashBytes(buf.subarray(s, end), r.hashOut);
+  if (slot >= 0) {
+    hashCacheLen[slot] = n;
+    hashCacheBytes.set(buf.subarray(s, end), slot * CACHED_VALUE);
+    hashCacheOut[slot * 2] = r.hashOut[0]!;
+    hashCacheOut[slot * 2 + 1] = r.hashOut[1]!;
+  }
   return true;
 }
 
