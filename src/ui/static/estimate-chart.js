@@ -48,12 +48,13 @@ function Plot({ items, what }) {
 export function SeriesEstimateChart({ service, metric, labels, estimate, win }) {
   const label = labels.some((l) => l.key === estimate) ? estimate : undefined;
   const q = { service, label, from: windowFrom(win) };
-  const { data, error } = useData(() => api(`/metrics/${seg(metric)}/series-estimates`, q), JSON.stringify([metric, q]));
+  const { data, error, stale } = useData(() => api(`/metrics/${seg(metric)}/series-estimates`, q), JSON.stringify([metric, q]));
   const what = label === undefined ? 'series (label sets)' : `values of ${label}`;
   const known = data?.items.filter((p) => p.estimate !== null) ?? [];
   const first = known[0];
   const last = known[known.length - 1];
-  const desc = !data
+  // An answer of the previous choice stays drawn until the new one arrives, but is not described as the new one.
+  const desc = !data || stale
     ? 'loading'
     : last
       ? `Estimated ${what} of ${metric} over the last ${win}: ${int(first.estimate)} at ${iso(first.t)}, ${int(last.estimate)} at ${iso(last.t)} (steps of ${data.step / 60} min)`
@@ -71,6 +72,6 @@ export function SeriesEstimateChart({ service, metric, labels, estimate, win }) 
       </span>
     </figcaption>
     <${ErrorBox} error=${error} what="the series estimate" />
-    ${data && last ? html`<div role="img" aria-label=${desc} title=${desc}><${Plot} items=${data.items} what=${what} /></div>` : html`<p class="muted small">${desc}</p>`}
+    ${data && last ? html`<div role="img" aria-busy=${stale ? 'true' : undefined} aria-label=${desc} title=${desc}><${Plot} items=${data.items} what=${what} /></div>` : html`<p class="muted small">${desc}</p>`}
   </figure>`;
 }
