@@ -32,6 +32,7 @@ import { Monitor, readMachineCpu, readProc, sumOf } from './load/monitor.js';
 import { parseOptions, USAGE, UsageError, type LoadOptions } from './load/options.js';
 import type { DriverMessage, DriverResult, ParentMessage, SignalCounts } from './load/protocol.js';
 import { ApiReader } from './load/reader.js';
+import { profileStages, stageTable } from './load/profile-stages.js';
 import { percentile, table, verdict, type BenchResult } from './load/report.js';
 import { serverArgs, startSidecar, type SidecarProcess } from './load/server.js';
 import { committedInPostgres, committedViaApi, startPostgres, type BenchPostgres } from './load/postgres.js';
@@ -340,6 +341,10 @@ async function main(o: LoadOptions): Promise<number> {
     if (o.out) {
       writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
       say(`wrote ${o.out}`);
+    }
+    if (o.cpuProf) {
+      // The profiles cover the server's whole life (warm-up and drain too): per record of everything committed.
+      process.stdout.write('\n' + stageTable(profileStages(resolve(o.cpuProf)), committedTotal) + '\n');
     }
     if (o.keep) say(`kept ${dataDir}`);
     return out.pass ? 0 : 1;

@@ -71,7 +71,9 @@ server (passed to keytally serve; unset = keytally's default):
 output:
   --out FILE.json      write the results as JSON
   --keep               keep the data directory
-  --cpu-prof DIR       run the server under node --cpu-prof, profiles in DIR
+  --cpu-prof DIR       run the server under node --cpu-prof, profiles in DIR, and print its CPU per record by
+                       stage and thread (receive, admission, dispatch, decompress, decode+fold, mine, hash,
+                       flush, merge, commit, ...)
   --floor EPS          fail below this many committed records/s (default 30000)
 
 Exits 1 when committed records/s is under the floor (open loop: when it falls behind the offered

@@ -204,6 +204,30 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
     expect(spans[0]!.events[0]!.attrs.map(row)).toEqual([['e', '', ...h('x-1')]]);
   });
 
+  it('the hash cache answers what the hasher would: 5,000 distinct values through 4,096 slots, then another salt', async () => {
+    const a = await createKeyedHasher(1n);
+    const b = await createKeyedHasher(2n);
+    const kv = (v: string) => pb.Writer.create().uint32(10).string('k').uint32(18).bytes(pb.Writer.create().uint32(10).string(v).finish()).finish();
+    const values = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `v${i % 700}` : `value-${i}`));
+    let span = pb.Writer.create().uint32(42).string('s');
+    for (const v of values) span = span.uint32(74).bytes(kv(v));
+    const req = pb.Writer.create()
+      .uint32(10)
+      .bytes(pb.Writer.create().uint32(18).bytes(pb.Writer.create().uint32(18).bytes(span.finish()).finish()).finish())
+      .finish() as Uint8Array;
+    const out = new Uint32Array(2);
+    const hashA = (u: Uint8Array, o: Uint32Array) => a.hashBytes(u, o);
+    for (const hasher of [a, a, b]) {
+      const fn = (u: Uint8Array, o: Uint32Array) => hasher.hashBytes(u, o);
+      // Twice the same function (cache warm the second time), then another salt: the cache must not answer with a's.
+      const spans: Span[] = [];
+      streamTraces(req, { maxAttributes: 10_000 }, { resource: () => 0, span: (_r, sp) => void spans.push(sp), endResource: () => undefined }, hasher === b ? fn : hashA);
+      const got = spans[0]!.attrs.map((x) => [x.hashHi, x.hashLo]);
+      const want = values.map((v) => (hasher.hash(v, out), [out[0], out[1]]));
+      expect(got).toEqual(want);
+    }
+  });
+
   it('folds to the same delta map and answers as decode-then-fold (metrics and traces)', async () => {
     const hasher = await createKeyedHasher(42n);
     const opts = { workerId: 1, precision: 10, minerMaxClusters: 100, minerMaxLineLength: 4096 };
