@@ -9,6 +9,12 @@
  * merged by the writer as merge, native frames take their caller's stage);
  * idle samples are left out. The rules go by module path, not by function
  * name, so they survive inlining as long as the module is right.
+ *
+ * A profile's time is the thread's samples, and on a machine with more
+ * runnable threads than cores a thread that is preempted is sampled where it
+ * stopped: a wake-up of another thread (postMessage, under "dispatch" and
+ * "flush") then absorbs the time it waited for a core. Read those rows as
+ * upper bounds there; the others are CPU.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,12 +69,12 @@ export interface ThreadStages {
   ms: Record<Stage, number>;
 }
 
+/** A thread's role from what it ran: only the writer merges, only workers decode, only the main thread receives. */
 function roleOf(ms: Record<Stage, number>): string {
-  const top = (STAGES.filter((s) => s !== 'gc' && s !== 'other') as Stage[]).sort((a, b) => ms[b] - ms[a])[0]!;
-  if (top === 'merge' || top === 'commit') return 'writer';
-  if (top === 'api') return 'reader';
-  if (top === 'receive' || top === 'admission' || top === 'dispatch') return 'main';
-  return 'ingest';
+  if (ms.merge > 0) return 'writer';
+  if (ms['decode+fold'] > 0) return 'ingest';
+  if (ms.receive > 0) return 'main';
+  return 'reader';
 }
 
 /** CPU by stage of each thread's profile in `dir`. */

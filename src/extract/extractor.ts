@@ -32,6 +32,7 @@ import { bodyMessage } from '../mine/structured.js';
 import { severityOf } from './severity.js';
 import { SpanNames } from './span-names.js';
 import { SortedKeys, Table2, Table3 } from './tables.js';
+import { StringHashes } from './string-hashes.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
 const MAX_SERVICE_NAME = 256;
@@ -180,6 +181,8 @@ export class Extractor {
   private counters: WorkerCounters = emptyCounters();
   private seq = 0;
   private readonly hashOut = new Uint32Array(2);
+  /** Hashes of values and series fingerprints seen lately (string-hashes.ts). */
+  private readonly strings: StringHashes;
   private lastMinerEvictions = 0;
   private lastMinerOverflow = 0;
 
@@ -188,6 +191,7 @@ export class Extractor {
     private readonly opts: ExtractorOptions,
   ) {
     this.spanNames = new SpanNames(opts.minerMaxLineLength);
+    this.strings = new StringHashes(hasher);
     this.maxLongLived = Math.floor(LONG_LIVED_BYTES / ((1 << opts.precision) * 1.125));
   }
 
@@ -651,7 +655,7 @@ export class Extractor {
         acc.sketch.add(a.hashHi, a.hashLo!);
         continue;
       }
-      this.hasher.hash(a.value, out);
+      this.strings.hash(a.value, out);
       acc.sketch.add(out[0]!, out[1]!);
     }
   }
