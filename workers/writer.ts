@@ -211,6 +211,8 @@ async function retainHistory(): Promise<void> {
   const now = historyNow();
   if (now === MINUTE_MS) return;
   stats.historyRowsDropped += await store.retain(now, retention, 20);
+  // The series estimates over time live under the same retention flags (their own table, their own 10 ms).
+  stats.historyRowsDropped += await store.retainEstimates(now, retention, 10);
 }
 
 /** The store's housekeeping; a store that changed the mirror (templates learnt from other instances) gets a commit. */

@@ -29,6 +29,7 @@ export const DUMP_SELECTS: Array<[DumpItem['t'], string]> = [
   ['templates', 'SELECT * FROM body_templates ORDER BY template_id, service, severity'],
   ['versions', 'SELECT * FROM service_versions ORDER BY service, version'],
   ['history', 'SELECT * FROM history_minute ORDER BY bucket, kind, service, name, sub'],
+  ['estimates', 'SELECT * FROM metric_series_estimates ORDER BY service, metric, kind, label, level, bucket'],
 ];
 
 export function rowToItem(t: DumpItem['t'], r: Row, shape: RowShape): DumpItem {
@@ -69,6 +70,8 @@ export function rowToItem(t: DumpItem['t'], r: Row, shape: RowShape): DumpItem {
       return { t, d: { service: r.service, severity: r.severity, template: r.template, id: r.template_id, count: r.count, bytes: r.bytes, example: r.example, ...seen } };
     case 'versions':
       return { t, d: { service: r.service, version: r.version, records: r.records, bytes: r.bytes, ...seen } };
+    case 'estimates':
+      return { t, d: { level: r.level, kind: r.kind, service: r.service, metric: r.metric, label: r.label, bucket: Number(r.bucket), estimate: Number(r.estimate) } };
     case 'history':
       return { t, d: { minute: Number(r.bucket), kind: r.kind as HistoryKind, service: r.service, name: r.name, sub: r.sub, count: r.count, bytes: r.bytes } };
   }

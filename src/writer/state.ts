@@ -20,6 +20,7 @@ import type { MetricType } from '../model/otlp.js';
 import { Hll } from '../sketch/hll.js';
 import { TemplateMiner, type Cluster } from '../mine/miner.js';
 import { TemplateLog, type TemplateOp } from './template-log.js';
+import type { EstimateBucket, EstimateSample } from '../store/series-estimates.js';
 
 interface Seen {
   firstSeen: number;
@@ -51,6 +52,8 @@ export interface MetricRow extends Seen {
   overflowPoints: number;
   buckets: number;
   series: Hll;
+  /** The latest receive minute with data for this row (the bucket its estimate is recorded in; src/store/series-estimates.ts). */
+  estimateMinute?: number | undefined;
 }
 
 export interface LabelRow extends Seen {
@@ -60,6 +63,8 @@ export interface LabelRow extends Seen {
   samples: number;
   bytes: number;
   sketch: Hll;
+  /** As MetricRow.estimateMinute. */
+  estimateMinute?: number | undefined;
 }
 
 export interface SpanRow extends Seen {
@@ -154,6 +159,10 @@ export interface ChangeSet {
   history: HistoryRow[];
   acks: number[];
   records: { logs: number; metrics: number; traces: number };
+  /** Estimates of minutes that closed while their rows waited for this commit (see WriterState.closeEstimate). */
+  estimateSamples?: EstimateSample[];
+  /** Estimate rows to merge as they are (an import's); the writer's commits have none. */
+  estimateBuckets?: EstimateBucket[];
   /** `meta` keys to set in the same transaction (an import's dump id, a dump's salt); absent from the writer's commits. */
   meta?: Record<string, string>;
 }
@@ -230,6 +239,8 @@ export class WriterState {
   private history = new Map<string, HistoryRow>();
   private readonly miners = new Map<string, TemplateMiner>();
   private readonly templateLog = new TemplateLog();
+  /** Estimates of closed minutes of rows not committed since (see closeEstimate). */
+  private estimateSamples: EstimateSample[] = [];
   private acks: number[] = [];
   private records = { logs: 0, metrics: 0, traces: 0 };
 
@@ -348,6 +359,7 @@ export class WriterState {
       r.overflowPoints += d.overflowPoints;
       this.bucket(minute, 'metric', d.service, d.name, '', d.points, d.bytes);
       r.buckets = Math.max(r.buckets, d.buckets);
+      this.closeEstimate(r, this.metrics.dirty.has(r), minute, 'series', r.name, '', r.series);
       r.series.mergeSerialized(d.series);
       this.seen(r, d);
       this.metrics.dirty.add(r);
@@ -368,6 +380,7 @@ export class WriterState {
       }
       r.samples += d.samples;
       r.bytes += d.bytes;
+      this.closeEstimate(r, this.labels.dirty.has(r), minute, 'label', r.metric, r.key, r.sketch);
       r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.labels.dirty.add(r);
@@ -510,6 +523,22 @@ export class WriterState {
     this.templateLog.add(row.service, row.severity, row.cluster, text, count, bytes, example, seen);
   }
 
+  /**
+   * Before a row's sketch takes data of a later minute than it holds
+   * uncommitted data of, the estimate of that earlier minute is kept as a
+   * sample, so a commit that spans minutes (the test clock replaying hours, a
+   * slow commit at a minute's turn) still records each minute's end. Costs one
+   * estimate per row per minute, and only when the minute turns between commits.
+   */
+  private closeEstimate(r: MetricRow | LabelRow, dirty: boolean, minute: number, kind: EstimateSample['kind'], metric: string, label: string, sketch: Hll): void {
+    if (this.opts.history === 'off') return;
+    const prev = r.estimateMinute;
+    if (prev !== undefined && minute > prev && dirty) {
+      this.estimateSamples.push({ kind, service: r.service, metric, label, minute: prev, estimate: Math.round(sketch.estimate()) });
+    }
+    if (prev === undefined || minute > prev) r.estimateMinute = minute;
+  }
+
   private templateRow(service: string, severity: string, cluster: Cluster, example: string, seen: Seen): TemplateRow {
     const k = entityKey(service, severity, cluster.id);
     let r = this.templates.rows.get(k);
@@ -538,11 +567,13 @@ export class WriterState {
       templateOps: this.templateLog.take(),
       versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
       history: [...this.history.values()],
+      estimateSamples: this.estimateSamples,
       acks: this.acks,
       records: this.records,
     };
     for (const r of out.templates) if (r.removed) this.templates.rows.delete(entityKey(r.service, r.severity, r.cluster.id));
     this.acks = [];
+    this.estimateSamples = [];
     this.history = new Map();
     this.records = { logs: 0, metrics: 0, traces: 0 };
     // Committed rows are in the store now: the cache can let the oldest go.

@@ -144,6 +144,21 @@ const migrations: Record<string, Migration> = {
       for (const s of statements) await sql.raw(s).execute(db);
     },
   },
+  /* Series estimates over time, as SQLite's 0004_series_estimates. */
+  '0004_series_estimates': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`CREATE TABLE metric_series_estimates (
+         service TEXT COLLATE "C" NOT NULL,
+         metric TEXT COLLATE "C" NOT NULL,
+         kind TEXT COLLATE "C" NOT NULL,
+         label TEXT COLLATE "C" NOT NULL,
+         level TEXT COLLATE "C" NOT NULL,
+         bucket BIGINT NOT NULL,
+         estimate BIGINT NOT NULL,
+         PRIMARY KEY (service, metric, kind, label, level, bucket))`).execute(db);
+      await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
 };
 
 /** Brings the database at `url` to the newest schema, on a connection of its own (kysely ends its pool). */

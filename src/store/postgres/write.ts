@@ -32,6 +32,7 @@ import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from
 import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { retain } from './history.js';
+import { retainEstimates, writeEstimates } from './series-estimates.js';
 import type { Retention } from '../history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
@@ -327,6 +328,8 @@ export class PostgresWriteStore implements WriteStore {
     // ---- sketched key rows: labels and keys
     await this.mergeSketched(client, LABELS, c.labels, 'metric_label_keys');
     await this.mergeSketched(client, KEYS, c.keys, 'key_metadata');
+    // After the merges above: the estimates are those of the merged sketches.
+    await writeEstimates(client, c);
 
     // ---- spans and logs: key sets merged in code
     await ensureRows(client, SPANS, seen<SpanRow>(), c.spans);
@@ -474,6 +477,10 @@ export class PostgresWriteStore implements WriteStore {
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
     return retain(this.pool, now, retention, budgetMs);
+  }
+
+  async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retainEstimates(this.pool, now, retention, budgetMs);
   }
 
   /** The ClickHouse mirror's input: not kept by this store yet (its commits do not read their buckets back). */

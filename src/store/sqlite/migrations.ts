@@ -164,6 +164,25 @@ const migrations: Record<string, Migration> = {
       for (const s of statements) await sql.raw(s).execute(db);
     },
   },
+  /*
+   * Series estimates over time (src/store/series-estimates.ts): per metric (kind 'series', label '') and per label
+   * key (kind 'label'), the largest estimate committed in each minute, hour and day bucket. Its own table, so the
+   * history tables' layout can change without it. Retention drops a level's oldest bucket: the (level, bucket) index.
+   */
+  '0004_series_estimates': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`CREATE TABLE metric_series_estimates (
+         service TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         label TEXT NOT NULL,
+         level TEXT NOT NULL,
+         bucket INTEGER NOT NULL,
+         estimate INTEGER NOT NULL,
+         PRIMARY KEY (service, metric, kind, label, level, bucket)) WITHOUT ROWID`).execute(db);
+      await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
 };
 
 /** Brings the SQLite file at `path` to the newest schema. Uses (and closes) its own connection. */

@@ -13,6 +13,7 @@ import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreSize, type WriteStore } from '../store.js';
 import { retentionCutoffs, type Retention } from '../history.js';
 import { retain } from './history.js';
+import { retainEstimates, writeEstimates } from './series-estimates.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -215,6 +216,7 @@ export class SqliteWriteStore implements WriteStore {
     for (const r of c.labels) {
       s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
+    const estimates = writeEstimates(this.db, c);
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
     }
@@ -244,7 +246,7 @@ export class SqliteWriteStore implements WriteStore {
       }
     }
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
-      c.versions.length + c.history.length;
+      c.versions.length + c.history.length + estimates;
   }
 
   trackHistoryTotals(): void {
@@ -269,6 +271,10 @@ export class SqliteWriteStore implements WriteStore {
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
     return retain(this.db, retentionCutoffs(now, retention), budgetMs);
+  }
+
+  async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retainEstimates(this.db, retentionCutoffs(now, retention), budgetMs);
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */
