@@ -16,8 +16,9 @@
  * needs no extension (the `hll` extension is not used: see README "PostgreSQL").
  *
  * Templates are keyed by a hash of (service, severity, template text), which
- * every instance computes the same way; when a canonical template generalises,
- * its counts move to the new key in one statement.
+ * every instance computes the same way, and written from the writer's
+ * template log (templates.ts): adds and moves in miner order, each move
+ * taking its amount from the stored row, so template totals stay exact.
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
