@@ -228,6 +228,7 @@ function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { i
     }
     row.count += d.count;
     row.bytes += d.bytes;
+    state.placedTemplate(row, d.count, d.bytes, d.example, d);
     row.firstSeen = Math.min(row.firstSeen, d.firstSeen);
     row.lastSeen = Math.max(row.lastSeen, d.lastSeen);
     state.templates.dirty.add(row);

@@ -19,6 +19,7 @@ import {
 import type { MetricType } from '../model/otlp.js';
 import { Hll } from '../sketch/hll.js';
 import { TemplateMiner, type Cluster } from '../mine/miner.js';
+import { TemplateLog, type TemplateOp } from './template-log.js';
 import type { EstimateBucket, EstimateSample } from '../store/series-estimates.js';
 
 interface Seen {
@@ -148,6 +149,11 @@ export interface ChangeSet {
   logs: LogRow[];
   keys: KeyRow[];
   templates: TemplateRow[];
+  /**
+   * The same template changes as an ordered log of adds and moves by template text (see template-log.ts), for
+   * a store whose rows other writers share; `templates` holds their net effect on this miner's rows.
+   */
+  templateOps: TemplateOp[];
   versions: VersionRow[];
   /** Minute buckets: increments since the last takeChanges(). */
   history: HistoryRow[];
@@ -232,6 +238,7 @@ export class WriterState {
   /** Minute-bucket increments of this commit, by entityKey(kind, service, name, sub, minute). */
   private history = new Map<string, HistoryRow>();
   private readonly miners = new Map<string, TemplateMiner>();
+  private readonly templateLog = new TemplateLog();
   /** Estimates of closed minutes of rows not committed since (see closeEstimate). */
   private estimateSamples: EstimateSample[] = [];
   private acks: number[] = [];
@@ -279,7 +286,7 @@ export class WriterState {
 
   hasChanges(): boolean {
     return (
-      this.acks.length > 0 ||
+      this.acks.length > 0 || this.templateLog.size > 0 ||
       this.services.dirty.size + this.metrics.dirty.size + this.labels.dirty.size + this.spans.dirty.size > 0 ||
       this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size + this.versions.dirty.size > 0
     );
@@ -463,7 +470,9 @@ export class WriterState {
       this.seen(r, d);
       // Merges and splits move lines between templates: move the stored counts with them
       // (after the increment above, which the miner counted into `cluster` before any split).
-      for (const mv of miner.takeMoves()) {
+      const moves = miner.takeMoves();
+      this.templateLog.mined(d.service, d.severity, cluster, moves, d.count, d.bytes, d.example, d);
+      for (const mv of moves) {
         const from = this.templateRow(d.service, d.severity, mv.from, '', d);
         const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
         if (mv.merged) from.removed = true;
@@ -492,6 +501,26 @@ export class WriterState {
     this.records.logs += b.counters.records.logs;
     this.records.metrics += b.counters.records.metrics;
     this.records.traces += b.counters.records.traces;
+  }
+
+  /**
+   * Folds a template another writer stored into the canonical miner (count 0), so that lines of one template end
+   * in one stored row whichever instance mined them. The merges this causes, and the stored row itself when the
+   * miner places it under another (more general) text, go to templateOps as moves. True when there are such moves.
+   */
+  learnTemplate(service: string, severity: string, template: string, lastSeen: number): boolean {
+    const miner = this.miner(service, severity);
+    const before = this.templateLog.size;
+    const cluster = miner.learn(template, lastSeen);
+    this.templateLog.mined(service, severity, cluster, miner.takeMoves(), 0, 0, '', { firstSeen: lastSeen, lastSeen });
+    this.templateLog.learned(service, severity, template, cluster);
+    return this.templateLog.size > before;
+  }
+
+  /** Lines of a stored template placed in `cluster` by text (an import), as templateOps sees them. */
+  placedTemplate(row: TemplateRow, count: number, bytes: number, example: string, seen: Seen): void {
+    const text = this.templateLog.sync(row.service, row.severity, row.cluster);
+    this.templateLog.add(row.service, row.severity, row.cluster, text, count, bytes, example, seen);
   }
 
   /**
@@ -535,6 +564,7 @@ export class WriterState {
       logs: this.logs.take(zero<LogRow>(['count', 'bytes'])),
       keys: this.keys.take(zero<KeyRow>(['samples', 'bytes'])),
       templates: this.templates.take(zero<TemplateRow>(['count', 'bytes'])),
+      templateOps: this.templateLog.take(),
       versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
       history: [...this.history.values()],
       estimateSamples: this.estimateSamples,

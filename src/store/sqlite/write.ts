@@ -14,6 +14,7 @@ import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore
 import { retentionCutoffs, type Retention } from '../history.js';
 import { retain } from './history.js';
 import { retainEstimates, writeEstimates } from './series-estimates.js';
+import { EstimateRecorder } from '../series-estimates.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -37,6 +38,8 @@ export class SqliteWriteStore implements WriteStore {
   private readonly commitTx;
   /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
   private totals: MirrorRow[] | undefined;
+  /** The series estimates last written (src/store/series-estimates.ts). */
+  private readonly estimates = new EstimateRecorder();
 
   constructor(
     dataDir: string,
@@ -198,7 +201,9 @@ export class SqliteWriteStore implements WriteStore {
 
   /** Applies one ChangeSet in one transaction; returns the number of rows written. */
   async commit(c: ChangeSet): Promise<number> {
-    return this.commitTx(c);
+    const n = this.commitTx(c);
+    this.estimates.confirm(c);
+    return n;
   }
 
   private apply(c: ChangeSet): number {
@@ -216,7 +221,7 @@ export class SqliteWriteStore implements WriteStore {
     for (const r of c.labels) {
       s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
-    const estimates = writeEstimates(this.db, c);
+    const estimates = writeEstimates(this.db, c, this.estimates);
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
     }
