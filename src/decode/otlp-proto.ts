@@ -15,6 +15,13 @@
  * length of its message on the wire (`end - pos` at its start: the value of
  * its length prefix, unknown fields included). That is what keytally sums as
  * cost; the JSON decoder computes the same figure for JSON requests.
+ *
+ * Two ways in: `decodeLogs` / `decodeMetrics` / `decodeTraces` build the
+ * request's tree (the reference, and what tests compare against protobufjs);
+ * `streamLogs` / `streamMetrics` / `streamTraces` are what workers run:
+ * validate the whole request (proto-validate.ts), then hand records, points
+ * and spans to a sink one at a time, with the same per-message readers, so
+ * the two agree field for field.
  */
 import type {
   Attr,
