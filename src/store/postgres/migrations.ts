@@ -13,6 +13,7 @@
  */
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { openPool } from './connection.js';
+import { runningTotalsSql } from '../history-schema.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -142,6 +143,12 @@ const migrations: Record<string, Migration> = {
         statements.push(`CREATE INDEX history_${level}_bucket ON history_${level} (kind, bucket)`);
       }
       for (const s of statements) await sql.raw(s).execute(db);
+    },
+  },
+  /* The history as running totals, as SQLite's 0004_running_totals (the same SQL, PostgreSQL's types). */
+  '0004_running_totals': {
+    async up(db: Kysely<unknown>) {
+      for (const s of runningTotalsSql('BIGSERIAL PRIMARY KEY', 'TEXT COLLATE "C"', 'BIGINT', '')) await sql.raw(s).execute(db);
     },
   },
 };
