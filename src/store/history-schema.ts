@@ -26,8 +26,8 @@ export function runningTotalsSql(idColumn: string, text: string, bigint: string,
        count ${bigint} NOT NULL,
        bytes ${bigint} NOT NULL,
        PRIMARY KEY (id, bucket))${tableOptions}`,
-    // Retention walks one hour (or day) of rows at a time.
-    `CREATE INDEX history_bucket ON history (bucket)`,
+    // Retention walks one hour (or day) of rows at a time, in (bucket, id) order.
+    `CREATE INDEX history_bucket ON history (bucket, id)`,
     `INSERT INTO history_entity (kind, service, name, sub)
        SELECT kind, service, name, sub FROM history_day UNION SELECT kind, service, name, sub FROM history_hour
        UNION SELECT kind, service, name, sub FROM history_minute ORDER BY 1, 2, 3, 4`,

@@ -2,9 +2,9 @@
  * The memory store's history: each entity's running totals (src/store/history.ts)
  * as a sorted array ending in the sentinel, so a window's sum is two binary
  * searches per entity, as the SQL stores' two index seeks. Not under the
- * rows' LRU bound (evicting an entity's history would make a window's sum
- * silently wrong): retention thins it, the store's bound thins it earlier
- * (dropOldest), and its size counts in size().
+ * rows' LRU: retention thins it, and past the store's bound it is thinned
+ * ahead and, when nothing is left to thin, its least recently updated
+ * entities are forgotten (dropOldest); its size counts in size().
  */
 import { entityKey } from '../../model/delta.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
@@ -39,9 +39,14 @@ export class MemoryHistory {
     return this.marks_;
   }
 
+  /** An entity, moved to the end of the Map's order when `create` (an update): the Map is also the LRU order. */
   private entity(kind: HistoryKind, service: string, name: string, sub: string, create: boolean): Entity | undefined {
     const k = entityKey(kind, service, name, sub);
     let e = this.entities.get(k);
+    if (e && create) {
+      this.entities.delete(k);
+      this.entities.set(k, e);
+    }
     if (!e && create) {
       e = { kind, service, name, sub, rows: [{ bucket: HISTORY_SENTINEL, count: 0, bytes: 0 }] };
       this.entities.set(k, e);
@@ -158,15 +163,36 @@ export class MemoryHistory {
    * oldest day; returns the rows dropped (0: nothing left to thin).
    */
   dropOldest(): number {
-    let oldest = Infinity;
-    for (const e of this.entities.values()) if (e.rows.length > 1 && e.rows[0]!.bucket < oldest) oldest = e.rows[0]!.bucket;
-    if (oldest === Infinity) return 0;
-    const m = this.marks_;
-    const next = { ...m };
-    if (oldest >= m.hoursUntil) next.hoursUntil = bucketOf(oldest, HOUR_MS) + HOUR_MS;
-    else if (oldest >= m.daysUntil) next.daysUntil = bucketOf(oldest, DAY_MS) + DAY_MS;
-    else next.keptFrom = bucketOf(oldest, DAY_MS) + DAY_MS;
-    return this.thin(next);
+    // A stretch may have nothing to thin (one row per entity in it): go coarser until something goes.
+    for (let step = 0; step < 3; step++) {
+      let oldest = Infinity;
+      for (const e of this.entities.values()) if (e.rows.length > 1 && e.rows[0]!.bucket < oldest) oldest = e.rows[0]!.bucket;
+      if (oldest === Infinity) break;
+      const m = this.marks_;
+      const next = { ...m };
+      if (oldest >= m.hoursUntil) next.hoursUntil = bucketOf(oldest, HOUR_MS) + HOUR_MS;
+      else if (oldest >= m.daysUntil) next.daysUntil = bucketOf(oldest, DAY_MS) + DAY_MS;
+      else next.keptFrom = bucketOf(oldest, DAY_MS) + DAY_MS;
+      const n = this.thin(next);
+      if (n > 0) return n;
+    }
+    return this.evictEntities();
+  }
+
+  /**
+   * Nothing left to thin: forgets the least recently updated entities' history (a 1/16 of them at a time), whose
+   * windows then read empty, as for any entity evicted from the bounded store. Returns the rows dropped.
+   */
+  private evictEntities(): number {
+    let n = Math.ceil(this.entities.size / 16);
+    let dropped = 0;
+    for (const [k, e] of this.entities) {
+      if (n-- <= 0) break;
+      this.entities.delete(k);
+      this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * e.rows.length + 2 * (e.service.length + e.name.length + e.sub.length);
+      dropped += e.rows.length;
+    }
+    return dropped;
   }
 
   /** Thins towards retention's targets at `now`; returns the rows dropped. */

@@ -15,7 +15,16 @@ import { moveRows } from '../history-moves.js';
 import { historyMarks } from './history.js';
 import type { Pool, PoolClient } from './connection.js';
 
-const THIN_CHUNK_IDS = 500;
+/** Rows one retention step reads, as SQLite's (src/store/sqlite/history-write.ts). */
+const THIN_CHUNK_ROWS = 2000;
+
+interface ThinJob {
+  level: 'hour' | 'day' | 'drop';
+  from: number;
+  to: number;
+  after: { bucket: number; id: number };
+  seen: Set<number>;
+}
 
 interface Entity {
   kind: HistoryKind;
@@ -29,7 +38,7 @@ const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
 export class PostgresHistoryWriter {
   private readonly ids = new Map<string, number>();
   private pending: string[] = [];
-  private thinning: { level: 'hour' | 'day' | 'drop'; from: number; to: number; nextId: number } | undefined;
+  private thinning: ThinJob | undefined;
 
   constructor(private readonly pool: Pool) {}
 
@@ -177,7 +186,7 @@ export class PostgresHistoryWriter {
 
   /**
    * Thins towards retention's targets, as SQLite's (oldest stretch first,
-   * its mark moved first, a chunk of entities per statement). Instances of a
+   * its mark moved first, its rows walked in bucket order, a chunk per step). Instances of a
    * fleet may thin the same stretch at once: the deletes are idempotent and
    * a mark only ever moves forward (GREATEST).
    */
@@ -189,20 +198,32 @@ export class PostgresHistoryWriter {
       const job = this.thinning ?? (await this.nextStretch(targets));
       if (!job) break;
       this.thinning = job;
-      const p = [job.nextId, job.nextId + THIN_CHUNK_IDS, job.from, job.to];
-      const r = job.level === 'drop'
-        ? await this.pool.query(`DELETE FROM history WHERE id >= $1 AND id < $2 AND bucket < $3`, [p[0], p[1], job.to])
-        : await this.pool.query(`DELETE FROM history t WHERE t.id >= $1 AND t.id < $2 AND t.bucket > $3 AND t.bucket < $4
-            AND t.bucket > (SELECT MIN(h.bucket) FROM history h WHERE h.id = t.id AND h.bucket >= $3)`, p);
-      dropped += r.rowCount ?? 0;
-      job.nextId += THIN_CHUNK_IDS;
-      const max = Number((await this.pool.query(`SELECT COALESCE(MAX(id), 0) AS n FROM history_entity`)).rows[0].n);
-      if (job.nextId > max) this.thinning = undefined;
+      if (job.level === 'drop') {
+        const r = await this.pool.query(`DELETE FROM history WHERE (id, bucket) IN
+          (SELECT id, bucket FROM history WHERE bucket < $1 ORDER BY bucket LIMIT ${THIN_CHUNK_ROWS})`, [job.to]);
+        dropped += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < THIN_CHUNK_ROWS) this.thinning = undefined;
+        continue;
+      }
+      const rows = (await this.pool.query(`SELECT id, bucket FROM history WHERE (bucket, id) > ($1, $2) AND bucket < $3
+        ORDER BY bucket, id LIMIT ${THIN_CHUNK_ROWS}`, [job.after.bucket, job.after.id, job.to])).rows as Array<{ id: number; bucket: number }>;
+      const gone: Array<{ id: number; bucket: number }> = [];
+      for (const r of rows) {
+        if (!job.seen.has(r.id)) job.seen.add(r.id);
+        else gone.push(r);
+      }
+      if (gone.length > 0) {
+        const r = await this.pool.query(`DELETE FROM history h USING unnest($1::bigint[], $2::bigint[]) AS g(id, bucket) WHERE h.id = g.id AND h.bucket = g.bucket`,
+          [gone.map((g) => g.id), gone.map((g) => g.bucket)]);
+        dropped += r.rowCount ?? 0;
+      }
+      if (rows.length < THIN_CHUNK_ROWS) this.thinning = undefined;
+      else job.after = rows[rows.length - 1]!;
     }
     return dropped;
   }
 
-  private async nextStretch(t: HistoryMarks): Promise<PostgresHistoryWriter['thinning']> {
+  private async nextStretch(t: HistoryMarks): Promise<ThinJob | undefined> {
     const c = await this.pool.connect();
     try {
       const m = await historyMarks(c);
@@ -210,7 +231,7 @@ export class PostgresHistoryWriter {
         c.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text`, [MARK_KEYS[k], String(v)]);
       if (m.keptFrom < t.keptFrom) {
         await set('keptFrom', t.keptFrom);
-        return { level: 'drop', from: 0, to: t.keptFrom, nextId: 0 };
+        return { level: 'drop', from: 0, to: t.keptFrom, after: { bucket: -1, id: -1 }, seen: new Set() };
       }
       for (const [level, key, size, target] of [['day', 'daysUntil', DAY_MS, t.daysUntil], ['hour', 'hoursUntil', HOUR_MS, t.hoursUntil]] as const) {
         const done = Math.max(m[key], m.keptFrom, level === 'hour' ? m.daysUntil : 0);
@@ -222,7 +243,7 @@ export class PostgresHistoryWriter {
         }
         const from = bucketOf(b, size);
         await set(key, from + size);
-        return { level, from, to: from + size, nextId: 0 };
+        return { level, from, to: from + size, after: { bucket: from - 1, id: -1 }, seen: new Set() };
       }
       return undefined;
     } finally {

@@ -88,13 +88,22 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   const where = q.where.sql();
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const total = Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
-  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const count = async () => Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
-  const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`);
+  const order = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`;
+  // A windowed list's CTEs are its cost: one statement gives the page and the total, as in SQLite (src/store/sqlite/list.ts).
+  if (q.with && q.page.limit > 0) {
+    const rows = (await c.query(numbered(`${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ${order}`),
+      [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
+    const total = rows.length > 0 ? Number(rows[0]!['__total']) : await count();
+    return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
+  }
+  const total = await count();
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
 }
@@ -125,6 +134,12 @@ const METRIC_COLUMNS = `service, name, type, unit, description, monotonic, tempo
 const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
   COALESCE(100.0::float8 * b.count / NULLIF((SELECT SUM(t.count) FROM body_templates t
     WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage,
+  ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
+
+const TEMPLATE_FROM_SHARES = `body_templates b JOIN (SELECT service, severity, SUM(count) AS total FROM body_templates GROUP BY service, severity) s
+  ON s.service = b.service AND s.severity = b.severity`;
+const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0::float8 * b.count / NULLIF(s.total, 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 export class PostgresQueries implements StoreQueries {
@@ -255,7 +270,10 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: await this.win('body_templates', q, q.service), select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+    // In a window the denominators come from one grouped pass over the window's CTE (a correlated sum would scan it per row).
+    const windowed = q.window !== undefined;
+    return runList(this.c, { with: await this.win('body_templates', q, q.service), select: windowed ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT,
+      from: windowed ? TEMPLATE_FROM_SHARES : 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
       template_id: r.template_id,

@@ -13,8 +13,21 @@ import { moveRows } from '../history-moves.js';
 import { entityKey } from '../../model/delta.js';
 import { historyMarks } from './history.js';
 
-/** Entities whose rows one retention statement thins (a statement stays a few ms long however busy the hour). */
-const THIN_CHUNK_IDS = 500;
+/** Rows one retention step reads (a step stays a few ms long however busy the hour). */
+const THIN_CHUNK_ROWS = 2000;
+
+/**
+ * A stretch being thinned: its rows are walked in (bucket, id) order from
+ * `after`; the first row of each entity in it stays (`seen`), the others
+ * go. `drop` deletes every row before `to`.
+ */
+interface ThinJob {
+  level: 'hour' | 'day' | 'drop';
+  from: number;
+  to: number;
+  after: { bucket: number; id: number };
+  seen: Set<number>;
+}
 
 interface Entity {
   kind: HistoryKind;
@@ -30,7 +43,7 @@ export class SqliteHistoryWriter {
   private pending: string[] = [];
   private readonly s;
   /** Where thinning stopped inside a stretch (the next id), so the next round goes on from there. */
-  private thinning: { level: 'hour' | 'day' | 'drop'; from: number; to: number; nextId: number } | undefined;
+  private thinning: ThinJob | undefined;
 
   constructor(private readonly db: Database.Database) {
     this.s = {
@@ -47,11 +60,9 @@ export class SqliteHistoryWriter {
       deleteRows: db.prepare(`DELETE FROM history WHERE id = ?`),
       insert: db.prepare(`INSERT INTO history (id, bucket, count, bytes) VALUES (?, ?, ?, ?)`),
       oldest: db.prepare(`SELECT MIN(bucket) AS b FROM history WHERE bucket >= ? AND bucket < ?`),
-      maxId: db.prepare(`SELECT MAX(id) AS n FROM history_entity`),
-      // Keeps each entity's first row of [from, to): the totals at the start of that hour or day.
-      thin: db.prepare(`DELETE FROM history WHERE id >= @a AND id < @b AND bucket > @from AND bucket < @to
-        AND bucket > (SELECT MIN(h.bucket) FROM history h WHERE h.id = history.id AND h.bucket >= @from)`),
-      drop: db.prepare(`DELETE FROM history WHERE id >= @a AND id < @b AND bucket < @to`),
+      walk: db.prepare(`SELECT id, bucket FROM history WHERE (bucket, id) > (?, ?) AND bucket < ? ORDER BY bucket, id LIMIT ${THIN_CHUNK_ROWS}`),
+      deleteRow: db.prepare(`DELETE FROM history WHERE id = ? AND bucket = ?`),
+      drop: db.prepare(`DELETE FROM history WHERE (id, bucket) IN (SELECT id, bucket FROM history WHERE bucket < ? ORDER BY bucket LIMIT ${THIN_CHUNK_ROWS})`),
       mark: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
       entities: db.prepare(`SELECT id, kind, service, name, sub FROM history_entity WHERE (kind, service, name, sub) > (?, ?, ?, ?)
         ORDER BY kind, service, name, sub LIMIT ?`),
@@ -168,9 +179,10 @@ export class SqliteHistoryWriter {
   /**
    * Thins the running totals towards retention's targets at `now`, within
    * `budgetMs`: minutes to hours, hours to days, then drops days, oldest
-   * stretch first, a chunk of entities per statement. The mark moves first,
+   * stretch first, a chunk of rows per step. The mark moves first,
    * so a question asked meanwhile already reads that stretch at the coarser
-   * resolution (which the rows not yet thinned answer just as well).
+   * resolution (which the rows not yet thinned answer just as well). Its
+   * rows are walked in bucket order: the first of each entity stays.
    */
   retain(now: number, retention: Retention, budgetMs: number): number {
     const started = performance.now();
@@ -180,22 +192,32 @@ export class SqliteHistoryWriter {
       const job = this.thinning ?? this.nextStretch(targets);
       if (!job) break;
       this.thinning = job;
-      const b = job.nextId + THIN_CHUNK_IDS;
-      const p = { a: job.nextId, b, from: job.from, to: job.to };
-      dropped += (job.level === 'drop' ? this.s.drop.run(p) : this.s.thin.run(p)).changes;
-      job.nextId = b;
-      if (job.nextId > ((this.s.maxId.get() as { n: number | null }).n ?? 0)) this.thinning = undefined;
+      if (job.level === 'drop') {
+        const n = this.s.drop.run(job.to).changes;
+        dropped += n;
+        if (n < THIN_CHUNK_ROWS) this.thinning = undefined;
+        continue;
+      }
+      const rows = this.s.walk.all(job.after.bucket, job.after.id, job.to) as Array<{ id: number; bucket: number }>;
+      this.db.transaction(() => {
+        for (const r of rows) {
+          if (!job.seen.has(r.id)) job.seen.add(r.id);
+          else dropped += this.s.deleteRow.run(r.id, r.bucket).changes;
+        }
+      })();
+      if (rows.length < THIN_CHUNK_ROWS) this.thinning = undefined;
+      else job.after = rows[rows.length - 1]!;
     }
     return dropped;
   }
 
   /** The oldest stretch (an hour, a day, or everything before keptFrom) not yet thinned; its mark moves now. */
-  private nextStretch(t: HistoryMarks): SqliteHistoryWriter['thinning'] {
+  private nextStretch(t: HistoryMarks): ThinJob | undefined {
     const m = this.marks();
     const set = (k: keyof HistoryMarks, v: number) => this.s.mark.run(MARK_KEYS[k], String(v));
     if (m.keptFrom < t.keptFrom) {
       set('keptFrom', t.keptFrom);
-      return { level: 'drop', from: 0, to: t.keptFrom, nextId: 0 };
+      return { level: 'drop', from: 0, to: t.keptFrom, after: { bucket: -1, id: -1 }, seen: new Set() };
     }
     for (const [level, key, size, target] of [['day', 'daysUntil', DAY_MS, t.daysUntil], ['hour', 'hoursUntil', HOUR_MS, t.hoursUntil]] as const) {
       // Hours before daysUntil are thinned to days already.
@@ -208,7 +230,7 @@ export class SqliteHistoryWriter {
       }
       const from = bucketOf(b, size);
       set(key, from + size);
-      return { level, from, to: from + size, nextId: 0 };
+      return { level, from, to: from + size, after: { bucket: from - 1, id: -1 }, seen: new Set() };
     }
     return undefined;
   }

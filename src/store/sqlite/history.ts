@@ -37,9 +37,12 @@ export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
     cond += ` AND e.${col} = ?`;
     values.push(v);
   }
+  values.push(r.from, r.to);
+  // Active in the window = has a row in it (rows exist only for buckets with records). Tested on the entity, not
+  // on the sums: SQLite flattens this query into its callers and would evaluate the lookups twice (measured: 1.6×).
   return {
-    sql: `SELECT service, name, sub, count, bytes FROM (SELECT e.service, e.name, e.sub, ${at('count', '?')} - ${at('count', '?')} AS count,
-      ${at('bytes', '?')} - ${at('bytes', '?')} AS bytes FROM main.history_entity e WHERE ${cond}) WHERE count <> 0 OR bytes <> 0`,
+    sql: `SELECT e.service, e.name, e.sub, ${at('count', '?')} - ${at('count', '?')} AS count, ${at('bytes', '?')} - ${at('bytes', '?')} AS bytes
+      FROM main.history_entity e WHERE ${cond} AND EXISTS (SELECT 1 FROM main.history h WHERE h.id = e.id AND h.bucket >= ? AND h.bucket < ?)`,
     values,
   };
 }
