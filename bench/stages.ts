@@ -2,10 +2,10 @@
  * A worker's stages, in process, on the load bench's own request pool: CPU
  * time per record of decompress, decode (to the object tree), fold (walk the
  * tree into the delta map: extract, mine, hash into sketches), the one-pass
- * path that does decode and fold together (protobuf logs), and flush (delta
+ * path that does decode and fold together (what a worker runs), and flush (delta
  * map to a msgpack batch, as sent to the writer). And the transient heap of
  * one request: what a worker holds above its steady state while it decodes
- * and folds a request, against the request's protobuf size.
+ * and folds a request, against the request's protobuf size, per signal.
  *
  *   npm run build && npm run bench:stages --  [--mix logs=1] [--gzip] [--batch 512] [--requests 400] [--runs 5]
  *
@@ -13,14 +13,15 @@
  * V8 promotes to the old generation and what grows a worker's RSS; garbage
  * dies in the young generation). The tree path's is the decoded tree: heap
  * in use after decode minus before, forced GCs around it. The one-pass path's
- * is the most heap in use after a forced GC at every 256th record, minus
+ * is the most heap in use after a forced GC at every 64th record, minus
  * before (the delta map's own growth included).
  */
 import { Packr } from 'msgpackr';
 import { decodeRequest } from '../src/decode/index.js';
 import { decompress } from '../src/decode/decompress.js';
-import { streamLogs, type LogsSink } from '../src/decode/otlp-proto.js';
-import { Extractor, type LogsResourceFold } from '../src/extract/extractor.js';
+import { streamLogs, streamMetrics, streamTraces, type LogsSink, type MetricsSink, type TracesSink } from '../src/decode/otlp-proto.js';
+import { Extractor, type LogsResourceFold, type MetricAcc, type MetricsResourceFold, type TracesResourceFold } from '../src/extract/extractor.js';
+import type { Signal } from '../src/model/otlp.js';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { buildPool } from './load/encode.js';
 import { parseMix } from './load/options.js';
@@ -36,6 +37,7 @@ const BATCH = Number(opt('batch', '512'));
 const REQUESTS = Number(opt('requests', '400'));
 const RUNS = Number(opt('runs', '5'));
 const gc = (globalThis as { gc?: () => void }).gc;
+let hashBytesOf: ((u: Uint8Array, out: Uint32Array) => void) | undefined;
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cpuNs = () => {
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   const records = pool.bodies.reduce((a, b) => a + b.records, 0);
   const hasher = await createKeyedHasher(7n);
   const extractorOpts = { workerId: 1, precision: 14, minerMaxClusters: 1000, minerMaxLineLength: 4096 };
-  const hashBytes = (u: Uint8Array, out: Uint32Array) => hasher.hashBytes(u, out);
+  hashBytesOf = (u: Uint8Array, out: Uint32Array) => hasher.hashBytes(u, out);
   const packr = new Packr({ useRecords: true, moreTypes: false });
   const opts = { maxAttributes: 256 };
   console.log(`stages: ${pool.bodies.length} protobuf requests${GZIP ? ' (gzip)' : ''}, ${records} records, mix ${JSON.stringify(MIX)}, ${RUNS} runs (ns of CPU per record, medians)`);
@@ -76,17 +78,10 @@ async function main(): Promise<void> {
     t.fold.push((cpuNs() - c) / records);
     trees.length = 0;
 
-    // The worker's path: logs in one pass, metrics and traces through the tree.
+    // The worker's path: every signal in one pass.
     const one = new Extractor(hasher, extractorOpts);
     c = cpuNs();
-    for (const b of inflated) {
-      if (b.signal === 'logs') {
-        const sink = one.logsSink(now);
-        streamLogs(b.raw, opts, sink, hashBytes);
-        sink.result();
-      } else if (b.signal === 'metrics') one.foldMetrics(decodeRequest('metrics', 'protobuf', b.raw, opts), now);
-      else one.foldTraces(decodeRequest('traces', 'protobuf', b.raw, opts), now);
-    }
+    for (const b of inflated) onePass(one, b.signal, b.raw, now);
     t.onePass.push((cpuNs() - c) / records);
 
     c = cpuNs();
@@ -100,7 +95,7 @@ async function main(): Promise<void> {
   console.log(`  decode (tree)          ${f(t.decode)} ns/record`);
   console.log(`  fold (tree walk)       ${f(t.fold)} ns/record   (extract, mine, hash into sketches)`);
   console.log(`  decode+fold, tree      ${(median(t.decode) + median(t.fold)).toFixed(0).padStart(6)} ns/record`);
-  console.log(`  decode+fold, one pass  ${f(t.onePass)} ns/record   (protobuf logs in one pass; metrics, traces through the tree)`);
+  console.log(`  decode+fold, one pass  ${f(t.onePass)} ns/record   (streamLogs, streamMetrics, streamTraces: what a worker runs)`);
   console.log(`  flush + msgpack        ${f(t.flush)} ns/record`);
   console.log(`  ratio one pass / tree  ${(median(t.onePass) / (median(t.decode) + median(t.fold))).toFixed(2)}`);
 
@@ -108,49 +103,71 @@ async function main(): Promise<void> {
     console.log('heap: run with node --expose-gc for the transient heap per request');
     return;
   }
-  // Transient heap of one request, logs only (the one-pass path).
-  const logs = pool.bodies.filter((b) => b.signal === 'logs').slice(0, 20);
-  if (logs.length === 0) return;
-  const treeRatios: number[] = [];
-  const oneRatios: number[] = [];
-  const ex = new Extractor(hasher, extractorOpts);
-  for (const b of logs) {
-    const raw = decompress(new Uint8Array(b.body), GZIP ? 'gzip' : '', 64 * 1024 * 1024);
-    // Fold this request once first, so what is measured is transient, not the delta map growing.
-    ex.foldLogs(decodeRequest('logs', 'protobuf', raw, opts), now);
-    // The tree: heap with it reachable minus heap once it is dropped.
-    let req: unknown = decodeRequest('logs', 'protobuf', raw, opts);
-    gc();
-    const withTree = process.memoryUsage().heapUsed;
-    ex.foldLogs(req as never, now);
-    req = undefined;
-    gc();
-    const base = process.memoryUsage().heapUsed;
-    treeRatios.push((withTree - base) / raw.byteLength);
-    // One pass: the most heap reachable at any sampled record, minus the same base.
-    let peak = base;
-    let n = 0;
-    const inner = ex.logsSink(now);
-    const sink: LogsSink<LogsResourceFold> = {
-      resource: (a) => inner.resource(a),
-      record: (s, rec) => {
-        inner.record(s, rec);
-        if ((++n & 255) === 0) {
-          gc();
+  // Transient heap of one request per signal: the tree against the one-pass path.
+  for (const signal of ['logs', 'metrics', 'traces'] as const) {
+    const sample = pool.bodies.filter((b) => b.signal === signal).slice(0, 20);
+    if (sample.length === 0) continue;
+    const treeRatios: number[] = [];
+    const oneRatios: number[] = [];
+    const ex = new Extractor(hasher, extractorOpts);
+    for (const b of sample) {
+      const raw = decompress(new Uint8Array(b.body), GZIP ? 'gzip' : '', 64 * 1024 * 1024);
+      // Fold this request once first, so what is measured is transient, not the delta map growing.
+      onePass(ex, signal, raw, now);
+      // The tree: heap with it reachable minus heap once it is dropped.
+      let req: unknown = decodeRequest(signal, 'protobuf', raw, opts);
+      gc();
+      const withTree = process.memoryUsage().heapUsed;
+      req = undefined;
+      gc();
+      const base = process.memoryUsage().heapUsed;
+      treeRatios.push((withTree - base) / raw.byteLength);
+      // One pass: the most heap reachable at any sampled record (every 64th), minus the same base.
+      let peak = base;
+      let n = 0;
+      const sample = () => {
+        if ((++n & 63) === 0) {
+          gc!();
           const h = process.memoryUsage().heapUsed;
           if (h > peak) peak = h;
         }
-      },
-      endResource: (s) => inner.endResource(s),
-    };
-    streamLogs(raw, opts, sink, hashBytes);
-    oneRatios.push((peak - base) / raw.byteLength);
+      };
+      onePass(ex, signal, raw, now, sample);
+      oneRatios.push((peak - base) / raw.byteLength);
+      void req;
+    }
+    const size = sample.reduce((a, b) => a + b.body.byteLength, 0) / sample.length;
+    console.log(`heap, ${signal}: transient heap per request / its protobuf size (${sample.length} requests of ${(size / 1024).toFixed(0)} KB${GZIP ? ' gzip' : ''}):`);
+    console.log(`  tree (decoded request)  ${median(treeRatios).toFixed(2)}x`);
+    console.log(`  one pass (peak)         ${median(oneRatios).toFixed(2)}x   (max over requests ${Math.max(...oneRatios).toFixed(2)}x; tree max ${Math.max(...treeRatios).toFixed(2)}x)`);
   }
-  const size = logs.reduce((a, b) => a + b.body.byteLength, 0) / logs.length;
-  console.log(`heap: transient heap per request / its protobuf size (${logs.length} log requests of ${(size / 1024).toFixed(0)} KB${GZIP ? ' gzip' : ''}):`);
-  console.log(`  tree (decoded request)  ${median(treeRatios).toFixed(2)}x`);
-  console.log(`  one pass (peak)         ${median(oneRatios).toFixed(2)}x`);
-  console.log(`  (max over requests: tree ${Math.max(...treeRatios).toFixed(2)}x, one pass ${Math.max(...oneRatios).toFixed(2)}x)`);
+}
+
+/** What a worker runs for one protobuf request; `each` (the heap probe) runs after every record folded. */
+function onePass(ex: Extractor, signal: Signal, raw: Uint8Array, now: number, each?: () => void): void {
+  const opts = { maxAttributes: 256 };
+  if (signal === 'logs') {
+    const inner = ex.logsSink(now);
+    const sink: LogsSink<LogsResourceFold> = each
+      ? { resource: (a) => inner.resource(a), record: (s, rec) => (inner.record(s, rec), each()), endResource: (s) => inner.endResource(s) }
+      : inner;
+    streamLogs(raw, opts, sink, hashBytesOf!);
+    inner.result();
+  } else if (signal === 'metrics') {
+    const inner = ex.metricsSink(now);
+    const sink: MetricsSink<MetricsResourceFold, MetricAcc> = each
+      ? { resource: (a) => inner.resource(a), metric: (s, m, n) => inner.metric(s, m, n), point: (s, m, p) => (inner.point(s, m, p), each()), endResource: (s) => inner.endResource(s) }
+      : inner;
+    streamMetrics(raw, opts, sink);
+    inner.result();
+  } else {
+    const inner = ex.tracesSink(now);
+    const sink: TracesSink<TracesResourceFold> = each
+      ? { resource: (a) => inner.resource(a), span: (s, sp) => (inner.span(s, sp), each()), endResource: (s) => inner.endResource(s) }
+      : inner;
+    streamTraces(raw, opts, sink, hashBytesOf!);
+    inner.result();
+  }
 }
 
 main().catch((err) => {

@@ -10,7 +10,8 @@ import { decodeRequest } from '../src/decode/index.js';
 import { decompress } from '../src/decode/decompress.js';
 import { DecodeError, PayloadTooLargeError, UnsupportedEncodingError } from '../src/decode/errors.js';
 import { Extractor, type FoldResult } from '../src/extract/extractor.js';
-import { streamLogs } from '../src/decode/otlp-proto.js';
+import { streamLogs, streamMetrics, streamTraces } from '../src/decode/otlp-proto.js';
+import type { DecodeStats } from '../src/decode/limits.js';
 import type { IngestResult, IngestTask, WorkerHello, WorkerToWriter, WriterToWorker } from '../src/model/messages.js';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { startHeapTrace } from '../src/util/heap-trace.js';
@@ -38,7 +39,7 @@ const extractor = new Extractor(hasher, {
   minerMaxClusters: config.minerMaxClusters,
   minerMaxLineLength: config.minerMaxLineLength,
 });
-/** Record attribute values of protobuf logs are hashed from the request's bytes (streamLogs). */
+/** Log record, span and span event attribute values of protobuf requests are hashed from the request's bytes. */
 const hashBytes = (utf8: Uint8Array, out: Uint32Array) => hasher.hashBytes(utf8, out);
 const packr = new Packr({ useRecords: true, moreTypes: false });
 
@@ -68,19 +69,33 @@ const timer = setInterval(() => flush(0), config.flushMs);
 timer.unref();
 
 /**
- * Decodes and folds one request. Protobuf logs go in one pass from bytes to the delta map (streamLogs: validated
- * first, then folded record by record, no request-sized tree); JSON, metrics and traces are decoded to a tree first.
+ * Decodes and folds one request. Protobuf goes in one pass from bytes to the delta map (streamLogs, streamMetrics,
+ * streamTraces: validated first, then folded record by record, no request-sized tree); JSON is decoded to a tree first.
  */
 function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldResult; truncated: number } {
   const opts = { maxAttributes: config.maxAttributes };
-  if (task.signal === 'logs' && task.format === 'protobuf') {
-    // streamLogs validates before the first resource reaches the sink: the minute's flush runs only for a request that folds.
-    const sink = extractor.logsSink(now, () => {
+  if (task.format === 'protobuf') {
+    // The streams validate before the first resource reaches the sink: the minute's flush runs only for a request that folds.
+    const beforeFirst = () => {
       if (extractor.needsFlushFor(now)) flush(0);
-    });
-    const stats = streamLogs(bytes, opts, sink, hashBytes);
+    };
+    let stats: DecodeStats;
+    let result: FoldResult;
+    if (task.signal === 'logs') {
+      const sink = extractor.logsSink(now, beforeFirst);
+      stats = streamLogs(bytes, opts, sink, hashBytes);
+      result = sink.result();
+    } else if (task.signal === 'metrics') {
+      const sink = extractor.metricsSink(now, beforeFirst);
+      stats = streamMetrics(bytes, opts, sink);
+      result = sink.result();
+    } else {
+      const sink = extractor.tracesSink(now, beforeFirst);
+      stats = streamTraces(bytes, opts, sink, hashBytes);
+      result = sink.result();
+    }
     // Dropped attributes, and keys or values cut to their length limit: all three are truncations.
-    return { result: sink.result(), truncated: stats.truncated + stats.truncatedStrings };
+    return { result, truncated: stats.truncated + stats.truncatedStrings };
   }
   const req = decodeRequest(task.signal, task.format, bytes, opts);
   // One batch holds one receive minute (its time bucket, DeltaBatch.minute): flush at the minute's turn.

@@ -11,6 +11,7 @@ import { listMetrics, metricDetail } from './metrics.js';
 import { listServices, serviceOverview } from './services.js';
 import { listSpans } from './spans.js';
 import { changesRoute, seriesRoute, versionsRoute } from './history.js';
+import { seriesEstimatesRoute } from './series-estimates.js';
 
 export interface ApiResponse {
   status: number;
@@ -53,6 +54,7 @@ async function route(db: StoreQueries, path: string, query: string): Promise<unk
       case 'metrics':
         if (b === undefined) return listMetrics(db, query);
         if (c === undefined) return metricDetail(db, b, query);
+        if (c === 'series-estimates') return seriesEstimatesRoute(db, b, query);
         break;
       case 'spans':
         if (b === undefined) return listSpans(db, query);

@@ -44,7 +44,7 @@ import {
   type DecodeStats,
   type Decoded,
 } from './limits.js';
-import { validateLogs } from './proto-validate.js';
+import { validateLogs, validateMetrics, validateTraces } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
 /** The reader plus the per-request limits and counters, in one monomorphic object. */
@@ -142,13 +142,29 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false):
   attrs.push({ key, value, bytes });
 }
 
+/** Values up to this many bytes go through the hash cache (see hashPlainString); longer ones are hashed each time. */
+const CACHED_VALUE = 32;
+const HASH_CACHE_BITS = 12;
+const HASH_CACHE_SIZE = 1 << HASH_CACHE_BITS;
+/**
+ * Per-thread cache of the keyed hashes of short ASCII values, as the reader's intern table is for strings: attribute
+ * values repeat (methods, routes, status codes, host and thread names), and a hit costs a byte compare instead of a
+ * copy into wasm memory, a call and a BigInt. Slot by length and sampled bytes, a hit confirmed byte for byte; a
+ * cached value is ASCII, so a hit also proves the bytes are. Bound to one hash function (one salt): another clears it.
+ */
+const hashCacheLen = new Int32Array(HASH_CACHE_SIZE).fill(-1);
+const hashCacheBytes = new Uint8Array(HASH_CACHE_SIZE * CACHED_VALUE);
+const hashCacheOut = new Uint32Array(HASH_CACHE_SIZE * 2);
+let hashCacheOwner: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined;
+
 /**
  * If the AnyValue in [pos, end) is exactly one string_value of ASCII bytes within the value limit, hashes those bytes
  * into r.hashOut and says so; otherwise leaves r.pos where it was and returns false.
  */
 function hashPlainString(r: OtlpReader, end: number): boolean {
   const start = r.pos;
-  if (start >= end || r.buf[start] !== 10) return false;
+  const buf = r.buf;
+  if (start >= end || buf[start] !== 10) return false;
   r.pos = start + 1;
   const n = r.uint32();
   const s = r.pos;
@@ -156,14 +172,38 @@ function hashPlainString(r: OtlpReader, end: number): boolean {
     r.pos = start;
     return false;
   }
-  const buf = r.buf;
+  const hashBytes = r.hashBytes!;
+  let slot = -1;
+  if (n <= CACHED_VALUE) {
+    if (hashCacheOwner !== hashBytes) {
+      hashCacheLen.fill(-1);
+      hashCacheOwner = hashBytes;
+    }
+    slot = n === 0 ? 0 : Math.imul(n ^ (buf[s]! << 8) ^ (buf[end - 1]! << 16) ^ (buf[s + (n >> 1)]! << 4) ^ (buf[s + (n >> 2)]! << 24), 0x9e3779b1) >>> (32 - HASH_CACHE_BITS);
+    if (hashCacheLen[slot] === n) {
+      const base = slot * CACHED_VALUE;
+      let i = 0;
+      while (i < n && hashCacheBytes[base + i] === buf[s + i]) i++;
+      if (i === n) {
+        r.hashOut[0] = hashCacheOut[slot * 2]!;
+        r.hashOut[1] = hashCacheOut[slot * 2 + 1]!;
+        return true;
+      }
+    }
+  }
   for (let i = s; i < end; i++) {
     if (buf[i]! >= 0x80) {
       r.pos = start;
       return false;
     }
   }
-  r.hashBytes!(buf.subarray(s, end), r.hashOut);
+  hashBytes(buf.subarray(s, end), r.hashOut);
+  if (slot >= 0) {
+    hashCacheLen[slot] = n;
+    hashCacheBytes.set(buf.subarray(s, end), slot * CACHED_VALUE);
+    hashCacheOut[slot * 2] = r.hashOut[0]!;
+    hashCacheOut[slot * 2 + 1] = r.hashOut[1]!;
+  }
   return true;
 }
 
@@ -688,6 +728,142 @@ function readResourceMetrics(r: OtlpReader, end: number): ResourceMetrics {
   return { attrs, scopes };
 }
 
+/** Receives a metrics request metric by metric, point by point (the one-pass path). */
+export interface MetricsSink<R, M> {
+  /** A ResourceMetrics begins; its resource attributes are read before its metrics, wherever they sit in it. */
+  resource(attrs: Attr[]): R;
+  /**
+   * One Metric of that resource, its fields read but `points` left empty; `points` is how many data points its data
+   * field holds (the last data field, as in decodeMetrics). undefined: the sink takes none of them (rejected).
+   */
+  metric(resource: R, m: Metric, points: number): M | undefined;
+  /** One data point of that metric. Nothing keeps it. */
+  point(resource: R, metric: M, p: DataPoint): void;
+  endResource(resource: R): void;
+}
+
+/** Data field tag of a Metric → the point kind its points are read as. */
+function dataKind(tag: number): number {
+  switch (tag) {
+    case 42:
+    case 58:
+      return KIND_NUMBER;
+    case 74:
+      return KIND_HISTOGRAM;
+    case 82:
+      return KIND_EXP_HISTOGRAM;
+    default:
+      return KIND_SUMMARY;
+  }
+}
+const DATA_TYPE: Record<number, Metric['type']> = { 42: 'gauge', 58: 'sum', 74: 'histogram', 82: 'exponential_histogram', 90: 'summary' };
+
+/**
+ * One pass from bytes to a metrics sink, like streamLogs: validated first, then each Metric's own fields are read
+ * (skipping its data), handed to the sink, and its points decoded one at a time. The live set is one point.
+ */
+export function streamMetrics<R, M>(buf: Uint8Array, opts: DecodeOptions | undefined, sink: MetricsSink<R, M>): DecodeStats {
+  const r = new OtlpReader(buf, opts);
+  validateMetrics(r);
+  eachResource(r, (attrs, scopesAt) => {
+    const state = sink.resource(attrs);
+    scopesAt((end) => {
+      const mEnd = r.lenEnd(end);
+      const m: Metric = { name: '', description: '', unit: '', type: undefined, monotonic: false, temporality: 0, points: [] };
+      let dataTag = 0;
+      let dataStart = 0;
+      let dataEnd = 0;
+      while (r.pos < mEnd) {
+        const tag = r.tag();
+        if (tag === 10 || tag === 18 || tag === 26) {
+          const e = r.lenEnd(mEnd);
+          const v = r.string(r.pos, e);
+          if (tag === 10) m.name = v;
+          else if (tag === 18) m.description = v;
+          else m.unit = v;
+          r.pos = e;
+        } else if (DATA_TYPE[tag] !== undefined) {
+          // The data oneof: the last one present wins (decodeMetrics' resetData).
+          dataTag = tag;
+          dataEnd = r.lenEnd(mEnd);
+          dataStart = r.pos;
+          r.pos = dataEnd;
+        } else r.skip(tag, mEnd, 0);
+      }
+      let points = 0;
+      if (dataTag !== 0) {
+        m.type = DATA_TYPE[dataTag];
+        const hasTemporality = dataTag !== 42 && dataTag !== 90;
+        r.pos = dataStart;
+        while (r.pos < dataEnd) {
+          const tag = r.tag();
+          if (tag === 10) {
+            points++;
+            r.pos = r.lenEnd(dataEnd);
+          } else if (tag === 16 && hasTemporality) m.temporality = r.int32();
+          else if (tag === 24 && dataTag === 58) m.monotonic = r.bool();
+          else r.skip(tag, dataEnd, 0);
+        }
+      }
+      const ms = sink.metric(state, m, points);
+      if (ms !== undefined && points > 0) {
+        const kind = dataKind(dataTag);
+        r.pos = dataStart;
+        while (r.pos < dataEnd) {
+          const tag = r.tag();
+          if (tag === 10) sink.point(state, ms, readPoint(r, r.lenEnd(dataEnd), kind));
+          else r.skip(tag, dataEnd, 0);
+        }
+      }
+      r.pos = mEnd;
+    });
+    sink.endResource(state);
+  });
+  return { truncated: r.dropped, truncatedStrings: r.truncated };
+}
+
+/**
+ * The walk the metrics and traces streams share, over a request already validated: for each Resource* (field 1)
+ * its resource's attributes (the last one wins), then `scopesAt(each)` calls `each(end)` with r.pos at the tag-2
+ * item (metric or span) of every scope (field 2) in wire order; `each` reads it and leaves r.pos at its end.
+ */
+function eachResource(r: OtlpReader, body: (attrs: Attr[], scopesAt: (each: (end: number) => void) => void) => void): void {
+  r.pos = 0;
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skip(tag, end, 0);
+      continue;
+    }
+    const rEnd = r.lenEnd(end);
+    const rStart = r.pos;
+    let attrs: Attr[] = [];
+    while (r.pos < rEnd) {
+      const t = r.tag();
+      if (t === 10) attrs = readResource(r, r.lenEnd(rEnd));
+      else r.skip(t, rEnd, 0);
+    }
+    body(attrs, (each) => {
+      r.pos = rStart;
+      while (r.pos < rEnd) {
+        const t = r.tag();
+        if (t !== 18) {
+          r.skip(t, rEnd, 0);
+          continue;
+        }
+        const sEnd = r.lenEnd(rEnd);
+        while (r.pos < sEnd) {
+          const u = r.tag();
+          if (u === 18) each(sEnd);
+          else r.skip(u, sEnd, 0);
+        }
+      }
+    });
+    r.pos = rEnd;
+  }
+}
+
 /** Decodes an ExportMetricsServiceRequest (or MetricsData). */
 export function decodeMetrics(buf: Uint8Array, opts?: DecodeOptions): Decoded<MetricsRequest> {
   const r = new OtlpReader(buf, opts);
@@ -708,7 +884,7 @@ function readEvent(r: OtlpReader, end: number): SpanEvent {
   const attrs: Attr[] = [];
   while (r.pos < end) {
     const tag = r.tag();
-    if (tag === 26) readAttr(r, r.lenEnd(end), attrs);
+    if (tag === 26) readAttr(r, r.lenEnd(end), attrs, r.hashBytes !== undefined);
     else if (tag === 18) {
       const e = r.lenEnd(end);
       name = r.string(r.pos, e);
@@ -755,7 +931,7 @@ function readSpan(r: OtlpReader, end: number): Span {
         startUnixMs = r.fixed64NanosToMs();
         break;
       case 74:
-        readAttr(r, r.lenEnd(end), attrs);
+        readAttr(r, r.lenEnd(end), attrs, r.hashBytes !== undefined);
         break;
       case 90:
         events.push(readEvent(r, r.lenEnd(end)));
@@ -795,6 +971,36 @@ function readResourceSpans(r: OtlpReader, end: number): ResourceSpans {
   }
   r.finish(end);
   return { attrs, scopes };
+}
+
+/** Receives a traces request span by span (the one-pass path). */
+export interface TracesSink<R> {
+  /** A ResourceSpans begins; its resource attributes are read before its spans, wherever they sit in it. */
+  resource(attrs: Attr[]): R;
+  /** One span of that resource. Nothing keeps it. */
+  span(resource: R, span: Span): void;
+  endResource(resource: R): void;
+}
+
+/**
+ * One pass from bytes to a traces sink, like streamLogs: validated first, then one Span at a time. With `hashBytes`,
+ * span and event attribute values that are plain ASCII strings arrive hashed (Attr.hashHi/hashLo, value '').
+ */
+export function streamTraces<R>(
+  buf: Uint8Array,
+  opts: DecodeOptions | undefined,
+  sink: TracesSink<R>,
+  hashBytes?: (utf8: Uint8Array, out: Uint32Array) => void,
+): DecodeStats {
+  const r = new OtlpReader(buf, opts);
+  validateTraces(r);
+  r.hashBytes = hashBytes;
+  eachResource(r, (attrs, scopesAt) => {
+    const state = sink.resource(attrs);
+    scopesAt((end) => sink.span(state, readSpan(r, r.lenEnd(end))));
+    sink.endResource(state);
+  });
+  return { truncated: r.dropped, truncatedStrings: r.truncated };
 }
 
 /** Decodes an ExportTraceServiceRequest (or TracesData). */

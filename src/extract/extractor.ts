@@ -22,8 +22,8 @@ import {
   type VersionDelta,
   type WorkerCounters,
 } from '../model/delta.js';
-import type { Attr, LogRecord, LogsRequest, MetricsRequest, MetricType, TracesRequest } from '../model/otlp.js';
-import type { LogsSink } from '../decode/otlp-proto.js';
+import type { Attr, LogRecord, LogsRequest, Metric, MetricsRequest, MetricType, Span, TracesRequest } from '../model/otlp.js';
+import type { LogsSink, MetricsSink, TracesSink } from '../decode/otlp-proto.js';
 import type { KeyedHasher } from '../sketch/hash.js';
 import { Hll } from '../sketch/hll.js';
 import { releaseView } from '../util/release.js';
@@ -58,7 +58,7 @@ interface Seen {
 interface SvcAcc extends Seen {
   name: string; logRecords: number; spans: number; metricPoints: number; logBytes: number; spanBytes: number; metricBytes: number;
 }
-interface MetricAcc extends Seen {
+export interface MetricAcc extends Seen {
   service: string; name: string; type: MetricType; unit: string; description: string; monotonic: boolean;
   temporality: number; labelKeys: string[]; resourceKeys: string[]; points: number; bytes: number; overflowPoints: number;
   buckets: number; series: Hll;
@@ -88,6 +88,27 @@ export interface LogsResourceFold {
   bySeverity: Map<string, LogAcc>;
   logKeys: Map<string, SketchAcc>;
   miners: Map<string, { service: string; severity: string; miner: TemplateMiner }>;
+  n: number;
+  bytes: number;
+}
+/** One resource's part of a metrics fold, while its metrics arrive. */
+export interface MetricsResourceFold {
+  service: string;
+  attrs: Attr[];
+  resourceKeys: string[];
+  /** The resource's series fingerprint and its separator, made once per resource. */
+  fingerprint: string;
+  byName: Map<string, MetricAcc>;
+  metricKeys: Map<string, SketchAcc>;
+  n: number;
+  bytes: number;
+}
+/** One resource's part of a traces fold, while its spans arrive. */
+export interface TracesResourceFold {
+  service: string;
+  attrs: Attr[];
+  resourceKeys: string[];
+  spanKeys: Map<string, SketchAcc>;
   n: number;
   bytes: number;
 }
@@ -311,138 +332,195 @@ export class Extractor {
   // ------------------------------------------------------------ metrics
 
   foldMetrics(req: MetricsRequest, now: number): FoldResult {
-    this.enterMinute(now);
-    let accepted = 0;
-    let rejected = 0;
-    const why = new Map<string, number>();
+    const sink = this.metricsSink(now);
     for (const rm of req.resources) {
-      const service = serviceName(rm.attrs, this.counters);
-      const resourceKeys = this.resourceKeysOf.of(rm.attrs);
-      // The resource part of every series fingerprint: sorted key=value pairs.
-      const resourceFingerprint = this.fingerprint(rm.attrs);
-      let n = 0;
-      let bytes = 0;
-      this.sketchAttrs(this.keys, service, 'resource', rm.attrs, now, 0);
+      const state = sink.resource(rm.attrs);
       for (const sm of rm.scopes) {
         for (const m of sm.metrics) {
-          if (m.name === '' || m.type === undefined) {
-            const bad = Math.max(1, m.points.length);
-            rejected += bad;
-            const reason = m.name === '' ? 'metric without a name' : `metric ${JSON.stringify(m.name)} without data`;
-            why.set(reason, (why.get(reason) ?? 0) + bad);
-            continue;
-          }
-          const byName = this.metrics.inner(service);
-          let ma = byName.get(m.name);
-          if (!ma) {
-            ma = {
-              service, name: m.name, type: m.type, unit: m.unit, description: m.description, monotonic: m.monotonic,
-              temporality: m.temporality, labelKeys: [], resourceKeys, points: 0, bytes: 0, overflowPoints: 0, buckets: 0,
-              series: new Hll(this.opts.precision), firstSeen: now, lastSeen: now,
-            };
-            byName.set(m.name, ma);
-            this.metrics.added();
-          } else {
-            ma.type = maxText(ma.type, m.type) as MetricType;
-            ma.unit = maxText(ma.unit, m.unit);
-            ma.description = maxText(ma.description, m.description);
-            ma.monotonic ||= m.monotonic;
-            ma.temporality = Math.max(ma.temporality, m.temporality);
-            ma.resourceKeys = unionSorted(ma.resourceKeys, resourceKeys);
-            ma.lastSeen = now;
-          }
-          for (const p of m.points) {
-            ma.points++;
-            ma.bytes += p.bytes;
-            bytes += p.bytes;
-            if (p.buckets > ma.buckets) ma.buckets = p.buckets;
-            if (p.attrs.length > 0) {
-              ma.labelKeys = unionSorted(ma.labelKeys, this.recordKeysOf.of(p.attrs));
-              if (isOverflowPoint(p.attrs)) ma.overflowPoints++;
-              this.sketchAttrs(this.labels, service, m.name, p.attrs, now, 1);
-              this.sketchAttrs(this.keys, service, 'metric', p.attrs, now, 1);
-            }
-            this.hasher.hash(resourceFingerprint + '\u0001' + this.fingerprint(p.attrs), this.hashOut);
-            ma.series.add(this.hashOut[0]!, this.hashOut[1]!);
-          }
-          n += m.points.length;
+          const ma = sink.metric(state, m, m.points.length);
+          if (ma !== undefined) for (const p of m.points) sink.point(state, ma, p);
         }
       }
-      this.bumpResourceSamples(service, rm.attrs, n - 1);
-      const svc = this.service(service, now);
-      svc.metricPoints += n;
-      svc.metricBytes += bytes;
-      this.version(service, rm.attrs, n, bytes, now);
-      accepted += n;
+      sink.endResource(state);
     }
-    this.counters.records.metrics += accepted;
-    this.counters.rejected += rejected;
-    return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${reasonList(why)}` : '' };
+    return sink.result();
+  }
+
+  /**
+   * Folds metrics metric by metric, point by point: streamMetrics feeds it from the bytes, foldMetrics from a
+   * decoded tree (JSON). `beforeFirst` as in logsSink.
+   */
+  metricsSink(now: number, beforeFirst?: () => void): MetricsSink<MetricsResourceFold, MetricAcc> & { result(): FoldResult } {
+    let accepted = 0;
+    let rejected = 0;
+    let started = false;
+    const why = new Map<string, number>();
+    return {
+      resource: (attrs) => {
+        if (!started) {
+          started = true;
+          beforeFirst?.();
+          this.enterMinute(now);
+        }
+        const service = serviceName(attrs, this.counters);
+        this.sketchAttrs(this.keys, service, 'resource', attrs, now, 0);
+        return {
+          service, attrs, resourceKeys: this.resourceKeysOf.of(attrs),
+          // The resource part of every series fingerprint: sorted key=value pairs.
+          fingerprint: this.fingerprint(attrs) + '\u0001',
+          byName: this.metrics.inner(service), metricKeys: this.keys.inner(service, 'metric'), n: 0, bytes: 0,
+        };
+      },
+      metric: (f, m, points) => {
+        if (m.name === '' || m.type === undefined) {
+          const bad = Math.max(1, points);
+          rejected += bad;
+          const reason = m.name === '' ? 'metric without a name' : `metric ${JSON.stringify(m.name)} without data`;
+          why.set(reason, (why.get(reason) ?? 0) + bad);
+          return undefined;
+        }
+        return this.metricAcc(f, m, now);
+      },
+      point: (f, ma, p) => {
+        f.n++;
+        ma.points++;
+        ma.bytes += p.bytes;
+        f.bytes += p.bytes;
+        if (p.buckets > ma.buckets) ma.buckets = p.buckets;
+        if (p.attrs.length > 0) {
+          ma.labelKeys = unionSorted(ma.labelKeys, this.recordKeysOf.of(p.attrs));
+          if (isOverflowPoint(p.attrs)) ma.overflowPoints++;
+          this.sketchAttrs(this.labels, f.service, ma.name, p.attrs, now, 1);
+          this.sketchInto(this.keys, f.metricKeys, f.service, 'metric', p.attrs, now, 1);
+        }
+        this.hasher.hash(f.fingerprint + this.fingerprint(p.attrs), this.hashOut);
+        ma.series.add(this.hashOut[0]!, this.hashOut[1]!);
+      },
+      endResource: (f) => {
+        this.bumpResourceSamples(f.service, f.attrs, f.n - 1);
+        const svc = this.service(f.service, now);
+        svc.metricPoints += f.n;
+        svc.metricBytes += f.bytes;
+        this.version(f.service, f.attrs, f.n, f.bytes, now);
+        accepted += f.n;
+      },
+      result: () => {
+        this.counters.records.metrics += accepted;
+        this.counters.rejected += rejected;
+        return { accepted, rejected, message: rejected > 0 ? `${rejected} data points rejected: ${reasonList(why)}` : '' };
+      },
+    };
+  }
+
+  private metricAcc(f: MetricsResourceFold, m: Metric, now: number): MetricAcc {
+    const type = m.type!;
+    let ma = f.byName.get(m.name);
+    if (!ma) {
+      ma = {
+        service: f.service, name: m.name, type, unit: m.unit, description: m.description, monotonic: m.monotonic,
+        temporality: m.temporality, labelKeys: [], resourceKeys: f.resourceKeys, points: 0, bytes: 0, overflowPoints: 0, buckets: 0,
+        series: new Hll(this.opts.precision), firstSeen: now, lastSeen: now,
+      };
+      f.byName.set(m.name, ma);
+      this.metrics.added();
+    } else {
+      ma.type = maxText(ma.type, type) as MetricType;
+      ma.unit = maxText(ma.unit, m.unit);
+      ma.description = maxText(ma.description, m.description);
+      ma.monotonic ||= m.monotonic;
+      ma.temporality = Math.max(ma.temporality, m.temporality);
+      ma.resourceKeys = unionSorted(ma.resourceKeys, f.resourceKeys);
+      ma.lastSeen = now;
+    }
+    return ma;
   }
 
   // ------------------------------------------------------------ traces
 
   foldTraces(req: TracesRequest, now: number): FoldResult {
-    this.enterMinute(now);
+    const sink = this.tracesSink(now);
+    for (const rs of req.resources) {
+      const state = sink.resource(rs.attrs);
+      for (const ss of rs.scopes) for (const span of ss.spans) sink.span(state, span);
+      sink.endResource(state);
+    }
+    return sink.result();
+  }
+
+  /** Folds traces span by span: streamTraces feeds it from the bytes, foldTraces from a decoded tree (JSON). */
+  tracesSink(now: number, beforeFirst?: () => void): TracesSink<TracesResourceFold> & { result(): FoldResult } {
     let accepted = 0;
     let rejected = 0;
-    for (const rs of req.resources) {
-      const service = serviceName(rs.attrs, this.counters);
-      const resourceKeys = this.resourceKeysOf.of(rs.attrs);
-      let n = 0;
-      let bytes = 0;
-      this.sketchAttrs(this.keys, service, 'resource', rs.attrs, now, 0);
-      const spanKeys = this.keys.inner(service, 'span');
-      for (const ss of rs.scopes) {
-        for (const span of ss.spans) {
-          if (span.name === '') {
-            rejected++;
-            continue;
-          }
-          n++;
-          bytes += span.bytes;
-          const name = this.spanNames.of(span.name);
-          const byKind = this.spans.inner(service, name);
-          let sa = byKind.get(KIND_KEYS[span.kind] ?? String(span.kind));
-          if (!sa) {
-            sa = {
-              service, name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
-              count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
-            };
-            byKind.set(KIND_KEYS[span.kind] ?? String(span.kind), sa);
-            this.spans.added();
-          }
-          sa.count++;
-          sa.bytes += span.bytes;
-          sa.lastSeen = now;
-          if (span.statusCode === 1) sa.statusOk++;
-          else if (span.statusCode === 2) sa.statusError++;
-          else sa.statusUnset++;
-          sa.resourceKeys = unionSorted(sa.resourceKeys, resourceKeys);
-          if (span.attrs.length > 0) {
-            sa.attributeKeys = unionSorted(sa.attributeKeys, this.recordKeysOf.of(span.attrs));
-            this.sketchInto(this.keys, spanKeys, service, 'span', span.attrs, now, 1);
-          }
-          if (span.events.length > 0) {
-            const names: string[] = [];
-            for (const ev of span.events) {
-              names.push(ev.name);
-              if (ev.attrs.length > 0) this.sketchAttrs(this.keys, service, 'span_event', ev.attrs, now, 1);
-            }
-            sa.eventNames = unionSorted(sa.eventNames, [...new Set(names)].sort());
-          }
+    let started = false;
+    return {
+      resource: (attrs) => {
+        if (!started) {
+          started = true;
+          beforeFirst?.();
+          this.enterMinute(now);
         }
-      }
-      this.bumpResourceSamples(service, rs.attrs, n - 1);
-      const svc = this.service(service, now);
-      svc.spans += n;
-      svc.spanBytes += bytes;
-      this.version(service, rs.attrs, n, bytes, now);
-      accepted += n;
+        const service = serviceName(attrs, this.counters);
+        this.sketchAttrs(this.keys, service, 'resource', attrs, now, 0);
+        return { service, attrs, resourceKeys: this.resourceKeysOf.of(attrs), spanKeys: this.keys.inner(service, 'span'), n: 0, bytes: 0 };
+      },
+      span: (f, span) => {
+        if (span.name === '') {
+          rejected++;
+          return;
+        }
+        this.foldSpan(f, span, now);
+      },
+      endResource: (f) => {
+        this.bumpResourceSamples(f.service, f.attrs, f.n - 1);
+        const svc = this.service(f.service, now);
+        svc.spans += f.n;
+        svc.spanBytes += f.bytes;
+        this.version(f.service, f.attrs, f.n, f.bytes, now);
+        accepted += f.n;
+      },
+      result: () => {
+        this.counters.records.traces += accepted;
+        this.counters.rejected += rejected;
+        return { accepted, rejected, message: rejected > 0 ? `${rejected} spans rejected: span without a name` : '' };
+      },
+    };
+  }
+
+  private foldSpan(f: TracesResourceFold, span: Span, now: number): void {
+    const service = f.service;
+    f.n++;
+    f.bytes += span.bytes;
+    const name = this.spanNames.of(span.name);
+    const byKind = this.spans.inner(service, name);
+    const kindKey = KIND_KEYS[span.kind] ?? String(span.kind);
+    let sa = byKind.get(kindKey);
+    if (!sa) {
+      sa = {
+        service, name, kind: span.kind, attributeKeys: [], resourceKeys: [], eventNames: [],
+        count: 0, bytes: 0, statusUnset: 0, statusOk: 0, statusError: 0, firstSeen: now, lastSeen: now,
+      };
+      byKind.set(kindKey, sa);
+      this.spans.added();
     }
-    this.counters.records.traces += accepted;
-    this.counters.rejected += rejected;
-    return { accepted, rejected, message: rejected > 0 ? `${rejected} spans rejected: span without a name` : '' };
+    sa.count++;
+    sa.bytes += span.bytes;
+    sa.lastSeen = now;
+    if (span.statusCode === 1) sa.statusOk++;
+    else if (span.statusCode === 2) sa.statusError++;
+    else sa.statusUnset++;
+    sa.resourceKeys = unionSorted(sa.resourceKeys, f.resourceKeys);
+    if (span.attrs.length > 0) {
+      sa.attributeKeys = unionSorted(sa.attributeKeys, this.recordKeysOf.of(span.attrs));
+      this.sketchInto(this.keys, f.spanKeys, service, 'span', span.attrs, now, 1);
+    }
+    if (span.events.length > 0) {
+      const names: string[] = [];
+      for (const ev of span.events) {
+        names.push(ev.name);
+        if (ev.attrs.length > 0) this.sketchAttrs(this.keys, service, 'span_event', ev.attrs, now, 1);
+      }
+      sa.eventNames = unionSorted(sa.eventNames, [...new Set(names)].sort());
+    }
   }
 
   // ------------------------------------------------------------ flush

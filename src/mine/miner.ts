@@ -48,6 +48,12 @@ export interface Move {
   /** Record bytes of those lines (as far as the miner was told them). */
   bytes: number;
   merged: boolean;
+  /**
+   * `from`'s template when the move was made: a split rewrites `from`'s own text (to its own word)
+   * in the same call, and a store that replays moves in order must take the lines from the text
+   * they were stored under.
+   */
+  fromTemplate: string;
 }
 
 /** More distinct words than this at a folded position: a variable, whatever their counts. */
@@ -214,6 +220,27 @@ export class TemplateMiner {
 
   addTemplate(template: string, count: number, timeMs = 0, bytes = 0): Cluster {
     return this.addRange(template, 0, template.length, timeMs, count, bytes);
+  }
+
+  /**
+   * A template another miner made (a fleet's instance learning what the others stored), with no lines of its
+   * own: placed as addTemplate(template, 0) would, then the clusters of its bucket it covers join it. Without
+   * that, a literal cluster of this miner ("Starting service foo") would keep its lines apart from the general
+   * template the fleet settled on ("Starting service <*>"): an exact match wins over a wildcard.
+   */
+  learn(template: string, timeMs = 0): Cluster {
+    const c = this.addRange(template, 0, template.length, timeMs, 0, 0);
+    if (c === this.overflowCluster || c.mergedInto !== null) return c;
+    const list = this.buckets.get(c.bucket);
+    if (list === undefined) return c;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i]!;
+      if (b === c || !covers(c.tokens, b.tokens)) continue;
+      this.merge(b, c);
+      list.splice(i, 1);
+      i--;
+    }
+    return c;
   }
 
   /** A stored template (after a restart): its id, text, lines and record bytes of all time. */
@@ -606,6 +633,7 @@ export class TemplateMiner {
     if (this.live.size + t.slots.size - 1 > this.maxClusters) return;
     c.track = null;
     const p = t.pos;
+    const before = this.recordMoves ? c.template() : '';
     for (const s of t.slots.values()) {
       let part = c;
       if (s.value === t.own) {
@@ -631,7 +659,7 @@ export class TemplateMiner {
           part.touched = true;
           this.touched.push(part);
         }
-        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, bytes: s.bytes, merged: false });
+        if (this.recordMoves) this.moves.push({ from: c, to: part, count: s.n, bytes: s.bytes, merged: false, fromTemplate: before });
       }
       for (const d of s.absorbed) {
         d.mergedInto = part;
@@ -644,7 +672,7 @@ export class TemplateMiner {
   }
 
   private merge(from: MinedCluster, into: MinedCluster): void {
-    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, bytes: from.bytes, merged: true });
+    if (this.recordMoves) this.moves.push({ from, to: into, count: from.count, bytes: from.bytes, merged: true, fromTemplate: from.template() });
     if (into.track !== null) this.mergeSlots(from, into);
     into.count += from.count;
     into.bytes += from.bytes;

@@ -33,6 +33,7 @@ export const DUMP_SELECTS: Array<[DumpItem['t'], string]> = [
      SELECT id, bucket, LEAD(count) OVER w - count AS count, LEAD(bytes) OVER w - bytes AS bytes FROM history WINDOW w AS (PARTITION BY id ORDER BY bucket)
    ) h JOIN history_entity e ON e.id = h.id WHERE h.count IS NOT NULL AND (h.count <> 0 OR h.bytes <> 0)
    ORDER BY h.bucket, e.kind, e.service, e.name, e.sub`],
+  ['estimates', 'SELECT * FROM metric_series_estimates ORDER BY service, metric, kind, label, level, bucket'],
 ];
 
 export function rowToItem(t: DumpItem['t'], r: Row, shape: RowShape): DumpItem {
@@ -73,6 +74,8 @@ export function rowToItem(t: DumpItem['t'], r: Row, shape: RowShape): DumpItem {
       return { t, d: { service: r.service, severity: r.severity, template: r.template, id: r.template_id, count: r.count, bytes: r.bytes, example: r.example, ...seen } };
     case 'versions':
       return { t, d: { service: r.service, version: r.version, records: r.records, bytes: r.bytes, ...seen } };
+    case 'estimates':
+      return { t, d: { level: r.level, kind: r.kind, service: r.service, metric: r.metric, label: r.label, bucket: Number(r.bucket), estimate: Number(r.estimate) } };
     case 'history':
       return { t, d: { minute: Number(r.bucket), kind: r.kind as HistoryKind, service: r.service, name: r.name, sub: r.sub, count: r.count, bytes: r.bytes } };
   }

@@ -1,9 +1,10 @@
 /**
  * Dumps: a versioned, gzip'd, JSON-lines copy of a whole store.
  *
- *   line 1   header  {"format":"keytally-dump","version":1,"schema":N,"salt":"…","precision":P,"dump_id":"…","created":ms,"from":"sqlite"}
+ *   line 1   header  {"format":"keytally-dump","version":2,"schema":N,"salt":"…","precision":P,"dump_id":"…","created":ms,"from":"sqlite"}
  *   lines    rows    {"t":"services","d":{…}} — each row as the delta the workers send (src/model/delta.ts),
- *                    sketches in keytally's own serialized form, base64; history rows are minute buckets
+ *                    sketches in keytally's own serialized form, base64; history rows are minute buckets;
+ *                    estimate rows (version 2) are series estimates over time, every level as stored
  *   last     trailer {"end":true,"rows":N,"sha256":"…"} — the count and a hash of every line before it
  *
  * Import goes through the writer's normal merge path (WriterState.applyBatch,
@@ -34,9 +35,16 @@ import {
 import type { HistoryRow } from '../writer/state.js';
 import { WriterState } from '../writer/state.js';
 import type { WriteStore } from './store.js';
+import { ESTIMATE_KINDS, type EstimateBucket } from './series-estimates.js';
+import { HISTORY_LEVELS } from '../model/history.js';
 
 export const DUMP_FORMAT = 'keytally-dump';
-export const DUMP_VERSION = 1;
+/**
+ * 2: adds `estimates` rows (metric_series_estimates). A version 1 dump is
+ * still imported (it has no estimates: the target's charts start at the import);
+ * a keytally that reads only version 1 refuses a version 2 dump by its header.
+ */
+export const DUMP_VERSION = 2;
 
 export interface DumpHeader {
   format: typeof DUMP_FORMAT;
@@ -59,9 +67,10 @@ export type DumpItem =
   | { t: 'keys'; d: KeyDelta }
   | { t: 'templates'; d: TemplateDelta & { /** The template's id in the exporting store. */ id?: number } }
   | { t: 'versions'; d: VersionDelta }
-  | { t: 'history'; d: HistoryRow };
+  | { t: 'history'; d: HistoryRow }
+  | { t: 'estimates'; d: EstimateBucket };
 
-const TABLES = ['services', 'metrics', 'labels', 'spans', 'logs', 'keys', 'templates', 'versions', 'history'] as const;
+const TABLES = ['services', 'metrics', 'labels', 'spans', 'logs', 'keys', 'templates', 'versions', 'history', 'estimates'] as const;
 const SKETCH_FIELDS: Record<string, string> = { metrics: 'series', labels: 'sketch', keys: 'sketch' };
 
 /** What a backend's read side offers for export: its salt and every row, from one snapshot. */
@@ -176,12 +185,22 @@ function decodeItem(file: string, n: number, v: any): DumpItem {
   if (!v || typeof v !== 'object' || !(TABLES as readonly string[]).includes(v.t) || typeof v.d !== 'object' || v.d === null) {
     throw new DumpError(`${file}: line ${n}: not a dump row: the dump is corrupted`);
   }
+  if (v.t === 'estimates') checkEstimate(file, n, v.d);
   const f = SKETCH_FIELDS[v.t];
   if (f) {
     if (typeof v.d[f] !== 'string') throw new DumpError(`${file}: line ${n}: a ${v.t} row without its sketch: the dump is corrupted`);
     v.d[f] = new Uint8Array(Buffer.from(v.d[f], 'base64'));
   }
   return v as DumpItem;
+}
+
+/** An estimate row goes into the table as it is (not through the merge path), so it is checked field by field. */
+function checkEstimate(file: string, n: number, d: any): void {
+  const ok =
+    HISTORY_LEVELS.some((l) => l.name === d.level) && (ESTIMATE_KINDS as readonly string[]).includes(d.kind) &&
+    typeof d.service === 'string' && typeof d.metric === 'string' && typeof d.label === 'string' &&
+    Number.isSafeInteger(d.bucket) && Number.isSafeInteger(d.estimate) && d.estimate >= 0;
+  if (!ok) throw new DumpError(`${file}: line ${n}: a malformed estimates row: the dump is corrupted`);
 }
 
 /**
@@ -209,6 +228,7 @@ function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { i
     }
     row.count += d.count;
     row.bytes += d.bytes;
+    state.placedTemplate(row, d.count, d.bytes, d.example, d);
     row.firstSeen = Math.min(row.firstSeen, d.firstSeen);
     row.lastSeen = Math.max(row.lastSeen, d.lastSeen);
     state.templates.dirty.add(row);
@@ -249,9 +269,11 @@ export async function importDump(store: WriteStore, dump: ParsedDump, opts: Impo
     worker: 0, seq: 0, acks: [], minute: 0, services: [], metrics: [], labels: [], spans: [], logs: [], keys: [], templates: [], versions: [], counters: emptyCounters(),
   } as unknown as DeltaBatch;
   const history: HistoryRow[] = [];
+  const estimates: EstimateBucket[] = [];
   const templates: Array<Extract<DumpItem, { t: 'templates' }>['d']> = [];
   for (const it of items) {
     if (it.t === 'history') history.push(it.d);
+    else if (it.t === 'estimates') estimates.push(it.d);
     else if (it.t === 'templates') templates.push(it.d);
     else (batch[it.t] as unknown[]).push(it.d);
   }
@@ -260,6 +282,11 @@ export async function importDump(store: WriteStore, dump: ParsedDump, opts: Impo
   const changes = state.takeChanges();
   // The dump's own minute buckets, not the ones applyBatch derived from the batch's (meaningless) minute.
   changes.history = history;
+  // Likewise the dump's estimates over time, merged bucket by bucket (largest wins), not samples at that minute.
+  for (const r of changes.metrics) r.estimateMinute = undefined;
+  for (const r of changes.labels) r.estimateMinute = undefined;
+  changes.estimateSamples = [];
+  changes.estimateBuckets = estimates;
   changes.meta = meta;
   await store.commit(changes);
   return { rows: items.length };

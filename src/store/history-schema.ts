@@ -1,7 +1,7 @@
 /**
  * The running-totals history schema (src/store/history.ts) and the
  * conversion from the old minute/hour/day bucket tables: the migration
- * 0004_running_totals of both SQL backends.
+ * 0005_running_totals of both SQL backends.
  */
 
 /**

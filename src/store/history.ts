@@ -238,3 +238,12 @@ export interface Retention {
   hourMs: number;
   dayMs: number;
 }
+
+/** The oldest bucket each level keeps at `now` (the series estimates' retention, src/store/series-estimates.ts). */
+export function retentionCutoffs(now: number, r: Retention): Record<HistoryLevelName, number> {
+  return {
+    minute: bucketOf(now - r.minuteMs, MINUTE_MS),
+    hour: bucketOf(now - r.hourMs, HOUR_MS),
+    day: bucketOf(now - r.dayMs, DAY_MS),
+  };
+}

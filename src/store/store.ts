@@ -39,6 +39,7 @@ import type {
 } from './queries.js';
 import type { HistoryFilter, HistorySum, Retention, SeriesPoint, SeriesQuery, VersionItem, Window } from './history.js';
 import type { MirrorRow } from '../mirror/clickhouse.js';
+import type { SeriesEstimateQuery, SeriesEstimateRaw } from './series-estimates.js';
 
 export type StoreBackend = Config['store'];
 
@@ -91,6 +92,8 @@ export interface WriteStore {
    * oldest first, for at most `budgetMs`; resolves to the rows dropped. Totals stay.
    */
   retain(now: number, retention: Retention, budgetMs: number): Promise<number>;
+  /** The same for the series estimates over time (src/store/series-estimates.ts), under the same cutoffs. */
+  retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number>;
   /** From now on, each commit remembers the absolute values of the minute and hour buckets it touched (the ClickHouse mirror's input). */
   trackHistoryTotals(): void;
   /** Those buckets since the last call. */
@@ -124,11 +127,13 @@ export interface StoreQueries {
   series(q: SeriesQuery): Promise<SeriesPoint[]>;
   /** The service.version values a service sent, oldest first. */
   versions(service: string): Promise<VersionItem[]>;
+  /** A metric's (or one label key's) estimates per step in [q.from, q.to), and the last one before. */
+  seriesEstimates(q: SeriesEstimateQuery): Promise<SeriesEstimateRaw>;
 }
 
 /** The names of the StoreQueries methods, for backends that forward questions (see remote.ts). */
 export const QUERY_METHODS = [
-  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historySums', 'series', 'versions',
+  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historySums', 'series', 'versions', 'seriesEstimates',
 ] as const satisfies ReadonlyArray<keyof StoreQueries>;
 
 export interface ReadStore {

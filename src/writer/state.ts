@@ -19,6 +19,8 @@ import {
 import type { MetricType } from '../model/otlp.js';
 import { Hll } from '../sketch/hll.js';
 import { TemplateMiner, type Cluster } from '../mine/miner.js';
+import { TemplateLog, type TemplateOp } from './template-log.js';
+import type { EstimateBucket, EstimateSample } from '../store/series-estimates.js';
 
 interface Seen {
   firstSeen: number;
@@ -50,6 +52,8 @@ export interface MetricRow extends Seen {
   overflowPoints: number;
   buckets: number;
   series: Hll;
+  /** The latest receive minute with data for this row (the bucket its estimate is recorded in; src/store/series-estimates.ts). */
+  estimateMinute?: number | undefined;
 }
 
 export interface LabelRow extends Seen {
@@ -59,6 +63,8 @@ export interface LabelRow extends Seen {
   samples: number;
   bytes: number;
   sketch: Hll;
+  /** As MetricRow.estimateMinute. */
+  estimateMinute?: number | undefined;
 }
 
 export interface SpanRow extends Seen {
@@ -160,6 +166,11 @@ export interface ChangeSet {
   logs: LogRow[];
   keys: KeyRow[];
   templates: TemplateRow[];
+  /**
+   * The same template changes as an ordered log of adds and moves by template text (see template-log.ts), for
+   * a store whose rows other writers share; `templates` holds their net effect on this miner's rows.
+   */
+  templateOps: TemplateOp[];
   versions: VersionRow[];
   /** Minute buckets: increments since the last takeChanges(). */
   history: HistoryRow[];
@@ -167,6 +178,10 @@ export interface ChangeSet {
   historyMoves: HistoryMove[];
   acks: number[];
   records: { logs: number; metrics: number; traces: number };
+  /** Estimates of minutes that closed while their rows waited for this commit (see WriterState.closeEstimate). */
+  estimateSamples?: EstimateSample[];
+  /** Estimate rows to merge as they are (an import's); the writer's commits have none. */
+  estimateBuckets?: EstimateBucket[];
   /** `meta` keys to set in the same transaction (an import's dump id, a dump's salt); absent from the writer's commits. */
   meta?: Record<string, string>;
 }
@@ -243,6 +258,9 @@ export class WriterState {
   private history = new Map<string, HistoryRow>();
   private historyMoves: HistoryMove[] = [];
   private readonly miners = new Map<string, TemplateMiner>();
+  private readonly templateLog = new TemplateLog();
+  /** Estimates of closed minutes of rows not committed since (see closeEstimate). */
+  private estimateSamples: EstimateSample[] = [];
   private acks: number[] = [];
   private records = { logs: 0, metrics: 0, traces: 0 };
 
@@ -288,7 +306,7 @@ export class WriterState {
 
   hasChanges(): boolean {
     return (
-      this.acks.length > 0 ||
+      this.acks.length > 0 || this.templateLog.size > 0 ||
       this.services.dirty.size + this.metrics.dirty.size + this.labels.dirty.size + this.spans.dirty.size > 0 ||
       this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size + this.versions.dirty.size > 0
     );
@@ -361,6 +379,7 @@ export class WriterState {
       r.overflowPoints += d.overflowPoints;
       this.bucket(minute, 'metric', d.service, d.name, '', d.points, d.bytes);
       r.buckets = Math.max(r.buckets, d.buckets);
+      this.closeEstimate(r, this.metrics.dirty.has(r), minute, 'series', r.name, '', r.series);
       r.series.mergeSerialized(d.series);
       this.seen(r, d);
       this.metrics.dirty.add(r);
@@ -381,6 +400,7 @@ export class WriterState {
       }
       r.samples += d.samples;
       r.bytes += d.bytes;
+      this.closeEstimate(r, this.labels.dirty.has(r), minute, 'label', r.metric, r.key, r.sketch);
       r.sketch.mergeSerialized(d.sketch);
       this.seen(r, d);
       this.labels.dirty.add(r);
@@ -470,7 +490,9 @@ export class WriterState {
       this.seen(r, d);
       // Merges and splits move lines between templates: move the stored counts with them
       // (after the increment above, which the miner counted into `cluster` before any split).
-      for (const mv of miner.takeMoves()) {
+      const moves = miner.takeMoves();
+      this.templateLog.mined(d.service, d.severity, cluster, moves, d.count, d.bytes, d.example, d);
+      for (const mv of moves) {
         const from = this.templateRow(d.service, d.severity, mv.from, '', d);
         const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
         if (this.opts.history !== 'off') {
@@ -504,6 +526,42 @@ export class WriterState {
     this.records.traces += b.counters.records.traces;
   }
 
+  /**
+   * Folds a template another writer stored into the canonical miner (count 0), so that lines of one template end
+   * in one stored row whichever instance mined them. The merges this causes, and the stored row itself when the
+   * miner places it under another (more general) text, go to templateOps as moves. True when there are such moves.
+   */
+  learnTemplate(service: string, severity: string, template: string, lastSeen: number): boolean {
+    const miner = this.miner(service, severity);
+    const before = this.templateLog.size;
+    const cluster = miner.learn(template, lastSeen);
+    this.templateLog.mined(service, severity, cluster, miner.takeMoves(), 0, 0, '', { firstSeen: lastSeen, lastSeen });
+    this.templateLog.learned(service, severity, template, cluster);
+    return this.templateLog.size > before;
+  }
+
+  /** Lines of a stored template placed in `cluster` by text (an import), as templateOps sees them. */
+  placedTemplate(row: TemplateRow, count: number, bytes: number, example: string, seen: Seen): void {
+    const text = this.templateLog.sync(row.service, row.severity, row.cluster);
+    this.templateLog.add(row.service, row.severity, row.cluster, text, count, bytes, example, seen);
+  }
+
+  /**
+   * Before a row's sketch takes data of a later minute than it holds
+   * uncommitted data of, the estimate of that earlier minute is kept as a
+   * sample, so a commit that spans minutes (the test clock replaying hours, a
+   * slow commit at a minute's turn) still records each minute's end. Costs one
+   * estimate per row per minute, and only when the minute turns between commits.
+   */
+  private closeEstimate(r: MetricRow | LabelRow, dirty: boolean, minute: number, kind: EstimateSample['kind'], metric: string, label: string, sketch: Hll): void {
+    if (this.opts.history === 'off') return;
+    const prev = r.estimateMinute;
+    if (prev !== undefined && minute > prev && dirty) {
+      this.estimateSamples.push({ kind, service: r.service, metric, label, minute: prev, estimate: Math.round(sketch.estimate()) });
+    }
+    if (prev === undefined || minute > prev) r.estimateMinute = minute;
+  }
+
   private templateRow(service: string, severity: string, cluster: Cluster, example: string, seen: Seen): TemplateRow {
     const k = entityKey(service, severity, cluster.id);
     let r = this.templates.rows.get(k);
@@ -529,14 +587,17 @@ export class WriterState {
       logs: this.logs.take(zero<LogRow>(['count', 'bytes'])),
       keys: this.keys.take(zero<KeyRow>(['samples', 'bytes'])),
       templates: this.templates.take(zero<TemplateRow>(['count', 'bytes'])),
+      templateOps: this.templateLog.take(),
       versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
       history: [...this.history.values()],
       historyMoves: this.historyMoves,
+      estimateSamples: this.estimateSamples,
       acks: this.acks,
       records: this.records,
     };
     for (const r of out.templates) if (r.removed) this.templates.rows.delete(entityKey(r.service, r.severity, r.cluster.id));
     this.acks = [];
+    this.estimateSamples = [];
     this.history = new Map();
     this.historyMoves = [];
     this.records = { logs: 0, metrics: 0, traces: 0 };

@@ -18,6 +18,7 @@ import { startBrowser, type Browser } from '../../bench/ui/browser.js';
 import { fillKnown, sendLogs, XSS } from '../../bench/ui/fixture.js';
 import { ROOT, startKeytally, type Keytally } from '../helpers/server.js';
 import { checkContrast, checkLabels, tabOrder } from './a11y.js';
+import { expectEstimateChart } from './estimate-chart.js';
 
 const SHOTS = process.env['KEYTALLY_UI_SCREENSHOTS'] || mkdtempSync(join(tmpdir(), 'keytally-ui-screenshots-'));
 mkdirSync(SHOTS, { recursive: true });
@@ -252,6 +253,7 @@ describe('web UI', () => {
       ['region', '3'],
     ]);
     expect(await page.locator('.callout').innerText()).toBe('Label user.id has the most values: about 50, next is region with 3.');
+    await expectEstimateChart(k, page);
     await shot('metric');
     await open('/metric?name=no.such.metric');
     await expect.poll(() => page.locator('.error').innerText()).toContain("HTTP 404: no metric 'no.such.metric'");

@@ -64,6 +64,11 @@ describe('conformance: every backend answers as the memory store', () => {
       // user.id has one value per line, past the sketches' exact range: an estimate, within 3 %.
       const key = await k.get('/api/v1/keys?scope=log&q=user.id&service=cart');
       expect(Math.abs(key.body.items[0].cardinality_estimate / DEFAULT_SIZE.logs - 1)).toBeLessThan(0.03);
+      // The series estimate over time ends at the metric's series estimate (cart sends 300 pods).
+      const est = await k.get('/api/v1/metrics/requests/series-estimates?service=cart&step=86400');
+      const metric = await k.get('/api/v1/metrics/requests?service=cart');
+      expect(est.body.items.at(-1).estimate).toBe(metric.body.items[0].series_estimate);
+      expect(metric.body.items[0].series_estimate).toBe(300);
     }
   });
 

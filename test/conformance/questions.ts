@@ -44,6 +44,13 @@ export function listQuestions(): string[] {
   out.push('/api/v1/series?signal=logs&service=cart&from=0&step=86400000');
   out.push('/api/v1/series?signal=metrics&from=0&step=86400000');
   out.push('/api/v1/services/cart/versions');
+  // Series estimates over time, from the day buckets (whole days: the same whichever minute each instance received
+  // a record in): the metric's and its labels', and the 404s.
+  const weekAgo = Math.floor(Date.now() / 86_400_000 - 7) * 86_400_000;
+  const est = (m: string, q = '') => `/api/v1/metrics/${encodeURIComponent(m)}/series-estimates?service=cart&from=${weekAgo}&step=86400${q}`;
+  for (const m of ['requests', 'jobs.done', 'http.server.duration', 'queue.depth']) out.push(est(m));
+  out.push(est('requests', '&label=pod'), est('requests', '&label=zone'), est('jobs.done', '&label=status'));
+  out.push(est('requests', '&label=nope'), est('nope'), est('requests', '&step=90'));
   return out;
 }
 

@@ -4,6 +4,7 @@
  * clear error and leaves the target unchanged; a live SQLite store backs up.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -49,6 +50,16 @@ async function answers(dir: string): Promise<Record<string, string>> {
     await store.close();
   }
   return out;
+}
+
+/** A dump's text with `edit` applied to each row line (undefined drops it), its trailer's count and checksum recomputed. */
+function resealed(text: string, edit: (line: string) => string | undefined): string {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const body = lines.slice(0, -1).map((l, i) => (i === 0 ? l : edit(l))).filter((l): l is string => l !== undefined);
+  body[0] = edit(body[0]!) ?? body[0]!;
+  const sha = createHash('sha256');
+  for (const l of body) sha.update(l + '\n');
+  return [...body, JSON.stringify({ end: true, rows: body.length - 1, sha256: sha.digest('hex') })].join('\n') + '\n';
 }
 
 let src: string;
@@ -143,10 +154,16 @@ describe('export, import, migrate', () => {
     });
 
     it('of a newer format version', async () => {
-      const text = gunzipSync(readFileSync(good)).toString().replace('"version":1', '"version":99');
+      const text = gunzipSync(readFileSync(good)).toString().replace(/"version":\d+/, '"version":99');
       const f = join(work, 'newer.jsonl.gz');
       writeFileSync(f, gzipSync(text));
       await refused(f, /format version 99 is newer/);
+    });
+
+    it('with a malformed series-estimates row', async () => {
+      const f = join(work, 'bad-estimate.jsonl.gz');
+      writeFileSync(f, gzipSync(resealed(gunzipSync(readFileSync(good)).toString(), (l) => l.replace(/("t":"estimates".*?"estimate":)\d+/, '$1-5'))));
+      await refused(f, /line \d+: a malformed estimates row/);
     });
 
     it('with another salt, into a non-empty store', async () => {
@@ -170,6 +187,27 @@ describe('export, import, migrate', () => {
       expect(await answers(empty)).toEqual(once);
     }, 60_000);
   });
+
+  it('a version 1 dump (before series estimates) still imports: everything but the estimates over time', async () => {
+    const v2 = join(work, 'v2.jsonl.gz');
+    expect((await cli('export', '--data', src, '--out', v2)).code).toBe(0);
+    const text = gunzipSync(readFileSync(v2)).toString();
+    expect(text).toMatch(/"t":"estimates"/);
+    const v1 = join(work, 'v1.jsonl.gz');
+    writeFileSync(v1, gzipSync(resealed(text, (l) => (l.startsWith('{"t":"estimates"') ? undefined : l.replace(/^(\{"format":"keytally-dump","version":)2/, '$11')))));
+    const dst = join(work, 'from-v1');
+    const r = await cli('import', v1, '--data', dst);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const got = await answers(dst);
+    const estimates = Object.keys(srcAnswers).filter((q) => q.includes('/series-estimates?'));
+    expect(estimates.length).toBeGreaterThan(0);
+    for (const q of Object.keys(srcAnswers)) {
+      if (!estimates.includes(q) || !srcAnswers[q]!.startsWith('200')) expect(got[q], q).toBe(srcAnswers[q]);
+      // No estimates were in the dump: every step is unknown.
+      else expect(JSON.parse(got[q]!.slice(4)).items.every((p: { estimate: number | null }) => p.estimate === null), q).toBe(true);
+    }
+  }, 60_000);
 
   it('backup copies a live SQLite store consistently', async () => {
     const live = tempDir('keytally-dump-live-');

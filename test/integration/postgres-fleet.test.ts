@@ -1,7 +1,8 @@
 /**
  * Many keytally instances, one PostgreSQL: three instances each sent a third
  * of one workload answer exactly as one instance sent all of it (counts,
- * key sets, every estimate, templates and their counts); racing instances
+ * key sets, every estimate, templates and their counts); template totals stay
+ * exact at every commit of instances committing at once; racing instances
  * share one salt; two instances upserting the same rows as fast as they can
  * lose nothing.
  */
@@ -15,6 +16,9 @@ import { encodeProto, logsRequest } from '../helpers/otlp-build.js';
 import { PostgresWriteStore } from '../../src/store/postgres/write.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { migratePostgres } from '../../src/store/postgres/migrations.js';
+import { WriterState } from '../../src/writer/state.js';
+import { emptyCounters } from '../../src/model/delta.js';
+import { generateLogs, rng } from '../helpers/log-generator.js';
 
 const started: Keytally[] = [];
 afterAll(async () => {
@@ -55,10 +59,10 @@ describe('a fleet on one PostgreSQL', () => {
     const window = { from: Date.now(), to: 0 };
     await Promise.all([sendWorkload(fleet.map((k) => k.otlpUrl), 'split'), sendWorkload([single.otlpUrl], 'all')]);
     window.to = Date.now();
-    // Templates: the instances converge on the same general templates (each polls what the others stored, every
-    // second) with the same totals; per-template counts are compared below only in sum, because Drain is
-    // order-dependent: a line that arrived before its template generalised can stay a literal row (count 1-2),
-    // in the single instance as in the fleet, and which ones stay depends on arrival order.
+    // Templates. Every commit moves stored lines between template rows only by amounts it reads from the rows
+    // (src/store/postgres/templates.ts), so the totals per (service, severity) are exact at once, before the
+    // instances have even learnt each other's templates: counts and bytes, equal to the single instance's and to
+    // the log records counted.
     const all = '/api/v1/logs/templates?limit=10000&sort=template';
     const shape = (items: any[]) => {
       const sums: Record<string, [number, number]> = {};
@@ -72,13 +76,20 @@ describe('a fleet on one PostgreSQL', () => {
     };
     const want = shape((await single.get(all)).body.items);
     expect(want.general.length).toBeGreaterThan(20);
-    const sameGeneral = (v: ReturnType<typeof shape>) => JSON.stringify(v.general) === JSON.stringify(want.general);
-    await waitFor(async () => shape((await fleet[0]!.get(all)).body.items), sameGeneral, 20_000).catch(() => undefined);
-    const got = shape((await fleet[0]!.get(all)).body.items);
-    expect(got.general).toEqual(want.general);
-    // Per (service, severity) template totals: NOT exact (the known defect below). Runs on a quiet machine have
-    // drifted by 0.2-1.1 %; this bound only catches a gross loss or double count until the defect is fixed.
-    for (const [k, [count]] of Object.entries(want.sums)) expect(Math.abs(got.sums[k]![0] - count) / count).toBeLessThan(0.05);
+    expect(shape((await fleet[2]!.get(all)).body.items).sums).toEqual(want.sums);
+    const logs = (await single.get('/api/v1/logs?limit=1000')).body.items;
+    expect(Object.fromEntries(logs.map((l: any) => [`${l.service}|${l.severity}`, [l.sample_count, l.bytes]]))).toEqual(want.sums);
+    // Then the instances converge (each polls what the others stored, every second) on the single instance's
+    // templates, each with its count. This holds for this workload; it is not guaranteed for every one, because a
+    // single instance's per-template counts themselves depend on the order its lines came in (see the
+    // 'order-dependent' test in test/unit/template-log.test.ts and README "A fleet on one PostgreSQL").
+    const perTemplate = (items: any[]) => items.map((t: any) => `${t.service}|${t.severity}|${t.template}|${t.count}|${t.bytes}`).sort();
+    const wantTemplates = perTemplate((await single.get(all)).body.items);
+    const same = (v: string[]) => JSON.stringify(v) === JSON.stringify(wantTemplates);
+    await waitFor(async () => perTemplate((await fleet[0]!.get(all)).body.items), same, 20_000).catch(() => undefined);
+    const got = (await fleet[0]!.get(all)).body.items;
+    expect(perTemplate(got)).toEqual(wantTemplates);
+    expect(shape(got).sums).toEqual(want.sums);
     // Two instances that mined one template stored one row: no (service, severity, text) twice.
     const rows = (await fleet[1]!.get(all)).body.items.map((t: any) => `${t.service}|${t.severity}|${t.template}`);
     expect(new Set(rows).size).toBe(rows.length);
@@ -101,10 +112,57 @@ describe('a fleet on one PostgreSQL', () => {
     expect(problems.slice(0, 8).join('\n')).toBe('');
   });
 
-  // KNOWN DEFECT (issue 9, reported): when an instance's canonical miner merges or splits templates (the template
-  // moves main added), the counts other instances stored under the merged row are moved by an estimate of this
-  // instance's own share, so a fleet's per-template totals can drift from a single instance's by a few lines.
-  it.skip('KNOWN DEFECT: template totals per (service, severity) of a fleet equal a single instance\'s exactly', () => undefined);
+  it('template totals stay exact at every commit: 4 instances committing at once, merges and splits, any interleaving', async () => {
+    // In-process instances (writer state + PostgreSQL write store each), so the test can look at the database
+    // after every round of concurrent commits and force the once-a-second poll of the others' templates.
+    const url = await freshDatabase('kt_tpl');
+    await migratePostgres(url);
+    const n = 4;
+    const stores = Array.from({ length: n }, () => new PostgresWriteStore(openPool(url, { max: 2, name: 'fleet-test' })));
+    try {
+      const states = stores.map(() => new WriterState({ precision: 14, minerMaxClusters: 1000, minerMaxLineLength: 4096, sketchCacheRows: 10_000, history: 'off' }));
+      await Promise.all(stores.map((s, i) => s.load(states[i]!)));
+      // Few values per variable, so words recur: the miners fold siblings into <*> and split them again.
+      const r = rng(42);
+      const sources = ['api', 'db'].map((service, si) => ({ service, lines: generateLogs({ seed: 3 + si, lines: 4000, poolSize: 6 }).lines }));
+      const sent = new Map<string, [number, number]>();
+      const moves = { whole: 0, split: 0 };
+      let at = 0;
+      for (let round = 0; round < 40; round++) {
+        await Promise.all(stores.map(async (store, i) => {
+          const state = states[i]!;
+          const templates = [];
+          for (let k = 0, m = 10 + Math.floor(r() * 40); k < m; k++) {
+            const src = sources[Math.floor(r() * sources.length)]!;
+            const severity = r() < 0.7 ? 'INFO' : 'WARN';
+            const line = src.lines[at++ % src.lines.length]!;
+            const bytes = line.length + 10;
+            templates.push({ service: src.service, severity, template: line, count: 1, bytes, example: line, firstSeen: round, lastSeen: round });
+            const key = `${src.service}|${severity}`;
+            const [c, b] = sent.get(key) ?? [0, 0];
+            sent.set(key, [c + 1, b + bytes]);
+          }
+          state.applyBatch({ worker: 0, seq: round, minute: 60_000, acks: [], services: [], metrics: [], labels: [], spans: [], logs: [], keys: [], templates, versions: [], counters: emptyCounters() });
+          // Some instances learn the others' templates this round, some not: every interleaving of polls and commits.
+          if (r() < 0.5) await store.pollTemplates();
+          const c = state.takeChanges();
+          for (const op of c.templateOps) if (op.op === 'move') moves[op.count === null ? 'whole' : 'split']++;
+          await store.commit(c);
+        }));
+        const rows = await sql(url, `SELECT service, severity, sum(count)::int AS c, sum(bytes)::int AS b, min(count)::int AS least FROM body_templates GROUP BY 1, 2`);
+        expect(Object.fromEntries(rows.map((x) => [`${x.service}|${x.severity}`, [x.c, x.b]]))).toEqual(Object.fromEntries(sent));
+        // No row ever goes negative or stays behind empty.
+        for (const x of rows) expect(x.least).toBeGreaterThan(0);
+      }
+      // The run did what it is for: merges, generalisations and splits, under concurrent commits.
+      expect(moves.whole).toBeGreaterThan(10);
+      expect(moves.split).toBeGreaterThan(0);
+      const dup = await sql(url, `SELECT service, severity, template, count(*)::int AS n FROM body_templates GROUP BY 1, 2, 3 HAVING count(*) > 1`);
+      expect(dup).toEqual([]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  }, 60_000);
 
   it('instances racing at start share one salt', async () => {
     const url = await freshDatabase('kt_salt');

@@ -37,6 +37,8 @@ import {
   type Windowed,
 } from '../queries.js';
 import type { StoreQueries } from '../store.js';
+import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
+import type { MemoryEstimates } from './series-estimates.js';
 import type { HistoryFilter, HistoryKind, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
 import { entityKey } from '../../model/delta.js';
 import type { MemoryHistory } from './history.js';
@@ -103,7 +105,12 @@ export class MemoryQueries implements StoreQueries {
     private readonly t: Tables,
     private readonly h: MemoryHistory,
     private readonly versionRows: Map<string, VersionItem>,
+    private readonly estimates: MemoryEstimates,
   ) {}
+
+  async seriesEstimates(q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
+    return this.estimates.query(q);
+  }
 
   private service(name: string): Bytes {
     return this.denominators(name);

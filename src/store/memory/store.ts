@@ -24,6 +24,7 @@ import { MemoryHistory } from './history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import type { Retention, VersionItem } from '../history.js';
 import { Tables } from './tables.js';
+import { MemoryEstimates } from './series-estimates.js';
 
 /** A stored row's first/last seen after a delta: min and max with what the delta saw (the row may be new). */
 function seenRange(o: { first_seen: number; last_seen: number } | undefined, r: { firstSeen: number; lastSeen: number }): { first_seen: number; last_seen: number } {
@@ -42,6 +43,7 @@ export class MemoryStore implements WriteStore {
   readonly meta_ = new Map<string, string>();
   readonly history = new MemoryHistory();
   readonly versions = new Map<string, VersionItem>();
+  readonly estimates: MemoryEstimates;
   private totals: MirrorRow[] | undefined;
   private readonly queries: MemoryQueries;
 
@@ -52,7 +54,9 @@ export class MemoryStore implements WriteStore {
   constructor(opts: MemoryStoreOptions) {
     this.maxBytes = opts.maxBytes;
     this.tables = new Tables(opts.maxBytes);
-    this.queries = new MemoryQueries(this.tables, this.history, this.versions);
+    // Series estimates over time may take an eighth of the bound (a few rows per metric and label key per minute).
+    this.estimates = new MemoryEstimates(opts.maxBytes / 8);
+    this.queries = new MemoryQueries(this.tables, this.history, this.versions, this.estimates);
   }
 
   async salt(preferred?: bigint): Promise<bigint> {
@@ -155,6 +159,7 @@ export class MemoryStore implements WriteStore {
         ...seenRange(o, r),
       });
     }
+    const estimates = this.estimates.write(c);
     for (const r of c.spans) {
       const k = entityKey(r.service, r.name, r.kind);
       const o = t.get('spans', k);
@@ -227,7 +232,7 @@ export class MemoryStore implements WriteStore {
       this.historyEvictions += n;
     }
     t.evict(this.history.bytes);
-    return c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
+    return estimates + c.versions.length + c.history.length + c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length;
   }
 
   async maintain(): Promise<Maintained> {
@@ -253,10 +258,14 @@ export class MemoryStore implements WriteStore {
     return this.history.retain(now, retention);
   }
 
+  async retainEstimates(now: number, retention: Retention): Promise<number> {
+    return this.estimates.retain(now, retention);
+  }
+
   async checkpoint(): Promise<void> {}
 
   size(): StoreSize {
-    return { bytes: this.tables.bytes + this.history.bytes, walBytes: 0 };
+    return { bytes: this.tables.bytes + this.history.bytes + this.estimates.bytes, walBytes: 0 };
   }
 
   unavailable(): boolean {
@@ -288,6 +297,7 @@ export class MemoryStore implements WriteStore {
     const shape = { keys: (v: unknown) => [...(v as string[])] };
     const versions = this.versions;
     const history = this.history;
+    const estimates = this.estimates;
     return {
       salt: async () => (salt === undefined ? undefined : BigInt(salt)),
       rows: async function* () {
@@ -300,6 +310,7 @@ export class MemoryStore implements WriteStore {
         for (const r of [...t.rows('templates')].sort((a, b) => a.template_id - b.template_id)) yield rowToItem('templates', r, shape);
         for (const r of sorted(versions.values(), (r) => k(r.service, r.version))) yield rowToItem('versions', r, shape);
         for (const b of history.dumpRows()) yield rowToItem('history', b, shape);
+        for (const b of estimates.rows()) yield rowToItem('estimates', b, shape);
       },
     };
   }

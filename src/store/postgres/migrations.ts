@@ -145,8 +145,23 @@ const migrations: Record<string, Migration> = {
       for (const s of statements) await sql.raw(s).execute(db);
     },
   },
-  /* The history as running totals, as SQLite's 0004_running_totals (the same SQL, PostgreSQL's types). */
-  '0004_running_totals': {
+  /* Series estimates over time, as SQLite's 0004_series_estimates. */
+  '0004_series_estimates': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`CREATE TABLE metric_series_estimates (
+         service TEXT COLLATE "C" NOT NULL,
+         metric TEXT COLLATE "C" NOT NULL,
+         kind TEXT COLLATE "C" NOT NULL,
+         label TEXT COLLATE "C" NOT NULL,
+         level TEXT COLLATE "C" NOT NULL,
+         bucket BIGINT NOT NULL,
+         estimate BIGINT NOT NULL,
+         PRIMARY KEY (service, metric, kind, label, level, bucket))`).execute(db);
+      await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
+  /* The history as running totals, as SQLite's 0005_running_totals (the same SQL, PostgreSQL's types). */
+  '0005_running_totals': {
     async up(db: Kysely<unknown>) {
       for (const s of runningTotalsSql('BIGSERIAL PRIMARY KEY', 'TEXT COLLATE "C"', 'BIGINT', '')) await sql.raw(s).execute(db);
     },

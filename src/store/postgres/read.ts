@@ -40,6 +40,8 @@ import type { HistoryFilter, HistoryMarks, HistorySum, SeriesPoint, SeriesQuery,
 import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
+import { seriesEstimates } from './series-estimates.js';
+import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -311,6 +313,10 @@ export class PostgresQueries implements StoreQueries {
 
   series(q: SeriesQuery): Promise<SeriesPoint[]> {
     return series(this.c, q);
+  }
+
+  seriesEstimates(q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
+    return seriesEstimates(this.c, q);
   }
 
   async versions(service: string): Promise<VersionItem[]> {

@@ -16,10 +16,11 @@
  * needs no extension (the `hll` extension is not used: see README "PostgreSQL").
  *
  * Templates are keyed by a hash of (service, severity, template text), which
- * every instance computes the same way; when a canonical template generalises,
- * its counts move to the new key in one statement.
+ * every instance computes the same way, and written from the writer's
+ * template log (templates.ts): adds and moves in miner order, each move
+ * taking its amount from the stored row, so template totals stay exact.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
 import { entityKey, maxText, unionSorted } from '../../model/delta.js';
 import type { MetricType } from '../../model/otlp.js';
@@ -31,9 +32,11 @@ import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from
 import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresHistoryWriter } from './history-write.js';
+import { retainEstimates, writeEstimates } from './series-estimates.js';
 import type { Retention } from '../history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
+import { writeTemplateOps } from './templates.js';
 
 const bytes = (h: Hll) => {
   const b = h.serialize();
@@ -46,9 +49,7 @@ const SIZE_POLL_MS = 5000;
 /** Serialization failure and deadlock: the transaction is rolled back and simply run again. */
 const MAX_TX_RETRIES = 8;
 
-export function templateHash(service: string, severity: string, template: string): string {
-  return createHash('sha256').update(`${service}\u0000${severity}\u0000${template}`).digest('base64url').slice(0, 22);
-}
+export { templateHash } from './templates.js';
 
 export async function openPostgresWriteStore(config: Config): Promise<PostgresWriteStore> {
   const url = config.postgresUrl!;
@@ -116,20 +117,6 @@ const VERSIONS: TableSpec<VersionRow> = {
 };
 const SERVICES: TableSpec<ServiceRow> = { table: 'services', pk: [{ name: 'name', type: 'text', get: (r) => r.name }] };
 
-interface TemplateWrite {
-  row: TemplateRow;
-  hash: string;
-  text: string;
-}
-const TEMPLATES: TableSpec<TemplateWrite> = {
-  table: 'body_templates',
-  pk: [
-    { name: 'service', type: 'text', get: (w) => w.row.service },
-    { name: 'severity', type: 'text', get: (w) => w.row.severity },
-    { name: 'template_hash', type: 'text', get: (w) => w.hash },
-  ],
-};
-
 export class PostgresWriteStore implements WriteStore {
   readonly backend = 'postgres' as const;
   readonly traits: BackendTraits = { durable: true, sharedReads: true };
@@ -138,8 +125,6 @@ export class PostgresWriteStore implements WriteStore {
   private state: WriterState | undefined;
   /** Sketches whose registers include everything the database held when this instance last wrote them. */
   private readonly synced = new WeakSet<Hll>();
-  /** The template hash each canonical cluster was last written under (entityKey(service, severity, id)). */
-  private readonly templateKeys = new Map<string, string>();
   private sizeBytes = 0;
   private sizeCheckedAt = 0;
   private polledAt = 0;
@@ -198,27 +183,25 @@ export class PostgresWriteStore implements WriteStore {
       });
     }
     state.keyCount = Number((await q(`SELECT count(*) AS n FROM key_metadata`))[0]!.n);
-    await this.learnTemplates(await q(`SELECT * FROM body_templates ORDER BY last_seen ASC, template_hash ASC`));
+    this.learnTemplates(await q(`SELECT service, severity, template_hash, template, last_seen FROM body_templates ORDER BY last_seen ASC, template_hash ASC`));
   }
 
   /**
    * Folds stored templates (this instance's from an earlier run, or another
    * instance's) into the canonical miners with count 0, so that lines of one
-   * template end in one stored row whichever instance mined them.
+   * template end in one stored row whichever instance mined them. Merges this
+   * causes are in the state's template log: the next commit makes them.
    */
-  private async learnTemplates(rows: Array<Record<string, any>>): Promise<void> {
+  private learnTemplates(rows: Array<Record<string, any>>): boolean {
     const state = this.state;
-    if (!state) return;
+    if (!state) return false;
+    let changed = false;
     for (const r of rows) {
-      const cluster = state.miner(r.service, r.severity).addTemplate(r.template, 0, r.last_seen);
-      const k = entityKey(r.service, r.severity, cluster.id);
-      // A cluster that generalised past the stored text keeps writing under its own (new) key.
+      if (this.knownTemplates.has(r.template_hash)) continue;
       this.knownTemplates.add(r.template_hash);
-      if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
-      if (!state.templates.rows.has(k)) {
-        state.templates.rows.set(k, { service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen });
-      }
+      if (state.learnTemplate(r.service, r.severity, r.template, Number(r.last_seen))) changed = true;
     }
+    return changed;
   }
 
   /** Key and label rows the writer does not hold are read when committed (step 2 above), not looked up: there is no synchronous read here. */
@@ -341,6 +324,8 @@ export class PostgresWriteStore implements WriteStore {
     // ---- sketched key rows: labels and keys
     await this.mergeSketched(client, LABELS, c.labels, 'metric_label_keys');
     await this.mergeSketched(client, KEYS, c.keys, 'key_metadata');
+    // After the merges above: the estimates are those of the merged sketches.
+    await writeEstimates(client, c);
 
     // ---- spans and logs: key sets merged in code
     await ensureRows(client, SPANS, seen<SpanRow>(), c.spans);
@@ -392,7 +377,7 @@ export class PostgresWriteStore implements WriteStore {
     ], `attribute_keys = excluded.attribute_keys, resource_keys = excluded.resource_keys, body_keys = excluded.body_keys,
       sample_count = logs_metadata.sample_count + excluded.sample_count, bytes = logs_metadata.bytes + excluded.bytes, writer = excluded.writer, ${SEEN_SET('logs_metadata')}`, c.logs);
 
-    await this.writeTemplates(client, c.templates);
+    for (const h of await writeTemplateOps(client, c.templateOps ?? [])) this.knownTemplates.add(h);
     for (const [k, v] of Object.entries(c.meta ?? {})) {
       await client.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [k, v]);
     }
@@ -430,93 +415,6 @@ export class PostgresWriteStore implements WriteStore {
       sketch = excluded.sketch, writer = excluded.writer, ${SEEN_SET(table)}`, rows);
   }
 
-  private async writeTemplates(client: PoolClient, rows: TemplateRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const writes: TemplateWrite[] = [];
-    const byKey = new Map<string, TemplateWrite>();
-    const removed: Array<{ row: TemplateRow; hash: string }> = [];
-    for (const row of rows) {
-      const text = row.cluster.template();
-      const hash = templateHash(row.service, row.severity, text);
-      const k = entityKey(row.service, row.severity, row.cluster.id);
-      const old = this.templateKeys.get(k);
-      if (row.removed) {
-        // The canonical miner merged this template into another, which took this instance's count of it (in this
-        // ChangeSet). Other instances' counts in the stored row move to the target's row; the row goes.
-        removed.push({ row, hash: old ?? hash });
-        this.templateKeys.delete(k);
-        continue;
-      }
-      if (old !== undefined && old !== hash) {
-        // The template generalised: its counts so far move to the new text's row, in one statement.
-        await client.query(
-          `WITH old AS (DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3 RETURNING *)
-           INSERT INTO body_templates (service, severity, template_hash, template_id, template, count, bytes, example, first_seen, last_seen)
-           SELECT service, severity, $4, $5, $6, count, bytes, example, first_seen, last_seen FROM old
-           ON CONFLICT (service, severity, template_hash) DO UPDATE SET count = body_templates.count + excluded.count,
-             bytes = body_templates.bytes + excluded.bytes,
-             updated = nextval('body_templates_updated_seq'),
-             first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`,
-          [row.service, row.severity, old, hash, row.cluster.id, text],
-        );
-        const w = this.written.get(old);
-        if (w) {
-          this.written.delete(old);
-          this.addWritten(hash, w.count, w.bytes);
-        }
-      }
-      this.templateKeys.set(k, hash);
-      this.knownTemplates.add(hash);
-      // Two clusters may come to print the same text: one row, counts added.
-      const pk = `${row.service}\u0000${row.severity}\u0000${hash}`;
-      const prev = byKey.get(pk);
-      if (prev) {
-        prev.row = { ...prev.row, count: prev.row.count + row.count, bytes: prev.row.bytes + row.bytes, firstSeen: Math.min(prev.row.firstSeen, row.firstSeen), lastSeen: Math.max(prev.row.lastSeen, row.lastSeen) };
-        continue;
-      }
-      const w = { row, hash, text };
-      byKey.set(pk, w);
-      writes.push(w);
-    }
-    await upsertRows(client, TEMPLATES, [
-      { name: 'template_id', type: 'int', get: (w) => w.row.cluster.id },
-      { name: 'template', type: 'text', get: (w) => w.text },
-      { name: 'count', type: 'bigint', get: (w) => w.row.count },
-      { name: 'bytes', type: 'bigint', get: (w) => w.row.bytes },
-      { name: 'example', type: 'text', get: (w) => w.row.example },
-      { name: 'first_seen', type: 'bigint', get: (w) => w.row.firstSeen },
-      { name: 'last_seen', type: 'bigint', get: (w) => w.row.lastSeen },
-    ], `count = body_templates.count + excluded.count, bytes = body_templates.bytes + excluded.bytes,
-      updated = nextval('body_templates_updated_seq'), first_seen = LEAST(body_templates.first_seen, excluded.first_seen), last_seen = GREATEST(body_templates.last_seen, excluded.last_seen)`, writes);
-    for (const w of writes) this.addWritten(w.hash, w.row.count, w.row.bytes);
-    for (const { row, hash } of removed) {
-      // The live cluster the merged one went into, and what this instance itself had written under the old row.
-      let target = row.cluster as { mergedInto?: unknown; template(): string };
-      while (target.mergedInto) target = target.mergedInto as typeof target;
-      const to = templateHash(row.service, row.severity, target.template());
-      const mine = this.written.get(hash) ?? { count: 0, bytes: 0 };
-      this.written.delete(hash);
-      await client.query(
-        `WITH old AS (DELETE FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3 RETURNING count, bytes)
-         UPDATE body_templates t SET count = t.count + GREATEST(old.count - $5, 0), bytes = t.bytes + GREATEST(old.bytes - $6, 0)
-         FROM old WHERE t.service = $1 AND t.severity = $2 AND t.template_hash = $4`,
-        [row.service, row.severity, hash, to, mine.count, mine.bytes],
-      );
-      if (to !== hash) this.addWritten(to, Math.max(0, mine.count), Math.max(0, mine.bytes));
-    }
-  }
-
-  /** What this instance has itself added under each template hash (so a merge moves only the others' counts). */
-  private readonly written = new Map<string, { count: number; bytes: number }>();
-
-  private addWritten(hash: string, count: number, bytes: number): void {
-    const w = this.written.get(hash);
-    if (w) {
-      w.count += count;
-      w.bytes += bytes;
-    } else this.written.set(hash, { count, bytes });
-  }
-
   /** Refreshes the size figure now and then and learns the templates other instances stored (off the commit path). */
   async maintain(): Promise<Maintained> {
     const now = Date.now();
@@ -543,44 +441,25 @@ export class PostgresWriteStore implements WriteStore {
 
   /**
    * Folds every stored template this instance has not seen under that text
-   * into its canonical miner (count 0). A cluster of its own that generalises
-   * because of it is marked dirty, so the next commit moves its counts to the
-   * general text's row: the instances converge on one set of templates.
+   * into its canonical miner (count 0): the instances converge on one set of
+   * templates. A template of its own that generalises because of it, or a
+   * stored row its miner places under a more general template, becomes a
+   * move in the next commit.
    * The whole (small, bounded) table is read each time: a sequence number
    * would miss rows of transactions that commit out of order.
    */
   private async pollTemplates(): Promise<boolean> {
-    const state = this.state;
-    if (!state) return false;
-    const rows = (await this.pool.query(`SELECT service, severity, template_hash, template, example, first_seen, last_seen FROM body_templates ORDER BY updated`)).rows as Array<Record<string, any>>;
-    const fresh = rows.filter((r) => !this.knownTemplates.has(r.template_hash));
-    if (fresh.length === 0) return false;
-    let changed = false;
-    for (const r of fresh) {
-      this.knownTemplates.add(r.template_hash);
-      const cluster = state.miner(r.service, r.severity).addTemplate(r.template, 0, r.last_seen);
-      const k = entityKey(r.service, r.severity, cluster.id);
-      const written = this.templateKeys.get(k);
-      if (written === undefined) {
-        // A template only others have written: this instance writes under it when it sees such lines.
-        if (cluster.template() === r.template) this.templateKeys.set(k, r.template_hash);
-        continue;
-      }
-      if (written === templateHash(r.service, r.severity, cluster.template())) continue;
-      let row = state.templates.rows.get(k);
-      if (!row) {
-        row = { service: r.service, severity: r.severity, cluster, count: 0, bytes: 0, example: r.example, firstSeen: r.first_seen, lastSeen: r.last_seen };
-        state.templates.rows.set(k, row);
-      }
-      row.cluster = cluster;
-      state.templates.dirty.add(row);
-      changed = true;
-    }
-    return changed;
+    if (!this.state) return false;
+    const rows = (await this.pool.query(`SELECT service, severity, template_hash, template, last_seen FROM body_templates ORDER BY updated`)).rows as Array<Record<string, any>>;
+    return this.learnTemplates(rows);
   }
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
     return this.history.retain(now, retention, budgetMs);
+  }
+
+  async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retainEstimates(this.pool, now, retention, budgetMs);
   }
 
   /** The ClickHouse mirror's input: each commit's bucket values, read back in its transaction (after its locks). */

@@ -166,13 +166,32 @@ const migrations: Record<string, Migration> = {
     },
   },
   /*
+   * Series estimates over time (src/store/series-estimates.ts): per metric (kind 'series', label '') and per label
+   * key (kind 'label'), the largest estimate committed in each minute, hour and day bucket. Its own table, so the
+   * history tables' layout can change without it. Retention drops a level's oldest bucket: the (level, bucket) index.
+   */
+  '0004_series_estimates': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`CREATE TABLE metric_series_estimates (
+         service TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         label TEXT NOT NULL,
+         level TEXT NOT NULL,
+         bucket INTEGER NOT NULL,
+         estimate INTEGER NOT NULL,
+         PRIMARY KEY (service, metric, kind, label, level, bucket)) WITHOUT ROWID`).execute(db);
+      await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
+  /*
    * The history as running totals (src/store/history.ts): one row per entity and minute it had records in,
    * holding its totals before that minute, plus a sentinel row holding its all-time totals. A window's sum is
    * two index seeks per entity (a week of 20,000 templates: 2.8 s over bucket rows, ~35 ms over these). Entities
    * get integer ids (history_entity): seeks on an integer key are twice as fast as on the four text columns.
    * WITHOUT ROWID: the primary key is the table, so a seek lands on the totals.
    */
-  '0004_running_totals': {
+  '0005_running_totals': {
     async up(db: Kysely<unknown>) {
       for (const s of runningTotalsSql('INTEGER PRIMARY KEY', 'TEXT', 'INTEGER', ' WITHOUT ROWID')) await sql.raw(s).execute(db);
     },

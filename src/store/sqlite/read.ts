@@ -38,6 +38,8 @@ import { historyMarks, historySums, series, windowCtes, type Sql, type WindowedT
 import type { HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
+import { seriesEstimates } from './series-estimates.js';
+import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 
 /** The StoreQueries of one connection. Synchronous underneath; async to fit the interface. */
 export class SqliteQueries implements StoreQueries {
@@ -143,6 +145,10 @@ export class SqliteQueries implements StoreQueries {
 
   async series(q: SeriesQuery): Promise<SeriesPoint[]> {
     return series(this.db, q);
+  }
+
+  async seriesEstimates(q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
+    return seriesEstimates(this.db, q);
   }
 
   async versions(service: string): Promise<VersionItem[]> {

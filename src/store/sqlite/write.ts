@@ -10,8 +10,9 @@ import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
 import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreSize, type WriteStore } from '../store.js';
-import type { Retention } from '../history.js';
+import { retentionCutoffs, type Retention } from '../history.js';
 import { SqliteHistoryWriter } from './history-write.js';
+import { retainEstimates, writeEstimates } from './series-estimates.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -211,6 +212,7 @@ export class SqliteWriteStore implements WriteStore {
     for (const r of c.labels) {
       s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
+    const estimates = writeEstimates(this.db, c);
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
     }
@@ -232,7 +234,7 @@ export class SqliteWriteStore implements WriteStore {
     this.history.add(c.history, this.totals);
     this.history.move(c.historyMoves, this.totals);
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
-      c.versions.length + c.history.length;
+      c.versions.length + c.history.length + estimates;
   }
 
   trackHistoryTotals(): void {
@@ -252,6 +254,10 @@ export class SqliteWriteStore implements WriteStore {
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
     return this.history.retain(now, retention, budgetMs);
+  }
+
+  async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    return retainEstimates(this.db, retentionCutoffs(now, retention), budgetMs);
   }
 
   /** Readers can hold the WAL open past the autocheckpoint; once it is past the limit, wait for them and truncate it. */

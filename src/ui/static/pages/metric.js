@@ -10,6 +10,7 @@ import { useData } from '../live.js';
 import { DataTable, Pager, pageParams } from '../table.js';
 import { href, Link } from '../url.js';
 import { METRIC_TYPES, overLimit, useServiceNames } from './shared.js';
+import { SeriesEstimateChart } from '../estimate-chart.js';
 
 const keysText = (ks) => (ks?.length ? ks.join(', ') : '–');
 
@@ -76,7 +77,7 @@ function LabelBars({ labels, over }) {
     empty="This metric has no labels: it is one series per resource." />`;
 }
 
-function MetricDetail({ params }) {
+function MetricDetail({ params, win }) {
   const name = params.name;
   const over = overLimit(params);
   const q = { service: params.service };
@@ -107,6 +108,7 @@ function MetricDetail({ params }) {
             ${top && m.labels.length > 0
               ? html`<p class="callout">Label <code class="key-name">${top.key}</code> has the most values: about ${int(top.cardinality_estimate)}${m.labels.length > 1 ? html`, next is <code class="key-name">${m.labels[1].key}</code> with ${int(m.labels[1].cardinality_estimate)}` : ''}.</p>`
               : null}
+            <${SeriesEstimateChart} service=${m.service} metric=${m.name} labels=${m.labels} estimate=${params.estimate} win=${win} />
             <${LabelBars} labels=${m.labels} over=${over} />
             <p class="muted small">Resource keys: ${keysText(m.resource_keys)}</p>
           </article>`;
@@ -115,7 +117,7 @@ function MetricDetail({ params }) {
 }
 
 export function MetricPage({ params, win }) {
-  if (params.name) return html`<${MetricDetail} params=${params} />`;
+  if (params.name) return html`<${MetricDetail} params=${params} win=${win} />`;
   return html`<section aria-labelledby="page-title">
     <h1 id="page-title">Metrics</h1>
     <p class="lede">Each metric of each service with its label keys and how many series it makes. Open one to see which label explodes it.</p>

@@ -1,0 +1,129 @@
+/**
+ * What happened to templates since the last commit, in order: lines added
+ * under a template text, and moves of stored lines from one text to another
+ * (a merge, a split, a template that generalised). A store whose rows other
+ * writers share (PostgreSQL, a fleet) replays this log: each add adds fresh
+ * lines, each move moves an amount read from the stored row in the same
+ * statement. No step adds an amount the store did not hold or the instance
+ * did not mine, so the stored counts of a (service, severity) always add up
+ * to exactly the lines committed, whatever the other writers did meanwhile.
+ *
+ * Rows are named by their text (a fleet keys them by a hash of it): cluster
+ * ids are local to one miner.
+ */
+import type { Cluster, Move } from '../mine/miner.js';
+import { entityKey } from '../model/delta.js';
+
+export interface TemplateAdd {
+  op: 'add';
+  service: string;
+  severity: string;
+  template: string;
+  /** The writing miner's cluster id (a label only: ids are local). */
+  id: number;
+  count: number;
+  bytes: number;
+  example: string;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export interface TemplateMove {
+  op: 'move';
+  service: string;
+  severity: string;
+  from: string;
+  to: string;
+  toId: number;
+  /** At most this many lines move (a split: the lines of one word); null: the whole stored row (a merge or a generalisation). */
+  count: number | null;
+  bytes: number | null;
+}
+
+export type TemplateOp = TemplateAdd | TemplateMove;
+
+export interface Seen {
+  firstSeen: number;
+  lastSeen: number;
+}
+
+export class TemplateLog {
+  private ops: TemplateOp[] = [];
+  /** Adds since the last move, by (service, severity, text): one op each (a move in between starts a new segment). */
+  private segment = new Map<string, TemplateAdd>();
+  /** The text each cluster's lines are stored under, as far as this log knows. */
+  private readonly texts = new WeakMap<Cluster, string>();
+
+  get size(): number {
+    return this.ops.length;
+  }
+
+  take(): TemplateOp[] {
+    const out = this.ops;
+    this.ops = [];
+    this.segment = new Map();
+    return out;
+  }
+
+  /** c's lines are (or will be) stored under `text`: a different text recorded before moves its row there. */
+  sync(service: string, severity: string, c: Cluster, text = c.template()): string {
+    const old = this.texts.get(c);
+    if (old !== undefined && old !== text) this.move(service, severity, old, text, c.id, null, null);
+    this.texts.set(c, text);
+    return text;
+  }
+
+  /** A stored row this miner placed in cluster c: its lines belong to c's template. */
+  learned(service: string, severity: string, stored: string, c: Cluster): void {
+    const text = this.sync(service, severity, c);
+    this.move(service, severity, stored, text, c.id, null, null);
+  }
+
+  add(service: string, severity: string, c: Cluster, text: string, count: number, bytes: number, example: string, seen: Seen): void {
+    if (count === 0 && bytes === 0) return;
+    const k = entityKey(service, severity, text);
+    const a = this.segment.get(k);
+    if (a) {
+      a.count += count;
+      a.bytes += bytes;
+      a.firstSeen = Math.min(a.firstSeen, seen.firstSeen);
+      a.lastSeen = Math.max(a.lastSeen, seen.lastSeen);
+      if (a.example === '') a.example = example;
+      return;
+    }
+    const op: TemplateAdd = { op: 'add', service, severity, template: text, id: c.id, count, bytes, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
+    this.segment.set(k, op);
+    this.ops.push(op);
+  }
+
+  /**
+   * One addTemplate() of the canonical miner: the merges it made (before the
+   * line was counted), the line itself, then the splits (after it), as the
+   * miner made them.
+   */
+  mined(service: string, severity: string, c: Cluster, moves: Move[], count: number, bytes: number, example: string, seen: Seen): void {
+    const split = moves.find((m) => !m.merged && m.from === c);
+    // Before a split the lines were counted under c's text of that moment (the split rewrites c's text).
+    const at = split ? split.fromTemplate : c.template();
+    for (const m of moves) {
+      if (!m.merged) continue;
+      const to = m.to === c ? at : m.to.template();
+      this.sync(service, severity, m.to, to);
+      this.move(service, severity, this.texts.get(m.from) ?? m.fromTemplate, to, m.to.id, null, null);
+    }
+    this.sync(service, severity, c, at);
+    this.add(service, severity, c, at, count, bytes, example, seen);
+    for (const m of moves) {
+      if (m.merged) continue;
+      const from = this.texts.get(m.from) ?? m.fromTemplate;
+      this.move(service, severity, from, this.sync(service, severity, m.to), m.to.id, m.count, m.bytes);
+    }
+    if (split) this.sync(service, severity, c);
+  }
+
+  private move(service: string, severity: string, from: string, to: string, toId: number, count: number | null, bytes: number | null): void {
+    if (from === to) return;
+    this.ops.push({ op: 'move', service, severity, from, to, toId, count, bytes });
+    this.segment = new Map();
+  }
+}
