@@ -33,6 +33,7 @@ import { checkReachable, checkout, isConnectionError, openPool, type Pool, type 
 import { migratePostgres } from './migrations.js';
 import { PostgresHistoryWriter } from './history-write.js';
 import { retainEstimates, writeEstimates } from './series-estimates.js';
+import { EstimateRecorder } from '../series-estimates.js';
 import type { Retention } from '../history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
@@ -130,6 +131,8 @@ export class PostgresWriteStore implements WriteStore {
   private polledAt = 0;
   /** Template hashes this instance has folded into its miners or written. */
   private readonly knownTemplates = new Set<string>();
+  /** The series estimates last written by this instance (src/store/series-estimates.ts). */
+  private readonly estimates = new EstimateRecorder();
   /** Transactions retried after a deadlock or serialization failure, since start. */
   retries = 0;
 
@@ -231,7 +234,10 @@ export class PostgresWriteStore implements WriteStore {
       const client = await checkout(this.pool);
       let broken: Error | undefined;
       try {
-        if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) return 0;
+        if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) {
+          this.estimates.confirm(c);
+          return 0;
+        }
         await client.query('BEGIN');
         this.attemptTotals = this.totals ? [] : undefined;
         await this.apply(client, c);
@@ -242,6 +248,7 @@ export class PostgresWriteStore implements WriteStore {
         for (const r of c.keys) this.synced.add(r.sketch);
         for (const r of c.labels) this.synced.add(r.sketch);
         for (const r of c.metrics) this.synced.add(r.series);
+        this.estimates.confirm(c);
         return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
           c.versions.length + c.history.length;
       } catch (err) {
@@ -325,7 +332,7 @@ export class PostgresWriteStore implements WriteStore {
     await this.mergeSketched(client, LABELS, c.labels, 'metric_label_keys');
     await this.mergeSketched(client, KEYS, c.keys, 'key_metadata');
     // After the merges above: the estimates are those of the merged sketches.
-    await writeEstimates(client, c);
+    await writeEstimates(client, c, this.estimates);
 
     // ---- spans and logs: key sets merged in code
     await ensureRows(client, SPANS, seen<SpanRow>(), c.spans);

@@ -13,6 +13,7 @@ import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore
 import { retentionCutoffs, type Retention } from '../history.js';
 import { SqliteHistoryWriter } from './history-write.js';
 import { retainEstimates, writeEstimates } from './series-estimates.js';
+import { EstimateRecorder } from '../series-estimates.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -37,6 +38,8 @@ export class SqliteWriteStore implements WriteStore {
   private readonly history: SqliteHistoryWriter;
   /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
   private totals: MirrorRow[] | undefined;
+  /** The series estimates last written (src/store/series-estimates.ts). */
+  private readonly estimates = new EstimateRecorder();
 
   constructor(
     dataDir: string,
@@ -190,6 +193,7 @@ export class SqliteWriteStore implements WriteStore {
     try {
       const n = this.commitTx(c);
       this.history.committed();
+      this.estimates.confirm(c);
       return n;
     } catch (err) {
       this.history.rolledBack();
@@ -212,7 +216,7 @@ export class SqliteWriteStore implements WriteStore {
     for (const r of c.labels) {
       s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
-    const estimates = writeEstimates(this.db, c);
+    const estimates = writeEstimates(this.db, c, this.estimates);
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
     }
