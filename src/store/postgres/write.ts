@@ -168,6 +168,7 @@ export class PostgresWriteStore implements WriteStore {
 
   async load(state: WriterState): Promise<void> {
     this.state = state;
+    state.shareTemplates();
     const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
     for (const r of await q(`SELECT name, first_seen, last_seen FROM services`)) {
       state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
