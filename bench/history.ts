@@ -12,7 +12,7 @@
  *    times each: the top 20 templates by bytes over the last 7 days, and one
  *    template's series over the week at a 1-hour step; prints p50/p95;
  * 4. stops the server (SIGTERM: drained, checkpointed) and reports the disk
- *    used: the database file and its history rows per level.
+ *    used: the database file, its history entities and running-total rows.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -130,17 +130,19 @@ async function main(): Promise<void> {
   }
   ingesting = false;
   await load;
+  for (const [name, r] of Object.entries(results)) process.stderr.write(`${name}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms\n`);
 
   proc.kill('SIGTERM');
   const [code] = await once(proc, 'exit');
   const file = join(dir, 'keytally.db');
   const db = new Database(file, { readonly: true });
-  const rows = Object.fromEntries(['minute', 'hour', 'day'].map((l) => [l, (db.prepare(`SELECT count(*) AS n FROM history_${l}`).get() as { n: number }).n]));
+  const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+  const rows = { entities: n(`SELECT count(*) AS n FROM history_entity`), rows: n(`SELECT count(*) AS n FROM history`) };
   db.close();
   const mb = (n: number) => (n / 1048576).toFixed(1);
   console.log(`history bench: ${SERVICES} services x ${TEMPLATES} templates, ${DAYS} days replayed hourly (${records} records, ${replayS.toFixed(0)} s); server exit ${code}`);
   for (const [name, r] of Object.entries(results)) console.log(`  ${name.padEnd(44)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  (${RUNS} runs, ${sentDuring} ingest requests meanwhile)`);
-  console.log(`  disk: keytally.db ${mb(statSync(file).size)} MB; history rows minute ${rows['minute']}, hour ${rows['hour']}, day ${rows['day']}`);
+  console.log(`  disk: keytally.db ${mb(statSync(file).size)} MB; history: ${rows.entities} entities, ${rows.rows} running-total rows`);
   if (KEEP) console.log(`  kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
 }

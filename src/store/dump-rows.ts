@@ -28,7 +28,11 @@ export const DUMP_SELECTS: Array<[DumpItem['t'], string]> = [
   ['keys', 'SELECT * FROM key_metadata ORDER BY service, scope, key'],
   ['templates', 'SELECT * FROM body_templates ORDER BY template_id, service, severity'],
   ['versions', 'SELECT * FROM service_versions ORDER BY service, version'],
-  ['history', 'SELECT * FROM history_minute ORDER BY bucket, kind, service, name, sub'],
+  // Each running-total row's bucket count: the next row's totals minus its own (the sentinel's LEAD is NULL).
+  ['history', `SELECT e.kind, e.service, e.name, e.sub, h.bucket, h.count, h.bytes FROM (
+     SELECT id, bucket, LEAD(count) OVER w - count AS count, LEAD(bytes) OVER w - bytes AS bytes FROM history WINDOW w AS (PARTITION BY id ORDER BY bucket)
+   ) h JOIN history_entity e ON e.id = h.id WHERE h.count IS NOT NULL AND (h.count <> 0 OR h.bytes <> 0)
+   ORDER BY h.bucket, e.kind, e.service, e.name, e.sub`],
   ['estimates', 'SELECT * FROM metric_series_estimates ORDER BY service, metric, kind, label, level, bucket'],
 ];
 

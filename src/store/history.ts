@@ -1,12 +1,14 @@
 /**
  * History questions shared by every backend: time windows, series and the
- * sums behind "what changed" (DESIGN §9). Buckets are minutes, hours and
- * days (src/model/history.ts); a window is answered from the coarsest
- * buckets that tile it, so a week is a handful of day rows per entity, not
- * ten thousand minute rows.
+ * sums behind "what changed" (DESIGN §9). Each entity's history is a list
+ * of running totals, one row per minute it had records in (CumRow), so the
+ * sum over any window is two lookups per entity, however long the window:
+ * a week of 20,000 templates is 40,000 index seeks, not millions of bucket
+ * rows. Per-bucket counts are the differences of consecutive rows.
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../model/history.js';
 import type { HistoryKind } from '../writer/state.js';
+import type { MirrorRow } from '../mirror/clickhouse.js';
 
 export type { HistoryKind } from '../writer/state.js';
 export type HistoryLevelName = 'minute' | 'hour' | 'day';
@@ -23,45 +25,163 @@ export interface LevelRange {
   to: number;
 }
 
-/** The window a store answers for `w`: whole minutes, `from` rounded down and `to` up. */
-export function snapWindow(w: Window): Window {
-  const from = bucketOf(w.from, MINUTE_MS);
-  const to = bucketOf(w.to + MINUTE_MS - 1, MINUTE_MS);
-  return { from, to: Math.max(from, to) };
+/**
+ * How far retention has thinned the detail (all unix ms, 0 = not at all).
+ * The history keeps, per entity, its running totals at the start of every
+ * bucket it had records in (see HISTORY_SENTINEL); retention thins those
+ * rows instead of dropping counts: before `hoursUntil` only the first row of
+ * each hour is left, before `daysUntil` only the first of each day, and
+ * before `keptFrom` nothing. Windows and series are answered at the
+ * resolution that is left at each edge (resolveWindow).
+ */
+export interface HistoryMarks {
+  hoursUntil: number;
+  daysUntil: number;
+  keptFrom: number;
+}
+
+export const NO_MARKS: HistoryMarks = { hoursUntil: 0, daysUntil: 0, keptFrom: 0 };
+
+/** The `meta` keys the SQL stores keep the marks under (set in the transaction that thins). */
+export const MARK_KEYS: Record<keyof HistoryMarks, string> = {
+  hoursUntil: 'history_hours_until',
+  daysUntil: 'history_days_until',
+  keptFrom: 'history_kept_from',
+};
+
+export function marksFrom(get: (key: string) => string | undefined): HistoryMarks {
+  const n = (k: keyof HistoryMarks) => Number(get(MARK_KEYS[k]) ?? 0);
+  return { hoursUntil: n('hoursUntil'), daysUntil: n('daysUntil'), keptFrom: n('keptFrom') };
 }
 
 /**
- * Tiles a snapped window with the fewest buckets: whole days in the middle,
- * whole hours beside them, minutes at the edges. Every minute of the window
- * is in exactly one range, so sums over the ranges are exact.
+ * The bucket of a history row that holds an entity's all-time totals (its
+ * running totals "at the end of time"). Every entity has one, so the first
+ * row at or after any time always exists.
  */
-export function windowRanges(w: Window): LevelRange[] {
-  const { from, to } = snapWindow(w);
-  if (from >= to) return [];
-  const out: LevelRange[] = [];
-  const dayFrom = bucketOf(from + DAY_MS - 1, DAY_MS);
-  const dayTo = bucketOf(to, DAY_MS);
-  if (dayFrom < dayTo) {
-    out.push({ level: 'day', from: dayFrom, to: dayTo });
-    tileHours(from, dayFrom, out);
-    tileHours(dayTo, to, out);
-  } else {
-    tileHours(from, to, out);
+export const HISTORY_SENTINEL = Number.MAX_SAFE_INTEGER;
+
+/** The resolution retention left at time `t`: a minute, an hour or a day. */
+function resolutionAt(t: number, m: HistoryMarks): number {
+  if (t < m.daysUntil) return DAY_MS;
+  if (t < m.hoursUntil) return HOUR_MS;
+  return MINUTE_MS;
+}
+
+/** An edge of a window at the resolution left there: `from` rounded down, `to` up; never before `keptFrom`. */
+function resolveEdge(t: number, m: HistoryMarks, up: boolean): number {
+  if (t <= m.keptFrom) return m.keptFrom;
+  const size = resolutionAt(t, m);
+  return up ? bucketOf(t + size - 1, size) : bucketOf(t, size);
+}
+
+/**
+ * The window a store answers for `w`: whole minutes (`from` rounded down,
+ * `to` up), or whole hours or days where retention has thinned the detail,
+ * and nothing before the oldest bucket kept. A window's sum is then exact:
+ * the running totals at both edges, subtracted.
+ */
+export function resolveWindow(w: Window, m: HistoryMarks): Window {
+  const from = resolveEdge(w.from, m, false);
+  const to = resolveEdge(Math.min(w.to, HISTORY_SENTINEL - DAY_MS), m, true);
+  return { from, to: Math.max(from, to) };
+}
+
+/** One row of an entity's running totals: count and bytes of all its records received before `bucket`. */
+export interface CumRow {
+  bucket: number;
+  count: number;
+  bytes: number;
+}
+
+/**
+ * The first row at or after `t` in rows sorted by bucket (the last is the
+ * sentinel, so there always is one): the totals before `t`.
+ */
+export function cumAt(rows: readonly CumRow[], t: number): CumRow {
+  return rows[indexAtOrAfter(rows, t)]!;
+}
+
+/** Index of the first row at or after `t` in rows sorted by bucket and ending in the sentinel. */
+export function indexAtOrAfter(rows: readonly CumRow[], t: number): number {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid]!.bucket >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Minute and hour bucket values (the mirror's rows) of one entity's running-total rows. */
+export function mirrorRows(e: { kind: HistoryKind; service: string; name: string; sub: string }, rows: readonly CumRow[]): MirrorRow[] {
+  const out: MirrorRow[] = [];
+  const hours = new Map<number, MirrorRow>();
+  for (const b of bucketsOf(rows)) {
+    out.push({ level: 'minute', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: b.bucket, count: b.count, bytes: b.bytes });
+    const hour = bucketOf(b.bucket, HOUR_MS);
+    const h = hours.get(hour);
+    if (h) {
+      h.count += b.count;
+      h.bytes += b.bytes;
+    } else hours.set(hour, { level: 'hour', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: hour, count: b.count, bytes: b.bytes });
+  }
+  return [...out, ...hours.values()];
+}
+
+/**
+ * Per-bucket counts of running-total rows (sorted, ending in the sentinel):
+ * each row's count is the next row's totals minus its own.
+ */
+export function bucketsOf(rows: readonly CumRow[]): CumRow[] {
+  const out: CumRow[] = [];
+  for (let i = 0; i + 1 < rows.length; i++) {
+    const a = rows[i]!;
+    const b = rows[i + 1]!;
+    if (b.count !== a.count || b.bytes !== a.bytes) out.push({ bucket: a.bucket, count: b.count - a.count, bytes: b.bytes - a.bytes });
   }
   return out;
 }
 
-function tileHours(from: number, to: number, out: LevelRange[]): void {
-  if (from >= to) return;
-  const hourFrom = bucketOf(from + HOUR_MS - 1, HOUR_MS);
-  const hourTo = bucketOf(to, HOUR_MS);
-  if (hourFrom < hourTo) {
-    out.push({ level: 'hour', from: hourFrom, to: hourTo });
-    if (from < hourFrom) out.push({ level: 'minute', from, to: hourFrom });
-    if (hourTo < to) out.push({ level: 'minute', from: hourTo, to });
-  } else {
-    out.push({ level: 'minute', from, to });
+/** Running-total rows (with the sentinel) from per-bucket counts sorted by bucket. */
+export function cumOf(buckets: readonly CumRow[]): CumRow[] {
+  const out: CumRow[] = [];
+  let count = 0;
+  let bytes = 0;
+  for (const b of buckets) {
+    out.push({ bucket: b.bucket, count, bytes });
+    count += b.count;
+    bytes += b.bytes;
   }
+  out.push({ bucket: HISTORY_SENTINEL, count, bytes });
+  return out;
+}
+
+/**
+ * Series points of `step` ms in [from, to) from one entity's running-total
+ * rows: each bucket's count lands in the step that holds the bucket (in a
+ * thinned stretch a row stands for its whole hour or day).
+ */
+export function addSeries(rows: readonly CumRow[], from: number, to: number, step: number, into: Map<number, SeriesPoint>): void {
+  for (const b of bucketsOf(rows)) {
+    if (b.bucket < from || b.bucket >= to) continue;
+    const t = from + Math.floor((b.bucket - from) / step) * step;
+    const p = into.get(t);
+    if (p) {
+      p.count += b.count;
+      p.bytes += b.bytes;
+    } else into.set(t, { t, count: b.count, bytes: b.bytes });
+  }
+}
+
+/** Retention's goals at `now`: the marks it thins towards (hour and day aligned). */
+export function retentionTargets(now: number, r: Retention): HistoryMarks {
+  return {
+    hoursUntil: bucketOf(now - r.minuteMs, HOUR_MS),
+    daysUntil: bucketOf(now - r.hourMs, DAY_MS),
+    keptFrom: bucketOf(now - r.dayMs, DAY_MS),
+  };
 }
 
 /** Which entities a history question is about: one kind, optionally one service, name and sub. */
@@ -119,7 +239,7 @@ export interface Retention {
   dayMs: number;
 }
 
-/** The oldest bucket each level keeps at `now`. */
+/** The oldest bucket each level keeps at `now` (the series estimates' retention, src/store/series-estimates.ts). */
 export function retentionCutoffs(now: number, r: Retention): Record<HistoryLevelName, number> {
   return {
     minute: bucketOf(now - r.minuteMs, MINUTE_MS),

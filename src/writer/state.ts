@@ -138,6 +138,23 @@ export interface HistoryRow {
 }
 
 /**
+ * Lines of all time that changed template in the canonical miner (Move in
+ * src/mine/miner.ts), for the history: a merge moves all of `from`'s
+ * buckets to `to`; a split moves `count` and `bytes` of them, spread over
+ * `from`'s buckets in proportion (which minutes those lines came in is not
+ * known). `from` and `to` are template ids (the history's sub).
+ */
+export interface HistoryMove {
+  service: string;
+  severity: string;
+  from: string;
+  to: string;
+  merged: boolean;
+  count: number;
+  bytes: number;
+}
+
+/**
  * Rows touched since the last takeChanges(). Count fields hold increments;
  * every other field holds the current full value.
  */
@@ -158,6 +175,8 @@ export interface ChangeSet {
   versions: VersionRow[];
   /** Minute buckets: increments since the last takeChanges(). */
   history: HistoryRow[];
+  /** Template moves since the last takeChanges(), in order; applied after `history`. */
+  historyMoves: HistoryMove[];
   acks: number[];
   records: { logs: number; metrics: number; traces: number };
   /** Estimates of minutes that closed while their rows waited for this commit (see WriterState.closeEstimate). */
@@ -238,6 +257,7 @@ export class WriterState {
   readonly versions = new Table<VersionRow>();
   /** Minute-bucket increments of this commit, by entityKey(kind, service, name, sub, minute). */
   private history = new Map<string, HistoryRow>();
+  private historyMoves: HistoryMove[] = [];
   private readonly miners = new Map<string, TemplateMiner>();
   /** Only for a store whose template rows other writers share (shareTemplates()); the others need no log. */
   private templateLog: TemplateLog | undefined;
@@ -477,6 +497,9 @@ export class WriterState {
       for (const mv of moves) {
         const from = this.templateRow(d.service, d.severity, mv.from, '', d);
         const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
+        if (this.opts.history !== 'off') {
+          this.historyMoves.push({ service: d.service, severity: d.severity, from: String(mv.from.id), to: String(mv.to.id), merged: mv.merged, count: mv.count, bytes: mv.bytes });
+        }
         if (mv.merged) from.removed = true;
         else {
           from.count -= mv.count;
@@ -579,6 +602,7 @@ export class WriterState {
       templateOps: this.templateLog?.take() ?? [],
       versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
       history: [...this.history.values()],
+      historyMoves: this.historyMoves,
       estimateSamples: this.estimateSamples,
       acks: this.acks,
       records: this.records,
@@ -587,6 +611,7 @@ export class WriterState {
     this.acks = [];
     this.estimateSamples = [];
     this.history = new Map();
+    this.historyMoves = [];
     this.records = { logs: 0, metrics: 0, traces: 0 };
     // Committed rows are in the store now: the cache can let the oldest go.
     this.keys.evict(this.opts.sketchCacheRows);

@@ -35,11 +35,17 @@ async function send(i: number, at: number): Promise<void> {
 
 type Sums = Record<string, [number, number]>;
 
-/** The primary's history sums per level and kind, read from its SQLite file. */
-function primary(level: 'minute' | 'hour'): Sums {
+/**
+ * The primary's history sums per kind, read from its SQLite file: what its buckets add up to (minutes and hours
+ * alike), the totals at the end (the sentinel row) minus those before its oldest kept row.
+ */
+function primary(_level: 'minute' | 'hour'): Sums {
   const db = new Database(join(k.dataDir, 'keytally.db'), { readonly: true });
   try {
-    const rows = db.prepare(`SELECT kind, SUM(count) AS c, SUM(bytes) AS b FROM history_${level} GROUP BY kind ORDER BY kind`).all() as Array<{ kind: string; c: number; b: number }>;
+    const rows = db.prepare(`SELECT e.kind, SUM(s.count - f.count) AS c, SUM(s.bytes - f.bytes) AS b FROM history_entity e
+      JOIN history s ON s.id = e.id AND s.bucket = ${Number.MAX_SAFE_INTEGER}
+      JOIN history f ON f.id = e.id AND f.bucket = (SELECT MIN(bucket) FROM history WHERE id = e.id)
+      GROUP BY e.kind ORDER BY e.kind`).all() as Array<{ kind: string; c: number; b: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, [r.c, r.b]]));
   } finally {
     db.close();

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounters, type DeltaBatch, type LabelDelta, type MetricDelta } from '../../src/model/delta.js';
 import { Hll } from '../../src/sketch/hll.js';
 import { MemoryStore } from '../../src/store/memory/store.js';
-import { answerFromBuckets, carryForward, estimateBuckets } from '../../src/store/series-estimates.js';
+import { answerFromBuckets, carryForward, estimateBuckets, EstimateRecorder } from '../../src/store/series-estimates.js';
 import { WriterState } from '../../src/writer/state.js';
 
 const MIN = 60_000;
@@ -59,6 +59,24 @@ describe('series estimates over time: the writer', () => {
     state.applyBatch(batch(T0, 30, 40));
     const minutes = estimateBuckets(state.takeChanges()).filter((r) => r.level === 'minute' && r.kind === 'series');
     expect(minutes.map((r) => [r.bucket - T0, r.estimate])).toEqual([[MIN, 40]]);
+  });
+
+  it('an unchanged estimate is not written again, once its commit is confirmed (a retried commit writes the same rows)', () => {
+    const state = new WriterState(opts);
+    const last = new EstimateRecorder();
+    state.applyBatch(batch(T0, 0, 10));
+    const first = state.takeChanges();
+    expect(estimateBuckets(first, last)).toHaveLength(6);
+    // Not confirmed (the commit failed): the retry of the same ChangeSet writes the same rows.
+    expect(estimateBuckets(first, last)).toHaveLength(6);
+    last.confirm(first);
+    // The same values a minute later: the estimates did not move, nothing to write (reads carry the value).
+    state.applyBatch(batch(T0 + MIN, 0, 10));
+    expect(estimateBuckets(state.takeChanges(), last)).toEqual([]);
+    // New values: written again, at the new minute only.
+    state.applyBatch(batch(T0 + 2 * MIN, 10, 15));
+    const rows = estimateBuckets(state.takeChanges(), last);
+    expect(rows.filter((r) => r.level === 'minute').map((r) => [r.kind, r.bucket - T0, r.estimate])).toEqual([['series', 2 * MIN, 15], ['label', 2 * MIN, 15]]);
   });
 
   it('with history off nothing is recorded', () => {

@@ -1,142 +1,228 @@
 /**
- * The memory store's history: minute, hour and day buckets in one Map per
- * level, keyed like the SQL primary key (kind, service, name, sub, bucket).
- * Not under the rows' LRU bound (evicting a bucket would make a window's sum
- * silently wrong): retention bounds it, and its size counts in size().
+ * The memory store's history: each entity's running totals (src/store/history.ts)
+ * as a sorted array ending in the sentinel, so a window's sum is two binary
+ * searches per entity, as the SQL stores' two index seeks. Not under the
+ * rows' LRU: retention thins it, and past the store's bound it is thinned
+ * ahead and, when nothing is left to thin, its least recently updated
+ * entities are forgotten (dropOldest); its size counts in size().
  */
 import { entityKey } from '../../model/delta.js';
-import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
-import type { HistoryRow } from '../../writer/state.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
+import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { compareCodePoints } from '../queries.js';
-import { seriesLevel, windowRanges, type HistoryFilter, type HistoryLevelName, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import {
+  HISTORY_SENTINEL, NO_MARKS, addSeries, bucketsOf, cumAt, indexAtOrAfter, mirrorRows, resolveWindow, retentionTargets,
+  type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type Retention, type SeriesPoint, type SeriesQuery, type Window,
+} from '../history.js';
+import { moveRows } from '../history-moves.js';
 
-interface Bucket {
-  kind: string;
+interface Entity {
+  kind: HistoryKind;
   service: string;
   name: string;
   sub: string;
-  bucket: number;
-  count: number;
-  bytes: number;
+  /** Sorted by bucket; the last is the sentinel (all-time totals). */
+  rows: CumRow[];
 }
 
-/** A rough per-bucket size for size(): the five strings' characters plus the object. */
-const BUCKET_OVERHEAD = 160;
+/** A rough size per running-total row and per entity, for size(). */
+const ROW_BYTES = 48;
+const ENTITY_OVERHEAD = 160;
 
 export class MemoryHistory {
-  private readonly levels = new Map<HistoryLevelName, Map<string, Bucket>>(HISTORY_LEVELS.map((l) => [l.name, new Map()]));
+  private readonly entities = new Map<string, Entity>();
+  private marks_: HistoryMarks = { ...NO_MARKS };
   bytes = 0;
 
-  /**
-   * Adds one commit's minute increments to every level (as the SQL backends'
-   * rollup at write time); `touched`, when given, gets the minute and hour
-   * buckets' new absolute values (the mirror's input).
-   */
-  add(rows: HistoryRow[], touched?: MirrorRow[]): void {
+  marks(): HistoryMarks {
+    return this.marks_;
+  }
+
+  /** An entity, moved to the end of the Map's order when `create` (an update): the Map is also the LRU order. */
+  private entity(kind: HistoryKind, service: string, name: string, sub: string, create: boolean): Entity | undefined {
+    const k = entityKey(kind, service, name, sub);
+    let e = this.entities.get(k);
+    if (e && create) {
+      this.entities.delete(k);
+      this.entities.set(k, e);
+    }
+    if (!e && create) {
+      e = { kind, service, name, sub, rows: [{ bucket: HISTORY_SENTINEL, count: 0, bytes: 0 }] };
+      this.entities.set(k, e);
+      this.bytes += ENTITY_OVERHEAD + ROW_BYTES + 2 * (service.length + name.length + sub.length);
+    }
+    return e;
+  }
+
+  /** Adds one commit's minute increments; `touched`, when given, gets the minute and hour buckets' new values (the mirror's input). */
+  add(rows: readonly HistoryRow[], touched?: MirrorRow[]): void {
     for (const h of rows) {
-      for (const level of HISTORY_LEVELS) {
-        const bucket = bucketOf(h.minute, level.ms);
-        const map = this.levels.get(level.name)!;
-        const k = entityKey(h.kind, h.service, h.name, h.sub, bucket);
-        const b = map.get(k);
-        if (b) {
-          b.count += h.count;
-          b.bytes += h.bytes;
-        } else {
-          map.set(k, { kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: h.count, bytes: h.bytes });
-          this.bytes += BUCKET_OVERHEAD + 2 * (h.service.length + h.name.length + h.sub.length);
-        }
-        if (touched && level.name !== 'day') {
-          const t = map.get(k)!;
-          touched.push({ level: level.name, kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: t.count, bytes: t.bytes });
+      const e = this.entity(h.kind, h.service, h.name, h.sub, true)!;
+      const r = e.rows;
+      let i = indexAtOrAfter(r, h.minute);
+      if (r[i]!.bucket !== h.minute) {
+        // A new row holds the totals before its bucket: those of the next row, before this increment.
+        r.splice(i, 0, { bucket: h.minute, count: r[i]!.count, bytes: r[i]!.bytes });
+        this.bytes += ROW_BYTES;
+      }
+      for (i++; i < r.length; i++) {
+        r[i]!.count += h.count;
+        r[i]!.bytes += h.bytes;
+      }
+      if (touched) {
+        for (const [level, bucket, ms] of [['minute', h.minute, MINUTE_MS], ['hour', bucketOf(h.minute, HOUR_MS), HOUR_MS]] as const) {
+          const a = cumAt(r, bucket);
+          const b = cumAt(r, bucket + ms);
+          touched.push({ level, kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes });
         }
       }
     }
   }
 
-  /** Buckets of one level with bucket >= from, in primary-key order, after `after`. */
-  page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): MirrorRow[] {
-    const key = (b: { kind: string; service: string; name: string; sub: string; bucket: number }) => [b.kind, b.service, b.name, b.sub, b.bucket] as const;
-    const cmp = (a: ReturnType<typeof key>, b: ReturnType<typeof key>) => {
-      for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return compareCodePoints(a[i] as string, b[i] as string);
-      return a[4] - b[4];
-    };
-    const rows = [...this.levels.get(level)!.values()].filter((b) => b.bucket >= from && (!after || cmp(key(b), key(after)) > 0));
-    rows.sort((a, b) => cmp(key(a), key(b)));
-    return rows.slice(0, limit).map((b) => ({ level, kind: b.kind as MirrorRow['kind'], service: b.service, name: b.name, sub: b.sub, bucket: b.bucket, count: b.count, bytes: b.bytes }));
+  /** Template moves, in order, after the commit's increments. */
+  move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
+    for (const m of moves) {
+      const from = this.entity('template', m.service, m.severity, m.from, false);
+      if (!from) continue;
+      const to = this.entity('template', m.service, m.severity, m.to, true)!;
+      const moved = moveRows(from.rows, to.rows, m);
+      this.bytes += ROW_BYTES * (moved.to.length - to.rows.length);
+      to.rows = moved.to;
+      if (m.merged) {
+        this.entities.delete(entityKey('template', m.service, m.severity, m.from));
+        this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * from.rows.length + 2 * (m.service.length + m.severity.length + m.from.length);
+      } else {
+        this.bytes += ROW_BYTES * (moved.from.length - from.rows.length);
+        from.rows = moved.from;
+      }
+      if (touched) for (const r of mirrorRows(to, to.rows)) touched.push(r);
+    }
   }
 
-  private *matching(level: HistoryLevelName, f: HistoryFilter, from: number, to: number): Generator<Bucket> {
-    for (const b of this.levels.get(level)!.values()) {
-      if (b.kind !== f.kind || b.bucket < from || b.bucket >= to) continue;
-      if (f.service !== undefined && b.service !== f.service) continue;
-      if (f.name !== undefined && b.name !== f.name) continue;
-      if (f.sub !== undefined && b.sub !== f.sub) continue;
-      yield b;
+  private *matching(f: HistoryFilter): Generator<Entity> {
+    for (const e of this.entities.values()) {
+      if (e.kind !== f.kind) continue;
+      if (f.service !== undefined && e.service !== f.service) continue;
+      if (f.name !== undefined && e.name !== f.name) continue;
+      if (f.sub !== undefined && e.sub !== f.sub) continue;
+      yield e;
     }
   }
 
   sums(f: HistoryFilter, w: Window): HistorySum[] {
-    const out = new Map<string, HistorySum>();
-    for (const r of windowRanges(w)) {
-      for (const b of this.matching(r.level, f, r.from, r.to)) {
-        const k = entityKey(b.service, b.name, b.sub);
-        const s = out.get(k);
-        if (s) {
-          s.count += b.count;
-          s.bytes += b.bytes;
-        } else {
-          out.set(k, { service: b.service, name: b.name, sub: b.sub, count: b.count, bytes: b.bytes });
-        }
-      }
+    const r = resolveWindow(w, this.marks_);
+    const out: HistorySum[] = [];
+    for (const e of this.matching(f)) {
+      const a = cumAt(e.rows, r.from);
+      const b = cumAt(e.rows, r.to);
+      if (b.count !== a.count || b.bytes !== a.bytes) out.push({ service: e.service, name: e.name, sub: e.sub, count: b.count - a.count, bytes: b.bytes - a.bytes });
     }
-    return [...out.values()];
+    return out;
   }
 
   series(q: SeriesQuery): SeriesPoint[] {
-    const { level } = seriesLevel(q.step);
     const out = new Map<number, SeriesPoint>();
-    for (const b of this.matching(level, q, q.from, q.to)) {
-      const t = q.from + Math.floor((b.bucket - q.from) / q.step) * q.step;
-      const p = out.get(t);
-      if (p) {
-        p.count += b.count;
-        p.bytes += b.bytes;
-      } else {
-        out.set(t, { t, count: b.count, bytes: b.bytes });
-      }
+    for (const e of this.matching(q)) {
+      const lo = indexAtOrAfter(e.rows, q.from);
+      const hi = indexAtOrAfter(e.rows, q.to);
+      addSeries(e.rows.slice(lo, hi + 1), q.from, q.to, q.step, out);
     }
     return [...out.values()].sort((a, b) => a.t - b.t);
   }
 
-  /**
-   * Drops the oldest bucket time of the finest level that has any (all its
-   * rows), to stay within a memory bound; returns the rows dropped (0: empty).
-   */
-  dropOldest(): number {
-    for (const [level, map] of this.levels) {
-      if (map.size === 0) continue;
-      let oldest = Infinity;
-      for (const b of map.values()) if (b.bucket < oldest) oldest = b.bucket;
-      const cut = { minute: -Infinity, hour: -Infinity, day: -Infinity };
-      cut[level] = oldest + 1;
-      return this.retain(cut);
+  /** Minute or hour bucket values since `from`, of whole entities after `after` in key order (the mirror's resync). */
+  page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): MirrorRow[] {
+    const key = (e: { kind: string; service: string; name: string; sub: string }) => [e.kind, e.service, e.name, e.sub];
+    const cmp = (a: string[], b: string[]) => {
+      for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return compareCodePoints(a[i]!, b[i]!);
+      return 0;
+    };
+    const es = [...this.entities.values()].filter((e) => !after || cmp(key(e), key(after)) > 0).sort((a, b) => cmp(key(a), key(b)));
+    const out: MirrorRow[] = [];
+    for (const e of es) {
+      if (out.length >= limit) break;
+      for (const r of mirrorRows(e, e.rows.slice(indexAtOrAfter(e.rows, from)))) if (r.level === level) out.push(r);
     }
-    return 0;
+    return out;
   }
 
-  /** Drops whole buckets older than each level's cutoff; returns how many. */
-  retain(cutoffs: Record<HistoryLevelName, number>): number {
-    let n = 0;
-    for (const [level, map] of this.levels) {
-      for (const [k, b] of map) {
-        if (b.bucket >= cutoffs[level]) continue;
-        map.delete(k);
-        this.bytes -= BUCKET_OVERHEAD + 2 * (b.service.length + b.name.length + b.sub.length);
-        n++;
-      }
+  /** Every bucket count, in the SQL stores' dump order (bucket, then entity). */
+  dumpRows(): Array<Omit<MirrorRow, 'level'>> {
+    const out: Array<Omit<MirrorRow, 'level'>> = [];
+    for (const e of this.entities.values()) {
+      for (const b of bucketsOf(e.rows)) out.push({ kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: b.bucket, count: b.count, bytes: b.bytes });
     }
-    return n;
+    const k = (r: Omit<MirrorRow, 'level'>) => [r.kind, r.service, r.name, r.sub].join('\u0000');
+    return out.sort((a, b) => a.bucket - b.bucket || compareCodePoints(k(a), k(b)));
+  }
+
+  /**
+   * Thins one more stretch than retention asks for, to stay within a memory
+   * bound: the oldest hour of minutes, else the oldest day of hours, else the
+   * oldest day; returns the rows dropped (0: nothing left to thin).
+   */
+  dropOldest(): number {
+    // A stretch may have nothing to thin (one row per entity in it): go coarser until something goes.
+    for (let step = 0; step < 3; step++) {
+      let oldest = Infinity;
+      for (const e of this.entities.values()) if (e.rows.length > 1 && e.rows[0]!.bucket < oldest) oldest = e.rows[0]!.bucket;
+      if (oldest === Infinity) break;
+      const m = this.marks_;
+      const next = { ...m };
+      if (oldest >= m.hoursUntil) next.hoursUntil = bucketOf(oldest, HOUR_MS) + HOUR_MS;
+      else if (oldest >= m.daysUntil) next.daysUntil = bucketOf(oldest, DAY_MS) + DAY_MS;
+      else next.keptFrom = bucketOf(oldest, DAY_MS) + DAY_MS;
+      const n = this.thin(next);
+      if (n > 0) return n;
+    }
+    return this.evictEntities();
+  }
+
+  /**
+   * Nothing left to thin: forgets the least recently updated entities' history (a 1/16 of them at a time), whose
+   * windows then read empty, as for any entity evicted from the bounded store. Returns the rows dropped.
+   */
+  private evictEntities(): number {
+    let n = Math.ceil(this.entities.size / 16);
+    let dropped = 0;
+    for (const [k, e] of this.entities) {
+      if (n-- <= 0) break;
+      this.entities.delete(k);
+      this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * e.rows.length + 2 * (e.service.length + e.name.length + e.sub.length);
+      dropped += e.rows.length;
+    }
+    return dropped;
+  }
+
+  /** Thins towards retention's targets at `now`; returns the rows dropped. */
+  retain(now: number, retention: Retention): number {
+    const t = retentionTargets(now, retention);
+    const m = this.marks_;
+    return this.thin({ hoursUntil: Math.max(m.hoursUntil, t.hoursUntil), daysUntil: Math.max(m.daysUntil, t.daysUntil), keptFrom: Math.max(m.keptFrom, t.keptFrom) });
+  }
+
+  /** Keeps the first row of each hour before hoursUntil and of each day before daysUntil, none before keptFrom. */
+  private thin(next: HistoryMarks): number {
+    const m = this.marks_;
+    if (next.hoursUntil <= m.hoursUntil && next.daysUntil <= m.daysUntil && next.keptFrom <= m.keptFrom) return 0;
+    this.marks_ = next;
+    let dropped = 0;
+    for (const e of this.entities.values()) {
+      const kept: CumRow[] = [];
+      let last = -1;
+      for (const r of e.rows) {
+        const unit = r.bucket < next.keptFrom ? -2 : r.bucket < next.daysUntil ? bucketOf(r.bucket, DAY_MS) : r.bucket < next.hoursUntil ? bucketOf(r.bucket, HOUR_MS) : r.bucket;
+        if (unit === -2 || (unit === last && r.bucket !== HISTORY_SENTINEL)) {
+          dropped++;
+          continue;
+        }
+        last = unit;
+        kept.push(r);
+      }
+      e.rows = kept;
+    }
+    this.bytes -= dropped * ROW_BYTES;
+    return dropped;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { entityKey } from '../../model/delta.js';
 import { retentionCutoffs, type HistoryLevelName, type Retention } from '../history.js';
-import { answerFromBuckets, estimateBuckets, type EstimateBucket, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
+import { answerFromBuckets, estimateBuckets, EstimateRecorder, type EstimateBucket, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
 import { compareCodePoints } from '../queries.js';
 import type { ChangeSet } from '../../writer/state.js';
 
@@ -23,8 +23,11 @@ export class MemoryEstimates {
 
   constructor(private readonly maxBytes: number) {}
 
+  private readonly last = new EstimateRecorder();
+
   write(c: ChangeSet): number {
-    const rows = estimateBuckets(c);
+    const rows = estimateBuckets(c, this.last);
+    this.last.confirm(c);
     for (const r of rows) {
       const ek = entityKey(r.kind, r.service, r.metric, r.label);
       let m = this.byEntity.get(ek);

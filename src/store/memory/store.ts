@@ -22,7 +22,7 @@ import { rowToItem } from '../dump-rows.js';
 import { compareCodePoints } from '../queries.js';
 import { MemoryHistory } from './history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { retentionCutoffs, type Retention, type VersionItem } from '../history.js';
+import type { Retention, VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 import { MemoryEstimates } from './series-estimates.js';
 
@@ -223,7 +223,8 @@ export class MemoryStore implements WriteStore {
       });
     }
     this.history.add(c.history, this.totals);
-    // The bound covers the history too: it may take at most half, dropping its oldest buckets (minutes first) past
+    this.history.move(c.historyMoves, this.totals);
+    // The bound covers the history too: it may take at most half, thinning its oldest stretch (minutes first) past
     // that, and the rows are evicted to fit beside it. (Dropped buckets are counted apart from the rows' evictions.)
     while (this.history.bytes > this.maxBytes / 2) {
       const n = this.history.dropOldest();
@@ -254,7 +255,7 @@ export class MemoryStore implements WriteStore {
   }
 
   async retain(now: number, retention: Retention): Promise<number> {
-    return this.history.retain(retentionCutoffs(now, retention));
+    return this.history.retain(now, retention);
   }
 
   async retainEstimates(now: number, retention: Retention): Promise<number> {
@@ -308,7 +309,7 @@ export class MemoryStore implements WriteStore {
         for (const r of sorted(t.rows('keys'), (r) => k(r.service, r.scope, r.key))) yield rowToItem('keys', r, shape);
         for (const r of [...t.rows('templates')].sort((a, b) => a.template_id - b.template_id)) yield rowToItem('templates', r, shape);
         for (const r of sorted(versions.values(), (r) => k(r.service, r.version))) yield rowToItem('versions', r, shape);
-        for (const b of history.page('minute', 0, Number.MAX_SAFE_INTEGER)) yield rowToItem('history', b, shape);
+        for (const b of history.dumpRows()) yield rowToItem('history', b, shape);
         for (const b of estimates.rows()) yield rowToItem('estimates', b, shape);
       },
     };

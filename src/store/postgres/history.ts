@@ -1,13 +1,12 @@
 /**
  * PostgreSQL's history SQL, as SQLite's (src/store/sqlite/history.ts): window
- * sums over history_minute|hour|day, and CTEs named like the entity tables
+ * sums over the running totals, series, and CTEs named like the entity tables
  * that shadow them with their windowed versions (inside a CTE the real table
  * is `public.<table>`), so every list query runs unchanged over a window.
  * Fragments use `?`; `numbered()` turns a whole statement's into $1, $2, …
  */
-import { HISTORY_KINDS } from '../../writer/state.js';
-import { retentionCutoffs, seriesLevel, windowRanges, type HistoryFilter, type HistorySum, type Retention, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
-import type { Pool, PoolClient } from './connection.js';
+import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import type { PoolClient } from './connection.js';
 
 export interface Sql {
   sql: string;
@@ -20,71 +19,86 @@ export function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function rangesSql(f: HistoryFilter, w: Window): Sql {
-  const parts: string[] = [];
-  const values: unknown[] = [];
-  for (const r of windowRanges(w)) {
-    let cond = 'kind = ? AND bucket >= ? AND bucket < ?';
-    values.push(f.kind, r.from, r.to);
-    for (const [col, v] of [['service', f.service], ['name', f.name], ['sub', f.sub]] as const) {
-      if (v === undefined) continue;
-      cond += ` AND ${col} = ?`;
-      values.push(v);
-    }
-    parts.push(`SELECT service, name, sub, count, bytes FROM public.history_${r.level} WHERE ${cond}`);
-  }
-  if (parts.length === 0) return { sql: `SELECT ''::text AS service, ''::text AS name, ''::text AS sub, 0::bigint AS count, 0::bigint AS bytes WHERE false`, values };
-  return { sql: parts.join(' UNION ALL '), values };
+/** The marks retention left (src/store/history.ts), read in the question's own (repeatable-read) transaction. */
+export async function historyMarks(c: PoolClient): Promise<HistoryMarks> {
+  const r = await c.query(`SELECT key, value FROM meta WHERE key = ANY($1::text[])`, [Object.values(MARK_KEYS)]);
+  const m = new Map((r.rows as Array<{ key: string; value: string }>).map((x) => [x.key, x.value]));
+  return marksFrom((k) => m.get(k));
 }
 
-export function sumsSql(f: HistoryFilter, w: Window): Sql {
-  const r = rangesSql(f, w);
-  return { sql: `SELECT service, name, sub, SUM(count)::bigint AS count, SUM(bytes)::bigint AS bytes FROM (${r.sql}) h GROUP BY service, name, sub`, values: r.values };
+/** The running totals at a time: the first row at or after it (there always is one: the sentinel). */
+const at = (alias: string) => `CROSS JOIN LATERAL (SELECT h.count, h.bytes FROM public.history h WHERE h.id = e.id AND h.bucket >= ? ORDER BY h.bucket LIMIT 1) ${alias}`;
+
+/** Per-entity sums of one kind over a window: totals at `to` minus totals at `from`, for the entities with anything in it. */
+export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
+  const r = resolveWindow(w, marks);
+  const values: unknown[] = [r.to, r.from, f.kind];
+  let cond = 'e.kind = ?';
+  for (const [col, v] of [['service', f.service], ['name', f.name], ['sub', f.sub]] as const) {
+    if (v === undefined) continue;
+    cond += ` AND e.${col} = ?`;
+    values.push(v);
+  }
+  return {
+    sql: `SELECT e.service, e.name, e.sub, (t.count - f.count)::bigint AS count, (t.bytes - f.bytes)::bigint AS bytes
+      FROM public.history_entity e ${at('t')} ${at('f')} WHERE ${cond} AND (t.count <> f.count OR t.bytes <> f.bytes)`,
+    values,
+  };
 }
 
 export async function historySums(c: PoolClient, f: HistoryFilter, w: Window): Promise<HistorySum[]> {
-  const q = sumsSql(f, w);
+  const q = sumsSql(f, w, await historyMarks(c));
   return (await c.query(numbered(q.sql), q.values)).rows as HistorySum[];
 }
 
+/** Non-empty steps of `step` ms in [from, to): each entity's rows in the window and the one after, differenced. */
 export async function series(c: PoolClient, q: SeriesQuery): Promise<SeriesPoint[]> {
-  const { level } = seriesLevel(q.step);
-  const values: unknown[] = [q.from, q.step, q.kind, q.to];
-  let cond = 'kind = $3 AND bucket >= $1 AND bucket < $4';
+  const values: unknown[] = [q.kind, q.from, q.to];
+  let cond = 'e.kind = $1';
   for (const [col, v] of [['service', q.service], ['name', q.name], ['sub', q.sub]] as const) {
     if (v === undefined) continue;
     values.push(v);
-    cond += ` AND ${col} = $${values.length}`;
+    cond += ` AND e.${col} = $${values.length}`;
   }
-  // Integer division: bucket, from and step are whole ms.
-  const sql = `SELECT $1::bigint + ((bucket - $1::bigint) / $2::bigint) * $2::bigint AS t, SUM(count)::bigint AS count, SUM(bytes)::bigint AS bytes
-    FROM public.history_${level} WHERE ${cond} GROUP BY 1 ORDER BY 1`;
-  return (await c.query(sql, values)).rows as SeriesPoint[];
+  const r = await c.query(`SELECT e.id, h.bucket, h.count, h.bytes FROM public.history_entity e
+      JOIN public.history h ON h.id = e.id AND h.bucket >= $2 AND h.bucket < $3 WHERE ${cond}
+    UNION ALL SELECT e.id, n.bucket, n.count, n.bytes FROM public.history_entity e
+      CROSS JOIN LATERAL (SELECT h.bucket, h.count, h.bytes FROM public.history h WHERE h.id = e.id AND h.bucket >= $3 ORDER BY h.bucket LIMIT 1) n WHERE ${cond}
+    ORDER BY 1, 2`, values);
+  const byEntity = new Map<number, CumRow[]>();
+  for (const row of r.rows as Array<CumRow & { id: number }>) {
+    let rows = byEntity.get(row.id);
+    if (!rows) byEntity.set(row.id, (rows = []));
+    rows.push({ bucket: row.bucket, count: row.count, bytes: row.bytes });
+  }
+  const points = new Map<number, SeriesPoint>();
+  for (const rows of byEntity.values()) addSeries(rows, q.from, q.to, q.step, points);
+  return [...points.values()].sort((a, b) => a.t - b.t);
 }
 
 export type WindowedTable = 'services' | 'logs_metadata' | 'body_templates' | 'metrics_metadata' | 'spans_metadata' | 'key_metadata';
 
-export function windowCtes(table: WindowedTable, w: Window, service: string | undefined): Sql {
-  const svc = servicesCte(w, service);
+export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks): Sql {
+  const svc = servicesCte(w, service, marks);
   const parts = [svc.sql];
   const values = [...svc.values];
   if (table !== 'services') {
-    const t = TABLE_CTE[table](w, service);
+    const t = TABLE_CTE[table](w, service, marks);
     parts.push(t.sql);
     values.push(...t.values);
   }
   return { sql: 'WITH ' + parts.join(', '), values };
 }
 
-function sumsByService(kind: 'log' | 'span' | 'metric', w: Window, service: string | undefined): Sql {
-  const r = rangesSql({ kind, service }, w);
+function sumsByService(kind: 'log' | 'span' | 'metric', w: Window, service: string | undefined, marks: HistoryMarks): Sql {
+  const r = sumsSql({ kind, service }, w, marks);
   return { sql: `SELECT service, SUM(count)::bigint AS count, SUM(bytes)::bigint AS bytes FROM (${r.sql}) h GROUP BY service`, values: r.values };
 }
 
-function servicesCte(w: Window, service: string | undefined): Sql {
-  const l = sumsByService('log', w, service);
-  const s = sumsByService('span', w, service);
-  const m = sumsByService('metric', w, service);
+function servicesCte(w: Window, service: string | undefined, marks: HistoryMarks): Sql {
+  const l = sumsByService('log', w, service, marks);
+  const s = sumsByService('span', w, service, marks);
+  const m = sumsByService('metric', w, service, marks);
   return {
     sql: `services AS MATERIALIZED (SELECT x.name, COALESCE(l.count, 0)::bigint AS log_records, COALESCE(s.count, 0)::bigint AS spans,
       COALESCE(m.count, 0)::bigint AS metric_points, COALESCE(l.bytes, 0)::bigint AS log_bytes, COALESCE(s.bytes, 0)::bigint AS span_bytes,
@@ -96,11 +110,11 @@ function servicesCte(w: Window, service: string | undefined): Sql {
   };
 }
 
-type CteBuilder = (w: Window, service: string | undefined) => Sql;
+type CteBuilder = (w: Window, service: string | undefined, marks: HistoryMarks) => Sql;
 
 function cte(name: string, kind: HistoryFilter['kind'], select: string, join: string): CteBuilder {
-  return (w, service) => {
-    const s = sumsSql({ kind, service }, w);
+  return (w, service, marks) => {
+    const s = sumsSql({ kind, service }, w, marks);
     return { sql: `${name} AS MATERIALIZED (SELECT ${select} FROM (${s.sql}) w JOIN public.${name} e ON ${join})`, values: s.values };
   };
 }
@@ -125,21 +139,3 @@ const TABLE_CTE: Record<Exclude<WindowedTable, 'services'>, CteBuilder> = {
     `e.service, e.scope, e.key, w.count AS sample_count, w.bytes AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
     'e.service = w.service AND e.scope = w.name AND e.key = w.sub'),
 };
-
-/** Drops whole buckets older than the cutoffs, oldest first, within a time budget; returns the rows dropped. */
-export async function retain(pool: Pool, now: number, retention: Retention, budgetMs: number): Promise<number> {
-  const cutoffs = retentionCutoffs(now, retention);
-  const started = performance.now();
-  let dropped = 0;
-  for (const level of ['minute', 'hour', 'day'] as const) {
-    for (const kind of HISTORY_KINDS) {
-      for (;;) {
-        const b = (await pool.query(`SELECT MIN(bucket) AS b FROM history_${level} WHERE kind = $1`, [kind])).rows[0]?.b as number | null;
-        if (b === null || b === undefined || b >= cutoffs[level]) break;
-        dropped += (await pool.query(`DELETE FROM history_${level} WHERE kind = $1 AND bucket = $2`, [kind, b])).rowCount ?? 0;
-        if (performance.now() - started > budgetMs) return dropped;
-      }
-    }
-  }
-  return dropped;
-}

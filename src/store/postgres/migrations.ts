@@ -13,6 +13,7 @@
  */
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { openPool } from './connection.js';
+import { runningTotalsSql } from '../history-schema.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -157,6 +158,12 @@ const migrations: Record<string, Migration> = {
          estimate BIGINT NOT NULL,
          PRIMARY KEY (service, metric, kind, label, level, bucket))`).execute(db);
       await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
+  /* The history as running totals, as SQLite's 0005_running_totals (the same SQL, PostgreSQL's types). */
+  '0005_running_totals': {
+    async up(db: Kysely<unknown>) {
+      for (const s of runningTotalsSql('BIGSERIAL PRIMARY KEY', 'TEXT COLLATE "C"', 'BIGINT', '')) await sql.raw(s).execute(db);
     },
   },
 };

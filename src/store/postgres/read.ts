@@ -36,8 +36,8 @@ import {
   type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import type { HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
-import { historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import type { HistoryFilter, HistoryMarks, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
@@ -90,13 +90,22 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   const where = q.where.sql();
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const total = Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
-  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const count = async () => Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
-  const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`);
+  const order = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`;
+  // A windowed list's CTEs are its cost: one statement gives the page and the total, as in SQLite (src/store/sqlite/list.ts).
+  if (q.with && q.page.limit > 0) {
+    const rows = (await c.query(numbered(`${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ${order}`),
+      [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
+    const total = rows.length > 0 ? Number(rows[0]!['__total']) : await count();
+    return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
+  }
+  const total = await count();
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
 }
@@ -129,12 +138,27 @@ const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.cou
     WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
+const TEMPLATE_FROM_SHARES = `body_templates b JOIN (SELECT service, severity, SUM(count) AS total FROM body_templates GROUP BY service, severity) s
+  ON s.service = b.service AND s.severity = b.severity`;
+const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0::float8 * b.count / NULLIF(s.total, 0)::float8, 0::float8) AS percentage,
+  ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
+
 export class PostgresQueries implements StoreQueries {
+  private marks: Promise<HistoryMarks> | undefined;
+
   constructor(private readonly c: PoolClient) {}
 
-  services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
+  /** The CTEs of a windowed list (none without a window); the marks are read once per (repeatable-read) question. */
+  private async win(table: WindowedTable, q: Windowed, service: string | undefined): Promise<Sql | undefined> {
+    if (!q.window) return undefined;
+    this.marks ??= historyMarks(this.c);
+    return windowCtes(table, q.window, service, await this.marks);
+  }
+
+  async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
       name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
       log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -156,7 +180,7 @@ export class PostgresQueries implements StoreQueries {
     return r.rows[0] as ServiceTotals;
   }
 
-  metrics(q: MetricQuery): Promise<ListResult<MetricItem>> {
+  async metrics(q: MetricQuery): Promise<ListResult<MetricItem>> {
     const where = new Where()
       .add((p) => `service = ${p}`, q.service)
       .add((p) => `name = ${p}`, q.name)
@@ -164,7 +188,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -197,11 +221,11 @@ export class PostgresQueries implements StoreQueries {
     return r.rows as LabelItem[];
   }
 
-  spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
+  async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { with: win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -219,7 +243,7 @@ export class PostgresQueries implements StoreQueries {
     }));
   }
 
-  logs(q: LogQuery): Promise<ListResult<LogItem>> {
+  async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     // Severity compares case-insensitively (ASCII), as SQLite's COLLATE NOCASE.
     const where = new Where()
       .add((p) => `service = ${p}`, q.service)
@@ -227,7 +251,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { with: win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -241,14 +265,17 @@ export class PostgresQueries implements StoreQueries {
     }));
   }
 
-  templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
+  async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {
     const where = new Where()
       .add((p) => `b.service = ${p}`, q.service)
       .add((p) => `translate(b.severity, '${UPPER}', '${LOWER}') = translate(${p}, '${UPPER}', '${LOWER}')`, q.severity)
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: win('body_templates', q, q.service), select: TEMPLATE_SELECT, from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+    // In a window the denominators come from one grouped pass over the window's CTE (a correlated sum would scan it per row).
+    const windowed = q.window !== undefined;
+    return runList(this.c, { with: await this.win('body_templates', q, q.service), select: windowed ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT,
+      from: windowed ? TEMPLATE_FROM_SHARES : 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
       template_id: r.template_id,
@@ -263,7 +290,7 @@ export class PostgresQueries implements StoreQueries {
     }));
   }
 
-  keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
+  async keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
     const where = new Where()
       .add((p) => `service = ${p}`, q.service)
       .add((p) => `scope = ${p}`, q.scope)
@@ -273,7 +300,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { with: win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { with: await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -301,10 +328,6 @@ export class PostgresQueries implements StoreQueries {
   }
 }
 
-/** The CTEs of a windowed list (none without a window). */
-function win(table: WindowedTable, q: Windowed, service: string | undefined): Sql | undefined {
-  return q.window ? windowCtes(table, q.window, service) : undefined;
-}
 
 export class PostgresReadStore implements ReadStore {
   readonly backend = 'postgres' as const;

@@ -7,7 +7,7 @@
  */
 import type { HistoryLevelName, Retention } from '../history.js';
 import { retentionCutoffs } from '../history.js';
-import { estimateBuckets, levelMs, type EstimateBucket, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
+import { estimateBuckets, levelMs, type EstimateBucket, type EstimateRecorder, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
 import type { ChangeSet } from '../../writer/state.js';
 import type { Pool, PoolClient } from './connection.js';
 import { upsertRows, type TableSpec } from './upsert.js';
@@ -27,8 +27,8 @@ const ESTIMATES: TableSpec<EstimateBucket> = {
 };
 
 /** In the commit's transaction, after the metric and label rows were merged. Returns the rows written. */
-export async function writeEstimates(client: PoolClient, c: ChangeSet): Promise<number> {
-  const rows = estimateBuckets(c);
+export async function writeEstimates(client: PoolClient, c: ChangeSet, last: EstimateRecorder): Promise<number> {
+  const rows = estimateBuckets(c, last);
   await upsertRows(client, ESTIMATES, [{ name: 'estimate', type: 'bigint', get: (r) => r.estimate }],
     `estimate = GREATEST(metric_series_estimates.estimate, excluded.estimate)`, rows);
   return rows.length;

@@ -26,14 +26,14 @@ import { entityKey, maxText, unionSorted } from '../../model/delta.js';
 import type { MetricType } from '../../model/otlp.js';
 import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
-import type { ChangeSet, HistoryRow, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, VersionRow, WriterState } from '../../writer/state.js';
-import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
+import type { ChangeSet, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, VersionRow, WriterState } from '../../writer/state.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { migratePostgres } from './migrations.js';
-import { retain } from './history.js';
+import { PostgresHistoryWriter } from './history-write.js';
 import { retainEstimates, writeEstimates } from './series-estimates.js';
+import { EstimateRecorder } from '../series-estimates.js';
 import type { Retention } from '../history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
@@ -116,22 +116,6 @@ const VERSIONS: TableSpec<VersionRow> = {
     { name: 'version', type: 'text', get: (r) => r.version },
   ],
 };
-/** One spec per history level; a row's `minute` holds the level's bucket start. */
-const HISTORY: Record<string, TableSpec<HistoryRow>> = Object.fromEntries(
-  HISTORY_LEVELS.map((l) => [
-    l.name,
-    {
-      table: `history_${l.name}`,
-      pk: [
-        { name: 'kind', type: 'text', get: (h: HistoryRow) => h.kind },
-        { name: 'service', type: 'text', get: (h: HistoryRow) => h.service },
-        { name: 'name', type: 'text', get: (h: HistoryRow) => h.name },
-        { name: 'sub', type: 'text', get: (h: HistoryRow) => h.sub },
-        { name: 'bucket', type: 'bigint', get: (h: HistoryRow) => h.minute },
-      ],
-    } satisfies TableSpec<HistoryRow>,
-  ]),
-);
 const SERVICES: TableSpec<ServiceRow> = { table: 'services', pk: [{ name: 'name', type: 'text', get: (r) => r.name }] };
 
 export class PostgresWriteStore implements WriteStore {
@@ -147,10 +131,19 @@ export class PostgresWriteStore implements WriteStore {
   private polledAt = 0;
   /** Template hashes this instance has folded into its miners or written. */
   private readonly knownTemplates = new Set<string>();
+  /** The series estimates last written by this instance (src/store/series-estimates.ts). */
+  private readonly estimates = new EstimateRecorder();
   /** Transactions retried after a deadlock or serialization failure, since start. */
   retries = 0;
 
-  constructor(readonly pool: Pool) {}
+  private readonly history: PostgresHistoryWriter;
+  /** The mirror's bucket values: those of committed transactions, and those of the attempt under way. */
+  private totals: MirrorRow[] | undefined;
+  private attemptTotals: MirrorRow[] | undefined;
+
+  constructor(readonly pool: Pool) {
+    this.history = new PostgresHistoryWriter(pool);
+  }
 
   async salt(preferred?: bigint): Promise<bigint> {
     // Racing instances all get the first one's salt: the losers' inserts turn into a no-op update that returns it.
@@ -169,6 +162,7 @@ export class PostgresWriteStore implements WriteStore {
   async load(state: WriterState): Promise<void> {
     this.state = state;
     state.shareTemplates();
+    await this.history.load();
     const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
     for (const r of await q(`SELECT name, first_seen, last_seen FROM services`)) {
       state.services.rows.set(r.name, { name: r.name, logRecords: 0, spans: 0, metricPoints: 0, logBytes: 0, spanBytes: 0, metricBytes: 0, firstSeen: r.first_seen, lastSeen: r.last_seen });
@@ -241,17 +235,25 @@ export class PostgresWriteStore implements WriteStore {
       const client = await checkout(this.pool);
       let broken: Error | undefined;
       try {
-        if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) return 0;
+        if (retried && attempt === 0 && (await this.alreadyCommitted(client, seq))) {
+          this.estimates.confirm(c);
+          return 0;
+        }
         await client.query('BEGIN');
+        this.attemptTotals = this.totals ? [] : undefined;
         await this.apply(client, c);
         await client.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`commit:${this.me}`, String(seq)]);
         await client.query('COMMIT');
+        this.history.committed();
+        if (this.totals && this.attemptTotals) this.totals.push(...this.attemptTotals);
         for (const r of c.keys) this.synced.add(r.sketch);
         for (const r of c.labels) this.synced.add(r.sketch);
         for (const r of c.metrics) this.synced.add(r.series);
+        this.estimates.confirm(c);
         return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
           c.versions.length + c.history.length;
       } catch (err) {
+        this.history.rolledBack();
         if (isConnectionError(err)) broken = err as Error;
         else await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
@@ -331,7 +333,7 @@ export class PostgresWriteStore implements WriteStore {
     await this.mergeSketched(client, LABELS, c.labels, 'metric_label_keys');
     await this.mergeSketched(client, KEYS, c.keys, 'key_metadata');
     // After the merges above: the estimates are those of the merged sketches.
-    await writeEstimates(client, c);
+    await writeEstimates(client, c, this.estimates);
 
     // ---- spans and logs: key sets merged in code
     await ensureRows(client, SPANS, seen<SpanRow>(), c.spans);
@@ -394,25 +396,8 @@ export class PostgresWriteStore implements WriteStore {
       ...seen<VersionRow>(),
     ], `records = service_versions.records + excluded.records, bytes = service_versions.bytes + excluded.bytes,
       ${SEEN_SET('service_versions')}`, c.versions);
-    // Each minute's increments also go to its hour and day, as in SQLite. One statement may not touch a row twice,
-    // so the minutes of one hour (or day) are added up first.
-    for (const level of HISTORY_LEVELS) {
-      const rows = new Map<string, HistoryRow>();
-      for (const h of c.history) {
-        const bucket = bucketOf(h.minute, level.ms);
-        const k = entityKey(h.kind, h.service, h.name, h.sub, bucket);
-        const o = rows.get(k);
-        if (o) {
-          o.count += h.count;
-          o.bytes += h.bytes;
-        } else rows.set(k, { ...h, minute: bucket });
-      }
-      const spec = HISTORY[level.name]!;
-      await upsertRows(client, spec, [
-        { name: 'count', type: 'bigint', get: (h) => h.count },
-        { name: 'bytes', type: 'bigint', get: (h) => h.bytes },
-      ], `count = ${spec.table}.count + excluded.count, bytes = ${spec.table}.bytes + excluded.bytes`, [...rows.values()]);
-    }
+    await this.history.add(client, c.history, this.attemptTotals);
+    await this.history.move(client, c.historyMoves, this.attemptTotals);
   }
 
   /** Steps 1-3 of the header for a table of (…, sketch, sample count) rows. */
@@ -478,32 +463,27 @@ export class PostgresWriteStore implements WriteStore {
   }
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
-    return retain(this.pool, now, retention, budgetMs);
+    return this.history.retain(now, retention, budgetMs);
   }
 
   async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {
     return retainEstimates(this.pool, now, retention, budgetMs);
   }
 
-  /** The ClickHouse mirror's input: not kept by this store yet (its commits do not read their buckets back). */
+  /** The ClickHouse mirror's input: each commit's bucket values, read back in its transaction (after its locks). */
   trackHistoryTotals(): void {
-    throw new Error('the ClickHouse mirror is not supported with --store postgres yet: use it with the sqlite or memory store');
+    this.totals ??= [];
   }
 
   takeHistoryTotals(): MirrorRow[] {
-    return [];
+    if (this.totals === undefined) return [];
+    const out = this.totals;
+    this.totals = [];
+    return out;
   }
 
   async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
-    const cols = 'kind, service, name, sub, bucket, count, bytes';
-    const r = after
-      ? await this.pool.query(
-          `SELECT ${cols} FROM history_${level} WHERE bucket >= $1 AND (kind, service, name, sub, bucket) > ($2::text, $3::text, $4::text, $5::text, $6::bigint)
-            ORDER BY kind, service, name, sub, bucket LIMIT $7`,
-          [from, after.kind, after.service, after.name, after.sub, after.bucket, limit],
-        )
-      : await this.pool.query(`SELECT ${cols} FROM history_${level} WHERE bucket >= $1 ORDER BY kind, service, name, sub, bucket LIMIT $2`, [from, limit]);
-    return (r.rows as Array<Omit<MirrorRow, 'level'>>).map((x) => ({ level, ...x }));
+    return this.history.page(level, from, limit, after);
   }
 
   async checkpoint(): Promise<void> {}

@@ -57,13 +57,22 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const total = (prepared(db, `${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...wv, ...q.where.values) as { n: number }).n;
+  const count = () => (prepared(db, `${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...wv, ...q.where.values) as { n: number }).n;
+  // A windowed list's CTEs are its cost (a window sum per entity): one statement gives the page and the total
+  // (COUNT(*) OVER ()), instead of evaluating them twice; only a page past the end asks for the count alone.
+  if (q.with && q.page.limit > 0) {
+    const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
+    const rows = prepared(db, `${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...wv, ...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
+    const total = rows.length > 0 ? (rows[0]!['__total'] as number) : count();
+    return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
+  }
+  const total = count();
   // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
   let sql: string;
-  // A windowed list reads CTEs, which have no rowid: the plain form.
-  if (q.with || q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
+  if (q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
     sql = `${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
   } else {
     // Pick the page's rowids first, then compute the select list for those rows only. SQLite evaluates the select

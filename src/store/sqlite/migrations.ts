@@ -5,8 +5,9 @@
  */
 import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
 import Database from 'better-sqlite3';
+import { runningTotalsSql } from '../history-schema.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -181,6 +182,18 @@ const migrations: Record<string, Migration> = {
          estimate INTEGER NOT NULL,
          PRIMARY KEY (service, metric, kind, label, level, bucket)) WITHOUT ROWID`).execute(db);
       await sql.raw(`CREATE INDEX metric_series_estimates_bucket ON metric_series_estimates (level, bucket)`).execute(db);
+    },
+  },
+  /*
+   * The history as running totals (src/store/history.ts): one row per entity and minute it had records in,
+   * holding its totals before that minute, plus a sentinel row holding its all-time totals. A window's sum is
+   * two index seeks per entity (a week of 20,000 templates: 2.8 s over bucket rows, ~35 ms over these). Entities
+   * get integer ids (history_entity): seeks on an integer key are twice as fast as on the four text columns.
+   * WITHOUT ROWID: the primary key is the table, so a seek lands on the totals.
+   */
+  '0005_running_totals': {
+    async up(db: Kysely<unknown>) {
+      for (const s of runningTotalsSql('INTEGER PRIMARY KEY', 'TEXT', 'INTEGER', ' WITHOUT ROWID')) await sql.raw(s).execute(db);
     },
   },
 };

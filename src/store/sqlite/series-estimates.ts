@@ -5,15 +5,15 @@
  */
 import type Database from 'better-sqlite3';
 import type { HistoryLevelName } from '../history.js';
-import { estimateBuckets, levelMs, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
+import { estimateBuckets, levelMs, type EstimateRecorder, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
 import type { ChangeSet } from '../../writer/state.js';
 import { prepared } from './statements.js';
 
 const LEVELS: readonly HistoryLevelName[] = ['minute', 'hour', 'day'];
 
 /** Upserts the commit's estimate rows, keeping each bucket's largest. Returns the rows written. */
-export function writeEstimates(db: Database.Database, c: ChangeSet): number {
-  const rows = estimateBuckets(c);
+export function writeEstimates(db: Database.Database, c: ChangeSet, last: EstimateRecorder): number {
+  const rows = estimateBuckets(c, last);
   if (rows.length === 0) return 0;
   const stmt = prepared(db, `INSERT INTO metric_series_estimates (service, metric, kind, label, level, bucket, estimate)
     VALUES (@service, @metric, @kind, @label, @level, @bucket, @estimate)

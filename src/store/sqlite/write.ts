@@ -9,11 +9,11 @@ import { Hll } from '../../sketch/hll.js';
 import { randomSalt } from '../../sketch/hash.js';
 import type { MetricType } from '../../model/otlp.js';
 import type { ChangeSet, SketchLoader, StoredSketch, WriterState } from '../../writer/state.js';
-import { HISTORY_LEVELS, bucketOf } from '../../model/history.js';
 import { NOTHING_MAINTAINED, type BackendTraits, type Maintained, type ReadStore, type StoreSize, type WriteStore } from '../store.js';
 import { retentionCutoffs, type Retention } from '../history.js';
-import { retain } from './history.js';
+import { SqliteHistoryWriter } from './history-write.js';
 import { retainEstimates, writeEstimates } from './series-estimates.js';
+import { EstimateRecorder } from '../series-estimates.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
@@ -35,8 +35,11 @@ export class SqliteWriteStore implements WriteStore {
   readonly path: string;
   private readonly stmts;
   private readonly commitTx;
+  private readonly history: SqliteHistoryWriter;
   /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
   private totals: MirrorRow[] | undefined;
+  /** The series estimates last written (src/store/series-estimates.ts). */
+  private readonly estimates = new EstimateRecorder();
 
   constructor(
     dataDir: string,
@@ -108,19 +111,8 @@ export class SqliteWriteStore implements WriteStore {
         VALUES (@service, @version, @records, @bytes, @firstSeen, @lastSeen)
         ON CONFLICT (service, version) DO UPDATE SET records = records + excluded.records, bytes = bytes + excluded.bytes,
           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`),
-      history: HISTORY_LEVELS.map((l) =>
-        db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
-          VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
-          ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes`),
-      ),
-      // The same upsert answering the bucket's new absolute values (for the mirror; SQLite >= 3.35).
-      historyTotals: HISTORY_LEVELS.map((l) =>
-        db.prepare(`INSERT INTO history_${l.name} (kind, service, name, sub, bucket, count, bytes)
-          VALUES (@kind, @service, @name, @sub, @bucket, @count, @bytes)
-          ON CONFLICT (kind, service, name, sub, bucket) DO UPDATE SET count = count + excluded.count, bytes = bytes + excluded.bytes
-          RETURNING kind, service, name, sub, bucket, count, bytes`),
-      ),
     };
+    this.history = new SqliteHistoryWriter(db);
     this.commitTx = db.transaction((c: ChangeSet) => this.apply(c));
   }
 
@@ -198,7 +190,15 @@ export class SqliteWriteStore implements WriteStore {
 
   /** Applies one ChangeSet in one transaction; returns the number of rows written. */
   async commit(c: ChangeSet): Promise<number> {
-    return this.commitTx(c);
+    try {
+      const n = this.commitTx(c);
+      this.history.committed();
+      this.estimates.confirm(c);
+      return n;
+    } catch (err) {
+      this.history.rolledBack();
+      throw err;
+    }
   }
 
   private apply(c: ChangeSet): number {
@@ -216,7 +216,7 @@ export class SqliteWriteStore implements WriteStore {
     for (const r of c.labels) {
       s.label.run({ service: r.service, metric: r.metric, key: r.key, samples: r.samples, bytes: r.bytes, estimate: rounded(r.sketch), sketch: r.sketch.serializeTransient(), firstSeen: r.firstSeen, lastSeen: r.lastSeen });
     }
-    const estimates = writeEstimates(this.db, c);
+    const estimates = writeEstimates(this.db, c, this.estimates);
     for (const r of c.spans) {
       s.span.run({ ...r, attributeKeys: json(r.attributeKeys), resourceKeys: json(r.resourceKeys), eventNames: json(r.eventNames) });
     }
@@ -235,16 +235,8 @@ export class SqliteWriteStore implements WriteStore {
     }
     for (const r of c.versions) s.version.run(r);
     for (const [k, v] of Object.entries(c.meta ?? {})) this.setMeta(k, v);
-    // Each minute's increments also go to its hour and day: rollups kept at write time, so every level is exact and
-    // retention can drop any level's oldest buckets on its own.
-    for (const h of c.history) {
-      for (let i = 0; i < HISTORY_LEVELS.length; i++) {
-        const row = { kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket: bucketOf(h.minute, HISTORY_LEVELS[i]!.ms), count: h.count, bytes: h.bytes };
-        // Minute and hour buckets are mirrored: with a mirror on, the upsert answers the bucket's new totals.
-        if (this.totals !== undefined && i < 2) this.totals.push({ level: i === 0 ? 'minute' : 'hour', ...(s.historyTotals[i]!.get(row) as Omit<MirrorRow, 'level'>) });
-        else s.history[i]!.run(row);
-      }
-    }
+    this.history.add(c.history, this.totals);
+    this.history.move(c.historyMoves, this.totals);
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
       c.versions.length + c.history.length + estimates;
   }
@@ -261,16 +253,11 @@ export class SqliteWriteStore implements WriteStore {
   }
 
   async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
-    const cols = 'kind, service, name, sub, bucket, count, bytes';
-    const rows = after
-      ? this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? AND (kind, service, name, sub, bucket) > (?, ?, ?, ?, ?)
-          ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, after.kind, after.service, after.name, after.sub, after.bucket, limit)
-      : this.db.prepare(`SELECT ${cols} FROM history_${level} WHERE bucket >= ? ORDER BY kind, service, name, sub, bucket LIMIT ?`).all(from, limit);
-    return (rows as Array<Omit<MirrorRow, 'level'>>).map((r) => ({ level, ...r }));
+    return this.history.page(level, from, limit, after);
   }
 
   async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
-    return retain(this.db, retentionCutoffs(now, retention), budgetMs);
+    return this.history.retain(now, retention, budgetMs);
   }
 
   async retainEstimates(now: number, retention: Retention, budgetMs: number): Promise<number> {

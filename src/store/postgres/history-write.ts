@@ -1,0 +1,257 @@
+/**
+ * The PostgreSQL store's history writes (running totals, src/store/history.ts),
+ * safe for a fleet: every commit first locks the sentinel rows of the
+ * entities it touches (in id order), so the new rows it inserts read totals
+ * no other instance is changing, and its increments of later rows cannot
+ * interleave with another's. Everything else is as SQLite's
+ * (src/store/sqlite/history-write.ts), in batches of arrays.
+ */
+import { entityKey } from '../../model/delta.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
+import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
+import { HISTORY_SENTINEL, MARK_KEYS, mirrorRows, retentionTargets, type CumRow, type HistoryMarks, type Retention } from '../history.js';
+import { moveRows } from '../history-moves.js';
+import { historyMarks } from './history.js';
+import type { Pool, PoolClient } from './connection.js';
+
+/** Rows one retention step reads, as SQLite's (src/store/sqlite/history-write.ts). */
+const THIN_CHUNK_ROWS = 2000;
+
+interface ThinJob {
+  level: 'hour' | 'day' | 'drop';
+  from: number;
+  to: number;
+  after: { bucket: number; id: number };
+  seen: Set<number>;
+}
+
+interface Entity {
+  kind: HistoryKind;
+  service: string;
+  name: string;
+  sub: string;
+}
+
+const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
+
+export class PostgresHistoryWriter {
+  private readonly ids = new Map<string, number>();
+  private pending: string[] = [];
+  private thinning: ThinJob | undefined;
+
+  constructor(private readonly pool: Pool) {}
+
+  async load(): Promise<void> {
+    const r = await this.pool.query(`SELECT id, kind, service, name, sub FROM history_entity`);
+    for (const e of r.rows as Array<Entity & { id: number }>) this.ids.set(keyOf(e), e.id);
+  }
+
+  committed(): void {
+    this.pending = [];
+  }
+
+  rolledBack(): void {
+    for (const k of this.pending) this.ids.delete(k);
+    this.pending = [];
+  }
+
+  /** Ids of `entities`, creating (with their sentinels) those no instance has yet. */
+  private async idsOf(c: PoolClient, entities: Entity[]): Promise<Map<string, number>> {
+    const missing = new Map<string, Entity>();
+    for (const e of entities) if (!this.ids.has(keyOf(e))) missing.set(keyOf(e), e);
+    if (missing.size > 0) {
+      const list = [...missing.values()].sort((a, b) => cmp(keyOf(a), keyOf(b)));
+      const cols = [list.map((e) => e.kind), list.map((e) => e.service), list.map((e) => e.name), list.map((e) => e.sub)];
+      // DO NOTHING waits for an instance inserting the same entity to commit; the SELECT then sees its row.
+      await c.query(`INSERT INTO history_entity (kind, service, name, sub) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+        ON CONFLICT (kind, service, name, sub) DO NOTHING`, cols);
+      const r = await c.query(`SELECT e.id, e.kind, e.service, e.name, e.sub FROM history_entity e
+        JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(kind, service, name, sub)
+          ON e.kind = u.kind AND e.service = u.service AND e.name = u.name AND e.sub = u.sub`, cols);
+      const ids: number[] = [];
+      for (const e of r.rows as Array<Entity & { id: number }>) {
+        this.ids.set(keyOf(e), e.id);
+        this.pending.push(keyOf(e));
+        ids.push(e.id);
+      }
+      await c.query(`INSERT INTO history (id, bucket, count, bytes) SELECT id, ${HISTORY_SENTINEL}, 0, 0 FROM unnest($1::bigint[]) AS u(id)
+        ON CONFLICT (id, bucket) DO NOTHING`, [ids.sort((a, b) => a - b)]);
+    }
+    return this.ids;
+  }
+
+  /** Locks the sentinels of `ids` (in id order, as every instance does). */
+  private async lock(c: PoolClient, ids: number[]): Promise<void> {
+    await c.query(`SELECT id FROM history WHERE bucket = ${HISTORY_SENTINEL} AND id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [[...new Set(ids)].sort((a, b) => a - b)]);
+  }
+
+  async add(c: PoolClient, rows: readonly HistoryRow[], touched?: MirrorRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const ids = await this.idsOf(c, [...rows]);
+    const withId = rows.map((h) => ({ h, id: ids.get(keyOf(h))! })).sort((a, b) => a.id - b.id || a.h.minute - b.h.minute);
+    await this.lock(c, withId.map((x) => x.id));
+    // One statement may not update a row twice: an entity's second minute in this commit goes in a second round.
+    const rounds: Array<typeof withId> = [];
+    let last = -1;
+    let rank = 0;
+    for (const x of withId) {
+      rank = x.id === last ? rank + 1 : 0;
+      last = x.id;
+      (rounds[rank] ??= []).push(x);
+    }
+    for (const round of rounds) {
+      const idArr = round.map((x) => x.id);
+      const buckets = round.map((x) => x.h.minute);
+      await c.query(`INSERT INTO history (id, bucket, count, bytes)
+        SELECT d.id, d.bucket, n.count, n.bytes FROM unnest($1::bigint[], $2::bigint[]) AS d(id, bucket)
+          CROSS JOIN LATERAL (SELECT h.count, h.bytes FROM history h WHERE h.id = d.id AND h.bucket > d.bucket ORDER BY h.bucket LIMIT 1) n
+        ON CONFLICT (id, bucket) DO NOTHING`, [idArr, buckets]);
+      await c.query(`UPDATE history h SET count = h.count + d.c, bytes = h.bytes + d.b
+        FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, bucket, c, b) WHERE h.id = d.id AND h.bucket > d.bucket`,
+        [idArr, buckets, round.map((x) => x.h.count), round.map((x) => x.h.bytes)]);
+    }
+    if (touched) await this.bucketValues(c, withId, touched);
+  }
+
+  /** The mirror's input: each touched minute's and hour's new value (totals at its end minus at its start). */
+  private async bucketValues(c: PoolClient, rows: Array<{ h: HistoryRow; id: number }>, touched: MirrorRow[]): Promise<void> {
+    const asks: Array<{ h: HistoryRow; id: number; level: 'minute' | 'hour'; bucket: number; ms: number }> = [];
+    const hours = new Set<string>();
+    for (const x of rows) {
+      asks.push({ ...x, level: 'minute', bucket: x.h.minute, ms: MINUTE_MS });
+      const hour = bucketOf(x.h.minute, HOUR_MS);
+      if (hours.has(`${x.id}:${hour}`)) continue;
+      hours.add(`${x.id}:${hour}`);
+      asks.push({ ...x, level: 'hour', bucket: hour, ms: HOUR_MS });
+    }
+    const first = (alias: string, t: string) => `CROSS JOIN LATERAL (SELECT h.count, h.bytes FROM history h WHERE h.id = d.id AND h.bucket >= ${t} ORDER BY h.bucket LIMIT 1) ${alias}`;
+    const r = await c.query(`SELECT d.i, (b.count - a.count)::bigint AS count, (b.bytes - a.bytes)::bigint AS bytes
+      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS d(id, t0, t1, i) ${first('a', 'd.t0')} ${first('b', 'd.t1')}`,
+      [asks.map((a) => a.id), asks.map((a) => a.bucket), asks.map((a) => a.bucket + a.ms)]);
+    for (const row of r.rows as Array<{ i: number; count: number; bytes: number }>) {
+      const a = asks[row.i - 1]!;
+      touched.push({ level: a.level, kind: a.h.kind, service: a.h.service, name: a.h.name, sub: a.h.sub, bucket: a.bucket, count: row.count, bytes: row.bytes });
+    }
+  }
+
+  async move(c: PoolClient, moves: readonly HistoryMove[], touched?: MirrorRow[]): Promise<void> {
+    for (const m of moves) {
+      const from: Entity = { kind: 'template', service: m.service, name: m.severity, sub: m.from };
+      const to: Entity = { kind: 'template', service: m.service, name: m.severity, sub: m.to };
+      const found = await c.query(`SELECT id FROM history_entity WHERE kind = $1 AND service = $2 AND name = $3 AND sub = $4`, [from.kind, from.service, from.name, from.sub]);
+      if (found.rows.length === 0) continue;
+      const fromId = Number(found.rows[0].id);
+      const toId = (await this.idsOf(c, [to])).get(keyOf(to))!;
+      await this.lock(c, [fromId, toId]);
+      const rowsOf = async (id: number) => (await c.query(`SELECT bucket, count, bytes FROM history WHERE id = $1 ORDER BY bucket`, [id])).rows as CumRow[];
+      const moved = moveRows(await rowsOf(fromId), await rowsOf(toId), m);
+      await this.replace(c, toId, moved.to);
+      if (m.merged) {
+        await c.query(`DELETE FROM history WHERE id = $1`, [fromId]);
+        await c.query(`DELETE FROM history_entity WHERE id = $1`, [fromId]);
+        this.ids.delete(keyOf(from));
+      } else await this.replace(c, fromId, moved.from);
+      if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
+    }
+  }
+
+  private async replace(c: PoolClient, id: number, rows: readonly CumRow[]): Promise<void> {
+    await c.query(`DELETE FROM history WHERE id = $1`, [id]);
+    await c.query(`INSERT INTO history (id, bucket, count, bytes) SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[])`,
+      [id, rows.map((r) => r.bucket), rows.map((r) => r.count), rows.map((r) => r.bytes)]);
+  }
+
+  /** The mirror's resync, as SQLite's: whole entities after `after` in key order, about `limit` rows. */
+  async page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
+    const out: MirrorRow[] = [];
+    let cursor = after ? [after.kind, after.service, after.name, after.sub] : ['', '', '', ''];
+    while (out.length < limit) {
+      const es = (await this.pool.query(`SELECT id, kind, service, name, sub FROM history_entity WHERE (kind, service, name, sub) > ($1, $2, $3, $4)
+        ORDER BY kind, service, name, sub LIMIT 100`, cursor)).rows as Array<Entity & { id: number }>;
+      if (es.length === 0) break;
+      const r = await this.pool.query(`SELECT id, bucket, count, bytes FROM history WHERE id = ANY($1::bigint[]) AND bucket >= $2 ORDER BY id, bucket`, [es.map((e) => e.id), from]);
+      const byId = new Map<number, CumRow[]>();
+      for (const row of r.rows as Array<CumRow & { id: number }>) {
+        let list = byId.get(row.id);
+        if (!list) byId.set(row.id, (list = []));
+        list.push(row);
+      }
+      for (const e of es) for (const x of mirrorRows(e, byId.get(e.id) ?? [])) if (x.level === level) out.push(x);
+      const last = es[es.length - 1]!;
+      cursor = [last.kind, last.service, last.name, last.sub];
+    }
+    return out;
+  }
+
+  /**
+   * Thins towards retention's targets, as SQLite's (oldest stretch first,
+   * its mark moved first, its rows walked in bucket order, a chunk per step). Instances of a
+   * fleet may thin the same stretch at once: the deletes are idempotent and
+   * a mark only ever moves forward (GREATEST).
+   */
+  async retain(now: number, retention: Retention, budgetMs: number): Promise<number> {
+    const started = performance.now();
+    const targets = retentionTargets(now, retention);
+    let dropped = 0;
+    while (performance.now() - started < budgetMs) {
+      const job = this.thinning ?? (await this.nextStretch(targets));
+      if (!job) break;
+      this.thinning = job;
+      if (job.level === 'drop') {
+        const r = await this.pool.query(`DELETE FROM history WHERE (id, bucket) IN
+          (SELECT id, bucket FROM history WHERE bucket < $1 ORDER BY bucket LIMIT ${THIN_CHUNK_ROWS})`, [job.to]);
+        dropped += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < THIN_CHUNK_ROWS) this.thinning = undefined;
+        continue;
+      }
+      const rows = (await this.pool.query(`SELECT id, bucket FROM history WHERE (bucket, id) > ($1, $2) AND bucket < $3
+        ORDER BY bucket, id LIMIT ${THIN_CHUNK_ROWS}`, [job.after.bucket, job.after.id, job.to])).rows as Array<{ id: number; bucket: number }>;
+      const gone: Array<{ id: number; bucket: number }> = [];
+      for (const r of rows) {
+        if (!job.seen.has(r.id)) job.seen.add(r.id);
+        else gone.push(r);
+      }
+      if (gone.length > 0) {
+        const r = await this.pool.query(`DELETE FROM history h USING unnest($1::bigint[], $2::bigint[]) AS g(id, bucket) WHERE h.id = g.id AND h.bucket = g.bucket`,
+          [gone.map((g) => g.id), gone.map((g) => g.bucket)]);
+        dropped += r.rowCount ?? 0;
+      }
+      if (rows.length < THIN_CHUNK_ROWS) this.thinning = undefined;
+      else job.after = rows[rows.length - 1]!;
+    }
+    return dropped;
+  }
+
+  private async nextStretch(t: HistoryMarks): Promise<ThinJob | undefined> {
+    const c = await this.pool.connect();
+    try {
+      const m = await historyMarks(c);
+      const set = (k: keyof HistoryMarks, v: number) =>
+        c.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text`, [MARK_KEYS[k], String(v)]);
+      if (m.keptFrom < t.keptFrom) {
+        await set('keptFrom', t.keptFrom);
+        return { level: 'drop', from: 0, to: t.keptFrom, after: { bucket: -1, id: -1 }, seen: new Set() };
+      }
+      for (const [level, key, size, target] of [['day', 'daysUntil', DAY_MS, t.daysUntil], ['hour', 'hoursUntil', HOUR_MS, t.hoursUntil]] as const) {
+        const done = Math.max(m[key], m.keptFrom, level === 'hour' ? m.daysUntil : 0);
+        if (done >= target) continue;
+        const b = (await c.query(`SELECT MIN(bucket) AS b FROM history WHERE bucket >= $1 AND bucket < $2`, [done, target])).rows[0]?.b as number | null;
+        if (b === null || b === undefined) {
+          await set(key, target);
+          continue;
+        }
+        const from = bucketOf(b, size);
+        await set(key, from + size);
+        return { level, from, to: from + size, after: { bucket: from - 1, id: -1 }, seen: new Set() };
+      }
+      return undefined;
+    } finally {
+      c.release();
+    }
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,241 @@
+/**
+ * The SQLite store's history writes (running totals, src/store/history.ts):
+ * a commit's minute increments, template moves, the mirror's bucket values,
+ * its resync pages, and retention's thinning. Runs inside the writer's
+ * transactions, on the writer's connection.
+ */
+import type Database from 'better-sqlite3';
+import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
+import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js';
+import type { MirrorRow } from '../../mirror/clickhouse.js';
+import { HISTORY_SENTINEL, MARK_KEYS, mirrorRows, retentionTargets, type CumRow, type HistoryMarks, type Retention } from '../history.js';
+import { moveRows } from '../history-moves.js';
+import { entityKey } from '../../model/delta.js';
+import { historyMarks } from './history.js';
+
+/** Rows one retention step reads (a step stays a few ms long however busy the hour). */
+const THIN_CHUNK_ROWS = 2000;
+
+/**
+ * A stretch being thinned: its rows are walked in (bucket, id) order from
+ * `after`; the first row of each entity in it stays (`seen`), the others
+ * go. `drop` deletes every row before `to`.
+ */
+interface ThinJob {
+  level: 'hour' | 'day' | 'drop';
+  from: number;
+  to: number;
+  after: { bucket: number; id: number };
+  seen: Set<number>;
+}
+
+interface Entity {
+  kind: HistoryKind;
+  service: string;
+  name: string;
+  sub: string;
+}
+
+export class SqliteHistoryWriter {
+  /** entityKey(kind, service, name, sub) → history_entity.id, for every entity in the store. */
+  private readonly ids = new Map<string, number>();
+  /** Ids created in the open transaction: forgotten again if it rolls back. */
+  private pending: string[] = [];
+  private readonly s;
+  /** Where thinning stopped inside a stretch (the next id), so the next round goes on from there. */
+  private thinning: ThinJob | undefined;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      entity: db.prepare(`INSERT INTO history_entity (kind, service, name, sub) VALUES (?, ?, ?, ?) RETURNING id`),
+      entityDelete: db.prepare(`DELETE FROM history_entity WHERE id = ?`),
+      sentinel: db.prepare(`INSERT INTO history (id, bucket, count, bytes) VALUES (?, ${HISTORY_SENTINEL}, 0, 0)`),
+      // A new row holds the totals before its bucket: those of the next row (at least the sentinel), before this increment.
+      row: db.prepare(`INSERT OR IGNORE INTO history (id, bucket, count, bytes)
+        SELECT id, @bucket, count, bytes FROM history WHERE id = @id AND bucket > @bucket ORDER BY bucket LIMIT 1`),
+      later: db.prepare(`UPDATE history SET count = count + @count, bytes = bytes + @bytes WHERE id = @id AND bucket > @bucket`),
+      at: db.prepare(`SELECT count, bytes FROM history WHERE id = ? AND bucket >= ? ORDER BY bucket LIMIT 1`),
+      rows: db.prepare(`SELECT bucket, count, bytes FROM history WHERE id = ? ORDER BY bucket`),
+      rowsFrom: db.prepare(`SELECT bucket, count, bytes FROM history WHERE id = ? AND bucket >= ? ORDER BY bucket`),
+      deleteRows: db.prepare(`DELETE FROM history WHERE id = ?`),
+      insert: db.prepare(`INSERT INTO history (id, bucket, count, bytes) VALUES (?, ?, ?, ?)`),
+      oldest: db.prepare(`SELECT MIN(bucket) AS b FROM history WHERE bucket >= ? AND bucket < ?`),
+      walk: db.prepare(`SELECT id, bucket FROM history WHERE (bucket, id) > (?, ?) AND bucket < ? ORDER BY bucket, id LIMIT ${THIN_CHUNK_ROWS}`),
+      deleteRow: db.prepare(`DELETE FROM history WHERE id = ? AND bucket = ?`),
+      drop: db.prepare(`DELETE FROM history WHERE (id, bucket) IN (SELECT id, bucket FROM history WHERE bucket < ? ORDER BY bucket LIMIT ${THIN_CHUNK_ROWS})`),
+      mark: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+      entities: db.prepare(`SELECT id, kind, service, name, sub FROM history_entity WHERE (kind, service, name, sub) > (?, ?, ?, ?)
+        ORDER BY kind, service, name, sub LIMIT ?`),
+    };
+    for (const e of db.prepare(`SELECT id, kind, service, name, sub FROM history_entity`).iterate() as Iterable<Entity & { id: number }>) {
+      this.ids.set(entityKey(e.kind, e.service, e.name, e.sub), e.id);
+    }
+  }
+
+  private idOf(e: Entity, create: boolean): number | undefined {
+    const k = entityKey(e.kind, e.service, e.name, e.sub);
+    let id = this.ids.get(k);
+    if (id === undefined && create) {
+      id = (this.s.entity.get(e.kind, e.service, e.name, e.sub) as { id: number }).id;
+      this.s.sentinel.run(id);
+      this.ids.set(k, id);
+      this.pending.push(k);
+    }
+    return id;
+  }
+
+  /** The transaction committed: its new ids stay. */
+  committed(): void {
+    this.pending = [];
+  }
+
+  /** The transaction rolled back: its new ids are gone again. */
+  rolledBack(): void {
+    for (const k of this.pending) this.ids.delete(k);
+    this.pending = [];
+  }
+
+  /**
+   * Adds a commit's minute increments; with `touched`, pushes the new values
+   * of every minute and hour bucket it changed (the mirror's input).
+   */
+  add(rows: readonly HistoryRow[], touched?: MirrorRow[]): void {
+    // Per entity in bucket order: each increment then sees the ones before it in its new row's totals.
+    const sorted = [...rows].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.service, b.service) || cmp(a.name, b.name) || cmp(a.sub, b.sub) || a.minute - b.minute);
+    for (const h of sorted) {
+      const id = this.idOf(h, true)!;
+      const p = { id, bucket: h.minute, count: h.count, bytes: h.bytes };
+      this.s.row.run(p);
+      this.s.later.run(p);
+    }
+    if (touched) {
+      const hours = new Set<string>();
+      for (const h of sorted) {
+        const id = this.ids.get(entityKey(h.kind, h.service, h.name, h.sub))!;
+        touched.push(this.bucketValue(h, id, 'minute', h.minute, MINUTE_MS));
+        const hour = bucketOf(h.minute, HOUR_MS);
+        const k = `${id}:${hour}`;
+        if (hours.has(k)) continue;
+        hours.add(k);
+        touched.push(this.bucketValue(h, id, 'hour', hour, HOUR_MS));
+      }
+    }
+  }
+
+  private bucketValue(e: Entity, id: number, level: 'minute' | 'hour', bucket: number, ms: number): MirrorRow {
+    const a = this.s.at.get(id, bucket) as CumRow;
+    const b = this.s.at.get(id, bucket + ms) as CumRow;
+    return { level, kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes };
+  }
+
+  /** Applies template moves in order (after the commit's increments, as the miner made them). */
+  move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
+    for (const m of moves) {
+      const from = { kind: 'template' as const, service: m.service, name: m.severity, sub: m.from };
+      const fromId = this.idOf(from, false);
+      if (fromId === undefined) continue;
+      const to = { kind: 'template' as const, service: m.service, name: m.severity, sub: m.to };
+      const toId = this.idOf(to, true)!;
+      const moved = moveRows(this.s.rows.all(fromId) as CumRow[], this.s.rows.all(toId) as CumRow[], m);
+      this.replace(toId, moved.to);
+      if (m.merged) {
+        this.s.deleteRows.run(fromId);
+        this.s.entityDelete.run(fromId);
+        this.ids.delete(entityKey(from.kind, from.service, from.name, from.sub));
+      } else this.replace(fromId, moved.from);
+      if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
+    }
+  }
+
+  private replace(id: number, rows: readonly CumRow[]): void {
+    this.s.deleteRows.run(id);
+    for (const r of rows) this.s.insert.run(id, r.bucket, r.count, r.bytes);
+  }
+
+  /**
+   * The mirror's resync: bucket values since `from` of the entities after
+   * `after` in (kind, service, name, sub) order, whole entities at a time
+   * (about `limit` rows).
+   */
+  page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): MirrorRow[] {
+    const out: MirrorRow[] = [];
+    let cursor = after ? [after.kind, after.service, after.name, after.sub] : ['', '', '', ''];
+    while (out.length < limit) {
+      const batch = this.s.entities.all(...cursor, 100) as Array<Entity & { id: number }>;
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        for (const r of mirrorRows(e, this.s.rowsFrom.all(e.id, from) as CumRow[])) if (r.level === level) out.push(r);
+      }
+      const last = batch[batch.length - 1]!;
+      cursor = [last.kind, last.service, last.name, last.sub];
+    }
+    return out;
+  }
+
+  marks(): HistoryMarks {
+    return historyMarks(this.db);
+  }
+
+  /**
+   * Thins the running totals towards retention's targets at `now`, within
+   * `budgetMs`: minutes to hours, hours to days, then drops days, oldest
+   * stretch first, a chunk of rows per step. The mark moves first,
+   * so a question asked meanwhile already reads that stretch at the coarser
+   * resolution (which the rows not yet thinned answer just as well). Its
+   * rows are walked in bucket order: the first of each entity stays.
+   */
+  retain(now: number, retention: Retention, budgetMs: number): number {
+    const started = performance.now();
+    const targets = retentionTargets(now, retention);
+    let dropped = 0;
+    while (performance.now() - started < budgetMs) {
+      const job = this.thinning ?? this.nextStretch(targets);
+      if (!job) break;
+      this.thinning = job;
+      if (job.level === 'drop') {
+        const n = this.s.drop.run(job.to).changes;
+        dropped += n;
+        if (n < THIN_CHUNK_ROWS) this.thinning = undefined;
+        continue;
+      }
+      const rows = this.s.walk.all(job.after.bucket, job.after.id, job.to) as Array<{ id: number; bucket: number }>;
+      this.db.transaction(() => {
+        for (const r of rows) {
+          if (!job.seen.has(r.id)) job.seen.add(r.id);
+          else dropped += this.s.deleteRow.run(r.id, r.bucket).changes;
+        }
+      })();
+      if (rows.length < THIN_CHUNK_ROWS) this.thinning = undefined;
+      else job.after = rows[rows.length - 1]!;
+    }
+    return dropped;
+  }
+
+  /** The oldest stretch (an hour, a day, or everything before keptFrom) not yet thinned; its mark moves now. */
+  private nextStretch(t: HistoryMarks): ThinJob | undefined {
+    const m = this.marks();
+    const set = (k: keyof HistoryMarks, v: number) => this.s.mark.run(MARK_KEYS[k], String(v));
+    if (m.keptFrom < t.keptFrom) {
+      set('keptFrom', t.keptFrom);
+      return { level: 'drop', from: 0, to: t.keptFrom, after: { bucket: -1, id: -1 }, seen: new Set() };
+    }
+    for (const [level, key, size, target] of [['day', 'daysUntil', DAY_MS, t.daysUntil], ['hour', 'hoursUntil', HOUR_MS, t.hoursUntil]] as const) {
+      // Hours before daysUntil are thinned to days already.
+      const done = Math.max(m[key], m.keptFrom, level === 'hour' ? m.daysUntil : 0);
+      if (done >= target) continue;
+      const b = (this.s.oldest.get(done, target) as { b: number | null }).b;
+      if (b === null) {
+        set(key, target);
+        continue;
+      }
+      const from = bucketOf(b, size);
+      set(key, from + size);
+      return { level, from, to: from + size, after: { bucket: from - 1, id: -1 }, seen: new Set() };
+    }
+    return undefined;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
