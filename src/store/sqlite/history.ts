@@ -5,7 +5,7 @@
  * table wins over it; inside a CTE the real table is `main.<table>`).
  */
 import type Database from 'better-sqlite3';
-import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 import { prepared } from './statements.js';
 
 export interface Sql {
@@ -50,6 +50,45 @@ export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
 export function historySums(db: Database.Database, f: HistoryFilter, w: Window): HistorySum[] {
   const q = sumsSql(f, w, historyMarks(db));
   return prepared(db, q.sql).all(...q.values) as HistorySum[];
+}
+
+/**
+ * /changes for one kind in one statement: each entity active in the window
+ * before (one lookup), its running totals at the distinct edges of both
+ * windows (usually three: the windows meet), computed once (MATERIALIZED),
+ * then the largest rises and falls, so 100,000 keys never leave SQLite.
+ */
+export function historyChanges(db: Database.Database, q: ChangesQuery): ChangeLists {
+  const marks = historyMarks(db);
+  const b = resolveWindow(q.before, marks);
+  const a = resolveWindow(q.after, marks);
+  const edges = [...new Set([b.from, b.to, a.from, a.to])];
+  const col = (name: 'count' | 'bytes', t: number) => `c${edges.indexOf(t)}_${name}`;
+  const values: unknown[] = [];
+  const lookups = edges.flatMap((t, i) => (['count', 'bytes'] as const).map((name) => {
+    values.push(t);
+    return `(SELECT ${name} FROM main.history h WHERE h.id = e.id AND h.bucket >= ? ORDER BY h.bucket LIMIT 1) AS c${i}_${name}`;
+  }));
+  let cond = 'e.kind = ?';
+  values.push(q.kind);
+  if (q.service !== undefined) {
+    cond += ' AND e.service = ?';
+    values.push(q.service);
+  }
+  values.push(b.from, b.to);
+  const diff = (name: 'count' | 'bytes', w: Window) => `${col(name, w.to)} - ${col(name, w.from)}`;
+  const sql = `WITH t AS MATERIALIZED (SELECT e.service, e.name, e.sub, ${lookups.join(', ')} FROM main.history_entity e
+      WHERE ${cond} AND EXISTS (SELECT 1 FROM main.history h WHERE h.id = e.id AND h.bucket >= ? AND h.bucket < ?)),
+    c AS MATERIALIZED (SELECT service, name, sub, ${diff('count', b)} AS count_before, ${diff('count', a)} AS count_after,
+      ${diff('bytes', b)} AS bytes_before, ${diff('bytes', a)} AS bytes_after FROM t)
+    SELECT * FROM (SELECT 1 AS rose, * FROM c WHERE bytes_after > bytes_before ORDER BY bytes_after - bytes_before DESC, service, name, sub LIMIT ?)
+    UNION ALL SELECT * FROM (SELECT 0 AS rose, * FROM c WHERE bytes_after < bytes_before ORDER BY bytes_after - bytes_before ASC, service, name, sub LIMIT ?)`;
+  const out: ChangeLists = { rose: [], fell: [] };
+  for (const r of prepared(db, sql).all(...values, q.limit, q.limit) as Array<ChangeSum & { rose: number }>) {
+    const { rose, ...c } = r;
+    (rose ? out.rose : out.fell).push(c);
+  }
+  return out;
 }
 
 /** Non-empty steps of `step` ms in [from, to) (the API fills the gaps with zeros). */

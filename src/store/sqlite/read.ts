@@ -34,8 +34,8 @@ import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { bytesShare, keys, runList, Where } from './list.js';
-import { historyMarks, historySums, series, windowCtes, type Sql, type WindowedTable } from './history.js';
-import type { HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { historyChanges, historyMarks, historySums, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import type { ChangeLists, ChangesQuery, HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
 import { seriesEstimates } from './series-estimates.js';
@@ -137,6 +137,10 @@ export class SqliteQueries implements StoreQueries {
       COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
     return runList(this.db, { ...win(this.db, 'key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
+  }
+
+  async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
+    return historyChanges(this.db, q);
   }
 
   async historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
