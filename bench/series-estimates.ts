@@ -14,6 +14,12 @@
  * then writes no estimate row: the commit as it was before). Prints the
  * median commit time of each and their ratio. The machine may be shared:
  * compare the ratio, not the absolute times.
+ *
+ * Then the read side: one store of `--metrics` × `--labels` entities with
+ * `--hours` of minute-by-minute churn (every estimate moving every minute:
+ * the most rows), and the route's question as the metric page asks it (the
+ * last 24 h at one-hour steps, and the last 6 h at one-minute steps, for one
+ * metric and one label key): p50 and p95 of `--calls` calls.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +29,8 @@ import { Hll } from '../src/sketch/hll.js';
 import { migrateSqlite } from '../src/store/sqlite/migrations.js';
 import { SqliteWriteStore } from '../src/store/sqlite/write.js';
 import { WriterState, type ChangeSet } from '../src/writer/state.js';
+import { SqliteQueries } from '../src/store/sqlite/read.js';
+import { seriesEstimatesRoute } from '../src/api/series-estimates.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,6 +40,8 @@ const METRICS = arg('metrics', 200);
 const LABELS = arg('labels', 5);
 const COMMITS = arg('commits', 60);
 const ROUNDS = arg('rounds', 5);
+const HOURS = arg('hours', 6);
+const CALLS = arg('calls', 200);
 const TUNING = { sqliteCacheMb: 8, sqliteMmapMb: 0, sqliteBusyTimeoutMs: 1000, walAutocheckpointPages: 1000, walLimitMb: 64 };
 const T0 = Date.UTC(2026, 0, 5);
 
@@ -104,4 +114,41 @@ for (const scenario of ['churn', 'steady'] as const) {
   const b = median(withoutEst);
   console.log(`${scenario}: commit median with estimates ${a.toFixed(2)} ms, without ${b.toFixed(2)} ms, ratio ${(a / b).toFixed(2)}`);
   console.log(`  rounds with: ${withEst.map((x) => x.toFixed(2)).join(' ')}; without: ${withoutEst.map((x) => x.toFixed(2)).join(' ')}`);
+}
+
+// ---- the read side
+steady = false;
+const dir = mkdtempSync(join(tmpdir(), 'keytally-bench-estimates-read-'));
+try {
+  await migrateSqlite(join(dir, 'keytally.db'));
+  const store = new SqliteWriteStore(dir, TUNING);
+  const state = new WriterState({ precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096, sketchCacheRows: 1_000_000 });
+  for (let i = 0; i < HOURS * 60; i++) {
+    state.applyBatch(batch(i));
+    await store.commit(state.takeChanges());
+  }
+  const rows = (store.db.prepare('SELECT count(*) AS n FROM metric_series_estimates').get() as { n: number }).n;
+  const q = new SqliteQueries(store.db);
+  const now = T0 + HOURS * 3_600_000;
+  const m = `metric.${Math.floor(METRICS / 2)}`;
+  const svc = `svc-${Math.floor(METRICS / 2) % 10}`;
+  const questions = [
+    `service=${svc}&from=${now - 86_400_000}&to=${now}`,
+    `service=${svc}&from=${now - 6 * 3_600_000}&to=${now}`,
+    `service=${svc}&label=label.0&from=${now - 6 * 3_600_000}&to=${now}`,
+  ];
+  console.log(`read side: ${rows.toLocaleString('en-US')} estimate rows (${METRICS} metrics x ${LABELS} labels, ${HOURS} h of minutes)`);
+  for (const question of questions) {
+    const times: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      const t = performance.now();
+      await seriesEstimatesRoute(q, m, question, now);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`  ${question.replace(/&from=\d+&to=\d+/, '')} ${question.includes(String(now - 86_400_000)) ? '(24 h, 1 h steps)' : '(6 h, 1 min steps)'}: p50 ${times[Math.floor(CALLS / 2)]!.toFixed(2)} ms, p95 ${times[Math.floor(CALLS * 0.95)]!.toFixed(2)} ms`);
+  }
+  await store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
