@@ -168,7 +168,8 @@ export interface ChangeSet {
   templates: TemplateRow[];
   /**
    * The same template changes as an ordered log of adds and moves by template text (see template-log.ts), for
-   * a store whose rows other writers share; `templates` holds their net effect on this miner's rows.
+   * a store whose rows other writers share (empty unless it called shareTemplates()); `templates` holds their
+   * net effect on this miner's rows.
    */
   templateOps: TemplateOp[];
   versions: VersionRow[];
@@ -258,7 +259,8 @@ export class WriterState {
   private history = new Map<string, HistoryRow>();
   private historyMoves: HistoryMove[] = [];
   private readonly miners = new Map<string, TemplateMiner>();
-  private readonly templateLog = new TemplateLog();
+  /** Only for a store whose template rows other writers share (shareTemplates()); the others need no log. */
+  private templateLog: TemplateLog | undefined;
   /** Estimates of closed minutes of rows not committed since (see closeEstimate). */
   private estimateSamples: EstimateSample[] = [];
   private acks: number[] = [];
@@ -306,7 +308,7 @@ export class WriterState {
 
   hasChanges(): boolean {
     return (
-      this.acks.length > 0 || this.templateLog.size > 0 ||
+      this.acks.length > 0 || (this.templateLog?.size ?? 0) > 0 ||
       this.services.dirty.size + this.metrics.dirty.size + this.labels.dirty.size + this.spans.dirty.size > 0 ||
       this.logs.dirty.size + this.keys.dirty.size + this.templates.dirty.size + this.versions.dirty.size > 0
     );
@@ -491,7 +493,7 @@ export class WriterState {
       // Merges and splits move lines between templates: move the stored counts with them
       // (after the increment above, which the miner counted into `cluster` before any split).
       const moves = miner.takeMoves();
-      this.templateLog.mined(d.service, d.severity, cluster, moves, d.count, d.bytes, d.example, d);
+      this.templateLog?.mined(d.service, d.severity, cluster, moves, d.count, d.bytes, d.example, d);
       for (const mv of moves) {
         const from = this.templateRow(d.service, d.severity, mv.from, '', d);
         const to = this.templateRow(d.service, d.severity, mv.to, mv.to.template(), from);
@@ -532,6 +534,7 @@ export class WriterState {
    * miner places it under another (more general) text, go to templateOps as moves. True when there are such moves.
    */
   learnTemplate(service: string, severity: string, template: string, lastSeen: number): boolean {
+    this.templateLog ??= new TemplateLog();
     const miner = this.miner(service, severity);
     const before = this.templateLog.size;
     const cluster = miner.learn(template, lastSeen);
@@ -540,8 +543,17 @@ export class WriterState {
     return this.templateLog.size > before;
   }
 
+  /**
+   * Keep ChangeSet.templateOps from now on: the store's template rows are shared with other writers (a fleet on
+   * PostgreSQL), so it applies the ordered log of adds and moves instead of this miner's net row increments.
+   */
+  shareTemplates(): void {
+    this.templateLog ??= new TemplateLog();
+  }
+
   /** Lines of a stored template placed in `cluster` by text (an import), as templateOps sees them. */
   placedTemplate(row: TemplateRow, count: number, bytes: number, example: string, seen: Seen): void {
+    if (!this.templateLog) return;
     const text = this.templateLog.sync(row.service, row.severity, row.cluster);
     this.templateLog.add(row.service, row.severity, row.cluster, text, count, bytes, example, seen);
   }
@@ -587,7 +599,7 @@ export class WriterState {
       logs: this.logs.take(zero<LogRow>(['count', 'bytes'])),
       keys: this.keys.take(zero<KeyRow>(['samples', 'bytes'])),
       templates: this.templates.take(zero<TemplateRow>(['count', 'bytes'])),
-      templateOps: this.templateLog.take(),
+      templateOps: this.templateLog?.take() ?? [],
       versions: this.versions.take(zero<VersionRow>(['records', 'bytes'])),
       history: [...this.history.values()],
       historyMoves: this.historyMoves,

@@ -12,7 +12,6 @@
  * ids are local to one miner.
  */
 import type { Cluster, Move } from '../mine/miner.js';
-import { entityKey } from '../model/delta.js';
 
 export interface TemplateAdd {
   op: 'add';
@@ -49,8 +48,12 @@ export interface Seen {
 
 export class TemplateLog {
   private ops: TemplateOp[] = [];
-  /** Adds since the last move, by (service, severity, text): one op each (a move in between starts a new segment). */
-  private segment = new Map<string, TemplateAdd>();
+  /**
+   * Adds since the last move, by cluster: one op each (a move in between starts a new segment). Keyed by the
+   * cluster, not its text: building a (service, severity, text) key per delta cost the writer a third more time
+   * per template delta; two clusters of one text give two adds, which the replay sums.
+   */
+  private segment = new Map<Cluster, TemplateAdd>();
   /** The text each cluster's lines are stored under, as far as this log knows. */
   private readonly texts = new WeakMap<Cluster, string>();
 
@@ -68,7 +71,8 @@ export class TemplateLog {
   /** c's lines are (or will be) stored under `text`: a different text recorded before moves its row there. */
   sync(service: string, severity: string, c: Cluster, text = c.template()): string {
     const old = this.texts.get(c);
-    if (old !== undefined && old !== text) this.move(service, severity, old, text, c.id, null, null);
+    if (old === text) return text;
+    if (old !== undefined) this.move(service, severity, old, text, c.id, null, null);
     this.texts.set(c, text);
     return text;
   }
@@ -81,9 +85,8 @@ export class TemplateLog {
 
   add(service: string, severity: string, c: Cluster, text: string, count: number, bytes: number, example: string, seen: Seen): void {
     if (count === 0 && bytes === 0) return;
-    const k = entityKey(service, severity, text);
-    const a = this.segment.get(k);
-    if (a) {
+    const a = this.segment.get(c);
+    if (a && a.template === text) {
       a.count += count;
       a.bytes += bytes;
       a.firstSeen = Math.min(a.firstSeen, seen.firstSeen);
@@ -92,7 +95,7 @@ export class TemplateLog {
       return;
     }
     const op: TemplateAdd = { op: 'add', service, severity, template: text, id: c.id, count, bytes, example, firstSeen: seen.firstSeen, lastSeen: seen.lastSeen };
-    this.segment.set(k, op);
+    this.segment.set(c, op);
     this.ops.push(op);
   }
 

@@ -39,6 +39,7 @@ function batch(templates: TemplateDelta[], seq: number) {
 describe('template log', () => {
   it('replayed on rows keyed by text, it gives the canonical miner\'s templates and counts exactly (merges, splits, generalisations)', () => {
     const state = new WriterState(OPTS);
+    state.shareTemplates();
     const rows = new Map<string, [number, number]>();
     const { lines } = generateLogs({ seed: 11, lines: 6000, poolSize: 6 });
     const r = rng(5);
@@ -71,6 +72,7 @@ describe('template log', () => {
 
   it('a learnt template takes in the literal clusters it covers, and the stored literal rows move to it', () => {
     const state = new WriterState(OPTS);
+    state.shareTemplates();
     const t = (template: string) => ({ service: 's', severity: 'INFO', template, count: 1, bytes: 10, example: template, firstSeen: 1, lastSeen: 1 });
     state.applyBatch(batch([t('Starting service alpha'), t('Starting service beta')], 1));
     const rows = new Map<string, [number, number]>();

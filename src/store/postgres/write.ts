@@ -161,6 +161,7 @@ export class PostgresWriteStore implements WriteStore {
 
   async load(state: WriterState): Promise<void> {
     this.state = state;
+    state.shareTemplates();
     await this.history.load();
     const q = (sql: string) => this.pool.query(sql).then((r) => r.rows as Array<Record<string, any>>);
     for (const r of await q(`SELECT name, first_seen, last_seen FROM services`)) {
