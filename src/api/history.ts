@@ -4,7 +4,8 @@
  * GET /api/v1/services/{name}/versions (which service.version values, when).
  */
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../model/history.js';
-import { seriesLevel, type HistoryKind, type HistorySum, type SeriesPoint, type VersionItem, type Window } from '../store/history.js';
+import { seriesLevel, type ChangeSum, type HistoryKind, type SeriesPoint, type VersionItem, type Window } from '../store/history.js';
+import { compareCodePoints } from '../store/queries.js';
 import type { KeyItem, MetricItem, Page, SpanItem, TemplateItem } from '../store/queries.js';
 import type { StoreQueries } from '../store/store.js';
 import { badRequest, notFound } from './errors.js';
@@ -162,29 +163,15 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
     rose: [],
     fell: [],
   };
+  // Each kind's largest rises and falls (the store ranks them), then the largest of all kinds.
   const changes: Change[] = [];
   for (const kind of CHANGE_KINDS) {
-    const a = await store.historySums({ kind, service }, after);
-    const b = await store.historySums({ kind, service }, before);
-    const key = (s: HistorySum) => `${s.service}\u0000${s.name}\u0000${s.sub}`;
-    const joined = new Map<string, Change>();
-    const entry = (s: HistorySum): Change => {
-      let c = joined.get(key(s));
-      if (!c) {
-        c = { kind, service: s.service, label: labelOf(kind, s), name: s.name, sub: s.sub, count_before: 0, count_after: 0, bytes_before: 0, bytes_after: 0, bytes_change: 0 };
-        joined.set(key(s), c);
-      }
-      return c;
-    };
-    for (const s of a) Object.assign(entry(s), { count_after: s.count, bytes_after: s.bytes });
-    for (const s of b) Object.assign(entry(s), { count_before: s.count, bytes_before: s.bytes });
-    for (const c of joined.values()) {
-      c.bytes_change = c.bytes_after - c.bytes_before;
-      // Entities that are new in the window are listed under `new`; here only what existed before moves.
-      if (c.bytes_before > 0 || c.count_before > 0) changes.push(c);
+    const lists = await store.historyChanges({ kind, service, before, after, limit });
+    for (const s of [...lists.rose, ...lists.fell]) {
+      changes.push({ kind, service: s.service, label: labelOf(kind, s), name: s.name, sub: s.sub, ...pick(s), bytes_change: s.bytes_after - s.bytes_before });
     }
   }
-  const tie = (x: Change, y: Change) => (x.service < y.service ? -1 : x.service > y.service ? 1 : x.label < y.label ? -1 : x.label > y.label ? 1 : 0);
+  const tie = (x: Change, y: Change) => compareCodePoints(x.service, y.service) || compareCodePoints(x.label, y.label);
   answer.rose = changes.filter((c) => c.bytes_change > 0).sort((x, y) => y.bytes_change - x.bytes_change || tie(x, y)).slice(0, limit);
   answer.fell = changes.filter((c) => c.bytes_change < 0).sort((x, y) => x.bytes_change - y.bytes_change || tie(x, y)).slice(0, limit);
   // Template texts for the few listed (the history knows templates by id).
@@ -196,7 +183,11 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
   return answer;
 }
 
-function labelOf(kind: HistoryKind, s: HistorySum): string {
+function pick(s: ChangeSum): Pick<Change, 'count_before' | 'count_after' | 'bytes_before' | 'bytes_after'> {
+  return { count_before: s.count_before, count_after: s.count_after, bytes_before: s.bytes_before, bytes_after: s.bytes_after };
+}
+
+function labelOf(kind: HistoryKind, s: { name: string; sub: string }): string {
   switch (kind) {
     case 'key':
       return `${s.name}/${s.sub}`;

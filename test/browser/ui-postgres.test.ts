@@ -76,6 +76,8 @@ describe('web UI on PostgreSQL', () => {
     const api = (await k.get('/api/v1/services?sort=bytes&order=desc')).body.items;
     const titles = await page.locator('#services-table td[data-col="bytes"] span.bytes').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
     expect(titles).toEqual(api.map((s: any) => `${s.bytes.toLocaleString('en-US')} bytes`));
+    // The facts come from their own requests, after the table: wait for the last of the five.
+    await page.locator('.stat').nth(4).waitFor();
     const stats = await page.locator('.stat').evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText.replace(/\n/g, ' ')));
     expect(stats).toEqual(['Services 3', 'Log templates 6 active in the last 24h', 'Keys 169 active in the last 24h', 'Metrics 3 active in the last 24h', 'Span names 2 active in the last 24h']);
     await expectNoInjection();

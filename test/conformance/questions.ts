@@ -41,9 +41,16 @@ export function listQuestions(): string[] {
     out.push(`${path}?from=0&limit=10000`);
     out.push(`${path}?from=0&sort=${sorts[sorts.length - 1]}&limit=5`);
   }
-  out.push('/api/v1/series?signal=logs&service=cart&from=0&step=86400000');
-  out.push('/api/v1/series?signal=metrics&from=0&step=86400000');
+  // Day steps over the last week (step is in seconds), and one without a service: a 400 on every store alike.
+  const week = Math.floor(Date.now() / 86_400_000 - 7) * 86_400_000;
+  out.push(`/api/v1/series?signal=logs&service=cart&from=${week}&step=86400`);
+  out.push(`/api/v1/series?signal=metrics&service=checkout&from=${week}&step=86400`);
+  out.push('/api/v1/series?signal=metrics&from=0&step=86400');
   out.push('/api/v1/services/cart/versions');
+  // What changed since yesterday (whole days, as above): everything is new; nothing was there before to rise or fall.
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  out.push(`/api/v1/changes?since=${today - 86_400_000}&until=${today + 86_400_000}&limit=50`);
+  out.push(`/api/v1/changes?since=${today - 86_400_000}&until=${today + 86_400_000}&service=cart`);
   // Series estimates over time, from the day buckets (whole days: the same whichever minute each instance received
   // a record in): the metric's and its labels', and the 404s.
   const weekAgo = Math.floor(Date.now() / 86_400_000 - 7) * 86_400_000;

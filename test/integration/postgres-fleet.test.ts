@@ -96,6 +96,9 @@ describe('a fleet on one PostgreSQL', () => {
     const problems: string[] = [];
     for (const q of [...listQuestions(), ...entityQuestions(['jobs.done', 'http.server.duration', 'queue.depth', 'requests'])]) {
       if (q.startsWith('/api/v1/logs/templates')) continue;
+      // /changes ranks keys by bytes, and a resource key's bytes depend on how the requests were split (comparable()
+      // leaves them out); its templates carry per-instance ids. Its sums are checked on every store in history.test.ts.
+      if (q.startsWith('/api/v1/changes')) continue;
       const want = await single.get(q);
       // Any instance of the fleet answers for all of it.
       const got = await fleet[problems.length % 3]!.get(q);

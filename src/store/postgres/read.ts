@@ -36,7 +36,7 @@ import {
   type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import type { HistoryFilter, HistoryMarks, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type VersionItem, type Window } from '../history.js';
 import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
@@ -305,6 +305,11 @@ export class PostgresQueries implements StoreQueries {
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
     }));
+  }
+
+  async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
+    const f = { kind: q.kind, service: q.service };
+    return changesFromSums(await historySums(this.c, f, q.before), await historySums(this.c, f, q.after), q.limit);
   }
 
   historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {

@@ -5,7 +5,7 @@
  * table wins over it; inside a CTE the real table is `main.<table>`).
  */
 import type Database from 'better-sqlite3';
-import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 import { prepared } from './statements.js';
 
 export interface Sql {
@@ -52,6 +52,45 @@ export function historySums(db: Database.Database, f: HistoryFilter, w: Window):
   return prepared(db, q.sql).all(...q.values) as HistorySum[];
 }
 
+/**
+ * /changes for one kind in one statement: each entity active in the window
+ * before (one lookup), its running totals at the distinct edges of both
+ * windows (usually three: the windows meet), computed once (MATERIALIZED),
+ * then the largest rises and falls, so 100,000 keys never leave SQLite.
+ */
+export function historyChanges(db: Database.Database, q: ChangesQuery): ChangeLists {
+  const marks = historyMarks(db);
+  const b = resolveWindow(q.before, marks);
+  const a = resolveWindow(q.after, marks);
+  const edges = [...new Set([b.from, b.to, a.from, a.to])];
+  const col = (name: 'count' | 'bytes', t: number) => `c${edges.indexOf(t)}_${name}`;
+  const values: unknown[] = [];
+  const lookups = edges.flatMap((t, i) => (['count', 'bytes'] as const).map((name) => {
+    values.push(t);
+    return `(SELECT ${name} FROM main.history h WHERE h.id = e.id AND h.bucket >= ? ORDER BY h.bucket LIMIT 1) AS c${i}_${name}`;
+  }));
+  let cond = 'e.kind = ?';
+  values.push(q.kind);
+  if (q.service !== undefined) {
+    cond += ' AND e.service = ?';
+    values.push(q.service);
+  }
+  values.push(b.from, b.to);
+  const diff = (name: 'count' | 'bytes', w: Window) => `${col(name, w.to)} - ${col(name, w.from)}`;
+  const sql = `WITH t AS MATERIALIZED (SELECT e.service, e.name, e.sub, ${lookups.join(', ')} FROM main.history_entity e
+      WHERE ${cond} AND EXISTS (SELECT 1 FROM main.history h WHERE h.id = e.id AND h.bucket >= ? AND h.bucket < ?)),
+    c AS MATERIALIZED (SELECT service, name, sub, ${diff('count', b)} AS count_before, ${diff('count', a)} AS count_after,
+      ${diff('bytes', b)} AS bytes_before, ${diff('bytes', a)} AS bytes_after FROM t)
+    SELECT * FROM (SELECT 1 AS rose, * FROM c WHERE bytes_after > bytes_before ORDER BY bytes_after - bytes_before DESC, service, name, sub LIMIT ?)
+    UNION ALL SELECT * FROM (SELECT 0 AS rose, * FROM c WHERE bytes_after < bytes_before ORDER BY bytes_after - bytes_before ASC, service, name, sub LIMIT ?)`;
+  const out: ChangeLists = { rose: [], fell: [] };
+  for (const r of prepared(db, sql).all(...values, q.limit, q.limit) as Array<ChangeSum & { rose: number }>) {
+    const { rose, ...c } = r;
+    (rose ? out.rose : out.fell).push(c);
+  }
+  return out;
+}
+
 /** Non-empty steps of `step` ms in [from, to) (the API fills the gaps with zeros). */
 export function series(db: Database.Database, q: SeriesQuery): SeriesPoint[] {
   let cond = 'kind = ?';
@@ -74,13 +113,29 @@ export function series(db: Database.Database, q: SeriesQuery): SeriesPoint[] {
 /**
  * The WITH clause of a windowed list: `services` (always: the denominators of
  * bytes_percentage) and the listed table, both as their window sums.
+ *
+ * `lazy` (counts, and pages in the order of an entity column: cardinality,
+ * first_seen, name…): the table's CTE is NOT MATERIALIZED and drives from the
+ * table (CROSS JOIN keeps that order), so SQLite inlines it, walks the
+ * table's own index for the ORDER BY, asks one lookup per row whether it was
+ * active, stops at the page's last row, and computes the window's sums only
+ * for the rows it returns (a count computes none). Otherwise (sorted by a
+ * window's count, bytes or share: every row's sums are needed) it is
+ * MATERIALIZED, so each sum is computed once, not once per use.
  */
-export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks): Sql {
+export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks, lazy: boolean): Sql {
   const svc = servicesCte(w, service, marks);
   const parts = [svc.sql];
   const values = [...svc.values];
+  if (table === 'body_templates') {
+    // A template's share is of its (service, severity)'s lines in the window: the `log` entity's sums, which the
+    // templates of that severity add up to (every line is in one template; merges and splits keep each minute's sum).
+    const sev = sumsSql({ kind: 'log', service }, w, marks);
+    parts.push(`severities AS MATERIALIZED (${sev.sql})`);
+    values.push(...sev.values);
+  }
   if (table !== 'services') {
-    const t = TABLE_CTE[table](w, service, marks);
+    const t = tableCte(table, resolveWindow(w, marks), service, lazy);
     parts.push(t.sql);
     values.push(...t.values);
   }
@@ -109,46 +164,58 @@ function sumsByService(kind: 'log' | 'span' | 'metric', w: Window, service: stri
   return { sql: `SELECT service, SUM(count) AS count, SUM(bytes) AS bytes FROM (${r.sql}) GROUP BY service`, values: r.values };
 }
 
-type CteBuilder = (w: Window, service: string | undefined, marks: HistoryMarks) => Sql;
-
-function cte(name: string, kind: HistoryFilter['kind'], select: string, join: string): CteBuilder {
-  return (w, service, marks) => {
-    const s = sumsSql({ kind, service }, w, marks);
-    return { sql: `${name} AS MATERIALIZED (SELECT ${select} FROM (${s.sql}) w JOIN main.${name} e ON ${join})`, values: s.values };
-  };
+/** How a table meets its history entities: the kind, and (name, sub) of a row `e`. */
+interface TableSpec {
+  kind: HistoryFilter['kind'];
+  name: string;
+  sub: string;
+  /** The select list, with {count} and {bytes} standing for the window's sums. */
+  select: string;
 }
 
-const TABLE_CTE: Record<Exclude<WindowedTable, 'services'>, CteBuilder> = {
-  logs_metadata: cte(
-    'logs_metadata',
-    'log',
-    `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, w.count AS sample_count, w.bytes AS bytes, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.severity = w.name',
-  ),
-  body_templates: cte(
-    'body_templates',
-    'template',
-    `e.service, e.severity, e.template_id, e.template, w.count AS count, w.bytes AS bytes, e.example, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.severity = w.name AND e.template_id = CAST(w.sub AS INTEGER)',
-  ),
-  metrics_metadata: cte(
-    'metrics_metadata',
-    'metric',
-    `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
-     w.count AS sample_count, w.bytes AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.name = w.name',
-  ),
-  spans_metadata: cte(
-    'spans_metadata',
-    'span',
-    `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, w.count AS sample_count, w.bytes AS bytes,
-     e.status_unset, e.status_ok, e.status_error, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.name = w.name AND e.kind = CAST(w.sub AS INTEGER)',
-  ),
-  key_metadata: cte(
-    'key_metadata',
-    'key',
-    `e.service, e.scope, e.key, w.count AS sample_count, w.bytes AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.scope = w.name AND e.key = w.sub',
-  ),
+const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
+  logs_metadata: {
+    kind: 'log', name: 'e.severity', sub: `''`,
+    select: `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, {count} AS sample_count, {bytes} AS bytes, e.first_seen, e.last_seen`,
+  },
+  body_templates: {
+    kind: 'template', name: 'e.severity', sub: 'CAST(e.template_id AS TEXT)',
+    select: `e.service, e.severity, e.template_id, e.template, {count} AS count, {bytes} AS bytes, e.example, e.first_seen, e.last_seen`,
+  },
+  metrics_metadata: {
+    kind: 'metric', name: 'e.name', sub: `''`,
+    select: `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
+      {count} AS sample_count, {bytes} AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
+  },
+  spans_metadata: {
+    kind: 'span', name: 'e.name', sub: 'CAST(e.kind AS TEXT)',
+    select: `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, {count} AS sample_count, {bytes} AS bytes,
+      e.status_unset, e.status_ok, e.status_error, e.first_seen, e.last_seen`,
+  },
+  key_metadata: {
+    kind: 'key', name: 'e.scope', sub: 'e.key',
+    select: `e.service, e.scope, e.key, {count} AS sample_count, {bytes} AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
+  },
 };
+
+/** The table's rows active in the (resolved) window `r`, with its sums in place of the all-time counts and bytes. */
+function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service: string | undefined, lazy: boolean): Sql {
+  const t = TABLES[table];
+  const sum = (col: 'count' | 'bytes') =>
+    `((SELECT ${col} FROM main.history x WHERE x.id = h.id AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) - ` +
+    `(SELECT ${col} FROM main.history x WHERE x.id = h.id AND x.bucket >= ? ORDER BY x.bucket LIMIT 1))`;
+  // Values in the order their placeholders appear: the select list's (count, then bytes), the join's, the filter's.
+  const select = t.select.replace('{count}', sum('count')).replace('{bytes}', sum('bytes'));
+  const values: unknown[] = [r.to, r.from, r.to, r.from, t.kind];
+  let cond = `EXISTS (SELECT 1 FROM main.history x WHERE x.id = h.id AND x.bucket >= ? AND x.bucket < ?)`;
+  if (service !== undefined) {
+    cond = `e.service = ? AND ${cond}`;
+    values.push(service);
+  }
+  values.push(r.from, r.to);
+  return {
+    sql: `${table} AS ${lazy ? 'NOT MATERIALIZED' : 'MATERIALIZED'} (SELECT ${select} FROM main.${table} e CROSS JOIN main.history_entity h
+      ON h.kind = ? AND h.service = e.service AND h.name = ${t.name} AND h.sub = ${t.sub} WHERE ${cond})`,
+    values,
+  };
+}

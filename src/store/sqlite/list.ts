@@ -48,6 +48,8 @@ export interface ListQuery {
   alias?: string;
   /** A WITH clause put before both statements (history windows shadow the tables with CTEs), and its values. */
   with?: { sql: string; values: unknown[] } | undefined;
+  /** Another WITH clause for the count alone (a window's lazy CTEs: src/store/sqlite/history.ts); default `with`. */
+  countWith?: { sql: string; values: unknown[] } | undefined;
 }
 
 export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): ListResult<T> {
@@ -57,22 +59,25 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const count = () => (prepared(db, `${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...wv, ...q.where.values) as { n: number }).n;
-  // A windowed list's CTEs are its cost (a window sum per entity): one statement gives the page and the total
-  // (COUNT(*) OVER ()), instead of evaluating them twice; only a page past the end asks for the count alone.
-  if (q.with && q.page.limit > 0) {
-    const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
+  const cw = q.countWith ?? q.with;
+  const count = () => (prepared(db, `${cw ? cw.sql + ' ' : ''}SELECT COUNT(*) AS n FROM ${q.from}${where}`).get(...(cw ? cw.values : []), ...q.where.values) as { n: number }).n;
+  const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
+  // Sorted by a window's sums (a materialized CTE: every row's sums are computed anyway), one statement gives the page
+  // and the total (COUNT(*) OVER ()), so they are computed once; only a page past the end needs the count alone.
+  if (q.countWith && q.with && q.page.limit > 0) {
     const rows = prepared(db, `${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...wv, ...q.where.values, q.page.limit, q.page.offset) as Record<string, unknown>[];
     const total = rows.length > 0 ? (rows[0]!['__total'] as number) : count();
     return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
   }
+  // Otherwise a window's CTE is inlined (not materialized): the count only asks whether each entity was active (one
+  // lookup), and a page in an index's order stops at its last row (src/store/sqlite/history.ts, windowCtes).
   const total = count();
   // Skip the row query when nothing can come back (limit=0 asks for the total only, or paging past the end).
   if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
-  const order = [`${qualify(field.column)} ${dir}`, ...q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`)].join(', ');
   let sql: string;
-  if (q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
+  // A windowed list reads CTEs, which have no rowid: the plain form.
+  if (q.with || q.select.includes(` AS ${field.column}`) || /\bjoin\b/i.test(q.from)) {
     sql = `${w}SELECT ${q.select} FROM ${q.from}${where} ORDER BY ${order} LIMIT ? OFFSET ?`;
   } else {
     // Pick the page's rowids first, then compute the select list for those rows only. SQLite evaluates the select
