@@ -32,6 +32,7 @@ import {
   type TemplateDelta,
   type VersionDelta,
 } from '../model/delta.js';
+import type { Cluster } from '../mine/cluster.js';
 import type { HistoryRow } from '../writer/state.js';
 import { WriterState } from '../writer/state.js';
 import type { WriteStore } from './store.js';
@@ -209,7 +210,8 @@ function checkEstimate(file: string, n: number, d: any): void {
  * outlived its merge, say). A text the target's miner already has adds to
  * that template; a new one gets the source's id when the target has it free.
  */
-function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { id?: number }>): void {
+function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { id?: number }>): Map<string, Cluster> {
+  const placed = new Map<string, Cluster>();
   for (const d of templates) {
     const miner = state.miner(d.service, d.severity);
     const live = miner.clusters();
@@ -226,6 +228,7 @@ function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { i
       row = { service: d.service, severity: d.severity, cluster, count: 0, bytes: 0, example: d.example, firstSeen: d.firstSeen, lastSeen: d.lastSeen };
       state.templates.rows.set(k, row);
     }
+    if (d.id !== undefined) placed.set(entityKey(d.service, d.severity, d.id), cluster);
     row.count += d.count;
     row.bytes += d.bytes;
     state.placedTemplate(row, d.count, d.bytes, d.example, d);
@@ -233,6 +236,7 @@ function placeTemplates(state: WriterState, templates: Array<TemplateDelta & { i
     row.lastSeen = Math.max(row.lastSeen, d.lastSeen);
     state.templates.dirty.add(row);
   }
+  return placed;
 }
 
 export interface ImportOptions {
@@ -278,10 +282,15 @@ export async function importDump(store: WriteStore, dump: ParsedDump, opts: Impo
     else (batch[it.t] as unknown[]).push(it.d);
   }
   state.applyBatch(batch);
-  placeTemplates(state, templates);
+  const placed = placeTemplates(state, templates);
   const changes = state.takeChanges();
-  // The dump's own minute buckets, not the ones applyBatch derived from the batch's (meaningless) minute.
-  changes.history = history;
+  // The dump's own minute buckets, not the ones applyBatch derived from the batch's (meaningless) minute; a
+  // template's under the id (and text) it was placed under here.
+  changes.history = history.map((h) => {
+    if (h.kind !== 'template') return h;
+    const c = placed.get(entityKey(h.service, h.name, Number(h.sub)));
+    return c ? { ...h, sub: String(c.id), template: c.template() } : h;
+  });
   // Likewise the dump's estimates over time, merged bucket by bucket (largest wins), not samples at that minute.
   for (const r of changes.metrics) r.estimateMinute = undefined;
   for (const r of changes.labels) r.estimateMinute = undefined;

@@ -135,6 +135,11 @@ export interface HistoryRow {
   sub: string;
   count: number;
   bytes: number;
+  /**
+   * A template's text when its first lines of this minute were filed (kind `template` only): PostgreSQL keys a
+   * template's history by the hash of its text, as its rows, since cluster ids are an instance's own.
+   */
+  template?: string;
 }
 
 /**
@@ -315,7 +320,7 @@ export class WriterState {
   }
 
   /** Adds to the minute bucket of one entity (every record of a batch was received in b.minute). */
-  private bucket(minute: number, kind: HistoryKind, service: string, name: string, sub: string, count: number, bytes: number): void {
+  private bucket(minute: number, kind: HistoryKind, service: string, name: string, sub: string, count: number, bytes: number, template?: string): void {
     if ((count === 0 && bytes === 0) || this.opts.history === 'off') return;
     const k = entityKey(kind, service, name, sub, minute);
     const h = this.history.get(k);
@@ -323,7 +328,7 @@ export class WriterState {
       h.count += count;
       h.bytes += bytes;
     } else {
-      this.history.set(k, { minute, kind, service, name, sub, count, bytes });
+      this.history.set(k, template === undefined ? { minute, kind, service, name, sub, count, bytes } : { minute, kind, service, name, sub, count, bytes, template });
     }
   }
 
@@ -487,7 +492,7 @@ export class WriterState {
       const r = this.templateRow(d.service, d.severity, cluster, d.example, d);
       r.count += d.count;
       r.bytes += d.bytes;
-      this.bucket(minute, 'template', d.service, d.severity, String(cluster.id), d.count, d.bytes);
+      this.bucket(minute, 'template', d.service, d.severity, String(cluster.id), d.count, d.bytes, cluster.template());
       if (r.example === '') r.example = d.example;
       this.seen(r, d);
       // Merges and splits move lines between templates: move the stored counts with them

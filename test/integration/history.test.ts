@@ -97,12 +97,12 @@ for (const backend of BACKENDS) {
       return r.body;
     });
 
+    let args: string[] = [];
     beforeAll(async () => {
       // Minute detail for 2 hours, hour detail for 2 days: the replayed week crosses both.
-      k = await startKeytally({
-        args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '2', '--test-clock', 'on',
-          '--retention-minutes', '120', '--retention-hours', '48', ...(await backend.args())],
-      });
+      args = ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '2', '--test-clock', 'on',
+        '--retention-minutes', '120', '--retention-hours', '48', ...(await backend.args())];
+      k = await startKeytally({ args });
       await replay(k, svc);
     }, 120_000);
     afterAll(async () => {
@@ -286,6 +286,24 @@ for (const backend of BACKENDS) {
       expect((await k.get(`/api/v1/changes?service=${svc}&version=9.9`)).status).toBe(404);
       expect((await k.get(`/api/v1/services/nope/versions`)).status).toBe(404);
       expect((await q(`/api/v1/services?q=${svc}`)).items[0].log_records).toBe(sum(0, END, countAll));
+    });
+
+    // Last (it sends more): the memory store keeps nothing over a restart.
+    if (backend.name !== 'memory') it('a restart keeps every template\'s history under it, and adds to it', async () => {
+      const windowed = async (from: number, to: number) =>
+        Object.fromEntries((await q(`/api/v1/logs/templates?service=${svc}&limit=100&from=${from}&to=${to}`)).items.map((t: any) => [t.template, t.count]));
+      const before = await windowed(T0, END);
+      expect(Object.keys(before).length).toBe(3);
+      expect(await k.stop()).toBe(0);
+      k = await startKeytally({ args, dataDir: k.dataDir });
+      expect(await windowed(T0, END)).toEqual(before);
+      // One more request after the restart, two hours later: the window after END holds exactly it, per template.
+      const at = END + 2 * HOUR;
+      const r = await post(k, '/v1/logs', encode(LogsReq, request(svc, '1.1', 5, 1, 2)), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(at) });
+      expect(r.status).toBe(200);
+      const after = await windowed(END, at + HOUR);
+      expect(Object.values(after).sort()).toEqual([1, 2, 5]);
+      expect(await windowed(T0, END)).toEqual(before);
     });
   });
 }

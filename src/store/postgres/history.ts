@@ -51,8 +51,16 @@ export async function historySums(c: PoolClient, f: HistoryFilter, w: Window): P
   return (await c.query(numbered(q.sql), q.values)).rows as HistorySum[];
 }
 
+/** The hash a template's history is kept under, from its id (what the API knows it by). */
+export async function templateSub(c: PoolClient, service: string | undefined, severity: string | undefined, id: string): Promise<string> {
+  const r = await c.query(`SELECT template_hash FROM body_templates WHERE service = $1 AND severity = $2 AND template_id::text = $3 ORDER BY template_hash LIMIT 1`,
+    [service ?? '', severity ?? '', id]);
+  return (r.rows[0]?.template_hash as string | undefined) ?? `#${id}`;
+}
+
 /** Non-empty steps of `step` ms in [from, to): each entity's rows in the window and the one after, differenced. */
-export async function series(c: PoolClient, q: SeriesQuery): Promise<SeriesPoint[]> {
+export async function series(c: PoolClient, q0: SeriesQuery): Promise<SeriesPoint[]> {
+  const q = q0.kind === 'template' && q0.sub !== undefined ? { ...q0, sub: await templateSub(c, q0.service, q0.name, q0.sub) } : q0;
   const values: unknown[] = [q.kind, q.from, q.to];
   let cond = 'e.kind = $1';
   for (const [col, v] of [['service', q.service], ['name', q.name], ['sub', q.sub]] as const) {
@@ -126,7 +134,8 @@ const TABLE_CTE: Record<Exclude<WindowedTable, 'services'>, CteBuilder> = {
     'e.service = w.service AND e.severity = w.name'),
   body_templates: cte('body_templates', 'template',
     `e.service, e.severity, e.template_hash, e.template_id, e.template, w.count AS count, w.bytes AS bytes, e.example, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.severity = w.name AND e.template_id::text = w.sub'),
+    // A template's history is keyed by the hash of its text, as its row (src/store/postgres/write.ts).
+    'e.service = w.service AND e.severity = w.name AND e.template_hash = w.sub'),
   metrics_metadata: cte('metrics_metadata', 'metric',
     `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
      w.count AS sample_count, w.bytes AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,

@@ -164,6 +164,12 @@ const migrations: Record<string, Migration> = {
   '0005_running_totals': {
     async up(db: Kysely<unknown>) {
       for (const s of runningTotalsSql('BIGSERIAL PRIMARY KEY', 'TEXT COLLATE "C"', 'BIGINT', '')) await sql.raw(s).execute(db);
+      // Templates' history is kept under the hash of their text from now on, as their rows (ids are an instance's own):
+      // each id that names one row moves to that row's hash.
+      await sql.raw(`UPDATE history_entity e SET sub = m.template_hash
+        FROM (SELECT service, severity, template_id::text AS id, MIN(template_hash) AS template_hash FROM body_templates
+              GROUP BY 1, 2, 3 HAVING COUNT(*) = 1) m
+        WHERE e.kind = 'template' AND m.service = e.service AND m.severity = e.name AND m.id = e.sub`).execute(db);
     },
   },
 };

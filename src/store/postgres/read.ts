@@ -144,6 +144,14 @@ const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template
   COALESCE(100.0::float8 * b.count / NULLIF(s.total, 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
+/** The history's bucket counts as dump rows, templates under their ids (the store keys them by the hash of their text). */
+const PG_HISTORY_DUMP = `SELECT e.kind, e.service, e.name,
+    CASE WHEN e.kind = 'template' THEN COALESCE((SELECT b.template_id::text FROM body_templates b
+      WHERE b.service = e.service AND b.severity = e.name AND b.template_hash = e.sub), e.sub) ELSE e.sub END AS sub, h.bucket, h.count, h.bytes FROM (
+     SELECT id, bucket, LEAD(count) OVER w - count AS count, LEAD(bytes) OVER w - bytes AS bytes FROM history WINDOW w AS (PARTITION BY id ORDER BY bucket)
+   ) h JOIN history_entity e ON e.id = h.id WHERE h.count IS NOT NULL AND (h.count <> 0 OR h.bytes <> 0)
+   ORDER BY h.bucket, e.kind, e.service, e.name, 4`;
+
 export class PostgresQueries implements StoreQueries {
   private marks: Promise<HistoryMarks> | undefined;
 
@@ -309,7 +317,14 @@ export class PostgresQueries implements StoreQueries {
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
     const f = { kind: q.kind, service: q.service };
-    return changesFromSums(await historySums(this.c, f, q.before), await historySums(this.c, f, q.after), q.limit);
+    const lists = changesFromSums(await historySums(this.c, f, q.before), await historySums(this.c, f, q.after), q.limit);
+    if (q.kind !== 'template') return lists;
+    // Templates' history is kept by the hash of their text: answer with their ids, as the other stores do.
+    for (const x of [...lists.rose, ...lists.fell]) {
+      const r = await this.c.query(`SELECT template_id FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [x.service, x.name, x.sub]);
+      if (r.rows[0]) x.sub = String(r.rows[0].template_id);
+    }
+    return lists;
   }
 
   historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
@@ -388,7 +403,7 @@ export class PostgresReadStore implements ReadStore {
           const client = await checkout(pool);
           try {
             await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-            for (const [t, select] of DUMP_SELECTS) {
+            for (const [t, select] of DUMP_SELECTS.map(([t, sql]) => [t, t === 'history' ? PG_HISTORY_DUMP : sql] as const)) {
               for (const r of (await client.query(select)).rows as Array<Record<string, unknown>>) yield rowToItem(t, r, { keys: (v) => v as string[] });
             }
             await client.query('COMMIT');

@@ -26,7 +26,7 @@ import { entityKey, maxText, unionSorted } from '../../model/delta.js';
 import type { MetricType } from '../../model/otlp.js';
 import { randomSalt } from '../../sketch/hash.js';
 import { Hll } from '../../sketch/hll.js';
-import type { ChangeSet, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, VersionRow, WriterState } from '../../writer/state.js';
+import type { ChangeSet, HistoryMove, KeyRow, LabelRow, LogRow, MetricRow, ServiceRow, SpanRow, TemplateRow, VersionRow, WriterState } from '../../writer/state.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import type { BackendTraits, Maintained, ReadStore, StoreSize, WriteStore } from '../store.js';
 import { checkReachable, checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
@@ -37,7 +37,8 @@ import { EstimateRecorder } from '../series-estimates.js';
 import type { Retention } from '../history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
-import { writeTemplateOps } from './templates.js';
+import { templateHash, writeTemplateOps } from './templates.js';
+import type { TemplateOp } from '../../writer/template-log.js';
 
 const bytes = (h: Hll) => {
   const b = h.serialize();
@@ -396,8 +397,11 @@ export class PostgresWriteStore implements WriteStore {
       ...seen<VersionRow>(),
     ], `records = service_versions.records + excluded.records, bytes = service_versions.bytes + excluded.bytes,
       ${SEEN_SET('service_versions')}`, c.versions);
-    await this.history.add(client, c.history, this.attemptTotals);
-    await this.history.move(client, c.historyMoves, this.attemptTotals);
+    // A template's history is keyed by the hash of its text, as its row (cluster ids are this instance's own, and
+    // change at a restart), and follows the template log's moves: every instance's, applied to the shared rows.
+    const rows = c.history.map((h) => (h.kind === 'template' ? { ...h, sub: templateHash(h.service, h.name, h.template ?? h.sub) } : h));
+    await this.history.add(client, rows, this.attemptTotals);
+    await this.history.move(client, historyMovesOf(c.templateOps ?? []), this.attemptTotals);
   }
 
   /** Steps 1-3 of the header for a table of (…, sketch, sample count) rows. */
@@ -507,4 +511,17 @@ export class PostgresWriteStore implements WriteStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** The template log's moves as history moves between template hashes (in order; a move to the same text is none). */
+function historyMovesOf(ops: readonly TemplateOp[]): HistoryMove[] {
+  const out: HistoryMove[] = [];
+  for (const op of ops) {
+    if (op.op !== 'move' || op.from === op.to) continue;
+    out.push({
+      service: op.service, severity: op.severity, from: templateHash(op.service, op.severity, op.from), to: templateHash(op.service, op.severity, op.to),
+      merged: op.count === null, count: op.count ?? 0, bytes: op.bytes ?? 0,
+    });
+  }
+  return out;
 }
