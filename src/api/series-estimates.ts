@@ -16,7 +16,6 @@ import { badRequest, notFound } from './errors.js';
 import { parseStepWindow } from './step-window.js';
 import { Params } from './params.js';
 
-
 export interface SeriesEstimatesAnswer {
   service: string;
   metric: string;
