@@ -3,30 +3,22 @@
  * GET /api/v1/changes (what is new, what rose and fell) and
  * GET /api/v1/services/{name}/versions (which service.version values, when).
  */
-import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../model/history.js';
-import { seriesLevel, type ChangeSum, type HistoryKind, type SeriesPoint, type VersionItem, type Window } from '../store/history.js';
+import { MINUTE_MS } from '../model/history.js';
+import type { ChangeSum, HistoryKind, SeriesPoint, VersionItem, Window } from '../store/history.js';
 import { compareCodePoints } from '../store/queries.js';
 import type { KeyItem, MetricItem, Page, SpanItem, TemplateItem } from '../store/queries.js';
 import type { StoreQueries } from '../store/store.js';
 import { badRequest, notFound } from './errors.js';
+import { parseStepWindow } from './step-window.js';
 import { Params } from './params.js';
 
 const SIGNALS = ['logs', 'metrics', 'traces'] as const;
-/** Points one series may have. */
-const MAX_POINTS = 10_000;
 
 export interface SeriesAnswer {
   items: SeriesPoint[];
   from: number;
   to: number;
   step: number;
-}
-
-/** The default step for a window: minutes up to 6 hours, hours up to 30 days, days beyond. */
-function defaultStep(span: number): number {
-  if (span <= 6 * HOUR_MS) return MINUTE_MS;
-  if (span <= 30 * DAY_MS) return HOUR_MS;
-  return DAY_MS;
 }
 
 /**
@@ -64,18 +56,7 @@ export async function seriesRoute(store: StoreQueries, query: string, now = Date
     kind = 'span';
     name = p.string('span');
   }
-  const to0 = p.time('to') ?? now;
-  const from0 = p.time('from') ?? to0 - DAY_MS;
-  if (from0 > to0) throw badRequest(`parameter 'from' (${from0}) is after 'to' (${to0})`);
-  const stepS = p.int('step', undefined, 60, 366 * 86400);
-  const step = stepS !== undefined ? stepS * 1000 : defaultStep(to0 - from0);
-  if (step % MINUTE_MS !== 0) throw badRequest(`parameter 'step' must be a multiple of 60 seconds (the finest bucket is a minute), got ${stepS}`);
-  // Aligned to the buckets the series is read from, so each point sums whole buckets.
-  const { ms } = seriesLevel(step);
-  const from = bucketOf(from0, ms);
-  const to = Math.max(from, bucketOf(to0 + ms - 1, ms));
-  const points = Math.ceil((to - from) / step);
-  if (points > MAX_POINTS) throw badRequest(`the window holds ${points} steps of ${step / 1000} s; at most ${MAX_POINTS}: use a larger 'step'`);
+  const { from, to, step } = parseStepWindow(p, now);
   const got = await store.series({ kind, service, name, sub, from, to, step });
   const byT = new Map(got.map((x) => [x.t, x]));
   const items: SeriesPoint[] = [];
@@ -96,17 +77,10 @@ export async function versionsRoute(store: StoreQueries, service: string, query:
 }
 
 /** One entity whose counts or bytes moved between the window before `since` and the window after. */
-export interface Change {
+export interface Change extends ChangeSum {
   kind: HistoryKind;
-  service: string;
   /** What the entity is called: the template text, metric or span name, `scope/key`, or the severity. */
   label: string;
-  name: string;
-  sub: string;
-  count_before: number;
-  count_after: number;
-  bytes_before: number;
-  bytes_after: number;
   bytes_change: number;
 }
 
@@ -168,7 +142,7 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
   for (const kind of CHANGE_KINDS) {
     const lists = await store.historyChanges({ kind, service, before, after, limit });
     for (const s of [...lists.rose, ...lists.fell]) {
-      changes.push({ kind, service: s.service, label: labelOf(kind, s), name: s.name, sub: s.sub, ...pick(s), bytes_change: s.bytes_after - s.bytes_before });
+      changes.push({ ...s, kind, label: labelOf(kind, s), bytes_change: s.bytes_after - s.bytes_before });
     }
   }
   const tie = (x: Change, y: Change) => compareCodePoints(x.service, y.service) || compareCodePoints(x.label, y.label);
@@ -181,10 +155,6 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
     if (t.items[0]) c.label = t.items[0].template;
   }
   return answer;
-}
-
-function pick(s: ChangeSum): Pick<Change, 'count_before' | 'count_after' | 'bytes_before' | 'bytes_after'> {
-  return { count_before: s.count_before, count_after: s.count_after, bytes_before: s.bytes_before, bytes_after: s.bytes_after };
 }
 
 function labelOf(kind: HistoryKind, s: { name: string; sub: string }): string {

@@ -116,7 +116,7 @@ export function indexAtOrAfter(rows: readonly CumRow[], t: number): number {
 }
 
 /** Minute and hour bucket values (the mirror's rows) of one entity's running-total rows. */
-export function mirrorRows(e: { kind: HistoryKind; service: string; name: string; sub: string }, rows: readonly CumRow[]): MirrorRow[] {
+export function mirrorRows(e: HistoryEntity, rows: readonly CumRow[]): MirrorRow[] {
   const out: MirrorRow[] = [];
   const hours = new Map<number, MirrorRow>();
   for (const b of bucketsOf(rows)) {
@@ -174,6 +174,30 @@ export function addSeries(rows: readonly CumRow[], from: number, to: number, ste
       p.bytes += b.bytes;
     } else into.set(t, { t, count: b.count, bytes: b.bytes });
   }
+}
+
+/** An entity of the history: what a `history_entity` row (or the memory store's entry) names. */
+export interface HistoryEntity {
+  kind: HistoryKind;
+  service: string;
+  name: string;
+  sub: string;
+}
+
+/** Rows one retention step reads (a step stays a few ms long however busy the hour). */
+export const THIN_CHUNK_ROWS = 2000;
+
+/**
+ * A stretch being thinned by a SQL store: its rows are walked in (bucket, id)
+ * order from `after`; the first row of each entity in it stays (`seen`), the
+ * others go. `drop` deletes every row before `to`.
+ */
+export interface ThinJob {
+  level: 'hour' | 'day' | 'drop';
+  from: number;
+  to: number;
+  after: { bucket: number; id: number };
+  seen: Set<number>;
 }
 
 /** Retention's goals at `now`: the marks it thins towards (hour and day aligned). */

@@ -8,30 +8,14 @@
  */
 import { entityKey } from '../../model/delta.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
-import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js';
+import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, mirrorRows, retentionTargets, type CumRow, type HistoryMarks, type Retention } from '../history.js';
+import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { historyMarks } from './history.js';
 import type { Pool, PoolClient } from './connection.js';
 
-/** Rows one retention step reads, as SQLite's (src/store/sqlite/history-write.ts). */
-const THIN_CHUNK_ROWS = 2000;
-
-interface ThinJob {
-  level: 'hour' | 'day' | 'drop';
-  from: number;
-  to: number;
-  after: { bucket: number; id: number };
-  seen: Set<number>;
-}
-
-interface Entity {
-  kind: HistoryKind;
-  service: string;
-  name: string;
-  sub: string;
-}
+type Entity = HistoryEntity;
 
 const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
 

@@ -6,35 +6,14 @@
  */
 import type Database from 'better-sqlite3';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
-import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js';
+import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, mirrorRows, retentionTargets, type CumRow, type HistoryMarks, type Retention } from '../history.js';
+import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { entityKey } from '../../model/delta.js';
 import { historyMarks } from './history.js';
 
-/** Rows one retention step reads (a step stays a few ms long however busy the hour). */
-const THIN_CHUNK_ROWS = 2000;
-
-/**
- * A stretch being thinned: its rows are walked in (bucket, id) order from
- * `after`; the first row of each entity in it stays (`seen`), the others
- * go. `drop` deletes every row before `to`.
- */
-interface ThinJob {
-  level: 'hour' | 'day' | 'drop';
-  from: number;
-  to: number;
-  after: { bucket: number; id: number };
-  seen: Set<number>;
-}
-
-interface Entity {
-  kind: HistoryKind;
-  service: string;
-  name: string;
-  sub: string;
-}
+type Entity = HistoryEntity;
 
 export class SqliteHistoryWriter {
   /** entityKey(kind, service, name, sub) → history_entity.id, for every entity in the store. */
