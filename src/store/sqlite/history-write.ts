@@ -21,6 +21,12 @@ export class SqliteHistoryWriter {
   /** Ids created in the open transaction: forgotten again if it rolls back. */
   private pending: string[] = [];
   private readonly s;
+  /**
+   * Per entity, the newest minute whose row this writer knows exists: a commit adding to that minute again (the
+   * steady state: many commits a minute) skips the insert and runs one UPDATE. Forgotten on anything that may
+   * delete rows (a rollback, a move, retention).
+   */
+  private readonly knownMinute = new Map<number, number>();
   /** Where thinning stopped inside a stretch (the next id), so the next round goes on from there. */
   private thinning: ThinJob | undefined;
 
@@ -72,6 +78,7 @@ export class SqliteHistoryWriter {
   rolledBack(): void {
     for (const k of this.pending) this.ids.delete(k);
     this.pending = [];
+    this.knownMinute.clear();
   }
 
   /**
@@ -84,7 +91,10 @@ export class SqliteHistoryWriter {
     for (const h of sorted) {
       const id = this.idOf(h, true)!;
       const p = { id, bucket: h.minute, count: h.count, bytes: h.bytes };
-      this.s.row.run(p);
+      if (this.knownMinute.get(id) !== h.minute) {
+        this.s.row.run(p);
+        if ((this.knownMinute.get(id) ?? -Infinity) < h.minute) this.knownMinute.set(id, h.minute);
+      }
       this.s.later.run(p);
     }
     if (touched) {
@@ -109,6 +119,7 @@ export class SqliteHistoryWriter {
 
   /** Applies template moves in order (after the commit's increments, as the miner made them). */
   move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
+    if (moves.length > 0) this.knownMinute.clear();
     for (const m of moves) {
       const from = { kind: 'template' as const, service: m.service, name: m.severity, sub: m.from };
       const fromId = this.idOf(from, false);
@@ -187,6 +198,7 @@ export class SqliteHistoryWriter {
       if (rows.length < THIN_CHUNK_ROWS) this.thinning = undefined;
       else job.after = rows[rows.length - 1]!;
     }
+    if (dropped > 0) this.knownMinute.clear();
     return dropped;
   }
 
