@@ -9,7 +9,12 @@
  *
  *   projected ≥ soft limit → 429 + Retry-After (slow down)
  *   RSS       ≥ hard limit → 503 + a longer Retry-After for every request, until RSS is back under
- *                            the soft limit (shed hard, then recover by itself)
+ *                            the soft limit (shed hard, then recover by itself), or until, with
+ *                            nothing in flight, it has stayed under the hard limit without falling
+ *                            for SETTLE_MS: an idle process's heaps keep their pages
+ *                            until it works again, so waiting for them would shed for ever (seen:
+ *                            a writer idle at 477 MB against a 429 MB soft limit). The soft rules
+ *                            then take requests one at a time, so the hard limit still holds.
  *
  * A reservation is the request's bytes times `costFactor`: the body itself
  * (received in the main thread, moved to a worker without a copy) plus what
@@ -40,6 +45,9 @@ export interface MemoryLimiterOptions {
 
 export const LEVEL_VALUE: Record<MemoryLevel, number> = { ok: 0, soft: 1, hard: 2 };
 
+/** How long an idle, not-falling RSS under the hard limit ends hard shedding (see above). */
+export const SETTLE_MS = 2000;
+
 export class MemoryLimiter {
   readonly hardBytes: number;
   readonly softBytes: number;
@@ -52,12 +60,17 @@ export class MemoryLimiter {
   reserved = 0;
   /** Whether the last sample put us in hard shedding (left only once RSS is under the soft limit). */
   private shedding = false;
+  /** Consecutive samples, while shedding, with nothing in flight and the RSS under the hard limit and not falling. */
+  private settled = 0;
+  /** That many samples end hard shedding: SETTLE_MS of them. */
+  readonly settleSamples: number;
   readonly refusals: Record<'soft' | 'hard', number> = { soft: 0, hard: 0 };
 
   constructor(private readonly opts: MemoryLimiterOptions) {
     if (!(opts.softFraction > 0 && opts.softFraction <= 1)) throw new Error('softFraction must be in (0, 1]');
     this.hardBytes = opts.limitBytes;
     this.softBytes = Math.floor(opts.limitBytes * opts.softFraction);
+    this.settleSamples = Math.max(1, Math.ceil(SETTLE_MS / opts.sampleMs));
     this.rss = opts.rss ?? (() => process.memoryUsage.rss());
   }
 
@@ -75,10 +88,13 @@ export class MemoryLimiter {
 
   sample(): void {
     const rss = this.rss();
+    const falling = rss < this.lastRss;
     this.lastRss = rss;
     if (rss > this.peakRss) this.peakRss = rss;
     if (rss >= this.hardBytes) this.shedding = true;
     else if (rss < this.softBytes) this.shedding = false;
+    if (!this.shedding || rss >= this.hardBytes || this.reserved > 0 || falling) this.settled = 0;
+    else if (++this.settled >= this.settleSamples) this.shedding = false;
   }
 
   /** The state /metrics shows: hard while shedding, soft while the projection is at the soft limit. */

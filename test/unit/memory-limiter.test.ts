@@ -6,7 +6,7 @@ const MB = 1024 * 1024;
 /** A limiter of 100 MB (soft 80) whose RSS the test sets. */
 function limiter(rssMb: number) {
   let rss = rssMb * MB;
-  const l = new MemoryLimiter({ limitBytes: 100 * MB, softFraction: 0.8, costFactor: 2, compressedCostFactor: 16, sampleMs: 1000, rss: () => rss });
+  const l = new MemoryLimiter({ limitBytes: 100 * MB, softFraction: 0.8, costFactor: 2, compressedCostFactor: 16, sampleMs: 100, rss: () => rss });
   l.sample();
   return {
     l,
@@ -70,6 +70,38 @@ describe('MemoryLimiter', () => {
     expect(t.l.admit(1)).toBe('ok');
     expect(t.l.refusals).toEqual({ soft: 0, hard: 2 });
     expect(t.l.peakRss).toBe(100 * MB);
+  });
+
+  it('ends hard shedding when, idle, the RSS stays under the hard limit without falling (heaps keep their pages)', () => {
+    const t = limiter(50);
+    t.setRss(100);
+    t.l.sample();
+    expect(t.l.level).toBe('hard');
+    t.setRss(90);
+    for (let i = 0; i < t.l.settleSamples - 1; i++) t.l.sample();
+    expect(t.l.level).toBe('hard');
+    t.l.sample();
+    expect(t.l.level).toBe('soft');
+    // Then the soft rules: one request at a time while over the soft limit, none that could reach the hard one.
+    expect(t.l.admit(1)).toBe('ok');
+    t.l.reserve(t.l.cost(1));
+    expect(t.l.admit(1)).toBe('soft');
+  });
+
+  it('keeps shedding while the RSS falls, or while anything is in flight', () => {
+    const t = limiter(50);
+    t.setRss(100);
+    t.l.sample();
+    t.l.reserve(1);
+    t.setRss(90);
+    for (let i = 0; i < t.l.settleSamples * 2; i++) t.l.sample();
+    expect(t.l.level).toBe('hard');
+    t.l.reserved = 0;
+    for (let i = 0; i < t.l.settleSamples * 2; i++) {
+      t.setRss(90 - i * 0.1);
+      t.l.sample();
+    }
+    expect(t.l.level).toBe('hard');
   });
 
   it('rejects a soft fraction out of range', () => {
