@@ -119,8 +119,8 @@ export const configSchema = z
      */
     testClock: z.enum(['off', 'on']).default('off'),
     /**
-     * How much history detail to keep, per level (DESIGN §9): minute buckets for 6 hours, hour buckets for
-     * 30 days, day buckets for 400 days. Older buckets are dropped whole in the background; totals stay.
+     * How much history detail to keep, per level (DESIGN §9): minute detail for 6 hours, hour detail for 30 days,
+     * day detail for 400 days. Older detail is thinned in the background (src/store/history.ts); totals stay.
      * (What a week costs on disk with these: README "Retention", measured by npm run bench:history.)
      */
     /** `off`: no time buckets are kept (totals only), for a same-session comparison of the cost of history. */

@@ -306,7 +306,7 @@ export interface VersionItem {
   last_seen: number;
 }
 
-/** Retention of the detail: buckets older than now minus these are dropped (whole buckets, per level). */
+/** Retention of the detail: minute detail is thinned to hours past minuteMs, hours to days past hourMs, and nothing is kept past dayMs. */
 export interface Retention {
   minuteMs: number;
   hourMs: number;
