@@ -3,7 +3,7 @@
  *
  *   line 1   header  {"format":"keytally-dump","version":2,"schema":N,"salt":"…","precision":P,"dump_id":"…","created":ms,"from":"sqlite"}
  *   lines    rows    {"t":"services","d":{…}} — each row as the delta the workers send (src/model/delta.ts),
- *                    sketches in keytally's own serialized form, base64; history rows are minute buckets;
+ *                    sketches in keytally's own serialized form, base64; history rows are bucket counts (a minute, or the hour or day retention thinned it to);
  *                    estimate rows (version 2) are series estimates over time, every level as stored
  *   last     trailer {"end":true,"rows":N,"sha256":"…"} — the count and a hash of every line before it
  *
