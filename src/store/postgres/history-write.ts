@@ -22,6 +22,8 @@ const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
 export class PostgresHistoryWriter {
   private readonly ids = new Map<string, number>();
   private pending: string[] = [];
+  /** Ids deleted in the open transaction (merged templates): known again if it rolls back. */
+  private deleted: Array<[string, number]> = [];
   private thinning: ThinJob | undefined;
 
   constructor(private readonly pool: Pool) {}
@@ -33,11 +35,14 @@ export class PostgresHistoryWriter {
 
   committed(): void {
     this.pending = [];
+    this.deleted = [];
   }
 
   rolledBack(): void {
     for (const k of this.pending) this.ids.delete(k);
+    for (const [k, id] of this.deleted) this.ids.set(k, id);
     this.pending = [];
+    this.deleted = [];
   }
 
   /** Ids of `entities`, creating (with their sentinels) those no instance has yet. */
@@ -135,6 +140,7 @@ export class PostgresHistoryWriter {
         await c.query(`DELETE FROM history WHERE id = $1`, [fromId]);
         await c.query(`DELETE FROM history_entity WHERE id = $1`, [fromId]);
         this.ids.delete(keyOf(from));
+        this.deleted.push([keyOf(from), fromId]);
       } else await this.replace(c, fromId, moved.from);
       if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
     }

@@ -20,6 +20,8 @@ export class SqliteHistoryWriter {
   private readonly ids = new Map<string, number>();
   /** Ids created in the open transaction: forgotten again if it rolls back. */
   private pending: string[] = [];
+  /** Ids deleted in the open transaction (merged templates): known again if it rolls back. */
+  private deleted: Array<[string, number]> = [];
   private readonly s;
   /**
    * Per entity, the newest minute whose row this writer knows exists: a commit adding to that minute again (the
@@ -72,12 +74,15 @@ export class SqliteHistoryWriter {
   /** The transaction committed: its new ids stay. */
   committed(): void {
     this.pending = [];
+    this.deleted = [];
   }
 
   /** The transaction rolled back: its new ids are gone again. */
   rolledBack(): void {
     for (const k of this.pending) this.ids.delete(k);
+    for (const [k, id] of this.deleted) this.ids.set(k, id);
     this.pending = [];
+    this.deleted = [];
     this.knownMinute.clear();
   }
 
@@ -131,7 +136,9 @@ export class SqliteHistoryWriter {
       if (m.merged) {
         this.s.deleteRows.run(fromId);
         this.s.entityDelete.run(fromId);
-        this.ids.delete(entityKey(from.kind, from.service, from.name, from.sub));
+        const k = entityKey(from.kind, from.service, from.name, from.sub);
+        this.ids.delete(k);
+        this.deleted.push([k, fromId]);
       } else this.replace(fromId, moved.from);
       if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
     }
