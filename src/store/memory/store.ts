@@ -25,6 +25,7 @@ import type { MirrorRow } from '../../mirror/clickhouse.js';
 import type { Retention, VersionItem } from '../history.js';
 import { Tables } from './tables.js';
 import { MemoryEstimates } from './series-estimates.js';
+import { MirrorFeed } from '../mirror-feed.js';
 
 /** A stored row's first/last seen after a delta: min and max with what the delta saw (the row may be new). */
 function seenRange(o: { first_seen: number; last_seen: number } | undefined, r: { firstSeen: number; lastSeen: number }): { first_seen: number; last_seen: number } {
@@ -44,7 +45,7 @@ export class MemoryStore implements WriteStore {
   readonly history = new MemoryHistory();
   readonly versions = new Map<string, VersionItem>();
   readonly estimates: MemoryEstimates;
-  private totals: MirrorRow[] | undefined;
+  private readonly totals = new MirrorFeed<MirrorRow>();
   private readonly queries: MemoryQueries;
 
   private readonly maxBytes: number;
@@ -222,8 +223,8 @@ export class MemoryStore implements WriteStore {
         ...seenRange(o, r),
       });
     }
-    this.history.add(c.history, this.totals);
-    this.history.move(c.historyMoves, this.totals);
+    this.history.add(c.history, this.totals.sink);
+    this.history.move(c.historyMoves, this.totals.sink);
     // The bound covers the history too: it may take at most half, thinning its oldest stretch (minutes first) past
     // that, and the rows are evicted to fit beside it. (Dropped buckets are counted apart from the rows' evictions.)
     while (this.history.bytes > this.maxBytes / 2) {
@@ -240,14 +241,11 @@ export class MemoryStore implements WriteStore {
   }
 
   trackHistoryTotals(): void {
-    this.totals ??= [];
+    this.totals.track();
   }
 
   takeHistoryTotals(): MirrorRow[] {
-    if (this.totals === undefined) return [];
-    const out = this.totals;
-    this.totals = [];
-    return out;
+    return this.totals.take();
   }
 
   async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {

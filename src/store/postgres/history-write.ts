@@ -12,6 +12,7 @@ import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
+import { EntityIds } from '../history-ids.js';
 import { historyMarks } from './history.js';
 import type { Pool, PoolClient } from './connection.js';
 
@@ -20,33 +21,26 @@ type Entity = HistoryEntity;
 const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
 
 export class PostgresHistoryWriter {
-  private readonly ids = new Map<string, number>();
-  private pending: string[] = [];
-  /** Ids deleted in the open transaction (merged templates): known again if it rolls back. */
-  private deleted: Array<[string, number]> = [];
+  private readonly ids = new EntityIds();
   private thinning: ThinJob | undefined;
 
   constructor(private readonly pool: Pool) {}
 
   async load(): Promise<void> {
     const r = await this.pool.query(`SELECT id, kind, service, name, sub FROM history_entity`);
-    for (const e of r.rows as Array<Entity & { id: number }>) this.ids.set(keyOf(e), e.id);
+    for (const e of r.rows as Array<Entity & { id: number }>) this.ids.load(keyOf(e), e.id);
   }
 
   committed(): void {
-    this.pending = [];
-    this.deleted = [];
+    this.ids.committed();
   }
 
   rolledBack(): void {
-    for (const k of this.pending) this.ids.delete(k);
-    for (const [k, id] of this.deleted) this.ids.set(k, id);
-    this.pending = [];
-    this.deleted = [];
+    this.ids.rolledBack();
   }
 
   /** Ids of `entities`, creating (with their sentinels) those no instance has yet. */
-  private async idsOf(c: PoolClient, entities: Entity[]): Promise<Map<string, number>> {
+  private async idsOf(c: PoolClient, entities: Entity[]): Promise<EntityIds> {
     const missing = new Map<string, Entity>();
     for (const e of entities) if (!this.ids.has(keyOf(e))) missing.set(keyOf(e), e);
     if (missing.size > 0) {
@@ -60,8 +54,7 @@ export class PostgresHistoryWriter {
           ON e.kind = u.kind AND e.service = u.service AND e.name = u.name AND e.sub = u.sub`, cols);
       const ids: number[] = [];
       for (const e of r.rows as Array<Entity & { id: number }>) {
-        this.ids.set(keyOf(e), e.id);
-        this.pending.push(keyOf(e));
+        this.ids.add(keyOf(e), e.id);
         ids.push(e.id);
       }
       await c.query(`INSERT INTO history (id, bucket, count, bytes) SELECT id, ${HISTORY_SENTINEL}, 0, 0 FROM unnest($1::bigint[]) AS u(id)
@@ -140,7 +133,6 @@ export class PostgresHistoryWriter {
         await c.query(`DELETE FROM history WHERE id = $1`, [fromId]);
         await c.query(`DELETE FROM history_entity WHERE id = $1`, [fromId]);
         this.ids.delete(keyOf(from));
-        this.deleted.push([keyOf(from), fromId]);
       } else await this.replace(c, fromId, moved.from);
       if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
     }

@@ -39,6 +39,7 @@ import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { ensureRows, lockRows, upsertRows, type Column, type TableSpec } from './upsert.js';
 import { templateHash, writeTemplateOps } from './templates.js';
 import type { TemplateOp } from '../../writer/template-log.js';
+import { MirrorFeed } from '../mirror-feed.js';
 
 const bytes = (h: Hll) => {
   const b = h.serialize();
@@ -139,7 +140,7 @@ export class PostgresWriteStore implements WriteStore {
 
   private readonly history: PostgresHistoryWriter;
   /** The mirror's bucket values: those of committed transactions, and those of the attempt under way. */
-  private totals: MirrorRow[] | undefined;
+  private readonly totals = new MirrorFeed<MirrorRow>();
   private attemptTotals: MirrorRow[] | undefined;
 
   constructor(readonly pool: Pool) {
@@ -241,12 +242,12 @@ export class PostgresWriteStore implements WriteStore {
           return 0;
         }
         await client.query('BEGIN');
-        this.attemptTotals = this.totals ? [] : undefined;
+        this.attemptTotals = this.totals.attempt();
         await this.apply(client, c);
         await client.query(`INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [`commit:${this.me}`, String(seq)]);
         await client.query('COMMIT');
         this.history.committed();
-        if (this.totals && this.attemptTotals) this.totals.push(...this.attemptTotals);
+        this.totals.keep(this.attemptTotals);
         for (const r of c.keys) this.synced.add(r.sketch);
         for (const r of c.labels) this.synced.add(r.sketch);
         for (const r of c.metrics) this.synced.add(r.series);
@@ -476,14 +477,11 @@ export class PostgresWriteStore implements WriteStore {
 
   /** The ClickHouse mirror's input: each commit's bucket values, read back in its transaction (after its locks). */
   trackHistoryTotals(): void {
-    this.totals ??= [];
+    this.totals.track();
   }
 
   takeHistoryTotals(): MirrorRow[] {
-    if (this.totals === undefined) return [];
-    const out = this.totals;
-    this.totals = [];
-    return out;
+    return this.totals.take();
   }
 
   async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {

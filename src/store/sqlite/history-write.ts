@@ -10,6 +10,7 @@ import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
+import { EntityIds } from '../history-ids.js';
 import { entityKey } from '../../model/delta.js';
 import { historyMarks } from './history.js';
 
@@ -17,11 +18,7 @@ type Entity = HistoryEntity;
 
 export class SqliteHistoryWriter {
   /** entityKey(kind, service, name, sub) → history_entity.id, for every entity in the store. */
-  private readonly ids = new Map<string, number>();
-  /** Ids created in the open transaction: forgotten again if it rolls back. */
-  private pending: string[] = [];
-  /** Ids deleted in the open transaction (merged templates): known again if it rolls back. */
-  private deleted: Array<[string, number]> = [];
+  private readonly ids = new EntityIds();
   private readonly s;
   /**
    * Per entity, the newest minute whose row this writer knows exists: a commit adding to that minute again (the
@@ -55,7 +52,7 @@ export class SqliteHistoryWriter {
         ORDER BY kind, service, name, sub LIMIT ?`),
     };
     for (const e of db.prepare(`SELECT id, kind, service, name, sub FROM history_entity`).iterate() as Iterable<Entity & { id: number }>) {
-      this.ids.set(entityKey(e.kind, e.service, e.name, e.sub), e.id);
+      this.ids.load(entityKey(e.kind, e.service, e.name, e.sub), e.id);
     }
   }
 
@@ -65,24 +62,19 @@ export class SqliteHistoryWriter {
     if (id === undefined && create) {
       id = (this.s.entity.get(e.kind, e.service, e.name, e.sub) as { id: number }).id;
       this.s.sentinel.run(id);
-      this.ids.set(k, id);
-      this.pending.push(k);
+      this.ids.add(k, id);
     }
     return id;
   }
 
   /** The transaction committed: its new ids stay. */
   committed(): void {
-    this.pending = [];
-    this.deleted = [];
+    this.ids.committed();
   }
 
-  /** The transaction rolled back: its new ids are gone again. */
+  /** The transaction rolled back: its ids are as before it. */
   rolledBack(): void {
-    for (const k of this.pending) this.ids.delete(k);
-    for (const [k, id] of this.deleted) this.ids.set(k, id);
-    this.pending = [];
-    this.deleted = [];
+    this.ids.rolledBack();
     this.knownMinute.clear();
   }
 
@@ -136,9 +128,7 @@ export class SqliteHistoryWriter {
       if (m.merged) {
         this.s.deleteRows.run(fromId);
         this.s.entityDelete.run(fromId);
-        const k = entityKey(from.kind, from.service, from.name, from.sub);
-        this.ids.delete(k);
-        this.deleted.push([k, fromId]);
+        this.ids.delete(entityKey(from.kind, from.service, from.name, from.sub));
       } else this.replace(fromId, moved.from);
       if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
     }

@@ -18,6 +18,7 @@ import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { checkSalt, metricDerived, rounded } from '../derive.js';
 import { migrateSqlite } from './migrations.js';
 import { dbPath, tune, type SqliteTuning } from './connection.js';
+import { MirrorFeed } from '../mirror-feed.js';
 
 const json = (keys: string[]) => JSON.stringify(keys);
 
@@ -36,8 +37,8 @@ export class SqliteWriteStore implements WriteStore {
   private readonly stmts;
   private readonly commitTx;
   private readonly history: SqliteHistoryWriter;
-  /** Minute and hour bucket totals of the commits since takeHistoryTotals(); undefined while no mirror asked. */
-  private totals: MirrorRow[] | undefined;
+  /** Minute and hour bucket values of the commits since takeHistoryTotals(), once a mirror asked. */
+  private readonly totals = new MirrorFeed<MirrorRow>();
   /** The series estimates last written (src/store/series-estimates.ts). */
   private readonly estimates = new EstimateRecorder();
 
@@ -235,21 +236,18 @@ export class SqliteWriteStore implements WriteStore {
     }
     for (const r of c.versions) s.version.run(r);
     for (const [k, v] of Object.entries(c.meta ?? {})) this.setMeta(k, v);
-    this.history.add(c.history, this.totals);
-    this.history.move(c.historyMoves, this.totals);
+    this.history.add(c.history, this.totals.sink);
+    this.history.move(c.historyMoves, this.totals.sink);
     return c.services.length + c.metrics.length + c.labels.length + c.spans.length + c.logs.length + c.keys.length + c.templates.length +
       c.versions.length + c.history.length + estimates;
   }
 
   trackHistoryTotals(): void {
-    this.totals ??= [];
+    this.totals.track();
   }
 
   takeHistoryTotals(): MirrorRow[] {
-    if (this.totals === undefined) return [];
-    const out = this.totals;
-    this.totals = [];
-    return out;
+    return this.totals.take();
   }
 
   async historyPage(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
