@@ -37,7 +37,7 @@ import type {
   TemplateItem,
   TemplateQuery,
 } from './queries.js';
-import type { ChangeLists, ChangesQuery, HistoryFilter, HistorySum, Retention, SeriesPoint, SeriesQuery, VersionItem, Window } from './history.js';
+import type { ChangeLists, ChangesQuery, Retention, SeriesPoint, SeriesQuery, VersionItem } from './history.js';
 import type { MirrorRow } from '../mirror/clickhouse.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from './series-estimates.js';
 
@@ -121,8 +121,6 @@ export interface StoreQueries {
   logs(q: LogQuery): Promise<ListResult<LogItem>>;
   templates(q: TemplateQuery): Promise<ListResult<TemplateItem>>;
   keys(q: KeyQuery): Promise<ListResult<KeyItem>>;
-  /** Per-entity counts and bytes of one kind summed over a window. */
-  historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]>;
   /** The rises and falls of /changes for one kind (see ChangeLists). */
   historyChanges(q: ChangesQuery): Promise<ChangeLists>;
   /** Non-empty buckets of q.step ms in [q.from, q.to), oldest first. */
@@ -135,7 +133,7 @@ export interface StoreQueries {
 
 /** The names of the StoreQueries methods, for backends that forward questions (see remote.ts). */
 export const QUERY_METHODS = [
-  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historySums', 'historyChanges', 'series', 'versions', 'seriesEstimates',
+  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historyChanges', 'series', 'versions', 'seriesEstimates',
 ] as const satisfies ReadonlyArray<keyof StoreQueries>;
 
 export interface ReadStore {

@@ -36,7 +36,7 @@ import {
   type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type VersionItem, type Window } from '../history.js';
+import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
 import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
@@ -325,10 +325,6 @@ export class PostgresQueries implements StoreQueries {
       if (r.rows[0]) x.sub = String(r.rows[0].template_id);
     }
     return lists;
-  }
-
-  historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
-    return historySums(this.c, f, w);
   }
 
   series(q: SeriesQuery): Promise<SeriesPoint[]> {

@@ -47,11 +47,6 @@ export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
   };
 }
 
-export function historySums(db: Database.Database, f: HistoryFilter, w: Window): HistorySum[] {
-  const q = sumsSql(f, w, historyMarks(db));
-  return prepared(db, q.sql).all(...q.values) as HistorySum[];
-}
-
 /**
  * /changes for one kind in one statement: each entity active in the window
  * before (one lookup), its running totals at the distinct edges of both

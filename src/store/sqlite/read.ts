@@ -34,8 +34,8 @@ import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { bytesShare, keys, runList, Where } from './list.js';
-import { historyChanges, historyMarks, historySums, series, windowCtes, type Sql, type WindowedTable } from './history.js';
-import type { ChangeLists, ChangesQuery, HistoryFilter, HistorySum, SeriesPoint, SeriesQuery, VersionItem, Window } from '../history.js';
+import { historyChanges, historyMarks, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import type { ChangeLists, ChangesQuery, SeriesPoint, SeriesQuery, VersionItem } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
 import { seriesEstimates } from './series-estimates.js';
@@ -141,10 +141,6 @@ export class SqliteQueries implements StoreQueries {
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
     return historyChanges(this.db, q);
-  }
-
-  async historySums(f: HistoryFilter, w: Window): Promise<HistorySum[]> {
-    return historySums(this.db, f, w);
   }
 
   async series(q: SeriesQuery): Promise<SeriesPoint[]> {
