@@ -193,8 +193,9 @@ export class Tables {
 
   /**
    * After a commit changed `e.row` in place: its size again, and it becomes the most recently updated.
-   * In place, because a record replaced at every commit outlives a young-generation GC or two and dies old:
-   * measured, the memory store's commits then cost the process twice the GC-helper CPU of SQLite's.
+   * In place, because a record replaced at every commit outlives a young-generation GC or two and dies old.
+   * Measured over 8 s of `npm run bench -- --store memory` (/proc/PID/task/TID/stat): V8's GC helper threads took
+   * 157 ticks with a new record per commit, 107 in place (SQLite's run: 80); the writer thread 112, then 77.
    */
   updated(e: Entry<TableName>): void {
     const size = estimateBytes(e.row);
