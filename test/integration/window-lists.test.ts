@@ -49,15 +49,21 @@ function request(d: number, hour: number) {
   return { resourceLogs: [{ resource: { attributes: [str('service.name', `svc-${d % 2}`)] }, scopeLogs: [{ logRecords }] }] };
 }
 
-/** Service `ties`: 70 templates of 3 lines each (one tie, wider than the first candidates read) and 80 of 1. */
-function ties() {
-  const logRecords = Array.from({ length: 150 }, (_, t) => Array.from({ length: t < 70 ? 3 : 1 }, (_, i) => ({ severityText: 'INFO', body: { stringValue: `tq${word(t)} done in ${i} ms` } }))).flat();
+/**
+ * Service `ties`: 200 templates of 3 lines each (a tie wider than the first candidates read), half of them with one
+ * of those lines on day 0 (so in a window without day 0 only the other half reaches the tie's value), and 100 of 1.
+ */
+function ties(day: 0 | 2) {
+  const n = (t: number) => (t >= 200 ? (day === 2 ? 1 : 0) : t % 2 === 0 ? (day === 2 ? 3 : 0) : day === 2 ? 2 : 1);
+  const logRecords = Array.from({ length: 300 }, (_, t) => Array.from({ length: n(t) }, (_, i) => ({ severityText: 'INFO', body: { stringValue: `tq${word(t)} done in ${i} ms` } }))).flat();
   return { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'ties' } }] }, scopeLogs: [{ logRecords }] }] };
 }
 
 async function replay(k: Keytally): Promise<void> {
-  const r = await post(k, '/v1/logs', encode(LogsReq, ties()), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(T0 + 2 * DAY) });
-  expect(r.status).toBe(200);
+  for (const day of [0, 2] as const) {
+    const r = await post(k, '/v1/logs', encode(LogsReq, ties(day)), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(T0 + day * DAY + HOUR) });
+    expect(r.status).toBe(200);
+  }
   for (let d = 0; d < 7; d++) {
     for (const hour of [3, 15]) {
       const r = await post(k, '/v1/logs', encode(LogsReq, request(d, hour)), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(T0 + d * DAY + hour * HOUR + 7 * MIN) });
@@ -111,7 +117,7 @@ describe('windowed lists on SQLite answer as the memory store does', () => {
         }
       }
       // A tie across the first candidates read: the page is taken from every row at or above its last value.
-      for (const page of ['limit=5', 'limit=5&offset=60', 'limit=20&offset=65']) {
+      for (const page of ['limit=5', 'limit=10&offset=30', 'limit=5&offset=60', 'limit=20&offset=65']) {
         const [a, b] = await both(`/api/v1/logs/templates?${w}&service=ties&sort=count&order=desc&${page}`);
         expect(a, `${name}, ties, ${page}`).toEqual(b);
       }

@@ -74,7 +74,8 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   const byAlias = isAlias(field.column);
   if (q.bySums && q.rowsWith && q.countWith && q.page.limit > 0 && dir === 'DESC' && !byAlias) {
     const total = count();
-    const page = topBySums(db, q, order, field.column, qualify, total);
+    const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
+    const page = topBySums(db, q, order, tiebreak, field.column, qualify, total);
     if (page) return { items: page.map(map), total };
   }
   if (q.bySums && q.with && q.page.limit > 0) {
@@ -121,32 +122,52 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
  * never exceeds its all-time value (the rows of `countWith` carry those), so
  * the `n` rows largest all-time get their window sums first. Call `v` the
  * page's last value among them: every row whose all-time value is below `v`
- * ranks after the page, so the page over the rows at or above `v` is exact.
+ * ranks after the page, so the page over the rows above `v` and those at `v`
+ * is exact. Of the rows at `v` (a tie, often wide: keys of one size), only
+ * those whose whole count is in the window reach `v`, and they rank by the
+ * tiebreak: they are read in that order until the page has enough of them.
  * A long window (a week of a week: 20,000 templates) needs a few dozen rows'
  * sums, not 20,000; a short one, whose sums are far below the all-time
- * values, has most rows at or above `v`: undefined (sort every row's).
+ * values, has most rows above `v`: undefined (sort every row's).
  */
-function topBySums(db: Database.Database, q: ListQuery, order: string, column: string, qualify: (c: string) => string, total: number): Record<string, unknown>[] | undefined {
+function topBySums(db: Database.Database, q: ListQuery, order: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Record<string, unknown>[] | undefined {
   const cw = q.countWith!;
   const where = q.where.sql();
+  const and = where ? `${where} AND` : ' WHERE';
   const rid = qualify('rid');
   const bound = qualify(column);
-  const n = Math.max(4 * (q.page.offset + q.page.limit), 64);
+  const need = q.page.offset + q.page.limit;
+  const n = Math.max(4 * need, 64);
   // Past half the rows, sorting all of them (each sum computed once) is about as quick.
   const most = Math.floor(total / 2);
+  const rids = (stmt: Database.Statement, ...extra: unknown[]) => (stmt.all(...cw.values, ...q.where.values, ...extra) as Array<{ rid: number }>).map((r) => r.rid);
   const top = prepared(db, `${cw.sql} SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`);
-  const atLeast = prepared(db, `${cw.sql} SELECT ${rid} AS rid FROM ${q.from}${where}${where ? ' AND' : ' WHERE'} ${bound} >= ? LIMIT ?`);
-  const page = prepared(db, `${q.rowsWith!.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} IN (SELECT value FROM json_each(?)) ORDER BY ${order} LIMIT ? OFFSET ?`);
-  const pageOf = (rids: number[]) => page.all(...q.rowsWith!.values, JSON.stringify(rids), q.page.limit, q.page.offset) as Record<string, unknown>[];
-  const rows = top.all(...cw.values, ...q.where.values, n + 1) as Array<{ rid: number; bound: number }>;
-  if (rows.length <= n) return pageOf(rows.map((r) => r.rid));
-  const next = rows.pop()!.bound;
-  const out = pageOf(rows.map((r) => r.rid));
+  const above = prepared(db, `${cw.sql} SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`);
+  const at = prepared(db, `${cw.sql} SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`);
+  const rw = q.rowsWith!;
+  const sorted = prepared(db, `${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} IN (SELECT value FROM json_each(?)) ORDER BY ${order} LIMIT ? OFFSET ?`);
+  const pageOf = (ids: number[], limit = q.page.limit, offset = q.page.offset) => sorted.all(...rw.values, JSON.stringify(ids), limit, offset) as Record<string, unknown>[];
+
+  const first = top.all(...cw.values, ...q.where.values, n + 1) as Array<{ rid: number; bound: number }>;
+  if (first.length <= n) return pageOf(first.map((r) => r.rid));
+  const next = first.pop()!.bound;
+  const out = pageOf(first.map((r) => r.rid));
   if (out.length < q.page.limit) return undefined;
   const v = out[out.length - 1]![column] as number;
   if (v > next) return out;
-  const wider = (atLeast.all(...cw.values, ...q.where.values, v, most + 1) as Array<{ rid: number }>).map((r) => r.rid);
-  return wider.length <= most ? pageOf(wider) : undefined;
+  const ids = rids(above, v, most + 1);
+  if (ids.length > most) return undefined;
+  // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
+  const chunk = Math.max(need, 64);
+  let atV = 0;
+  for (let offset = 0; atV < need; offset += chunk) {
+    const tied = rids(at, v, chunk, offset);
+    ids.push(...tied);
+    if (ids.length > most) return undefined;
+    if (tied.length < chunk) break;
+    atV += pageOf(tied, chunk, 0).filter((r) => r[column] === v).length;
+  }
+  return pageOf(ids);
 }
 
 /**
