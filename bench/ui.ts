@@ -24,6 +24,10 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '40' },
     /** Fill only, stop the server and print the data directory (kept), for looking at query plans. */
     'fill-only': { type: 'boolean', default: false },
+    /** Reuse a directory kept by --fill-only (no fill; the window must still cover when it was filled). */
+    data: { type: 'string' },
+    /** Measure the API calls only, not the browser. */
+    'api-only': { type: 'boolean', default: false },
   },
 });
 const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
@@ -81,12 +85,12 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
 
-const dir = mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
+const dir = values.data ?? mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
 const server = await startSidecar({ ack: 'durable' } as LoadOptions, dir);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();
-  await fillBig(`http://127.0.0.1:${server.otlpPort}`, o);
+  if (values.data === undefined) await fillBig(`http://127.0.0.1:${server.otlpPort}`, o);
   const totals = await Promise.all(['/api/v1/services?limit=0', '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0'].map(async (p) => ((await (await fetch(base + p)).json()) as { total: number }).total));
   console.log(`store: ${totals[0]} services, ${totals[1]} templates, ${totals[2]} keys (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   if (values['fill-only']) {
@@ -113,25 +117,27 @@ try {
     console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(64)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
   }
 
-  const browser = await startBrowser();
-  try {
-    console.log('\nfirst render in Chromium (ms from navigation start to data on screen)   median   worst');
-    for (const p of PAGES) {
-      const ts: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const page = await browser.context.newPage();
-        await page.goto(base + p.path, { waitUntil: 'commit' });
-        // Every selector of `ready` (|-separated) present: the page's data is on screen.
-        await page.waitForFunction((sels) => sels.every((q) => (globalThis as unknown as PageGlobal).document.querySelector(q)), p.ready.split('|'), { timeout: 30_000, polling: 'raf' });
-        ts.push(await page.evaluate(() => performance.now()));
-        await page.close();
+  if (!values['api-only']) {
+    const browser = await startBrowser();
+    try {
+      console.log('\nfirst render in Chromium (ms from navigation start to data on screen)   median   worst');
+      for (const p of PAGES) {
+        const ts: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const page = await browser.context.newPage();
+          await page.goto(base + p.path, { waitUntil: 'commit' });
+          // Every selector of `ready` (|-separated) present: the page's data is on screen.
+          await page.waitForFunction((sels) => sels.every((q) => (globalThis as unknown as PageGlobal).document.querySelector(q)), p.ready.split('|'), { timeout: 30_000, polling: 'raf' });
+          ts.push(await page.evaluate(() => performance.now()));
+          await page.close();
+        }
+        console.log(`  ${p.name.padEnd(70)} ${quantile(ts, 0.5).toFixed(0).padStart(6)} ${Math.max(...ts).toFixed(0).padStart(7)}`);
       }
-      console.log(`  ${p.name.padEnd(70)} ${quantile(ts, 0.5).toFixed(0).padStart(6)} ${Math.max(...ts).toFixed(0).padStart(7)}`);
+    } finally {
+      await browser.close();
     }
-  } finally {
-    await browser.close();
   }
 } finally {
   await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
 }

@@ -13,6 +13,7 @@ import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { entityKey } from '../../model/delta.js';
 import { historyMarks } from './history.js';
+import { HistoryLast } from './history-last.js';
 
 type Entity = HistoryEntity;
 
@@ -20,6 +21,8 @@ export class SqliteHistoryWriter {
   /** entityKey(kind, service, name, sub) → history_entity.id, for every entity in the store. */
   private readonly ids = new EntityIds();
   private readonly s;
+  /** The entity tables' newest-minute column (src/store/sqlite/history-last.ts). */
+  private readonly last: HistoryLast;
   /**
    * Per entity, the newest minute whose row this writer knows exists: a commit adding to that minute again (the
    * steady state: many commits a minute) skips the insert and runs one UPDATE. Forgotten on anything that may
@@ -30,6 +33,7 @@ export class SqliteHistoryWriter {
   private thinning: ThinJob | undefined;
 
   constructor(private readonly db: Database.Database) {
+    this.last = new HistoryLast(db);
     this.s = {
       entity: db.prepare(`INSERT INTO history_entity (kind, service, name, sub) VALUES (?, ?, ?, ?) RETURNING id`),
       entityDelete: db.prepare(`DELETE FROM history_entity WHERE id = ?`),
@@ -90,6 +94,8 @@ export class SqliteHistoryWriter {
       const p = { id, bucket: h.minute, count: h.count, bytes: h.bytes };
       if (this.knownMinute.get(id) !== h.minute) {
         this.s.row.run(p);
+        // Once per entity and minute, like the row (the entity's table row is written earlier in the commit).
+        this.last.raiseTo(h, h.minute);
         if ((this.knownMinute.get(id) ?? -Infinity) < h.minute) this.knownMinute.set(id, h.minute);
       }
       this.s.later.run(p);
@@ -125,11 +131,15 @@ export class SqliteHistoryWriter {
       const toId = this.idOf(to, true)!;
       const moved = moveRows(this.s.rows.all(fromId) as CumRow[], this.s.rows.all(toId) as CumRow[], m);
       this.replace(toId, moved.to);
+      this.last.setFrom(to, moved.to);
       if (m.merged) {
         this.s.deleteRows.run(fromId);
         this.s.entityDelete.run(fromId);
         this.ids.delete(entityKey(from.kind, from.service, from.name, from.sub));
-      } else this.replace(fromId, moved.from);
+      } else {
+        this.replace(fromId, moved.from);
+        this.last.setFrom(from, moved.from);
+      }
       if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
     }
   }

@@ -6,10 +6,11 @@
 import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
 import Database from 'better-sqlite3';
 import { runningTotalsSql } from '../history-schema.js';
+import { historyLastSql } from './history-last.js';
 
 export const SCHEMA_VERSION = 3;
 
-const migrations: Record<string, Migration> = {
+export const SQLITE_MIGRATIONS: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<unknown>) {
       const statements = [
@@ -196,6 +197,15 @@ const migrations: Record<string, Migration> = {
       for (const s of runningTotalsSql('INTEGER PRIMARY KEY', 'TEXT', 'INTEGER', ' WITHOUT ROWID')) await sql.raw(s).execute(db);
     },
   },
+  /*
+   * Each entity table's newest history minute (src/store/sqlite/history-last.ts), so a window up to now asks a row,
+   * not a join and a seek, whether it was active (SQLite only: PostgreSQL's lists keep the join).
+   */
+  '0006_history_last': {
+    async up(db: Kysely<unknown>) {
+      for (const s of historyLastSql()) await sql.raw(s).execute(db);
+    },
+  },
 };
 
 /** Brings the SQLite file at `path` to the newest schema. Uses (and closes) its own connection. */
@@ -204,7 +214,7 @@ export async function migrateSqlite(path: string): Promise<{ applied: string[] }
   conn.pragma('journal_mode = WAL');
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: conn }) });
   try {
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => SQLITE_MIGRATIONS } });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };

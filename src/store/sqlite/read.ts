@@ -158,11 +158,12 @@ export class SqliteQueries implements StoreQueries {
 }
 
 /** The CTEs of a windowed list (none without a window). */
-function win(db: Database.Database, table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): { with?: Sql; countWith?: Sql } {
+function win(db: Database.Database, table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): { with?: Sql; countWith?: Sql; rowsWith?: Sql; bySums?: boolean } {
   if (!q.window) return {};
   const marks = historyMarks(db);
-  const lazy = !WINDOW_SORTS.has(q.page.sort);
-  return { with: windowCtes(table, q.window, service, marks, lazy), countWith: lazy ? undefined : windowCtes(table, q.window, service, marks, true) };
+  const bySums = WINDOW_SORTS.has(q.page.sort);
+  const lazy = windowCtes(db, table, q.window, service, marks, 'lazy');
+  return { with: bySums ? windowCtes(db, table, q.window, service, marks, 'materialized') : lazy, countWith: windowCtes(db, table, q.window, service, marks, 'count'), rowsWith: lazy, bySums };
 }
 
 /** Sort fields whose values a window replaces: sorting by them needs every row's sums (see windowCtes). */
@@ -255,10 +256,11 @@ const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template
   COALESCE(100.0 * b.count / NULLIF(s.total, 0), 0) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
-// Only `total` from the join: the list's sort columns stay unambiguous.
-const TEMPLATE_FROM_WINDOW = `body_templates b LEFT JOIN (SELECT service AS sv, name AS sev, count AS total FROM severities) s ON s.sv = b.service AND s.sev = b.severity`;
+// A template's share in a window: of its (service, severity)'s window sum, one lookup in `severities` (SQLite indexes
+// the CTE for it). A LEFT JOIN to it was scanned once per row: 20,000 templates by bytes, 106 ms against 60.
+const TEMPLATE_FROM_WINDOW = 'body_templates b';
 const TEMPLATE_SELECT_WINDOW = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
-  COALESCE(100.0 * b.count / NULLIF(s.total, 0), 0) AS percentage,
+  COALESCE(100.0 * b.count / NULLIF((SELECT s.count FROM severities s WHERE s.service = b.service AND s.name = b.severity), 0), 0) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 /**
