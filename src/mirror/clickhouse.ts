@@ -6,10 +6,12 @@
  * ingest path and never holds a commit back.
  *
  * Rows carry the primary's ABSOLUTE values of a bucket (not increments) into
- * ReplacingMergeTree tables whose version is count + bytes (both only grow
- * while a bucket is live). So sending a bucket twice — a retry after an
- * insert whose answer was lost, a resync — is harmless, and the mirror
- * catches up after an outage by re-sending. Read with FINAL (or argMax).
+ * ReplacingMergeTree tables whose version is the primary's move epoch, then
+ * count + bytes (mirrorVersion). So sending a bucket twice — a retry after an
+ * insert whose answer was lost, a resync — is harmless, the mirror catches
+ * up after an outage by re-sending, and a template merge or split that takes
+ * counts out of buckets (zeroes them, for a merge) wins over what they held.
+ * Read with FINAL (or argMax).
  *
  * ClickHouse down or slow: rows wait in a bounded buffer (coalesced per
  * bucket, newest value wins), inserts are retried with backoff, and the
@@ -35,6 +37,20 @@ export interface MirrorRow {
   bucket: number;
   count: number;
   bytes: number;
+  /** The primary's move epoch when the value was read (src/store/history.ts, MIRROR_EPOCH_KEY). */
+  epoch: number;
+}
+
+/**
+ * A row's ReplacingMergeTree version: the epoch above, count + bytes below.
+ * Between template moves a bucket only grows, so the larger value is the
+ * newer; a move (merge or split) takes counts out of buckets, so every move
+ * starts a new epoch and its values win over all before it. A UInt64, sent
+ * as a string (JSON numbers stop at 2^53; 18.16 reads quoted UInt64).
+ */
+export function mirrorVersion(r: Pick<MirrorRow, 'epoch' | 'count' | 'bytes'>): string {
+  const low = BigInt(Math.min(r.count + r.bytes, 2 ** 40 - 1));
+  return ((BigInt(r.epoch) << 40n) | low).toString();
 }
 
 /** Pages of the primary's buckets since a time, for the resync after a dropped buffer. */
@@ -193,7 +209,7 @@ export class ClickHouseMirror {
         .filter((r) => r.level === level)
         .map((r) => ({
           bucket: Math.floor(r.bucket / 1000), kind: r.kind, service: r.service, name: r.name, sub: r.sub,
-          count: r.count, bytes: r.bytes, version: r.count + r.bytes,
+          count: r.count, bytes: r.bytes, version: mirrorVersion(r),
         }));
       if (values.length === 0) continue;
       await this.client.insert({ table: `${this.opts.database}.${TABLE[level]}`, values, format: 'JSONEachRow' });

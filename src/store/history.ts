@@ -115,21 +115,40 @@ export function indexAtOrAfter(rows: readonly CumRow[], t: number): number {
   return lo;
 }
 
-/** Minute and hour bucket values (the mirror's rows) of one entity's running-total rows. */
-export function mirrorRows(e: HistoryEntity, rows: readonly CumRow[]): MirrorRow[] {
+/** Minute and hour bucket values (the mirror's rows) of one entity's running-total rows, read at move epoch `epoch`. */
+export function mirrorRows(e: HistoryEntity, rows: readonly CumRow[], epoch: number): MirrorRow[] {
   const out: MirrorRow[] = [];
   const hours = new Map<number, MirrorRow>();
   for (const b of bucketsOf(rows)) {
-    out.push({ level: 'minute', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: b.bucket, count: b.count, bytes: b.bytes });
+    out.push({ level: 'minute', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: b.bucket, count: b.count, bytes: b.bytes, epoch });
     const hour = bucketOf(b.bucket, HOUR_MS);
     const h = hours.get(hour);
     if (h) {
       h.count += b.count;
       h.bytes += b.bytes;
-    } else hours.set(hour, { level: 'hour', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: hour, count: b.count, bytes: b.bytes });
+    } else hours.set(hour, { level: 'hour', kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: hour, count: b.count, bytes: b.bytes, epoch });
   }
   return [...out, ...hours.values()];
 }
+
+/**
+ * The mirror's rows for an entity a template move rewrote: its buckets'
+ * values after the move, and a zero for every bucket it had before and has
+ * no more (all of them, for a template merged away).
+ */
+export function movedMirrorRows(e: HistoryEntity, before: readonly CumRow[], after: readonly CumRow[], epoch: number): MirrorRow[] {
+  const out = mirrorRows(e, after, epoch);
+  const kept = new Set(out.map((r) => `${r.level}:${r.bucket}`));
+  for (const r of mirrorRows(e, before, epoch)) if (!kept.has(`${r.level}:${r.bucket}`)) out.push({ ...r, count: 0, bytes: 0 });
+  return out;
+}
+
+/**
+ * The `meta` key of the store's move epoch: how many commits moved template
+ * history (a merge or split takes counts out of buckets). The mirror's
+ * versions start with it (mirrorVersion), so a moved bucket's new value wins.
+ */
+export const MIRROR_EPOCH_KEY = 'history_move_epoch';
 
 /**
  * Per-bucket counts of running-total rows (sorted, ending in the sentinel):

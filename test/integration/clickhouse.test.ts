@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LogsReq, encode } from '../helpers/otlp-fixtures.js';
 import { post, startKeytally, waitFor, type Keytally } from '../helpers/server.js';
 import { startClickHouse, type ClickHouse } from '../helpers/clickhouse.js';
+import { freshDatabase, sql } from '../helpers/postgres.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -139,4 +140,74 @@ describe('ClickHouse mirror', () => {
     await waitFor(() => metric('keytally_mirror_dropped_partitions_total'), (v) => v > 0);
     await converged('hour');
   }, 120_000);
+
+  it('template merges and splits move buckets in the mirror too: per template and minute, it equals the primary (SQLite)', async () => {
+    const epoch = await movesMirrored(k, 'keytally', async (q) => {
+      const db = new Database(join(k.dataDir, 'keytally.db'), { readonly: true });
+      try {
+        return db.prepare(q).all() as Array<Record<string, unknown>>;
+      } finally {
+        db.close();
+      }
+    });
+    expect(epoch).toBeGreaterThan(1);
+    // Hours too (the minute table has lost its first day to retention above, the hour table has not).
+    await converged('hour');
+  }, 120_000);
+
+  it('the same on PostgreSQL: the fleet\'s move epoch is in its meta table', async () => {
+    const url = await freshDatabase('kt_mirror');
+    const pk = await startKeytally({
+      args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '2', '--test-clock', 'on', '--store', 'postgres', '--postgres-url', url,
+        '--clickhouse-url', ch.url, '--clickhouse-database', 'keytally_pg', '--clickhouse-flush-ms', '100'],
+    });
+    try {
+      expect(await movesMirrored(pk, 'keytally_pg', (q) => sql(url, q))).toBeGreaterThan(1);
+    } finally {
+      expect(await pk.stop()).toBe(0);
+      pk.cleanup();
+    }
+  }, 120_000);
 });
+
+/**
+ * Five states seen once each fold into one template (merges), then recur and split back (splits): counts leave
+ * buckets, and a merged-away template's buckets empty. At each stage the mirror must equal the primary bucket by
+ * bucket: the values before a move reach ClickHouse first, so a stale larger value (or a merged-away template's
+ * bucket) would show after it. Returns the primary's move epoch.
+ */
+async function movesMirrored(kt: Keytally, database: string, primarySql: (q: string) => Promise<Array<Record<string, unknown>>>): Promise<number> {
+  const states = ['Started', 'Paused', 'Resumed', 'Stopped', 'Migrated'];
+  const base = T0 + 3 * DAY;
+  const sendMinute = async (m: number) => {
+    const n = m < 5 ? 1 : 12;
+    const logRecords = Array.from({ length: n }, (_, i) => ({ severityText: 'INFO', body: { stringValue: `instance ${m * 100 + i} lifecycle ${states[m < 5 ? m : (i + m) % 5]} by scheduler` } }));
+    const body = encode(LogsReq, { resourceLogs: [{ resource: { attributes: [str('service.name', 'moves')] }, scopeLogs: [{ logRecords }] }] });
+    const r = await post(kt, '/v1/logs', body, { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(base + m * MIN + 1000) });
+    expect(r.status).toBe(200);
+  };
+  const primaryBuckets = async () => {
+    const rows = (await primarySql(`SELECT e.sub, h.bucket, LEAD(h.count) OVER w - h.count AS c FROM history h JOIN history_entity e ON e.id = h.id
+      WHERE e.kind = 'template' AND e.service = 'moves' WINDOW w AS (PARTITION BY h.id ORDER BY h.bucket)`)) as Array<{ sub: string; bucket: number | string; c: number | string | null }>;
+    return rows.filter((r) => r.c !== null && Number(r.c) !== 0).map((r) => `${r.sub}@${Number(r.bucket)}=${Number(r.c)}`).sort();
+  };
+  const mirrorBuckets = async () => {
+    const text = await ch.query(`SELECT sub, toUInt64(bucket) * 1000 AS t, count FROM ${database}.keytally_minute FINAL
+      WHERE kind = 'template' AND service = 'moves' AND count > 0 FORMAT JSONEachRow`).catch(() => '');
+    return text.trim() === '' ? [] : text.trim().split('\n').map((l) => JSON.parse(l) as { sub: string; t: string; count: string }).map((r) => `${r.sub}@${r.t}=${r.count}`).sort();
+  };
+  const same = async (stage: string) => {
+    await waitFor(async () => JSON.stringify(await mirrorBuckets()) === JSON.stringify(await primaryBuckets()), (ok) => ok, 20_000).catch(() => undefined);
+    expect(await mirrorBuckets(), stage).toEqual(await primaryBuckets());
+  };
+  for (let m = 0; m < 4; m++) await sendMinute(m);
+  await same('four states, four templates');
+  await sendMinute(4);
+  await same('the fifth folds them into one');
+  for (let m = 5; m < 30; m++) await sendMinute(m);
+  await same('they recur and split back');
+  // More than one template is left, and commits did move history (else this would not be about moves).
+  expect(new Set((await primaryBuckets()).map((b) => b.split('@')[0])).size).toBeGreaterThan(1);
+  const epoch = await primarySql(`SELECT value FROM meta WHERE key = 'history_move_epoch'`);
+  return Number(epoch[0]?.['value'] ?? 0);
+}

@@ -12,7 +12,7 @@ import type { HistoryKind, HistoryMove, HistoryRow } from '../../writer/state.js
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import { compareCodePoints } from '../queries.js';
 import {
-  HISTORY_SENTINEL, NO_MARKS, addSeries, bucketsOf, cumAt, indexAtOrAfter, mirrorRows, resolveWindow, retentionTargets,
+  HISTORY_SENTINEL, NO_MARKS, addSeries, bucketsOf, cumAt, indexAtOrAfter, mirrorRows, movedMirrorRows, resolveWindow, retentionTargets,
   type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type Retention, type SeriesPoint, type SeriesQuery, type Window,
 } from '../history.js';
 import { moveRows } from '../history-moves.js';
@@ -34,6 +34,8 @@ export class MemoryHistory {
   private readonly entities = new Map<string, Entity>();
   private marks_: HistoryMarks = { ...NO_MARKS };
   bytes = 0;
+  /** The move epoch (src/store/history.ts, MIRROR_EPOCH_KEY): one more for each commit that moves template history. */
+  private epoch = 0;
 
   marks(): HistoryMarks {
     return this.marks_;
@@ -74,7 +76,7 @@ export class MemoryHistory {
         for (const [level, bucket, ms] of [['minute', h.minute, MINUTE_MS], ['hour', bucketOf(h.minute, HOUR_MS), HOUR_MS]] as const) {
           const a = cumAt(r, bucket);
           const b = cumAt(r, bucket + ms);
-          touched.push({ level, kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes });
+          touched.push({ level, kind: h.kind, service: h.service, name: h.name, sub: h.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes, epoch: this.epoch });
         }
       }
     }
@@ -82,10 +84,12 @@ export class MemoryHistory {
 
   /** Template moves, in order, after the commit's increments. */
   move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
+    if (moves.length > 0) this.epoch++;
     for (const m of moves) {
       const from = this.entity('template', m.service, m.severity, m.from, false);
       if (!from) continue;
       const to = this.entity('template', m.service, m.severity, m.to, true)!;
+      const before = { from: from.rows, to: to.rows };
       const moved = moveRows(from.rows, to.rows, m);
       this.bytes += ROW_BYTES * (moved.to.length - to.rows.length);
       to.rows = moved.to;
@@ -96,7 +100,10 @@ export class MemoryHistory {
         this.bytes += ROW_BYTES * (moved.from.length - from.rows.length);
         from.rows = moved.from;
       }
-      if (touched) for (const r of mirrorRows(to, to.rows)) touched.push(r);
+      if (touched) {
+        touched.push(...movedMirrorRows(to, before.to, moved.to, this.epoch));
+        touched.push(...movedMirrorRows(from, before.from, m.merged ? [] : moved.from, this.epoch));
+      }
     }
   }
 
@@ -142,18 +149,18 @@ export class MemoryHistory {
     const out: MirrorRow[] = [];
     for (const e of es) {
       if (out.length >= limit) break;
-      for (const r of mirrorRows(e, e.rows.slice(indexAtOrAfter(e.rows, from)))) if (r.level === level) out.push(r);
+      for (const r of mirrorRows(e, e.rows.slice(indexAtOrAfter(e.rows, from)), this.epoch)) if (r.level === level) out.push(r);
     }
     return out;
   }
 
   /** Every bucket count, in the SQL stores' dump order (bucket, then entity). */
-  dumpRows(): Array<Omit<MirrorRow, 'level'>> {
-    const out: Array<Omit<MirrorRow, 'level'>> = [];
+  dumpRows(): Array<Omit<MirrorRow, 'level' | 'epoch'>> {
+    const out: Array<Omit<MirrorRow, 'level' | 'epoch'>> = [];
     for (const e of this.entities.values()) {
       for (const b of bucketsOf(e.rows)) out.push({ kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket: b.bucket, count: b.count, bytes: b.bytes });
     }
-    const k = (r: Omit<MirrorRow, 'level'>) => [r.kind, r.service, r.name, r.sub].join('\u0000');
+    const k = (r: Omit<MirrorRow, 'level' | 'epoch'>) => [r.kind, r.service, r.name, r.sub].join('\u0000');
     return out.sort((a, b) => a.bucket - b.bucket || compareCodePoints(k(a), k(b)));
   }
 

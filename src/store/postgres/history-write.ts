@@ -10,7 +10,7 @@ import { entityKey } from '../../model/delta.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
 import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
+import { HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { historyMarks } from './history.js';
@@ -93,11 +93,12 @@ export class PostgresHistoryWriter {
         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, bucket, c, b) WHERE h.id = d.id AND h.bucket > d.bucket`,
         [idArr, buckets, round.map((x) => x.h.count), round.map((x) => x.h.bytes)]);
     }
-    if (touched) await this.bucketValues(c, withId, touched);
+    // Read after the locks: a commit that moved one of these entities' history is committed by now, so its epoch shows.
+    if (touched) await this.bucketValues(c, withId, touched, await epochOf(c));
   }
 
   /** The mirror's input: each touched minute's and hour's new value (totals at its end minus at its start). */
-  private async bucketValues(c: PoolClient, rows: Array<{ h: HistoryRow; id: number }>, touched: MirrorRow[]): Promise<void> {
+  private async bucketValues(c: PoolClient, rows: Array<{ h: HistoryRow; id: number }>, touched: MirrorRow[], epoch: number): Promise<void> {
     const asks: Array<{ h: HistoryRow; id: number; level: 'minute' | 'hour'; bucket: number; ms: number }> = [];
     const hours = new Set<string>();
     for (const x of rows) {
@@ -113,11 +114,15 @@ export class PostgresHistoryWriter {
       [asks.map((a) => a.id), asks.map((a) => a.bucket), asks.map((a) => a.bucket + a.ms)]);
     for (const row of r.rows as Array<{ i: number; count: number; bytes: number }>) {
       const a = asks[row.i - 1]!;
-      touched.push({ level: a.level, kind: a.h.kind, service: a.h.service, name: a.h.name, sub: a.h.sub, bucket: a.bucket, count: row.count, bytes: row.bytes });
+      touched.push({ level: a.level, kind: a.h.kind, service: a.h.service, name: a.h.name, sub: a.h.sub, bucket: a.bucket, count: row.count, bytes: row.bytes, epoch });
     }
   }
 
   async move(c: PoolClient, moves: readonly HistoryMove[], touched?: MirrorRow[]): Promise<void> {
+    if (moves.length === 0) return;
+    // The fleet's one epoch, raised under the meta row's lock (commits that move serialise on it; they are rare).
+    const epoch = Number((await c.query(`INSERT INTO meta (key, value) VALUES ($1, '1')
+      ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text RETURNING value`, [MIRROR_EPOCH_KEY])).rows[0].value);
     for (const m of moves) {
       const from: Entity = { kind: 'template', service: m.service, name: m.severity, sub: m.from };
       const to: Entity = { kind: 'template', service: m.service, name: m.severity, sub: m.to };
@@ -127,14 +132,18 @@ export class PostgresHistoryWriter {
       const toId = (await this.idsOf(c, [to])).get(keyOf(to))!;
       await this.lock(c, [fromId, toId]);
       const rowsOf = async (id: number) => (await c.query(`SELECT bucket, count, bytes FROM history WHERE id = $1 ORDER BY bucket`, [id])).rows as CumRow[];
-      const moved = moveRows(await rowsOf(fromId), await rowsOf(toId), m);
+      const before = { from: await rowsOf(fromId), to: await rowsOf(toId) };
+      const moved = moveRows(before.from, before.to, m);
       await this.replace(c, toId, moved.to);
       if (m.merged) {
         await c.query(`DELETE FROM history WHERE id = $1`, [fromId]);
         await c.query(`DELETE FROM history_entity WHERE id = $1`, [fromId]);
         this.ids.delete(keyOf(from));
       } else await this.replace(c, fromId, moved.from);
-      if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
+      if (touched) {
+        touched.push(...movedMirrorRows(to, before.to, moved.to, epoch));
+        touched.push(...movedMirrorRows(from, before.from, m.merged ? [] : moved.from, epoch));
+      }
     }
   }
 
@@ -147,6 +156,8 @@ export class PostgresHistoryWriter {
   /** The mirror's resync, as SQLite's: whole entities after `after` in key order, about `limit` rows. */
   async page(level: 'minute' | 'hour', from: number, limit: number, after?: MirrorRow): Promise<MirrorRow[]> {
     const out: MirrorRow[] = [];
+    // Read before the rows: the rows are then at least as new as the epoch they are sent under.
+    const epoch = await epochOf(this.pool);
     let cursor = after ? [after.kind, after.service, after.name, after.sub] : ['', '', '', ''];
     while (out.length < limit) {
       const es = (await this.pool.query(`SELECT id, kind, service, name, sub FROM history_entity WHERE (kind, service, name, sub) > ($1, $2, $3, $4)
@@ -159,7 +170,7 @@ export class PostgresHistoryWriter {
         if (!list) byId.set(row.id, (list = []));
         list.push(row);
       }
-      for (const e of es) for (const x of mirrorRows(e, byId.get(e.id) ?? [])) if (x.level === level) out.push(x);
+      for (const e of es) for (const x of mirrorRows(e, byId.get(e.id) ?? [], epoch)) if (x.level === level) out.push(x);
       const last = es[es.length - 1]!;
       cursor = [last.kind, last.service, last.name, last.sub];
     }
@@ -236,4 +247,10 @@ export class PostgresHistoryWriter {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The fleet's move epoch (src/store/history.ts, MIRROR_EPOCH_KEY): 0 until a commit moved template history. */
+async function epochOf(c: { query: PoolClient['query'] }): Promise<number> {
+  const r = await c.query(`SELECT value FROM meta WHERE key = $1`, [MIRROR_EPOCH_KEY]);
+  return Number((r.rows[0] as { value: string } | undefined)?.value ?? 0);
 }

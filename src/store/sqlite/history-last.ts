@@ -46,7 +46,8 @@ export function historyLastSql(): string[] {
     `UPDATE ${k.table} SET history_last = COALESCE((SELECT MAX(h.bucket) FROM history_entity e JOIN history h ON h.id = e.id
        WHERE e.kind = '${kind}' AND e.service = ${k.table}.service AND e.name = ${k.name(k.table)} AND e.sub = ${k.sub(k.table)}
          AND h.bucket < ${HISTORY_SENTINEL}), -1)`,
-    `CREATE INDEX ${k.table}_history_last ON ${k.table} (history_last)`,
+    // With first_seen: a window's count of what is new in it (/changes) reads the index alone.
+    `CREATE INDEX ${k.table}_history_last ON ${k.table} (history_last, first_seen)`,
   ]);
 }
 

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
 import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, THIN_CHUNK_ROWS, mirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
+import { HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { entityKey } from '../../model/delta.js';
@@ -31,6 +31,9 @@ export class SqliteHistoryWriter {
   private readonly knownMinute = new Map<number, number>();
   /** Where thinning stopped inside a stretch (the next id), so the next round goes on from there. */
   private thinning: ThinJob | undefined;
+  /** The move epoch (meta MIRROR_EPOCH_KEY), and its value as last committed (a rollback goes back to it). */
+  private epoch: number;
+  private committedEpoch: number;
 
   constructor(private readonly db: Database.Database) {
     this.last = new HistoryLast(db);
@@ -58,6 +61,8 @@ export class SqliteHistoryWriter {
     for (const e of db.prepare(`SELECT id, kind, service, name, sub FROM history_entity`).iterate() as Iterable<Entity & { id: number }>) {
       this.ids.load(entityKey(e.kind, e.service, e.name, e.sub), e.id);
     }
+    const epoch = db.prepare(`SELECT value FROM meta WHERE key = ?`).get(MIRROR_EPOCH_KEY) as { value: string } | undefined;
+    this.epoch = this.committedEpoch = Number(epoch?.value ?? 0);
   }
 
   private idOf(e: Entity, create: boolean): number | undefined {
@@ -74,12 +79,14 @@ export class SqliteHistoryWriter {
   /** The transaction committed: its new ids stay. */
   committed(): void {
     this.ids.committed();
+    this.committedEpoch = this.epoch;
   }
 
   /** The transaction rolled back: its ids are as before it. */
   rolledBack(): void {
     this.ids.rolledBack();
     this.knownMinute.clear();
+    this.epoch = this.committedEpoch;
   }
 
   /**
@@ -117,19 +124,23 @@ export class SqliteHistoryWriter {
   private bucketValue(e: Entity, id: number, level: 'minute' | 'hour', bucket: number, ms: number): MirrorRow {
     const a = this.s.at.get(id, bucket) as CumRow;
     const b = this.s.at.get(id, bucket + ms) as CumRow;
-    return { level, kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes };
+    return { level, kind: e.kind, service: e.service, name: e.name, sub: e.sub, bucket, count: b.count - a.count, bytes: b.bytes - a.bytes, epoch: this.epoch };
   }
 
   /** Applies template moves in order (after the commit's increments, as the miner made them). */
   move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
-    if (moves.length > 0) this.knownMinute.clear();
+    if (moves.length === 0) return;
+    this.knownMinute.clear();
+    // A new epoch: the values this commit leaves in the moved buckets win in the mirror over what they held.
+    this.s.mark.run(MIRROR_EPOCH_KEY, String(++this.epoch));
     for (const m of moves) {
       const from = { kind: 'template' as const, service: m.service, name: m.severity, sub: m.from };
       const fromId = this.idOf(from, false);
       if (fromId === undefined) continue;
       const to = { kind: 'template' as const, service: m.service, name: m.severity, sub: m.to };
       const toId = this.idOf(to, true)!;
-      const moved = moveRows(this.s.rows.all(fromId) as CumRow[], this.s.rows.all(toId) as CumRow[], m);
+      const before = { from: this.s.rows.all(fromId) as CumRow[], to: this.s.rows.all(toId) as CumRow[] };
+      const moved = moveRows(before.from, before.to, m);
       this.replace(toId, moved.to);
       this.last.setFrom(to, moved.to);
       if (m.merged) {
@@ -140,7 +151,10 @@ export class SqliteHistoryWriter {
         this.replace(fromId, moved.from);
         this.last.setFrom(from, moved.from);
       }
-      if (touched) for (const r of mirrorRows(to, moved.to)) touched.push(r);
+      if (touched) {
+        touched.push(...movedMirrorRows(to, before.to, moved.to, this.epoch));
+        touched.push(...movedMirrorRows(from, before.from, m.merged ? [] : moved.from, this.epoch));
+      }
     }
   }
 
@@ -161,7 +175,7 @@ export class SqliteHistoryWriter {
       const batch = this.s.entities.all(...cursor, 100) as Array<Entity & { id: number }>;
       if (batch.length === 0) break;
       for (const e of batch) {
-        for (const r of mirrorRows(e, this.s.rowsFrom.all(e.id, from) as CumRow[])) if (r.level === level) out.push(r);
+        for (const r of mirrorRows(e, this.s.rowsFrom.all(e.id, from) as CumRow[], this.epoch)) if (r.level === level) out.push(r);
       }
       const last = batch[batch.length - 1]!;
       cursor = [last.kind, last.service, last.name, last.sub];

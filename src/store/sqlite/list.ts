@@ -155,7 +155,8 @@ function topBySums(db: Database.Database, q: ListQuery, order: string, tiebreak:
   if (out.length < q.page.limit) return undefined;
   const v = out[out.length - 1]![column] as number;
   if (v > next) return out;
-  const ids = rids(above, v, most + 1);
+  // The rows above v: all among those read already when the next one is at v (they are in all-time order).
+  const ids = next <= v ? first.filter((r) => r.bound > v).map((r) => r.rid) : rids(above, v, most + 1);
   if (ids.length > most) return undefined;
   // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
   const chunk = Math.max(need, 64);
