@@ -119,12 +119,16 @@ export async function main(argv: string[]): Promise<number> {
         const config = loadConfig(flagsOf(store));
         await checkStorePaths(config);
         let applied: string[];
+        // Not under a running server: it would go on with statements prepared for the old schema.
+        const lock = config.store === 'sqlite' ? (await import('./store/sqlite/serving-lock.js')).ServingLock.take(config.data) : undefined;
         try {
           ({ applied } = await migrateStore(config));
         } catch (err) {
           // Read-only, locked, corrupt: name the store rather than print SQLite's stack.
           if (!/^SQLITE_/.test(String((err as { code?: string }).code))) throw err;
           throw new PathError(config.data, `--data ${config.data}: ${(err as Error).message}`);
+        } finally {
+          lock?.release();
         }
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
