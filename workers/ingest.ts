@@ -7,7 +7,7 @@ import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_th
 import { Packr } from 'msgpackr';
 import type { Config } from '../src/config.js';
 import { decodeRequest } from '../src/decode/index.js';
-import { decompress } from '../src/decode/decompress.js';
+import { decompress, releaseDecompressed } from '../src/decode/decompress.js';
 import { DecodeError, PayloadTooLargeError, UnsupportedEncodingError } from '../src/decode/errors.js';
 import { Extractor, type FoldResult } from '../src/extract/extractor.js';
 import { streamLogs, streamMetrics, streamTraces } from '../src/decode/otlp-proto.js';
@@ -15,7 +15,7 @@ import type { DecodeStats } from '../src/decode/limits.js';
 import type { IngestResult, IngestTask, WorkerHello, WorkerToWriter, WriterToWorker } from '../src/model/messages.js';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { startHeapTrace } from '../src/util/heap-trace.js';
-import { releaseBuffer, releaseView } from '../src/util/release.js';
+import { releaseBuffer } from '../src/util/release.js';
 import { threadHeap } from '../src/util/thread-heap.js';
 
 interface IngestWorkerData {
@@ -143,7 +143,7 @@ export default function ingest(task: IngestTask): IngestResult {
     throw err;
   } finally {
     // Decoded strings are copies, so the request's bytes are dead now: free them rather than wait for a GC.
-    if (bytes !== undefined && bytes.buffer !== task.body) releaseView(bytes);
+    if (bytes !== undefined && bytes.buffer !== task.body) releaseDecompressed(bytes);
     releaseBuffer(task.body);
   }
 }

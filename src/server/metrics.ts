@@ -136,7 +136,7 @@ export class MetricsExporter {
       help: 'Piscina pool utilization since start (0-1): run time over capacity.',
       registers,
       collect() {
-        this.set(pipeline.poolStats().utilization);
+        this.set(pipeline.poolUtilization());
       },
     });
     new Gauge({

@@ -24,10 +24,16 @@ function collect(bytes: Uint8Array, opts?: { maxAttributes?: number; maxKeyLengt
   return { resources: resources.map((r) => ({ attrs: r.attrs, scopes: [{ scopeName: '', records: r.records }] })), ...stats };
 }
 
-/** decodeLogs' tree with scopes merged per resource and scope names dropped (the logs fold ignores both). */
+/**
+ * decodeLogs' tree with scopes merged per resource and scope names dropped (the logs fold ignores both), and record
+ * times 0: the one-pass path does not read them (nothing folds them).
+ */
 function flatten(req: LogsRequest & { truncated: number; truncatedStrings: number }) {
   return {
-    resources: req.resources.map((r) => ({ attrs: r.attrs, scopes: [{ scopeName: '', records: r.scopes.flatMap((s) => s.records) }] })),
+    resources: req.resources.map((r) => ({
+      attrs: r.attrs,
+      scopes: [{ scopeName: '', records: r.scopes.flatMap((s) => s.records).map((rec) => ({ ...rec, timeUnixMs: 0 })) }],
+    })),
     truncated: req.truncated,
     truncatedStrings: req.truncatedStrings,
   };

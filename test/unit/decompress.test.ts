@@ -1,6 +1,7 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decompress, normalizeEncoding } from '../../src/decode/decompress.js';
+import { decompress, normalizeEncoding, releaseDecompressed } from '../../src/decode/decompress.js';
+import { canReleaseBuffers } from '../../src/util/release.js';
 import { DecodeError, PayloadTooLargeError, UnsupportedEncodingError, isDecodeFailure } from '../../src/decode/errors.js';
 
 const payload = Buffer.from('{"resourceLogs":[]} '.repeat(5000));
@@ -18,6 +19,21 @@ describe('decompress', () => {
     ['', payload],
   ])('%s', (encoding, body) => {
     expect(Buffer.from(decompress(body, encoding, payload.length))).toEqual(payload);
+  });
+
+  it('inflates into a buffer of its own, freed whole by releaseDecompressed, never into the shared pool', () => {
+    expect(canReleaseBuffers()).toBe(true);
+    // One chunk sized for 8x the body, the output a view of its start; and several chunks (1 MB of zeros: ~1000x).
+    for (const raw of [Buffer.from('short body '.repeat(10)), Buffer.alloc(1 << 20)]) {
+      const pooled = Buffer.from('in the pool');
+      const out = decompress(zlib.gzipSync(raw), 'gzip', 1 << 21);
+      expect(Buffer.from(out)).toEqual(raw);
+      expect(out.buffer).not.toBe(pooled.buffer);
+      expect(out.buffer.byteLength).toBeGreaterThanOrEqual(16 * 1024);
+      releaseDecompressed(out);
+      expect(out.buffer.byteLength).toBe(0);
+      expect(pooled.toString()).toBe('in the pool');
+    }
   });
 
   it('identity returns the same bytes without copying', () => {
