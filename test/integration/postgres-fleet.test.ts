@@ -4,7 +4,7 @@
  * key sets, every estimate, templates and their counts); template totals stay
  * exact at every commit of instances committing at once; racing instances
  * share one salt; two instances upserting the same rows as fast as they can
- * lose nothing.
+ * lose nothing; a key row evicted from a writer's cache loses no register.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startKeytally, post, waitFor, type Keytally } from '../helpers/server.js';
@@ -19,6 +19,7 @@ import { migratePostgres } from '../../src/store/postgres/migrations.js';
 import { WriterState } from '../../src/writer/state.js';
 import { emptyCounters } from '../../src/model/delta.js';
 import { generateLogs, rng } from '../helpers/log-generator.js';
+import { Hll } from '../../src/sketch/hll.js';
 
 const started: Keytally[] = [];
 afterAll(async () => {
@@ -166,6 +167,52 @@ describe('a fleet on one PostgreSQL', () => {
       await Promise.all(stores.map((s) => s.close()));
     }
   }, 60_000);
+
+  it('a key row evicted from the writer cache keeps what it stored: its own registers, then another instance\'s', async () => {
+    // sketchCacheRows 1: every commit evicts the key rows it wrote but one, so the next delta of a key starts a
+    // new sketch in the writer, which must be merged with what the database holds before it is written.
+    const url = await freshDatabase('kt_evict');
+    await migratePostgres(url);
+    const stores = [0, 1].map(() => new PostgresWriteStore(openPool(url, { max: 2, name: 'evict-test' })));
+    try {
+      const states = stores.map(() => new WriterState({ precision: 14, minerMaxClusters: 100, minerMaxLineLength: 4096, sketchCacheRows: 1, history: 'off' }));
+      await Promise.all(stores.map((s, i) => s.load(states[i]!)));
+      const all = new Hll(14);
+      let v = 0;
+      const keyDelta = (key: string, values: number) => {
+        const h = new Hll(14);
+        for (let i = 0; i < values; i++, v++) {
+          const hi = Math.imul(v + 1, 2654435761) >>> 0;
+          const lo = Math.imul(v + 7, 40503) >>> 0;
+          h.add(hi, lo);
+          if (key === 'k') all.add(hi, lo);
+        }
+        return { service: 'svc', scope: 'log' as const, key, samples: values, bytes: values, sketch: h.serialize(), firstSeen: 1, lastSeen: 2 };
+      };
+      const commit = async (i: number, keys: ReturnType<typeof keyDelta>[]) => {
+        states[i]!.applyBatch({ worker: 0, seq: 0, minute: 60_000, acks: [], services: [], metrics: [], labels: [], spans: [], logs: [], keys, templates: [], versions: [], counters: emptyCounters() });
+        await stores[i]!.commit(states[i]!.takeChanges());
+      };
+      // Instance 0 alone: k, then other keys (k is evicted), then k again, twice (its own row, read back).
+      await commit(0, [keyDelta('k', 300)]);
+      await commit(0, [keyDelta('a', 10), keyDelta('b', 10)]);
+      await commit(0, [keyDelta('k', 200)]);
+      await commit(0, [keyDelta('c', 10), keyDelta('d', 10)]);
+      await commit(0, [keyDelta('k', 100)]);
+      // Instance 1 writes k, then instance 0 again (another's row), then instance 1 (its own, evicted meanwhile).
+      await commit(1, [keyDelta('k', 400)]);
+      await commit(0, [keyDelta('k', 50)]);
+      await commit(1, [keyDelta('e', 10), keyDelta('f', 10)]);
+      await commit(1, [keyDelta('k', 25)]);
+      const [row] = await sql(url, `SELECT sample_count::int AS n, cardinality_estimate::int AS e, sketch FROM key_metadata WHERE key = 'k'`);
+      expect(row!.n).toBe(300 + 200 + 100 + 400 + 50 + 25);
+      // Every register of every delta is in the stored sketch: the same estimate as one sketch of all the values.
+      expect(Hll.deserialize(row!.sketch).estimate()).toBe(all.estimate());
+      expect(row!.e).toBe(Math.round(all.estimate()));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
 
   it('instances racing at start share one salt', async () => {
     const url = await freshDatabase('kt_salt');

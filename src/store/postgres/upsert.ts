@@ -86,3 +86,36 @@ export async function upsertRows<R>(client: PoolClient, spec: TableSpec<R>, cols
     ON CONFLICT (${spec.pk.map((c) => c.name).join(', ')}) DO UPDATE SET ${set}`);
   await client.query({ name, text, values: values(all, rows) });
 }
+
+/**
+ * upsertRows for the rows this instance wrote last, in one statement: INSERT … ON CONFLICT DO UPDATE SET `set`
+ * WHERE the stored `writer` is this one (`cols` carries `writer`), so new rows are inserted and this
+ * instance's own rows updated from its mirror, which holds everything they hold. A row another instance
+ * wrote since is skipped, but locked all the same (ON CONFLICT DO UPDATE locks the rows its WHERE skips,
+ * in the statement's key order): the caller reads and merges those (readRows 'theirs') and writes them with
+ * upsertRows. Resolves to the number of rows written.
+ */
+export async function upsertMine<R>(client: PoolClient, spec: TableSpec<R>, cols: Array<Column<R>>, set: string, rows: R[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const all = [...spec.pk, ...cols];
+  const name = `kt_upsert_mine_${spec.table}`;
+  const text = cached(name, () => `INSERT INTO ${spec.table} (${all.map((c) => c.name).join(', ')})
+    SELECT ${selectList(all)} FROM ${unnest(all)} ORDER BY ${orderBy(spec.pk, 'u.')}
+    ON CONFLICT (${spec.pk.map((c) => c.name).join(', ')}) DO UPDATE SET ${set} WHERE ${spec.table}.writer = excluded.writer`);
+  const res = await client.query({ name, text, values: values(all, rows) });
+  return res.rowCount ?? 0;
+}
+
+/**
+ * The stored content (`fields`, over `t`) of those of `rows` whose `writer` is this instance (`$1`, 'mine': a
+ * plain read) or another ('theirs': locked, FOR UPDATE, in key order). One select list per table and side.
+ */
+export async function readRows<R>(client: PoolClient, spec: TableSpec<R>, which: 'mine' | 'theirs', fields: string, me: string, rows: R[]): Promise<Array<Record<string, any>>> {
+  if (rows.length === 0) return [];
+  const name = `kt_${which}_${spec.table}`;
+  const text = cached(name, () => `SELECT ${spec.pk.map((c) => `t.${c.name}`).join(', ')}, ${fields}
+    FROM ${spec.table} t JOIN ${unnest(spec.pk, 2)} ON ${spec.pk.map((c) => `t.${c.name} = u.${c.name}`).join(' AND ')}
+    WHERE t.writer ${which === 'mine' ? '=' : '<>'} $1::text ORDER BY ${orderBy(spec.pk, 't.')}${which === 'theirs' ? ' FOR UPDATE OF t' : ''}`);
+  const res = await client.query({ name, text, values: [me, ...values(spec.pk, rows)] });
+  return res.rows as Array<Record<string, any>>;
+}
