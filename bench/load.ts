@@ -84,6 +84,17 @@ function addResult(a: DriverResult, b: DriverResult): void {
   for (const [k, v] of Object.entries(b.statusCounts)) a.statusCounts[k] = (a.statusCounts[k] ?? 0) + v;
 }
 
+interface WriterCpuSample {
+  seconds: { merge: number; commit: number; query: number; other: number };
+  records: number;
+}
+
+/** The writer thread's CPU by part and the records it had committed, from one scrape of /metrics (one stats message). */
+function writerCpu(m: Map<string, number>): WriterCpuSample {
+  const part = (p: string) => m.get(`keytally_writer_cpu_seconds_total{part="${p}"}`) ?? 0;
+  return { seconds: { merge: part('merge'), commit: part('commit'), query: part('query'), other: part('other') }, records: sumOf(m, 'keytally_committed_records_total') };
+}
+
 async function main(o: LoadOptions): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keytally-bench-'));
   if (o.cpuProf) mkdirSync(resolve(o.cpuProf), { recursive: true });
@@ -187,10 +198,13 @@ async function main(o: LoadOptions): Promise<number> {
     let machine0 = readMachineCpu();
     let t0 = 0;
     let storeCpu0 = 0;
+    let writer0 = writerCpu(monitor.state.last);
     const loadavg = loadavg1();
     const startWindow = () => {
       cpu0 = readProc(server!.pid)?.cpuSeconds ?? 0;
       storeCpu0 = pgBench?.cpuSeconds() ?? 0;
+      // The writer's CPU and its committed records, from one stats message (the last scrape, at most a second old).
+      writer0 = writerCpu(monitor.state.last);
       // The generator's own CPU: if it nears a full core, the client, not the server, is the limit.
       driverCpu0 = readProc(driver.pid!)?.cpuSeconds ?? 0;
       selfCpu0 = process.cpuUsage();
@@ -265,11 +279,21 @@ async function main(o: LoadOptions): Promise<number> {
     const serverAccepted = sumOf(final, 'keytally_records_total');
     const committedTotal = total(committed);
     const st = monitor.state;
+    const writer1 = writerCpu(final);
+    const windowCommitted = committedTotal - total(warmAccepted);
+    const writerRecords = Math.max(1, writer1.records - writer0.records);
+    const perWriterRecord = (part: keyof WriterCpuSample['seconds']) => ((writer1.seconds[part] - writer0.seconds[part]) * 1e9) / writerRecords;
     const bodyMean = ready.bytes / ready.bodies;
     const partial: Omit<BenchResult, 'pass' | 'failures'> = {
       store: o.store ?? 'sqlite',
       instances: o.instances,
       ...(pgBench ? { store_cpu_percent: ((storeCpu1 - storeCpu0) / loadWallS) * 100 } : {}),
+      server_cpu_ns_per_record: ((cpu1 - cpu0) * 1e9) / Math.max(1, windowCommitted),
+      ...(pgBench ? { store_cpu_ns_per_record: ((storeCpu1 - storeCpu0) * 1e9) / Math.max(1, windowCommitted) } : {}),
+      writer_cpu_ns_per_record: {
+        merge: perWriterRecord('merge'), commit: perWriterRecord('commit'), query: perWriterRecord('query'), other: perWriterRecord('other'),
+        total: perWriterRecord('merge') + perWriterRecord('commit') + perWriterRecord('query') + perWriterRecord('other'),
+      },
       offered_records: total(result.offered) + warmOffered,
       accepted_records: accepted,
       committed_records: committedTotal,

@@ -47,6 +47,9 @@ function printUsage(text: string): number {
 
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
+/** `serve` on a SQLite store holds its lock until the process exits (a reference, so it lives as long). */
+let servingLock: unknown;
+
 /** The store's paths, checked before anything starts: a bad one is one line and exit 2 (PathError). */
 async function checkStorePaths(config: Config): Promise<void> {
   if (config.store === 'sqlite') (await import('./store/sqlite/check.js')).checkSqlitePaths(config.data);
@@ -98,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
         const { serve } = await import('./server/serve.js');
         const config = loadConfig(flagsOf(rest));
         await checkStorePaths(config);
+        if (config.store === 'sqlite') servingLock = (await import('./store/sqlite/serving-lock.js')).ServingLock.take(config.data);
         return await serve(config);
       }
       case 'migrate': {
@@ -115,12 +119,16 @@ export async function main(argv: string[]): Promise<number> {
         const config = loadConfig(flagsOf(store));
         await checkStorePaths(config);
         let applied: string[];
+        // Not under a running server: it would go on with statements prepared for the old schema.
+        const lock = config.store === 'sqlite' ? (await import('./store/sqlite/serving-lock.js')).ServingLock.take(config.data) : undefined;
         try {
           ({ applied } = await migrateStore(config));
         } catch (err) {
           // Read-only, locked, corrupt: name the store rather than print SQLite's stack.
           if (!/^SQLITE_/.test(String((err as { code?: string }).code))) throw err;
           throw new PathError(config.data, `--data ${config.data}: ${(err as Error).message}`);
+        } finally {
+          lock?.release();
         }
         process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'schema is up to date\n');
         return 0;
@@ -174,6 +182,11 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } catch (err) {
+    if ((err as Error)?.name === 'StoreBusyError') {
+      // Another server, or an import, is writing this SQLite store (src/store/sqlite/serving-lock.ts).
+      process.stderr.write(`keytally ${command}: ${(err as Error).message}\n`);
+      return command === 'serve' ? 2 : 1;
+    }
     if (err instanceof ListenError) {
       process.stderr.write(`keytally: ${err.message}\n`);
       return LISTEN_EXIT_CODE;

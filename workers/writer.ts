@@ -10,7 +10,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Unpackr } from 'msgpackr';
 import type { Config } from '../src/config.js';
 import type { DeltaBatch } from '../src/model/delta.js';
-import type { WorkerToWriter, WriterCommand, WriterEvent, WriterStats } from '../src/model/messages.js';
+import type { WorkerToWriter, WriterCommand, WriterCpu, WriterEvent, WriterStats } from '../src/model/messages.js';
 import { openWriteStore } from '../src/store/store.js';
 import type { Retention } from '../src/store/history.js';
 import { ClickHouseMirror } from '../src/mirror/clickhouse.js';
@@ -21,8 +21,11 @@ import { LatencyWindow } from '../src/util/latency-window.js';
 import { startHeapTrace } from '../src/util/heap-trace.js';
 import { releaseBuffer } from '../src/util/release.js';
 import { threadHeap, type ThreadHeap } from '../src/util/thread-heap.js';
+import { CpuParts } from '../src/util/thread-cpu.js';
 
 const { config } = workerData as { config: Config };
+/** This thread's CPU by part (/metrics: keytally_writer_cpu_seconds_total): what the workers do not get of the cores. */
+const cpu = new CpuParts<keyof WriterCpu>(['merge', 'commit', 'query', 'other'], 'other');
 const post = (e: WriterEvent) => parentPort!.postMessage(e);
 
 const store = await openWriteStore(config);
@@ -61,6 +64,7 @@ const stats: WriterStats = {
   checkpoints: 0, templates: 0, keys: 0, records: { logs: 0, metrics: 0, traces: 0 }, rejected: 0,
   truncatedAttributes: 0, minerEvictions: 0, minerOverflow: 0, historyRowsDropped: 0, heaps: {},
   store: { backend: store.backend, errors: 0, evictions: 0, reconnects: 0 },
+  cpu: { merge: 0, commit: 0, query: 0, other: 0 },
 };
 /** Each ingest worker's heap as of its last batch; dropped when its channel closes. */
 const workerHeaps = new Map<number, ThreadHeap>();
@@ -92,6 +96,15 @@ let closed = false;
 let drain: { id: number; waiting: Set<number>; timer: NodeJS.Timeout } | undefined;
 
 function onDelta(workerId: number, msg: WorkerToWriter): void {
+  const was = cpu.switchTo('merge');
+  try {
+    fold(workerId, msg);
+  } finally {
+    cpu.switchTo(was);
+  }
+}
+
+function fold(workerId: number, msg: WorkerToWriter): void {
   const batch = unpackr.unpack(msg.bytes) as DeltaBatch;
   if (batch.minute > latestMinute) latestMinute = batch.minute;
   state.applyBatch(batch);
@@ -151,7 +164,17 @@ let storeDown: string | undefined;
 let retryTimer: NodeJS.Timeout | undefined;
 let retryMs = RETRY_MIN_MS;
 
+/** A commit and the housekeeping after it, its CPU charged to `commit` (what runs between its awaits included, see CpuParts). */
 async function commitNow(): Promise<void> {
+  cpu.switchTo('commit');
+  try {
+    await commitAndMaintain();
+  } finally {
+    cpu.switchTo('other');
+  }
+}
+
+async function commitAndMaintain(): Promise<void> {
   if (closed) return;
   // While a ChangeSet waits for the store, the mirror keeps folding new batches into its dirty rows
   // (counts add up there), so at most one ChangeSet is ever outstanding.
@@ -232,6 +255,15 @@ async function retainHistory(): Promise<void> {
   stats.historyRowsDropped += await store.retainEstimates(now, retention, 10);
 }
 
+async function maintainCharged(): Promise<void> {
+  cpu.switchTo('commit');
+  try {
+    await maintain();
+  } finally {
+    cpu.switchTo('other');
+  }
+}
+
 /** The store's housekeeping; a store that changed the mirror (templates learnt from other instances) gets a commit. */
 async function maintain(): Promise<void> {
   const m = await store.maintain();
@@ -266,6 +298,7 @@ function report(): void {
   if (oldestPending !== 0) stats.lagMsMax = Math.max(stats.lagMsMax, Date.now() - oldestPending);
   if (mirror) stats.mirror = { ...mirror.stats };
   stats.heaps = { writer: threadHeap() };
+  stats.cpu = cpu.seconds();
   for (const [id, heap] of workerHeaps) stats.heaps[`ingest-${id}`] = heap;
   post({ type: 'stats', stats: { ...stats, records: { ...stats.records } } });
   stats.lagMsMax = 0;
@@ -273,7 +306,7 @@ function report(): void {
 const statsTimer = setInterval(() => {
   report();
   // Chained behind commits, so housekeeping never runs beside one.
-  if (!closed && !storeDown) commitChain = commitChain.then(maintain).catch(fail);
+  if (!closed && !storeDown) commitChain = commitChain.then(maintainCharged).catch(fail);
 }, 1000);
 
 function finishDrain(): void {
@@ -319,7 +352,16 @@ parentPort!.on('message', (cmd: WriterCommand) => {
     }
     case 'reader-port': {
       const reader = store.localReader();
-      if (reader) serveQueries(cmd.port, reader);
+      if (reader) {
+        serveQueries(cmd.port, reader, (fn) => {
+          const was = cpu.switchTo('query');
+          try {
+            return fn();
+          } finally {
+            cpu.switchTo(was);
+          }
+        });
+      }
       else cmd.port.close();
       break;
     }

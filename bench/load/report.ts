@@ -10,6 +10,10 @@ export interface BenchResult {
   store?: string;
   instances?: number;
   store_cpu_percent?: number;
+  /** CPU per committed record (ns) over the measured window: the whole server process, PostgreSQL's processes, the writer thread by part. */
+  server_cpu_ns_per_record: number;
+  store_cpu_ns_per_record?: number;
+  writer_cpu_ns_per_record: { merge: number; commit: number; query: number; other: number; total: number };
   offered_records: number;
   accepted_records: number;
   committed_records: number;
@@ -94,6 +98,12 @@ const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const n1 = (x: number) => x.toFixed(1);
 const mb = (x: number) => `${(x / 1024 / 1024).toFixed(1)} MB`;
 
+function cpuPerRecord(r: BenchResult): string {
+  const w = r.writer_cpu_ns_per_record;
+  const writer = `writer ${n0(w.total)} (merge ${n0(w.merge)}, commit ${n0(w.commit)}, query ${n0(w.query)}, other ${n0(w.other)})`;
+  return `server ${n0(r.server_cpu_ns_per_record)} ns, of which ${writer}${r.store_cpu_ns_per_record !== undefined ? `; PostgreSQL ${n0(r.store_cpu_ns_per_record)} ns` : ''}`;
+}
+
 export function table(r: BenchResult): string {
   const rows: Array<[string, string]> = [
     ['mode', r.mode === 'open' ? `open loop, ${n0(r.offered_eps)} records/s offered` : `closed loop, ${String(r.config['connections'])} connections`],
@@ -106,6 +116,7 @@ export function table(r: BenchResult): string {
     ['requests/s', `${n1(r.requests_per_s)} (${n0(r.requests_non2xx)} non-2xx${r.client_errors ? `, ${r.client_errors} errors` : ''})`],
     ['latency p50/p95/p99/max', `${n1(r.p50_ms)} / ${n1(r.p95_ms)} / ${n1(r.p99_ms)} / ${n1(r.max_ms)} ms`],
     ['CPU server / driver / bench / other', `${n0(r.cpu_percent)} / ${n0(r.driver_cpu_percent)} / ${n0(r.bench_cpu_percent)} / ${n0(r.other_cpu_percent)} % of one core (${r.cores} cores)`],
+    ['CPU per committed record', cpuPerRecord(r)],
     ['server RSS peak', `${n1(r.rss_peak_mb)} MB`],
     ['writer commit p99 (max seen)', `${n1(r.writer_commit_p99_ms)} ms`],
     ['writer lag max', `${n0(r.writer_lag_max_ms)} ms`],

@@ -13,11 +13,13 @@ import { DumpError, importDump, readDump, writeDump } from '../store/dump.js';
 import { openReadStore, openWriteStore } from '../store/store.js';
 import { SCHEMA_VERSION } from '../store/sqlite/migrations.js';
 import { dbPath } from '../store/sqlite/connection.js';
+import { ServingLock } from '../store/sqlite/serving-lock.js';
+import { prepareDataDir } from '../util/paths.js';
 
 export const DUMP_USAGE = `usage:
   keytally export [--out FILE] [store options]      write a gzip'd dump of the store (default keytally-dump.jsonl.gz)
   keytally import FILE [store options]              merge a dump into the store (refused: another salt into a
-                                                    non-empty store, a dump imported before; stop a SQLite server first)
+                                                    non-empty store, a dump imported before, a SQLite store being served)
   keytally migrate --from URL --to URL              copy a whole store into another (URL: sqlite:DIR or postgres://…)
   keytally backup OUT [--data DIR]                  consistent copy of a live SQLite store into the file OUT
 
@@ -53,11 +55,17 @@ export async function importFile(config: Config, file: string): Promise<{ rows: 
   refuseMemory(config, 'import');
   // Read and check all of it first: a bad dump must not touch the store (not even create it).
   const dump = await readDump(file);
-  const store = await openWriteStore(config);
+  // A served SQLite store is refused: its writer would write its own totals over what the import adds.
+  const lock = config.store === 'sqlite' ? await sqliteLock(config.data) : undefined;
   try {
-    return await importDump(store, dump, config);
+    const store = await openWriteStore(config);
+    try {
+      return await importDump(store, dump, config);
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
+    lock?.release();
   }
 }
 
@@ -84,4 +92,9 @@ export async function backupSqlite(config: Config, out: string): Promise<void> {
   } finally {
     db.close();
   }
+}
+
+async function sqliteLock(dataDir: string): Promise<ServingLock> {
+  prepareDataDir(dataDir, '--data');
+  return ServingLock.take(dataDir);
 }

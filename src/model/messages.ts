@@ -92,6 +92,16 @@ export interface WriterStats {
   mirror?: MirrorStats;
   /** V8 heaps of the writer (`writer`) and of each ingest worker as of its last batch (`ingest-<threadId>`). */
   heaps: Record<string, ThreadHeap>;
+  /** The writer thread's CPU seconds since start by part (src/util/thread-cpu.ts; all 0 off Linux). */
+  cpu: WriterCpu;
+}
+
+/** What the writer thread spent its CPU on: folding batches, committing (and the store's housekeeping), answering a local reader, the rest. */
+export interface WriterCpu {
+  merge: number;
+  commit: number;
+  query: number;
+  other: number;
 }
 
 export interface StoreHealth {

@@ -290,6 +290,17 @@ export class MetricsExporter {
       writerCounter('keytally_mirror_dropped_partitions_total', 'ClickHouse partitions dropped for the mirror\u2019s retention.', m((x) => x.droppedPartitions));
     }
     writerCounter('keytally_history_dropped_rows_total', 'History buckets (rows of every level) dropped by retention.', (s) => s.historyRowsDropped);
+    new Counter({
+      name: 'keytally_writer_cpu_seconds_total',
+      help: 'CPU time of the writer thread by part: merge (folding worker batches), commit (store commits and housekeeping), query (answering the API, memory store), other. Linux only (0 elsewhere).',
+      labelNames: ['part'] as const,
+      registers,
+      collect() {
+        const s = stats();
+        this.reset();
+        if (s) for (const [part, sec] of Object.entries(s.cpu)) this.inc({ part }, sec);
+      },
+    });
     writerCounter('keytally_truncated_attributes_total', 'Attributes dropped past --max-attributes, plus keys, values and service names cut to their length limits.', (s) => s.truncatedAttributes);
     // ------------------------------------------------------------ store health, labelled by backend
     const backend = { backend: pipeline.config.store };

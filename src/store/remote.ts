@@ -25,25 +25,30 @@ export type QueryReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; status: number; message: string };
 
-/** Answers questions arriving on `port` from `store`'s read side. */
-export function serveQueries(port: MessagePort, store: ReadStore): void {
-  port.on('message', (req: QueryRequest) => {
-    const reply = (r: QueryReply) => port.postMessage(r);
-    if (req.method === 'ping') {
-      store.ping().then(() => reply({ id: req.id, ok: true, result: null }), (err: Error) => reply({ id: req.id, ok: false, status: 503, message: err.message }));
-      return;
-    }
-    if (!(QUERY_METHODS as readonly string[]).includes(req.method)) {
-      reply({ id: req.id, ok: false, status: 500, message: `unknown store question ${String(req.method)}` });
-      return;
-    }
-    store
-      .read((q) => (q[req.method as Method] as (...a: unknown[]) => Promise<unknown>).apply(q, req.args))
-      .then(
-        (result) => reply({ id: req.id, ok: true, result }),
-        (err: Error) => reply({ id: req.id, ok: false, status: err instanceof ApiError ? err.status : 500, message: err.message }),
-      );
-  });
+/** Runs `fn` (one question's synchronous part, or its reply) charged to the questions' CPU. */
+export type QueryCharge = <T>(fn: () => T) => T;
+
+/** Answers questions arriving on `port` from `store`'s read side; `charge` wraps each one's work (the writer's CPU by part). */
+export function serveQueries(port: MessagePort, store: ReadStore, charge: QueryCharge = (fn) => fn()): void {
+  port.on('message', (req: QueryRequest) => charge(() => answer(port, store, charge, req)));
+}
+
+function answer(port: MessagePort, store: ReadStore, charge: QueryCharge, req: QueryRequest): void {
+  const reply = (r: QueryReply) => charge(() => port.postMessage(r));
+  if (req.method === 'ping') {
+    store.ping().then(() => reply({ id: req.id, ok: true, result: null }), (err: Error) => reply({ id: req.id, ok: false, status: 503, message: err.message }));
+    return;
+  }
+  if (!(QUERY_METHODS as readonly string[]).includes(req.method)) {
+    reply({ id: req.id, ok: false, status: 500, message: `unknown store question ${String(req.method)}` });
+    return;
+  }
+  store
+    .read((q) => (q[req.method as Method] as (...a: unknown[]) => Promise<unknown>).apply(q, req.args))
+    .then(
+      (result) => reply({ id: req.id, ok: true, result }),
+      (err: Error) => reply({ id: req.id, ok: false, status: err instanceof ApiError ? err.status : 500, message: err.message }),
+    );
 }
 
 /** The reader thread's view of a store served by serveQueries(). */

@@ -176,6 +176,30 @@ describe('export, import, migrate', () => {
       await refused(f, /salt differs/);
     }, 60_000);
 
+    it('into a SQLite store that a keytally is serving: refused, and so is a second server; after it stops (even kill -9), it imports', async () => {
+      const served = join(work, 'served');
+      cpSync(src, served, { recursive: true });
+      const k = await startKeytally({ dataDir: served, args: ['--hash-salt', CONFORMANCE_SALT.toString()] });
+      try {
+        const q = '/api/v1/logs/templates?limit=1000';
+        const before = (await k.get(q)).body;
+        const r = await cli('import', good, '--data', served);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/another keytally process is writing the store in .*served.*stop it first/);
+        expect((await k.get(q)).body).toEqual(before);
+        const second = await run(process.execPath, [BIN, 'serve', '--data', served, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', 'off', '--api', '127.0.0.1:0'], { cwd: ROOT })
+          .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+        expect(second.code).toBe(2);
+        expect(second.stderr).toMatch(/keytally serve: another keytally process is writing the store/);
+      } finally {
+        await k.stop('SIGKILL');
+      }
+      // The lock went with the process: the import goes through (counts add: this store already held the same data).
+      const ok = await cli('import', good, '--data', served);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+    }, 60_000);
+
     it('imported twice: the second time is refused, not double-counted', async () => {
       const empty = join(work, 'twice');
       expect((await cli('import', good, '--data', empty)).code).toBe(0);

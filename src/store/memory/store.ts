@@ -27,9 +27,10 @@ import { Tables } from './tables.js';
 import { MemoryEstimates } from './series-estimates.js';
 import { MirrorFeed } from '../mirror-feed.js';
 
-/** A stored row's first/last seen after a delta: min and max with what the delta saw (the row may be new). */
-function seenRange(o: { first_seen: number; last_seen: number } | undefined, r: { firstSeen: number; lastSeen: number }): { first_seen: number; last_seen: number } {
-  return o ? { first_seen: Math.min(o.first_seen, r.firstSeen), last_seen: Math.max(o.last_seen, r.lastSeen) } : { first_seen: r.firstSeen, last_seen: r.lastSeen };
+/** A stored row's first/last seen after a delta: min and max with what the delta saw. */
+function seenRange(o: { first_seen: number; last_seen: number }, r: { firstSeen: number; lastSeen: number }): void {
+  if (r.firstSeen < o.first_seen) o.first_seen = r.firstSeen;
+  if (r.lastSeen > o.last_seen) o.last_seen = r.lastSeen;
 }
 
 export interface MemoryStoreOptions {
@@ -121,80 +122,141 @@ export class MemoryStore implements WriteStore {
     };
   }
 
+  /**
+   * Rows already stored are updated in place (Tables.updated), new ones
+   * inserted: the merge is that of the SQL UPSERTs, field by field.
+   */
   async commit(c: ChangeSet): Promise<number> {
     const t = this.tables;
     for (const r of c.services) {
-      const k = r.name;
-      const o = t.get('services', k);
-      t.put('services', k, {
-        name: r.name,
-        log_records: (o?.log_records ?? 0) + r.logRecords,
-        spans: (o?.spans ?? 0) + r.spans,
-        metric_points: (o?.metric_points ?? 0) + r.metricPoints,
-        log_bytes: (o?.log_bytes ?? 0) + r.logBytes,
-        span_bytes: (o?.span_bytes ?? 0) + r.spanBytes,
-        metric_bytes: (o?.metric_bytes ?? 0) + r.metricBytes,
-        ...seenRange(o, r),
-      });
+      const e = t.entry('services', r.name);
+      if (!e) {
+        t.put('services', r.name, {
+          name: r.name, log_records: r.logRecords, spans: r.spans, metric_points: r.metricPoints,
+          log_bytes: r.logBytes, span_bytes: r.spanBytes, metric_bytes: r.metricBytes, first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.log_records += r.logRecords;
+      o.spans += r.spans;
+      o.metric_points += r.metricPoints;
+      o.log_bytes += r.logBytes;
+      o.span_bytes += r.spanBytes;
+      o.metric_bytes += r.metricBytes;
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const r of c.metrics) {
       const k = entityKey(r.service, r.name);
-      const o = t.get('metrics', k);
+      const e = t.entry('metrics', k);
       const { seriesEstimate, prometheusSeries } = metricDerived(r);
-      t.put('metrics', k, {
-        service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
-        monotonic: r.monotonic, temporality: r.temporality, label_keys: r.labelKeys, resource_keys: r.resourceKeys,
-        sample_count: (o?.sample_count ?? 0) + r.points, bytes: (o?.bytes ?? 0) + r.bytes,
-        overflow_points: (o?.overflow_points ?? 0) + r.overflowPoints, bucket_count: r.buckets,
-        series_estimate: seriesEstimate, prometheus_series: prometheusSeries, series_sketch: r.series.serialize(),
-        ...seenRange(o, r),
-      });
+      if (!e) {
+        t.put('metrics', k, {
+          service: r.service, name: r.name, type: r.type, unit: r.unit, description: r.description,
+          monotonic: r.monotonic, temporality: r.temporality, label_keys: r.labelKeys, resource_keys: r.resourceKeys,
+          sample_count: r.points, bytes: r.bytes, overflow_points: r.overflowPoints, bucket_count: r.buckets,
+          series_estimate: seriesEstimate, prometheus_series: prometheusSeries, series_sketch: r.series.serialize(),
+          first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.type = r.type;
+      o.unit = r.unit;
+      o.description = r.description;
+      o.monotonic = r.monotonic;
+      o.temporality = r.temporality;
+      o.label_keys = r.labelKeys;
+      o.resource_keys = r.resourceKeys;
+      o.sample_count += r.points;
+      o.bytes += r.bytes;
+      o.overflow_points += r.overflowPoints;
+      o.bucket_count = r.buckets;
+      o.series_estimate = seriesEstimate;
+      o.prometheus_series = prometheusSeries;
+      o.series_sketch = r.series.serialize();
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const r of c.labels) {
       const k = entityKey(r.service, r.metric, r.key);
-      const o = t.get('labels', k);
-      t.put('labels', k, {
-        service: r.service, metric: r.metric, key: r.key,
-        sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
-        cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
-        ...seenRange(o, r),
-      });
+      const e = t.entry('labels', k);
+      if (!e) {
+        t.put('labels', k, {
+          service: r.service, metric: r.metric, key: r.key, sample_count: r.samples, bytes: r.bytes,
+          cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(), first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.sample_count += r.samples;
+      o.bytes += r.bytes;
+      o.cardinality_estimate = rounded(r.sketch);
+      o.sketch = r.sketch.serialize();
+      seenRange(o, r);
+      t.updated(e);
     }
     const estimates = this.estimates.write(c);
     for (const r of c.spans) {
       const k = entityKey(r.service, r.name, r.kind);
-      const o = t.get('spans', k);
-      t.put('spans', k, {
-        service: r.service, name: r.name, kind: r.kind,
-        attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, event_names: r.eventNames,
-        sample_count: (o?.sample_count ?? 0) + r.count,
-        bytes: (o?.bytes ?? 0) + r.bytes,
-        status_unset: (o?.status_unset ?? 0) + r.statusUnset,
-        status_ok: (o?.status_ok ?? 0) + r.statusOk,
-        status_error: (o?.status_error ?? 0) + r.statusError,
-        ...seenRange(o, r),
-      });
+      const e = t.entry('spans', k);
+      if (!e) {
+        t.put('spans', k, {
+          service: r.service, name: r.name, kind: r.kind, attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, event_names: r.eventNames,
+          sample_count: r.count, bytes: r.bytes, status_unset: r.statusUnset, status_ok: r.statusOk, status_error: r.statusError,
+          first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.attribute_keys = r.attributeKeys;
+      o.resource_keys = r.resourceKeys;
+      o.event_names = r.eventNames;
+      o.sample_count += r.count;
+      o.bytes += r.bytes;
+      o.status_unset += r.statusUnset;
+      o.status_ok += r.statusOk;
+      o.status_error += r.statusError;
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const r of c.logs) {
       const k = entityKey(r.service, r.severity);
-      const o = t.get('logs', k);
-      t.put('logs', k, {
-        service: r.service, severity: r.severity,
-        attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, body_keys: r.bodyKeys,
-        sample_count: (o?.sample_count ?? 0) + r.count,
-        bytes: (o?.bytes ?? 0) + r.bytes,
-        ...seenRange(o, r),
-      });
+      const e = t.entry('logs', k);
+      if (!e) {
+        t.put('logs', k, {
+          service: r.service, severity: r.severity, attribute_keys: r.attributeKeys, resource_keys: r.resourceKeys, body_keys: r.bodyKeys,
+          sample_count: r.count, bytes: r.bytes, first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.attribute_keys = r.attributeKeys;
+      o.resource_keys = r.resourceKeys;
+      o.body_keys = r.bodyKeys;
+      o.sample_count += r.count;
+      o.bytes += r.bytes;
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const r of c.keys) {
       const k = entityKey(r.service, r.scope, r.key);
-      const o = t.get('keys', k);
-      t.put('keys', k, {
-        service: r.service, scope: r.scope, key: r.key,
-        sample_count: (o?.sample_count ?? 0) + r.samples, bytes: (o?.bytes ?? 0) + r.bytes,
-        cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
-        ...seenRange(o, r),
-      });
+      const e = t.entry('keys', k);
+      if (!e) {
+        t.put('keys', k, {
+          service: r.service, scope: r.scope, key: r.key, sample_count: r.samples, bytes: r.bytes,
+          cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(), first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.sample_count += r.samples;
+      o.bytes += r.bytes;
+      o.cardinality_estimate = rounded(r.sketch);
+      o.sketch = r.sketch.serialize();
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const r of c.templates) {
       const id = r.cluster.id;
@@ -204,24 +266,33 @@ export class MemoryStore implements WriteStore {
         t.remove('templates', k);
         continue;
       }
-      const o = t.get('templates', k);
-      t.put('templates', k, {
-        service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
-        count: (o?.count ?? 0) + r.count,
-        bytes: (o?.bytes ?? 0) + r.bytes,
-        // As the SQL UPSERT: the first example stored stays.
-        example: o ? o.example : r.example,
-        ...seenRange(o, r),
-      });
+      const e = t.entry('templates', k);
+      if (!e) {
+        t.put('templates', k, {
+          service: r.service, severity: r.severity, template_id: id, template: r.cluster.template(),
+          count: r.count, bytes: r.bytes, example: r.example, first_seen: r.firstSeen, last_seen: r.lastSeen,
+        });
+        continue;
+      }
+      const o = e.row;
+      o.template = r.cluster.template();
+      o.count += r.count;
+      o.bytes += r.bytes;
+      // As the SQL UPSERT: the first example stored stays.
+      seenRange(o, r);
+      t.updated(e);
     }
     for (const [k, v] of Object.entries(c.meta ?? {})) this.meta_.set(k, v);
     for (const r of c.versions) {
       const k = entityKey(r.service, r.version);
       const o = this.versions.get(k);
-      this.versions.set(k, {
-        service: r.service, version: r.version, records: (o?.records ?? 0) + r.records, bytes: (o?.bytes ?? 0) + r.bytes,
-        ...seenRange(o, r),
-      });
+      if (!o) {
+        this.versions.set(k, { service: r.service, version: r.version, records: r.records, bytes: r.bytes, first_seen: r.firstSeen, last_seen: r.lastSeen });
+        continue;
+      }
+      o.records += r.records;
+      o.bytes += r.bytes;
+      seenRange(o, r);
     }
     this.history.add(c.history, this.totals.sink);
     this.history.move(c.historyMoves, this.totals.sink);
@@ -299,16 +370,21 @@ export class MemoryStore implements WriteStore {
     return {
       salt: async () => (salt === undefined ? undefined : BigInt(salt)),
       rows: async function* () {
-        for (const r of sorted(t.rows('services'), (r) => r.name)) yield rowToItem('services', r, shape);
-        for (const r of sorted(t.rows('metrics'), (r) => k(r.service, r.name))) yield rowToItem('metrics', r, shape);
-        for (const r of sorted(t.rows('labels'), (r) => k(r.service, r.metric, r.key))) yield rowToItem('labels', r, shape);
-        for (const r of sorted(t.rows('spans'), (r) => k(r.service, r.name, r.kind))) yield rowToItem('spans', r, shape);
-        for (const r of sorted(t.rows('logs'), (r) => k(r.service, r.severity))) yield rowToItem('logs', r, shape);
-        for (const r of sorted(t.rows('keys'), (r) => k(r.service, r.scope, r.key))) yield rowToItem('keys', r, shape);
-        for (const r of [...t.rows('templates')].sort((a, b) => a.template_id - b.template_id)) yield rowToItem('templates', r, shape);
-        for (const r of sorted(versions.values(), (r) => k(r.service, r.version))) yield rowToItem('versions', r, shape);
-        for (const b of history.dumpRows()) yield rowToItem('history', b, shape);
-        for (const b of estimates.rows()) yield rowToItem('estimates', b, shape);
+        // Taken whole before the first row is yielded: commits update rows in place, and a dump is one snapshot.
+        const copy = <R extends object>(rows: R[]) => rows.map((r) => ({ ...r }));
+        const snapshot: Array<[Parameters<typeof rowToItem>[0], object[]]> = [
+          ['services', copy(sorted(t.rows('services'), (r) => r.name))],
+          ['metrics', copy(sorted(t.rows('metrics'), (r) => k(r.service, r.name)))],
+          ['labels', copy(sorted(t.rows('labels'), (r) => k(r.service, r.metric, r.key)))],
+          ['spans', copy(sorted(t.rows('spans'), (r) => k(r.service, r.name, r.kind)))],
+          ['logs', copy(sorted(t.rows('logs'), (r) => k(r.service, r.severity)))],
+          ['keys', copy(sorted(t.rows('keys'), (r) => k(r.service, r.scope, r.key)))],
+          ['templates', copy([...t.rows('templates')].sort((a, b) => a.template_id - b.template_id))],
+          ['versions', copy(sorted(versions.values(), (r) => k(r.service, r.version)))],
+          ['history', history.dumpRows()],
+          ['estimates', [...estimates.rows()]],
+        ];
+        for (const [table, rows] of snapshot) for (const r of rows) yield rowToItem(table, r as Parameters<typeof rowToItem>[1], shape);
       },
     };
   }

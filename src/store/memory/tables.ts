@@ -108,10 +108,11 @@ export type TableName = keyof Records;
 
 export const TABLE_NAMES: readonly TableName[] = ['services', 'metrics', 'labels', 'spans', 'logs', 'keys', 'templates'];
 
-interface Entry {
-  table: TableName;
-  key: string;
-  row: Records[TableName];
+/** One stored row: the LRU's element (a Set of entries in update order needs no key string per touch). */
+export interface Entry<T extends TableName = TableName> {
+  readonly table: T;
+  readonly key: string;
+  row: Records[T];
   bytes: number;
 }
 
@@ -121,7 +122,9 @@ const ARRAY_ITEM_OVERHEAD = 24;
 
 function estimateBytes(row: object): number {
   let n = ROW_OVERHEAD;
-  for (const v of Object.values(row)) {
+  // for-in over the row's own fields: Object.values() would allocate an array per row and commit.
+  for (const k in row) {
+    const v = (row as Record<string, unknown>)[k];
     if (typeof v === 'string') n += 2 * v.length;
     else if (v instanceof Uint8Array) n += v.byteLength + 64;
     else if (Array.isArray(v)) for (const s of v as string[]) n += ARRAY_ITEM_OVERHEAD + 2 * s.length;
@@ -130,7 +133,7 @@ function estimateBytes(row: object): number {
 }
 
 export class Tables {
-  private readonly maps: { [T in TableName]: Map<string, Entry> } = {
+  private readonly maps: { [T in TableName]: Map<string, Entry<T>> } = {
     services: new Map(),
     metrics: new Map(),
     labels: new Map(),
@@ -139,43 +142,67 @@ export class Tables {
     keys: new Map(),
     templates: new Map(),
   };
-  /** Every row across the tables, least recently updated first. */
-  private readonly lru = new Map<string, Entry>();
+  /** Every row across the tables, least recently updated first (a Set iterates in insertion order; touch = delete + add). */
+  private readonly lru = new Set<Entry>();
   bytes = 0;
   evictions = 0;
 
   constructor(private readonly maxBytes: number) {}
 
   get<T extends TableName>(table: T, key: string): Records[T] | undefined {
-    return this.maps[table].get(key)?.row as Records[T] | undefined;
+    return this.maps[table].get(key)?.row;
+  }
+
+  /** A row's entry, for a commit that updates the row in place (then calls updated()). */
+  entry<T extends TableName>(table: T, key: string): Entry<T> | undefined {
+    return this.maps[table].get(key);
   }
 
   rows<T extends TableName>(table: T): IterableIterator<Records[T]> {
     const it = this.maps[table].values();
     return (function* () {
-      for (const e of it) yield e.row as Records[T];
+      for (const e of it) yield e.row;
     })();
+  }
+
+  /** A table's rows as a new array (no generator step per row: the API's questions walk whole tables). */
+  rowArray<T extends TableName>(table: T): Array<Records[T]> {
+    const out = new Array<Records[T]>(this.maps[table].size);
+    let i = 0;
+    for (const e of this.maps[table].values()) out[i++] = e.row;
+    return out;
   }
 
   count(table: TableName): number {
     return this.maps[table].size;
   }
 
-  /** Stores `row` (new or updated in place) as the most recently updated. */
+  /** Stores `row` (new, or replacing the row under `key`) as the most recently updated. */
   put<T extends TableName>(table: T, key: string, row: Records[T]): void {
-    const lruKey = `${table}\u0001${key}`;
-    let e = this.maps[table].get(key);
+    const e = this.maps[table].get(key);
     if (e) {
-      this.bytes -= e.bytes;
-      this.lru.delete(lruKey);
       e.row = row;
-    } else {
-      e = { table, key, row, bytes: 0 };
-      this.maps[table].set(key, e);
+      this.updated(e);
+      return;
     }
-    e.bytes = estimateBytes(row);
-    this.bytes += e.bytes;
-    this.lru.set(lruKey, e);
+    const fresh: Entry<T> = { table, key, row, bytes: estimateBytes(row) };
+    this.maps[table].set(key, fresh);
+    this.bytes += fresh.bytes;
+    this.lru.add(fresh as unknown as Entry);
+  }
+
+  /**
+   * After a commit changed `e.row` in place: its size again, and it becomes the most recently updated.
+   * In place, because a record replaced at every commit outlives a young-generation GC or two and dies old.
+   * Measured over 8 s of `npm run bench -- --store memory` (/proc/PID/task/TID/stat): V8's GC helper threads took
+   * 157 ticks with a new record per commit, 107 in place (SQLite's run: 80); the writer thread 112, then 77.
+   */
+  updated(e: Entry<TableName>): void {
+    const size = estimateBytes(e.row);
+    this.bytes += size - e.bytes;
+    e.bytes = size;
+    this.lru.delete(e);
+    this.lru.add(e);
   }
 
   /** Deletes one row (a template the canonical miner merged into another). */
@@ -183,16 +210,16 @@ export class Tables {
     const e = this.maps[table].get(key);
     if (!e) return;
     this.maps[table].delete(key);
-    this.lru.delete(`${table}\u0001${key}`);
+    this.lru.delete(e as Entry);
     this.bytes -= e.bytes;
   }
 
   /** Drops the least recently updated rows until the estimate (plus `reserved` bytes held elsewhere) is within the bound; returns how many. */
   evict(reserved = 0): number {
     let n = 0;
-    for (const [k, e] of this.lru) {
+    for (const e of this.lru) {
       if (this.bytes + reserved <= this.maxBytes) break;
-      this.lru.delete(k);
+      this.lru.delete(e);
       this.maps[e.table].delete(e.key);
       this.bytes -= e.bytes;
       n++;
