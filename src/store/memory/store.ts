@@ -23,11 +23,36 @@ import { compareCodePoints } from '../queries.js';
 import { MemoryHistory } from './history.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
 import type { Retention, VersionItem } from '../history.js';
-import { Tables } from './tables.js';
+import { Tables, type Records } from './tables.js';
 import { MemoryEstimates } from './series-estimates.js';
 import { MirrorFeed } from '../mirror-feed.js';
 
 /** A stored row's first/last seen after a delta: min and max with what the delta saw. */
+/**
+ * A key or metric-label row: its counts add, its sketch and estimate become the writer's merged ones (updated in
+ * place, as every row: Tables.updated); a new row gets `names` (its key columns) with them.
+ */
+function sketchRow<T extends 'labels' | 'keys'>(
+  t: Tables, table: T, key: string, r: { samples: number; bytes: number; sketch: Hll; firstSeen: number; lastSeen: number },
+  names: Omit<Records[T], 'sample_count' | 'bytes' | 'cardinality_estimate' | 'sketch' | 'first_seen' | 'last_seen'>,
+): void {
+  const e = t.entry(table, key);
+  if (!e) {
+    t.put(table, key, {
+      ...names, sample_count: r.samples, bytes: r.bytes, cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(),
+      first_seen: r.firstSeen, last_seen: r.lastSeen,
+    } as Records[T]);
+    return;
+  }
+  const o = e.row;
+  o.sample_count += r.samples;
+  o.bytes += r.bytes;
+  o.cardinality_estimate = rounded(r.sketch);
+  o.sketch = r.sketch.serialize();
+  seenRange(o, r);
+  t.updated(e);
+}
+
 function seenRange(o: { first_seen: number; last_seen: number }, r: { firstSeen: number; lastSeen: number }): void {
   if (r.firstSeen < o.first_seen) o.first_seen = r.firstSeen;
   if (r.lastSeen > o.last_seen) o.last_seen = r.lastSeen;
@@ -180,22 +205,7 @@ export class MemoryStore implements WriteStore {
       t.updated(e);
     }
     for (const r of c.labels) {
-      const k = entityKey(r.service, r.metric, r.key);
-      const e = t.entry('labels', k);
-      if (!e) {
-        t.put('labels', k, {
-          service: r.service, metric: r.metric, key: r.key, sample_count: r.samples, bytes: r.bytes,
-          cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(), first_seen: r.firstSeen, last_seen: r.lastSeen,
-        });
-        continue;
-      }
-      const o = e.row;
-      o.sample_count += r.samples;
-      o.bytes += r.bytes;
-      o.cardinality_estimate = rounded(r.sketch);
-      o.sketch = r.sketch.serialize();
-      seenRange(o, r);
-      t.updated(e);
+      sketchRow(t, 'labels', entityKey(r.service, r.metric, r.key), r, { service: r.service, metric: r.metric, key: r.key });
     }
     const estimates = this.estimates.write(c);
     for (const r of c.spans) {
@@ -241,22 +251,7 @@ export class MemoryStore implements WriteStore {
       t.updated(e);
     }
     for (const r of c.keys) {
-      const k = entityKey(r.service, r.scope, r.key);
-      const e = t.entry('keys', k);
-      if (!e) {
-        t.put('keys', k, {
-          service: r.service, scope: r.scope, key: r.key, sample_count: r.samples, bytes: r.bytes,
-          cardinality_estimate: rounded(r.sketch), sketch: r.sketch.serialize(), first_seen: r.firstSeen, last_seen: r.lastSeen,
-        });
-        continue;
-      }
-      const o = e.row;
-      o.sample_count += r.samples;
-      o.bytes += r.bytes;
-      o.cardinality_estimate = rounded(r.sketch);
-      o.sketch = r.sketch.serialize();
-      seenRange(o, r);
-      t.updated(e);
+      sketchRow(t, 'keys', entityKey(r.service, r.scope, r.key), r, { service: r.service, scope: r.scope, key: r.key });
     }
     for (const r of c.templates) {
       const id = r.cluster.id;
