@@ -102,7 +102,7 @@ export class MemoryHistory {
       }
       if (touched) {
         touched.push(...movedMirrorRows(to, before.to, moved.to, this.epoch));
-        touched.push(...movedMirrorRows(from, before.from, m.merged ? [] : moved.from, this.epoch));
+        touched.push(...movedMirrorRows(from, before.from, moved.from, this.epoch));
       }
     }
   }

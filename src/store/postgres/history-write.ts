@@ -188,7 +188,7 @@ export class PostgresHistoryWriter {
       } else rows.set(fromId!, moved.from);
       if (touched) {
         touched.push(...movedMirrorRows(to, toRows, moved.to, epoch));
-        touched.push(...movedMirrorRows(from, fromRows, m.merged ? [] : moved.from, epoch));
+        touched.push(...movedMirrorRows(from, fromRows, moved.from, epoch));
       }
     }
     if (changed.size === 0) return;

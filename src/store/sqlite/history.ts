@@ -119,7 +119,7 @@ export function series(db: Database.Database, q: SeriesQuery): SeriesPoint[] {
  * computed once, not once per use. 'count': the active rows with their
  * all-time counts and bytes, no sums.
  */
-export function windowCtes(db: Database.Database, table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks, mode: CteMode): Sql {
+export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks, mode: CteMode, open: boolean): Sql {
   const svc = servicesCte(w, service, marks);
   const parts = [svc.sql];
   const values = [...svc.values];
@@ -131,8 +131,7 @@ export function windowCtes(db: Database.Database, table: WindowedTable, w: Windo
     values.push(...sev.values);
   }
   if (table !== 'services') {
-    const r = resolveWindow(w, marks);
-    const t = tableCte(table, r, service, mode, windowIsOpen(db, table, r));
+    const t = tableCte(table, resolveWindow(w, marks), service, mode, open);
     parts.push(t.sql);
     values.push(...t.values);
   }
@@ -196,13 +195,15 @@ const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
 };
 
 /**
- * Whether (resolved) window `r` ends after the newest history minute of
+ * Whether window `w` (as resolved) ends after the newest history minute of
  * every row of `table`: then a row was active in it if and only if its
- * newest minute is at or after `from` (one index seek to know).
+ * newest minute is at or after `from` (one index seek to know; asked once
+ * per list, for all its CTE forms). `services` has no such column: false.
  */
-export function windowIsOpen(db: Database.Database, table: Exclude<WindowedTable, 'services'>, r: Window): boolean {
+export function windowIsOpen(db: Database.Database, table: WindowedTable, w: Window, marks: HistoryMarks): boolean {
+  if (table === 'services') return false;
   const newest = (prepared(db, `SELECT MAX(history_last) AS m FROM main.${table}`).get() as { m: number | null }).m;
-  return newest === null || r.to > newest;
+  return newest === null || resolveWindow(w, marks).to > newest;
 }
 
 /**

@@ -34,7 +34,7 @@ import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { bytesShare, keys, runList, Where } from './list.js';
-import { historyChanges, historyMarks, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import { historyChanges, historyMarks, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { ChangeLists, ChangesQuery, SeriesPoint, SeriesQuery, VersionItem } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
@@ -162,8 +162,10 @@ function win(db: Database.Database, table: WindowedTable, q: Windowed & { page: 
   if (!q.window) return {};
   const marks = historyMarks(db);
   const bySums = WINDOW_SORTS.has(q.page.sort);
-  const lazy = windowCtes(db, table, q.window, service, marks, 'lazy');
-  return { with: bySums ? windowCtes(db, table, q.window, service, marks, 'materialized') : lazy, countWith: windowCtes(db, table, q.window, service, marks, 'count'), rowsWith: lazy, bySums };
+  const open = windowIsOpen(db, table, q.window, marks);
+  const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
+  const lazy = cte('lazy');
+  return { with: bySums ? cte('materialized') : lazy, countWith: cte('count'), rowsWith: lazy, bySums };
 }
 
 /** Sort fields whose values a window replaces: sorting by them needs every row's sums (see windowCtes). */
