@@ -1,6 +1,6 @@
 /**
- * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7]`.
- * Fills a fresh keytally (SQLite) with services × templates and keys through OTLP, then measures
+ * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7 --store sqlite|memory|postgres]`.
+ * Fills a fresh keytally (SQLite unless --store) with services × templates and keys through OTLP, then measures
  *  - first render of each page in Chromium: from navigation start until the page's data is on screen
  *    (median and worst of --runs fresh page loads);
  *  - the API calls each page makes, each repeated --calls times one after another: p50 and p95.
@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startPostgres } from './load/postgres.js';
 import { startSidecar } from './load/server.js';
 import type { LoadOptions } from './load/options.js';
 import { fillBig } from './ui/big.js';
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     data: { type: 'string' },
     /** Measure the API calls only, not the browser. */
     'api-only': { type: 'boolean', default: false },
+    /** sqlite (default), memory, or postgres (a temporary cluster, scripts/postgres.sh: the fleet's store). */
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
@@ -86,7 +89,11 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const dir = values.data ?? mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
-const server = await startSidecar({ ack: 'durable' } as LoadOptions, dir);
+const store = values.store as LoadOptions['store'];
+if (!['sqlite', 'memory', 'postgres'].includes(store ?? '')) throw new Error(`--store: sqlite, memory or postgres, got "${values.store}"`);
+if (store !== 'sqlite' && (values.data !== undefined || values['fill-only'])) throw new Error('--data and --fill-only are for the SQLite store (the memory store and the PostgreSQL cluster here do not outlive the bench)');
+const pgBench = store === 'postgres' ? await startPostgres() : undefined;
+const server = await startSidecar({ ack: 'durable', store, postgresUrl: pgBench?.url } as LoadOptions, dir);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();
@@ -139,5 +146,6 @@ try {
   }
 } finally {
   await server.stop();
+  pgBench?.stop();
   if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
 }

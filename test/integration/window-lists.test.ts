@@ -1,6 +1,7 @@
 /**
- * SQLite's fast paths for windowed lists (src/store/sqlite/list.ts,
- * history.ts, history-last.ts) against the memory store, which answers the
+ * SQLite's and PostgreSQL's fast paths for windowed lists (src/store/sqlite/list.ts,
+ * history.ts, history-last.ts; src/store/postgres/history.ts, history-last.ts)
+ * against the memory store, which answers the
  * same questions in plain code: a page picked by the rows' newest minute, a
  * top-N read in all-time order that stops early, and its fall-back. The
  * workload is made so that all-time order and window order disagree: some
@@ -10,7 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogsReq, encode } from '../helpers/otlp-fixtures.js';
 import { post, type Keytally } from '../helpers/server.js';
-import { memory, sqlite } from '../conformance/backends.js';
+import { memory, sqlite, type Backend } from '../conformance/backends.js';
+import { postgresBackend } from '../conformance/postgres-backend.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -72,15 +74,16 @@ async function replay(k: Keytally): Promise<void> {
   }
 }
 
-describe('windowed lists on SQLite answer as the memory store does', () => {
-  const servers: Record<'sqlite' | 'memory', Keytally | undefined> = { sqlite: undefined, memory: undefined };
+describe('windowed lists on SQLite and PostgreSQL answer as the memory store does', () => {
+  const servers: Record<'sqlite' | 'memory' | 'postgres', Keytally | undefined> = { sqlite: undefined, memory: undefined, postgres: undefined };
   beforeAll(async () => {
-    for (const b of [sqlite, memory]) {
+    const backends: Backend[] = [sqlite, memory, ...(await postgresBackend())];
+    await Promise.all(backends.map(async (b) => {
       const k = await b.start(['--test-clock', 'on']);
-      servers[b.name as 'sqlite' | 'memory'] = k;
+      servers[b.name as keyof typeof servers] = k;
       await replay(k);
-    }
-  }, 120_000);
+    }));
+  }, 180_000);
   afterAll(async () => {
     for (const k of Object.values(servers)) {
       if (!k) continue;
@@ -89,10 +92,13 @@ describe('windowed lists on SQLite answer as the memory store does', () => {
     }
   });
 
+  /** SQLite's answer and the memory store's, for the caller to compare; PostgreSQL's is compared here. */
   const both = async (path: string) => {
-    const [a, b] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path)]);
+    const [a, b, c] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path), servers.postgres!.get(path)]);
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(b.status, JSON.stringify(b.body)).toBe(200);
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+    expect(c.body, `postgres: ${path}`).toEqual(b.body);
     return [a.body, b.body];
   };
 

@@ -37,12 +37,15 @@ import {
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
-import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import { historyMarks, historySums, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+
+/** Sort fields whose values a window replaces: sorting by them needs every active row's sums (history.ts, windowCtes). */
+const WINDOW_SORTS = new Set(['count', 'sample_count', 'bytes', 'percentage', 'bytes_percentage']);
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -81,8 +84,10 @@ interface ListQuery {
   alias?: string;
   /** Appended after the spec's tie-break, for keys wider than the API's (a template's hash). */
   extraTiebreak?: string;
-  /** A history window's CTEs (src/store/postgres/history.ts), before both statements. */
+  /** A history window's CTEs (src/store/postgres/history.ts), before the page's statement. */
   with?: Sql | undefined;
+  /** The window's CTEs for the count: its rows without their sums (default `with`). */
+  countWith?: Sql | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
@@ -90,21 +95,15 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   const where = q.where.sql();
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const count = async () => Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
+  const cw = q.countWith ?? q.with;
+  // A window's count reads its rows' history_last alone (the count CTE has no sums): 100,000 keys in a few ms.
+  const total = Number((await c.query(numbered(`${cw ? cw.sql + ' ' : ''}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...(cw ? cw.values : []), ...q.where.values])).rows[0].n);
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
   const order = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`;
-  // A windowed list's CTEs are its cost: one statement gives the page and the total, as in SQLite (src/store/sqlite/list.ts).
-  if (q.with && q.page.limit > 0) {
-    const rows = (await c.query(numbered(`${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ${order}`),
-      [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
-    const total = rows.length > 0 ? Number(rows[0]!['__total']) : await count();
-    return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
-  }
-  const total = await count();
-  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
@@ -138,10 +137,9 @@ const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.cou
     WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
-const TEMPLATE_FROM_SHARES = `body_templates b JOIN (SELECT service, severity, SUM(count) AS total FROM body_templates GROUP BY service, severity) s
-  ON s.service = b.service AND s.severity = b.severity`;
-const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
-  COALESCE(100.0::float8 * b.count / NULLIF(s.total, 0)::float8, 0::float8) AS percentage,
+/** In a window the denominators are the window's (service, severity) sums: the `severities` CTE (history.ts, windowCtes). */
+const TEMPLATE_SELECT_WINDOW = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0::float8 * b.count / NULLIF((SELECT s.count FROM severities s WHERE s.service = b.service AND s.name = b.severity), 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 /** The history's bucket counts as dump rows, templates under their ids (the store keys them by the hash of their text). */
@@ -157,16 +155,22 @@ export class PostgresQueries implements StoreQueries {
 
   constructor(private readonly c: PoolClient) {}
 
-  /** The CTEs of a windowed list (none without a window); the marks are read once per (repeatable-read) question. */
-  private async win(table: WindowedTable, q: Windowed, service: string | undefined): Promise<Sql | undefined> {
-    if (!q.window) return undefined;
+  /**
+   * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
+   * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
+   */
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql }> {
+    if (!q.window) return {};
     this.marks ??= historyMarks(this.c);
-    return windowCtes(table, q.window, service, await this.marks);
+    const marks = await this.marks;
+    const open = await windowIsOpen(this.c, table, q.window, marks);
+    const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
+    return { with: cte(WINDOW_SORTS.has(q.page.sort) ? 'materialized' : 'lazy'), countWith: cte('count') };
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
       name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
       log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -196,7 +200,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -233,7 +237,7 @@ export class PostgresQueries implements StoreQueries {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -259,7 +263,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -280,10 +284,8 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    // In a window the denominators come from one grouped pass over the window's CTE (a correlated sum would scan it per row).
-    const windowed = q.window !== undefined;
-    return runList(this.c, { with: await this.win('body_templates', q, q.service), select: windowed ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT,
-      from: windowed ? TEMPLATE_FROM_SHARES : 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+    return runList(this.c, { ...await this.win('body_templates', q, q.service), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
+      from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
       template_id: r.template_id,
@@ -308,7 +310,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
