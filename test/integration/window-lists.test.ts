@@ -158,6 +158,19 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
     }
   });
 
+  it('services and severities: by name, by a count, by bytes, in every window', async () => {
+    for (const [name, w] of windows) {
+      for (const q of ['sort=name&order=asc', 'sort=log_records&order=desc', 'sort=bytes&order=desc&limit=1', 'limit=0']) {
+        const [a, b] = await both(`/api/v1/services?${w}&${q}`);
+        expect(a, `services, ${name}, ${q}`).toEqual(b);
+      }
+      for (const q of ['sort=severity&order=asc', 'sort=sample_count&order=desc', 'sort=first_seen&order=desc&limit=1', 'service=svc-1&limit=0']) {
+        const [a, b] = await both(`/api/v1/logs?${w}&${q}`);
+        expect(a, `logs, ${name}, ${q}`).toEqual(b);
+      }
+    }
+  });
+
   it('sorted ascending, or by a share, the sums of every row are sorted: the same answers', async () => {
     for (const [name, w] of windows) {
       for (const q of ['sort=bytes&order=asc&limit=5', 'sort=percentage&order=desc&limit=5', 'sort=bytes_percentage&order=desc&limit=5&offset=3']) {

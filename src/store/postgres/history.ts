@@ -220,8 +220,10 @@ function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service:
     values.push(r.to, r.from, r.to);
   }
   const join = joined ? ` LEFT JOIN public.history_entity h ON ${entityJoin(t.kind, 'e')}` : '';
+  // `rid`, the row version's ctid: fixed within the question's snapshot, so a page picked by it in one statement is
+  // found again by it (a TID scan) in the next (src/store/postgres/read.ts, runList).
   return {
-    sql: `${table} AS ${mode === 'materialized' ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (SELECT ${select} FROM public.${table} e${join} WHERE ${cond})`,
+    sql: `${table} AS ${mode === 'materialized' ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (SELECT e.ctid AS rid, ${select} FROM public.${table} e${join} WHERE ${cond})`,
     values,
   };
 }

@@ -88,6 +88,8 @@ interface ListQuery {
   with?: Sql | undefined;
   /** The window's CTEs for the count: its rows without their sums (default `with`). */
   countWith?: Sql | undefined;
+  /** `with` computes the sums of the rows a statement reads (not materialized): the page is picked by `rid` first. */
+  lazy?: boolean | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
@@ -103,7 +105,17 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
-  const order = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`;
+  const sorted = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')}`;
+  const order = `${sorted} LIMIT ? OFFSET ?`;
+  if (q.lazy && q.with && cw && !q.select.includes(` AS ${field.column}`)) {
+    // A window's page in an entity column's order: the page's rows picked from the rows alone (no sums), then their
+    // sums. In one statement the planner computes the sums below the LIMIT, so for every row an OFFSET skips too
+    // (100,000 keys, offset 50,000 by name: 4.6 s; this way the skipped rows cost an index entry each).
+    const rids = (await c.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
+      [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
+    const rows = (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
+    return { items: rows.map(map), total };
+  }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
@@ -159,13 +171,15 @@ export class PostgresQueries implements StoreQueries {
    * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
    * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
    */
-  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql }> {
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean }> {
     if (!q.window) return {};
     this.marks ??= historyMarks(this.c);
     const marks = await this.marks;
     const open = await windowIsOpen(this.c, table, q.window, marks);
     const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
-    return { with: cte(WINDOW_SORTS.has(q.page.sort) ? 'materialized' : 'lazy'), countWith: cte('count') };
+    const bySums = WINDOW_SORTS.has(q.page.sort);
+    // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
+    return { with: cte(bySums ? 'materialized' : 'lazy'), countWith: cte('count'), lazy: !bySums && table !== 'services' };
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
