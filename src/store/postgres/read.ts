@@ -90,6 +90,9 @@ interface ListQuery {
   countWith?: Sql | undefined;
   /** `with` computes the sums of the rows a statement reads (not materialized): the page is picked by `rid` first. */
   lazy?: boolean | undefined;
+  /** `with` is a window's sums for every row (the sort is by them); `rowsWith` computes them for the rows picked by `rid`. */
+  bySums?: boolean | undefined;
+  rowsWith?: Sql | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
@@ -116,9 +119,59 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     const rows = (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
     return { items: rows.map(map), total };
   }
+  if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !q.select.includes(` AS ${field.column}`)) {
+    const page = await topBySums(c, q, sorted, ties.join(', '), field.column, qualify, total);
+    if (page) return { items: page.map(map), total };
+  }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
+}
+
+/**
+ * The largest window sums without every row's, as SQLite's (src/store/sqlite/list.ts, topBySums, which explains
+ * why it is exact): a row's sum over a window never exceeds its all-time value (the rows of `countWith` carry
+ * those), so the rows largest all-time get their window sums first; the page's last value `v` then bounds which
+ * other rows can reach the page, and a tie at `v` is read in tiebreak order until the page has enough of it.
+ * Undefined when too many rows could (a short window of a long history): sort every row's sums.
+ */
+async function topBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Array<Record<string, any>> | undefined> {
+  const cw = q.countWith!;
+  const rw = q.rowsWith!;
+  const where = q.where.sql();
+  const and = where ? `${where} AND` : ' WHERE';
+  const rid = qualify('rid');
+  const bound = qualify(column);
+  const need = q.page.offset + q.page.limit;
+  const n = Math.max(4 * need, 64);
+  // Past half the rows, sorting all of them (each sum computed once) is about as quick.
+  const most = Math.floor(total / 2);
+  const read = async (sql: string, extra: unknown[]) => (await c.query(numbered(`${cw.sql} ${sql}`), [...cw.values, ...q.where.values, ...extra])).rows as Array<Record<string, any>>;
+  const pageOf = async (ids: string[], limit = q.page.limit, offset = q.page.offset) =>
+    (await c.query(numbered(`${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`), [...rw.values, ids, limit, offset])).rows as Array<Record<string, any>>;
+
+  const first = await read(`SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`, [n + 1]);
+  if (first.length <= n) return pageOf(first.map((r) => r.rid as string));
+  const next = Number(first.pop()!.bound);
+  const out = await pageOf(first.map((r) => r.rid as string));
+  if (out.length < q.page.limit) return undefined;
+  const v = Number(out[out.length - 1]![column]);
+  if (v > next) return out;
+  // The rows above v: all among those read already when the next one is at v (they are in all-time order).
+  const ids = next <= v ? first.filter((r) => Number(r.bound) > v).map((r) => r.rid as string)
+    : (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`, [v, most + 1])).map((r) => r.rid as string);
+  if (ids.length > most) return undefined;
+  // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
+  const chunk = Math.max(need, 64);
+  let atV = 0;
+  for (let offset = 0; atV < need; offset += chunk) {
+    const tied = (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`, [v, chunk, offset])).map((r) => r.rid as string);
+    ids.push(...tied);
+    if (ids.length > most) return undefined;
+    if (tied.length < chunk) break;
+    atV += (await pageOf(tied, chunk, 0)).filter((r) => Number(r[column]) === v).length;
+  }
+  return pageOf(ids);
 }
 
 /** An item's share (0-100) of its service's bytes of one signal, in float8 (as SQLite's REAL). */
@@ -171,7 +224,7 @@ export class PostgresQueries implements StoreQueries {
    * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
    * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
    */
-  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean }> {
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined }> {
     if (!q.window) return {};
     this.marks ??= historyMarks(this.c);
     const marks = await this.marks;
@@ -179,7 +232,8 @@ export class PostgresQueries implements StoreQueries {
     const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
     const bySums = WINDOW_SORTS.has(q.page.sort);
     // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
-    return { with: cte(bySums ? 'materialized' : 'lazy'), countWith: cte('count'), lazy: !bySums && table !== 'services' };
+    const lazy = table !== 'services' ? cte('lazy') : undefined;
+    return { with: bySums || !lazy ? cte('materialized') : lazy, countWith: cte('count'), lazy: !bySums && lazy !== undefined, bySums, rowsWith: lazy };
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
