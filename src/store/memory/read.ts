@@ -39,7 +39,7 @@ import {
 import type { StoreQueries } from '../store.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import type { MemoryEstimates } from './series-estimates.js';
-import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryKind, type HistorySum, type SeriesPoint, type SeriesQuery, type VersionItem, type Window } from '../history.js';
+import { type ChangeLists, type ChangesQuery, type HistoryKind, type HistorySum, type SeriesPoint, type SeriesQuery, type VersionItem, type Window } from '../history.js';
 import { entityKey } from '../../model/delta.js';
 import type { MemoryHistory } from './history.js';
 import type { Records, ServiceRec, TableName, Tables } from './tables.js';
@@ -201,7 +201,7 @@ export class MemoryQueries implements StoreQueries {
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    return changesFromSums(this.h.sums({ kind: q.kind, service: q.service }, q.before), this.h.sums({ kind: q.kind, service: q.service }, q.after), q.limit);
+    return this.h.changes(q);
   }
 
   async series(q: SeriesQuery): Promise<SeriesPoint[]> {
