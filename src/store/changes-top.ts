@@ -20,6 +20,11 @@ export class TopN<T> {
     return this.limit > 0 && (this.heap.length < this.limit || this.first(x, this.heap[0]!));
   }
 
+  /** The kept item that ranks last, once the list is full (what a candidate must beat). */
+  worst(): T | undefined {
+    return this.heap.length < this.limit ? undefined : this.heap[0];
+  }
+
   offer(x: T): void {
     if (!this.takes(x)) return;
     const h = this.heap;

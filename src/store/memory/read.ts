@@ -201,7 +201,14 @@ export class MemoryQueries implements StoreQueries {
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    return this.h.changes(q);
+    const lists = this.h.changes(q);
+    if (q.kind === 'template') {
+      for (const c of [...lists.rose, ...lists.fell]) {
+        const t = this.t.get('templates', entityKey(c.service, c.name, Number(c.sub)));
+        if (t) c.template = t.template;
+      }
+    }
+    return lists;
   }
 
   async series(q: SeriesQuery): Promise<SeriesPoint[]> {
