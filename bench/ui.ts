@@ -1,17 +1,20 @@
 /**
- * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7]`.
- * Fills a fresh keytally (SQLite) with services × templates and keys through OTLP, then measures
+ * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7] [--steady] [--store memory]`.
+ * Fills a fresh keytally (SQLite, or --store memory) with services × templates and keys through OTLP, then measures
  *  - first render of each page in Chromium: from navigation start until the page's data is on screen
  *    (median and worst of --runs fresh page loads);
  *  - the API calls each page makes, each repeated --calls times one after another: p50 and p95.
+ * --steady: a store that has run for days (the usual case): the same services, templates and keys sent 54, 30 and
+ * 6 hours ago (the server's test clock), some templates and keys louder each time, some quieter, a third the same,
+ * so every entity is active in both of /changes' windows and nothing is new in the last 24 h. Without it every
+ * entity is new (all sent now).
  * The machine is shared: numbers are noisy; run it more than once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSidecar } from './load/server.js';
-import type { LoadOptions } from './load/options.js';
+import { startSidecarWith } from './load/server.js';
 import { fillBig } from './ui/big.js';
 import { startBrowser } from './ui/browser.js';
 
@@ -28,6 +31,12 @@ const { values } = parseArgs({
     data: { type: 'string' },
     /** Measure the API calls only, not the browser. */
     'api-only': { type: 'boolean', default: false },
+    /** A steady store (see above) instead of an all-new one. */
+    steady: { type: 'boolean', default: false },
+    /** Only these pages (comma-separated names: overview,templates,keys,service,changes). */
+    pages: { type: 'string' },
+    /** `serve --store`: sqlite (default) or memory. */
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
@@ -41,7 +50,10 @@ const FROM = Math.floor((Date.now() - 86_400_000) / 60_000) * 60_000;
 const SVC = `service-${String(Math.floor(o.services / 2)).padStart(2, '0')}`;
 
 /** Each page, what shows that its data is on screen (selectors joined by |, all must be there), and the API calls it makes on first load. */
-const PAGES: { name: string; path: string; ready: string; api: string[] }[] = [
+/** A call: its URL, or its URL for the i-th repetition. */
+type Call = string | ((i: number) => string);
+
+const ALL_PAGES: { name: string; path: string; ready: string; api: Call[] }[] = [
   {
     name: 'overview', path: '/', ready: '#services-table tbody tr|#noisiest-title|.stat',
     api: [
@@ -71,9 +83,13 @@ const PAGES: { name: string; path: string; ready: string; api: string[] }[] = [
   },
   {
     name: 'changes', path: '/changes', ready: '#new-templates tbody tr',
-    api: [`/api/v1/changes?since=${FROM}&limit=100`, '/api/v1/services?limit=1000&sort=name&order=asc'],
+    api: [`/api/v1/changes?since=${FROM}&limit=100`, '/api/v1/services?limit=1000&sort=name&order=asc',
+      // The UI's default `since` (the window back from now) moves a minute every minute: here at every call.
+      (i) => `/api/v1/changes?since=${FROM + (i + 1) * 60_000}&limit=100`],
   },
 ];
+
+const PAGES = values.pages === undefined ? ALL_PAGES : ALL_PAGES.filter((p) => values.pages!.split(',').includes(p.name));
 
 /** The page's global, typed here without the DOM library (this file is compiled for Node). */
 interface PageGlobal {
@@ -86,11 +102,15 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const dir = values.data ?? mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
-const server = await startSidecar({ ack: 'durable' } as LoadOptions, dir);
+const server = await startSidecarWith(['--ack', 'durable', '--store', values.store!, ...(values.steady ? ['--test-clock', 'on'] : [])], dir);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();
-  if (values.data === undefined) await fillBig(`http://127.0.0.1:${server.otlpPort}`, o);
+  const otlp = `http://127.0.0.1:${server.otlpPort}`;
+  if (values.data === undefined && values.steady) {
+    const now = Date.now();
+    for (const [hoursAgo, shift] of [[54, 2], [30, 0], [6, 1]] as const) await fillBig(otlp, o, { receivedAt: now - hoursAgo * 3_600_000, shift });
+  } else if (values.data === undefined) await fillBig(otlp, o);
   const totals = await Promise.all(['/api/v1/services?limit=0', '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0'].map(async (p) => ((await (await fetch(base + p)).json()) as { total: number }).total));
   console.log(`store: ${totals[0]} services, ${totals[1]} templates, ${totals[2]} keys (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   if (values['fill-only']) {
@@ -99,22 +119,24 @@ try {
     process.exit(0);
   }
 
-  console.log('\nAPI calls (sequential, ms)        p50     p95');
+  console.log('\nAPI calls (sequential, ms; first: the first call, before anything is cached)   first     p50     p95');
   for (const p of PAGES) {
     const all: number[] = [];
-    for (const url of p.api) {
+    for (const call of p.api) {
       const ts: number[] = [];
+      const url = typeof call === 'string' ? call : call(0);
       for (let i = 0; i < calls; i++) {
         const s = performance.now();
-        const r = await fetch(base + url);
+        const r = await fetch(base + (typeof call === 'string' ? call : call(i)));
         await r.arrayBuffer();
         if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
         ts.push(performance.now() - s);
       }
       all.push(...ts);
-      console.log(`  ${p.name.padEnd(10)} ${url.slice(7, 70).padEnd(64)} ${quantile(ts, 0.5).toFixed(1).padStart(6)} ${quantile(ts, 0.95).toFixed(1).padStart(7)}`);
+      const label = (typeof call === 'string' ? url : `${url} (+1 min a call)`).slice(7);
+      console.log(`  ${p.name.padEnd(10)} ${label.slice(0, 80).padEnd(80)} ${ts[0]!.toFixed(1).padStart(6)} ${quantile(ts, 0.5).toFixed(1).padStart(6)} ${quantile(ts, 0.95).toFixed(1).padStart(7)}`);
     }
-    console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(64)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
+    console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(80)} ${''.padStart(6)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
   }
 
   if (!values['api-only']) {

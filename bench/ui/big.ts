@@ -24,8 +24,11 @@ export function body(svc: number, j: number, rep: number): string {
   return toks.join(' ');
 }
 
-async function post(otlpUrl: string, obj: object): Promise<void> {
-  const r = await fetch(`${otlpUrl}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeProto('logs', obj) });
+async function post(otlpUrl: string, obj: object, receivedAt?: number): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-protobuf' };
+  // With `serve --test-clock on`: when the request was received (the history's minute).
+  if (receivedAt !== undefined) headers['x-keytally-received-at'] = String(receivedAt);
+  const r = await fetch(`${otlpUrl}/v1/logs`, { method: 'POST', headers, body: encodeProto('logs', obj) });
   if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
 }
 
@@ -33,8 +36,14 @@ const logsRequest = (service: string, records: object[]) => ({
   resourceLogs: [{ resource: { attributes: kv({ 'service.name': service }) }, scopeLogs: [{ scope: { name: 'ui-bench' }, logRecords: records }] }],
 });
 
-export async function fillBig(otlpUrl: string, o: { services: number; templates: number; keys: number }): Promise<void> {
-  const now = Date.now();
+/**
+ * One fill. `at` (a steady store, bench/ui.ts --steady): received at `receivedAt` (the server runs with
+ * --test-clock on), and `shift` changes how many lines each template sends (1 to 8, shifted: some more than in
+ * another fill, some fewer, every third the same) and which keys are sent twice (a third of the key records).
+ */
+export async function fillBig(otlpUrl: string, o: { services: number; templates: number; keys: number }, at?: { receivedAt: number; shift: number }): Promise<void> {
+  const now = at?.receivedAt ?? Date.now();
+  const shift = at?.shift ?? 0;
   const keysPerService = Math.ceil(o.keys / o.services);
   const work: Promise<void>[] = [];
   for (let s = 0; s < o.services; s++) {
@@ -43,7 +52,7 @@ export async function fillBig(otlpUrl: string, o: { services: number; templates:
     for (let j = 0; j < o.templates; j++) {
       const sev = j % 2 ? 'ERROR' : 'INFO';
       // A skewed count per template (1 to 8 lines), so sorting by count means something.
-      for (let rep = 0; rep < 1 + (j % 8); rep++) {
+      for (let rep = 0; rep < 1 + ((j + (j % 3 === 0 ? 0 : shift)) % 8); rep++) {
         records.push({ timeUnixNano: String(now * 1e6), severityText: sev, severityNumber: sev === 'ERROR' ? 17 : 9, body: { stringValue: body(s, j, rep) } });
       }
     }
@@ -51,9 +60,11 @@ export async function fillBig(otlpUrl: string, o: { services: number; templates:
     for (let k = 0; k < keysPerService; k += 100) {
       const attrs: Record<string, string> = {};
       for (let i = k; i < Math.min(k + 100, keysPerService); i++) attrs[`attr.${String(i).padStart(5, '0')}`] = `v${i % 97}`;
-      records.push({ timeUnixNano: String(now * 1e6), severityText: 'DEBUG', severityNumber: 5, body: { stringValue: 'keys carrier' }, attributes: kv(attrs) });
+      const carrier = { timeUnixNano: String(now * 1e6), severityText: 'DEBUG', severityNumber: 5, body: { stringValue: 'keys carrier' }, attributes: kv(attrs) };
+      records.push(carrier);
+      if (at && (k / 100 + shift) % 3 === 0) records.push(carrier);
     }
-    for (let i = 0; i < records.length; i += 500) work.push(post(otlpUrl, logsRequest(service, records.slice(i, i + 500))));
+    for (let i = 0; i < records.length; i += 500) work.push(post(otlpUrl, logsRequest(service, records.slice(i, i + 500)), at?.receivedAt));
     // Bounded concurrency: a few services in flight at once.
     if (work.length > 16) await Promise.all(work.splice(0));
   }

@@ -141,19 +141,13 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
   const changes: Change[] = [];
   for (const kind of CHANGE_KINDS) {
     const lists = await store.historyChanges({ kind, service, before, after, limit });
-    for (const s of [...lists.rose, ...lists.fell]) {
-      changes.push({ ...s, kind, label: labelOf(kind, s), bytes_change: s.bytes_after - s.bytes_before });
+    for (const { template, ...s } of [...lists.rose, ...lists.fell]) {
+      changes.push({ ...s, kind, label: template ?? labelOf(kind, s), bytes_change: s.bytes_after - s.bytes_before });
     }
   }
   const tie = (x: Change, y: Change) => compareCodePoints(x.service, y.service) || compareCodePoints(x.label, y.label);
   answer.rose = changes.filter((c) => c.bytes_change > 0).sort((x, y) => y.bytes_change - x.bytes_change || tie(x, y)).slice(0, limit);
   answer.fell = changes.filter((c) => c.bytes_change < 0).sort((x, y) => x.bytes_change - y.bytes_change || tie(x, y)).slice(0, limit);
-  // Template texts for the few listed (the history knows templates by id).
-  for (const c of [...answer.rose, ...answer.fell]) {
-    if (c.kind !== 'template') continue;
-    const t = await store.templates({ service: c.service, severity: c.name, templateId: Number(c.sub), page: { limit: 1, offset: 0, sort: 'count', order: 'desc' } });
-    if (t.items[0]) c.label = t.items[0].template;
-  }
   return answer;
 }
 

@@ -151,6 +151,20 @@ export function movedMirrorRows(e: HistoryEntity, before: readonly CumRow[], aft
 export const MIRROR_EPOCH_KEY = 'history_move_epoch';
 
 /**
+ * The `meta` key of the store's backfill epoch: one more for each commit that
+ * adds to a minute more than BACKFILL_GRACE_MS older than the newest minute
+ * the history had before it. Ingest adds to the current minute, so the
+ * running totals at an older time never change otherwise (only a backfill,
+ * a template move or retention changes them): SQLite's /changes keeps them
+ * between questions while this epoch and the move epoch stay
+ * (src/store/sqlite/changes.ts).
+ */
+export const BACKFILL_EPOCH_KEY = 'history_backfill_epoch';
+
+/** How far behind the newest minute a commit may add without counting as a backfill (a batch straddling minutes, a slow worker). */
+export const BACKFILL_GRACE_MS = 10 * MINUTE_MS;
+
+/**
  * Per-bucket counts of running-total rows (sorted, ending in the sentinel):
  * each row's count is the next row's totals minus its own.
  */
@@ -264,6 +278,11 @@ export interface ChangeSum {
   count_after: number;
   bytes_before: number;
   bytes_after: number;
+  /**
+   * Kind `template`: the template's text, when its row is there (the history knows a template by its id; the
+   * store looks up the few it lists in one go, not the route one by one: 200 list queries were 77 ms).
+   */
+  template?: string;
 }
 
 /**

@@ -41,7 +41,7 @@ describe('migration 0006_history_last', () => {
     for (let id = 1; id <= 7; id++) ins.run(id, HISTORY_SENTINEL, 3);
     db.close();
 
-    expect((await migrateSqlite(file)).applied).toEqual(['0006_history_last']);
+    expect((await migrateSqlite(file)).applied).toEqual(['0006_history_last', '0008_history_totals']);
     const after = new Database(file, { readonly: true });
     const last = (sql: string) => (after.prepare(sql).get() as { h: number }).h;
     expect(last(`SELECT history_last AS h FROM body_templates WHERE service = 'a' AND template_id = 7`)).toBe(300_000);

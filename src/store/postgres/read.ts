@@ -321,8 +321,11 @@ export class PostgresQueries implements StoreQueries {
     if (q.kind !== 'template') return lists;
     // Templates' history is kept by the hash of their text: answer with their ids, as the other stores do.
     for (const x of [...lists.rose, ...lists.fell]) {
-      const r = await this.c.query(`SELECT template_id FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [x.service, x.name, x.sub]);
-      if (r.rows[0]) x.sub = String(r.rows[0].template_id);
+      const r = await this.c.query(`SELECT template_id, template FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [x.service, x.name, x.sub]);
+      if (r.rows[0]) {
+        x.sub = String(r.rows[0].template_id);
+        x.template = r.rows[0].template as string;
+      }
     }
     return lists;
   }

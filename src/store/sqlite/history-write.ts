@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
 import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
+import { BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { entityKey } from '../../model/delta.js';
@@ -34,6 +34,12 @@ export class SqliteHistoryWriter {
   /** The move epoch (meta MIRROR_EPOCH_KEY), and its value as last committed (a rollback goes back to it). */
   private epoch: number;
   private committedEpoch: number;
+  /**
+   * The newest minute with a row (the committed one at start, then every minute added, even if rolled back:
+   * too new only makes more commits count as backfills), and the backfill epoch (BACKFILL_EPOCH_KEY).
+   */
+  private newest: number;
+  private backfills: number;
 
   constructor(private readonly db: Database.Database) {
     this.last = new HistoryLast(db);
@@ -63,6 +69,10 @@ export class SqliteHistoryWriter {
     }
     const epoch = db.prepare(`SELECT value FROM meta WHERE key = ?`).get(MIRROR_EPOCH_KEY) as { value: string } | undefined;
     this.epoch = this.committedEpoch = Number(epoch?.value ?? 0);
+    const newest = db.prepare(`SELECT MAX(bucket) AS b FROM history WHERE bucket < ${HISTORY_SENTINEL}`).get() as { b: number | null };
+    this.newest = newest.b ?? -Infinity;
+    const backfills = db.prepare(`SELECT value FROM meta WHERE key = ?`).get(BACKFILL_EPOCH_KEY) as { value: string } | undefined;
+    this.backfills = Number(backfills?.value ?? 0);
   }
 
   private idOf(e: Entity, create: boolean): number | undefined {
@@ -96,6 +106,15 @@ export class SqliteHistoryWriter {
   add(rows: readonly HistoryRow[], touched?: MirrorRow[]): void {
     // Per entity in bucket order: each increment then sees the ones before it in its new row's totals.
     const sorted = [...rows].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.service, b.service) || cmp(a.name, b.name) || cmp(a.sub, b.sub) || a.minute - b.minute);
+    let oldest = Infinity;
+    let newest = -Infinity;
+    for (const h of rows) {
+      if (h.minute < oldest) oldest = h.minute;
+      if (h.minute > newest) newest = h.minute;
+    }
+    // Totals at times older than the grace change: what SQLite's /changes kept of them is stale (read in this commit).
+    if (oldest < this.newest - BACKFILL_GRACE_MS) this.s.mark.run(BACKFILL_EPOCH_KEY, String(++this.backfills));
+    if (newest > this.newest) this.newest = newest;
     for (const h of sorted) {
       const id = this.idOf(h, true)!;
       const p = { id, bucket: h.minute, count: h.count, bytes: h.bytes };

@@ -75,6 +75,8 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
   let known: number | undefined;
   if (q.bySums && q.rowsWith && q.countWith && q.page.limit > 0 && dir === 'DESC' && !byAlias) {
     const total = (known = count());
+    // Nothing on the page (/changes' new keys on a store where nothing is new): no top-N to look for.
+    if (q.page.offset >= total) return { items: [], total };
     const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
     const page = topBySums(db, q, order, tiebreak, field.column, qualify, total);
     if (page) return { items: page.map(map), total };

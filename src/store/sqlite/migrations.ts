@@ -7,6 +7,7 @@ import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
 import Database from 'better-sqlite3';
 import { runningTotalsSql } from '../history-schema.js';
 import { historyLastSql } from './history-last.js';
+import { HISTORY_SENTINEL } from '../history.js';
 
 export const SCHEMA_VERSION = 3;
 
@@ -204,6 +205,16 @@ export const SQLITE_MIGRATIONS: Record<string, Migration> = {
   '0006_history_last': {
     async up(db: Kysely<unknown>) {
       for (const s of historyLastSql()) await sql.raw(s).execute(db);
+    },
+  },
+  /*
+   * Every entity's all-time totals (its sentinel row) in one partial index, so /changes reads them for 100,000
+   * entities as one scan (~5 ms) instead of a seek each (~40 ms; src/store/sqlite/changes.ts). The writer updates
+   * the entry with the sentinel row, once per entity and commit.
+   */
+  '0008_history_totals': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`CREATE INDEX history_totals ON history (id, count, bytes) WHERE bucket = ${HISTORY_SENTINEL}`).execute(db);
     },
   },
 };

@@ -34,16 +34,22 @@ import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { bytesShare, keys, runList, Where } from './list.js';
-import { historyChanges, historyMarks, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
+import { historyMarks, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { ChangeLists, ChangesQuery, SeriesPoint, SeriesQuery, VersionItem } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
+import { SqliteChanges } from './changes.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 
 /** The StoreQueries of one connection. Synchronous underneath; async to fit the interface. */
 export class SqliteQueries implements StoreQueries {
-  constructor(readonly db: Database.Database) {}
+  /** /changes keeps the totals at older edges between questions (src/store/sqlite/changes.ts). */
+  private readonly changes: SqliteChanges;
+
+  constructor(readonly db: Database.Database) {
+    this.changes = new SqliteChanges(db);
+  }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add('name = ?', q.name).contains('name', q.q).add('first_seen >= ?', q.firstSeenFrom);
@@ -140,7 +146,7 @@ export class SqliteQueries implements StoreQueries {
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    return historyChanges(this.db, q);
+    return this.changes.changes(q);
   }
 
   async series(q: SeriesQuery): Promise<SeriesPoint[]> {

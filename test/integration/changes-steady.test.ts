@@ -1,0 +1,198 @@
+/**
+ * /changes on a steady store (issue 14): the same templates and keys sent
+ * day after day, some louder each time, some quieter, some the same, some
+ * stopped, some new, many tied. SQLite's answer (src/store/sqlite/changes.ts:
+ * totals kept per edge between questions, a partial index of the all-time
+ * totals) against the memory store's, over HTTP, and against the one SQL
+ * statement it replaced (historyChangesSql) on the same file, while `since`
+ * moves a minute at a time, after a backfill into the window before, and
+ * after retention has thinned the minutes those edges were kept at.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { LogsReq, encode } from '../helpers/otlp-fixtures.js';
+import { post, type Keytally } from '../helpers/server.js';
+import { memory, sqlite } from '../conformance/backends.js';
+import { SqliteChanges } from '../../src/store/sqlite/changes.js';
+import { historyChangesSql } from '../../src/store/sqlite/history.js';
+import type { ChangeLists, HistoryKind, Window } from '../../src/store/history.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const END = Date.UTC(2026, 2, 10);
+/** Hours before END of each send, and lines per template in it by pattern (t % 6). */
+const SENDS = [54, 30, 18, 6];
+const LINES: number[][] = [
+  [3, 3, 0, 3], // flat (nothing at 18 h: the after window has one send, like the before one)
+  [1, 2, 1, 5], // rose
+  [6, 5, 0, 1], // fell
+  [3, 3, 0, 0], // stopped: fell to nothing
+  [0, 0, 2, 4], // new in the window after: in neither list
+  [2, 2, 0, 4], // rose, tied with every other of its pattern (keys of one length)
+];
+const TEMPLATES = 48;
+const word = (t: number) => 'op' + String.fromCharCode(97 + (t % 26)) + String.fromCharCode(97 + Math.floor(t / 26));
+
+function request(send: number, service: string, extra = 0) {
+  const str = (key: string, v: string) => ({ key, value: { stringValue: v } });
+  const logRecords = [];
+  for (let t = 0; t < TEMPLATES; t++) {
+    const n = LINES[t % 6]![send]! + (t === 0 ? extra : 0);
+    for (let i = 0; i < n; i++) {
+      logRecords.push({ severityText: t % 4 === 0 ? 'WARN' : 'INFO', body: { stringValue: `${word(t)} served ${i + send} items in ${t} ms` }, attributes: [str(`k.${word(t)}`, 'x')] });
+    }
+  }
+  return encode(LogsReq, { resourceLogs: [{ resource: { attributes: [str('service.name', service)] }, scopeLogs: [{ logRecords }] }] });
+}
+
+async function send(k: Keytally, body: Uint8Array, at: number): Promise<void> {
+  const r = await post(k, '/v1/logs', body, { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(at) });
+  expect(r.status).toBe(200);
+}
+
+const KINDS: HistoryKind[] = ['template', 'key', 'log', 'metric', 'span'];
+
+describe('/changes on a steady store: SQLite as the memory store and as the statement it replaced', () => {
+  const servers: Record<'sqlite' | 'memory', Keytally | undefined> = { sqlite: undefined, memory: undefined };
+  let db: Database.Database;
+  /** One for the whole file: what it keeps carries from question to question, as the server's does. */
+  let kept: SqliteChanges;
+
+  beforeAll(async () => {
+    for (const b of [sqlite, memory]) {
+      // Minute detail for 4,000 minutes (about 67 h): every edge here is a minute until the retention test.
+      const k = await b.start(['--test-clock', 'on', '--retention-minutes', '4000']);
+      servers[b.name as 'sqlite' | 'memory'] = k;
+      for (const [i, h] of SENDS.entries()) {
+        for (const svc of ['svc-a', 'svc-b']) await send(k, request(i, svc), END - h * HOUR + 5 * MIN + (svc === 'svc-b' ? 17 * MIN : 0));
+      }
+      // svc-c: twice in one hour 30 h back, then nothing (retention will keep only the first row of that hour).
+      for (const m of [5, 40]) await send(k, request(1, 'svc-c'), END - 30 * HOUR + m * MIN);
+    }
+    db = new Database(join(servers.sqlite!.dataDir, 'keytally.db'), { readonly: true });
+    kept = new SqliteChanges(db);
+  }, 120_000);
+  afterAll(async () => {
+    db?.close();
+    for (const k of Object.values(servers)) {
+      if (!k) continue;
+      expect(await k.stop()).toBe(0);
+      k.cleanup();
+    }
+  });
+
+  const both = async (path: string) => {
+    const [a, b] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path)]);
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(b.status, JSON.stringify(b.body)).toBe(200);
+    return [a.body, b.body];
+  };
+
+  /** The reference and the kept instance (and a fresh one) on one snapshot of the file, for every kind. */
+  const direct = (since: number, until: number, service?: string) => {
+    const after: Window = { from: since, to: until };
+    const before: Window = { from: since - (until - since), to: since };
+    const strip = (l: ChangeLists) => ({ rose: l.rose.map(({ template: _, ...c }) => c), fell: l.fell.map(({ template: _, ...c }) => c) });
+    let listed = 0;
+    db.transaction(() => {
+      for (const kind of KINDS) {
+        for (const limit of [3, 100]) {
+          const q = { kind, service, before, after, limit };
+          const want = historyChangesSql(db, q);
+          expect(strip(kept.changes(q)), `${kind} since ${since} until ${until} ${service ?? ''} limit ${limit}`).toEqual(want);
+          expect(strip(new SqliteChanges(db).changes(q)), `${kind} since ${since}, fresh`).toEqual(want);
+          listed += want.rose.length + want.fell.length;
+        }
+      }
+    })();
+    return listed;
+  };
+
+  /** `since` at the UI's default (a day back), moving a minute at a time, at and around a send's minute, and later. */
+  const SINCES = [
+    END - 24 * HOUR, END - 24 * HOUR + MIN, END - 24 * HOUR + 2 * MIN, END - 24 * HOUR + 60 * MIN,
+    END - 30 * HOUR + 4 * MIN, END - 30 * HOUR + 5 * MIN, END - 30 * HOUR + 6 * MIN, END - 30 * HOUR + 22 * MIN,
+    END - 12 * HOUR, END - 6 * HOUR + 5 * MIN, END - 3 * HOUR, END - 24 * HOUR + 3 * MIN,
+  ];
+
+  const compareAll = async (untils: Array<number | undefined>) => {
+    let listed = 0;
+    for (const until of untils) {
+      for (const since of SINCES) {
+        for (const svc of [undefined, 'svc-b']) {
+          const q = `since=${since}${until === undefined ? '' : `&until=${until}`}${svc ? `&service=${svc}` : ''}`;
+          // Open-ended, `until` is each server's clock: the lists must agree, not the milliseconds.
+          const lists = (x: { new: unknown; rose: unknown; fell: unknown }) => ({ new: x.new, rose: x.rose, fell: x.fell });
+          const [a, b] = await both(`/api/v1/changes?${q}&limit=100`);
+          expect(lists(a), q).toEqual(lists(b));
+          const [a5, b5] = await both(`/api/v1/changes?${q}&limit=5`);
+          expect(lists(a5), `${q}, limit 5`).toEqual(lists(b5));
+          listed += direct(since, until ?? END + 100 * HOUR, svc);
+        }
+      }
+    }
+    return listed;
+  };
+
+  it('rose, fell and flat: what the test sent, and the same answer on both stores for every since', async () => {
+    const [a] = await both(`/api/v1/changes?since=${END - 24 * HOUR}&until=${END}&limit=1000`);
+    type Row = { kind: string; service: string; label: string; bytes_change: number; count_before: number; count_after: number };
+    const templates = (rows: Row[]) => rows.filter((r) => r.kind === 'template' && r.service !== 'svc-c');
+    // Per service, the before window holds the send 30 h ago, the after window those 18 h and 6 h ago.
+    const pattern = (label: string) => Number(/^op(.)(.)/.exec(label)!.slice(1).reduce((n, c, i) => n + (c.charCodeAt(0) - 97) * (i ? 26 : 1), 0)) % 6;
+    const rose = templates(a.rose as Row[]);
+    const fell = templates(a.fell as Row[]);
+    expect(new Set(rose.map((r) => pattern(r.label)))).toEqual(new Set([1, 5]));
+    expect(new Set(fell.map((r) => pattern(r.label)))).toEqual(new Set([2, 3]));
+    expect(rose.length + fell.length).toBe(2 * 4 * (TEMPLATES / 6));
+    for (const r of [...rose, ...fell]) {
+      const p = pattern(r.label);
+      expect(r.count_before, r.label).toBe(LINES[p]![1]);
+      expect(r.count_after, r.label).toBe(LINES[p]![2]! + LINES[p]![3]!);
+    }
+    // Largest rise first; ties (keys of one length, same counts) by service, then label.
+    const keys = (a.rose as Row[]).filter((r) => r.kind === 'key');
+    // svc-c stopped: every one of its entities fell.
+    expect((a.rose as Row[]).filter((r) => r.service === 'svc-c')).toEqual([]);
+    expect((a.fell as Row[]).filter((r) => r.service === 'svc-c' && r.kind === 'template').length).toBe(TEMPLATES - TEMPLATES / 6);
+    expect(keys.length).toBeGreaterThan(8);
+    for (let i = 1; i < keys.length; i++) {
+      const [x, y] = [keys[i - 1]!, keys[i]!];
+      expect(x.bytes_change > y.bytes_change || (x.bytes_change === y.bytes_change && (x.service < y.service || (x.service === y.service && x.label < y.label)))).toBe(true);
+    }
+    expect(await compareAll([END, undefined])).toBeGreaterThan(500);
+  });
+
+  it('a backfill into the window before changes the answer at once', async () => {
+    const since = END - 24 * HOUR;
+    const [before] = await both(`/api/v1/changes?since=${since}&until=${END}&limit=1000`);
+    type Row = { kind: string; service: string; label: string };
+    const flat = (body: { rose: Row[]; fell: Row[] }) => [...body.rose, ...body.fell].filter((r) => r.kind === 'template' && r.service === 'svc-a' && r.label.startsWith(word(0)));
+    expect(flat(before)).toEqual([]);
+    // Ten more lines of template 0 (flat) 40 hours back: older than anything cached by far.
+    for (const k of Object.values(servers)) await send(k!, request(1, 'svc-a', 10), END - 40 * HOUR + 3 * MIN);
+    const [after] = await both(`/api/v1/changes?since=${since}&until=${END}&limit=1000`);
+    expect(flat(after).map((r) => r.label)).toEqual([expect.stringContaining(word(0))]);
+    expect(after.fell.some((r: Row) => r.service === 'svc-a' && r.label.startsWith(word(0)))).toBe(true);
+    expect(await compareAll([END])).toBeGreaterThan(200);
+  });
+
+  it('after retention thinned those minutes to hours, the kept totals at whole hours still answer', async () => {
+    // Edges inside svc-c's hour kept (between its two sends): once that hour is thinned they are no edges any more.
+    direct(END - 30 * HOUR + 20 * MIN, END);
+    direct(END - 30 * HOUR + 30 * MIN, END);
+    // A send 3 days on: minute detail older than 4,000 minutes before it goes (hours are kept).
+    for (const k of Object.values(servers)) await send(k!, request(3, 'svc-c'), END + 72 * HOUR);
+    const marks = () => db.prepare(`SELECT value FROM meta WHERE key = 'history_hours_until'`).get() as { value: string } | undefined;
+    expect(Number(marks()?.value ?? 0)).toBeGreaterThan(END - 24 * HOUR);
+    // The memory store thins in one go, SQLite an hour a round: compare SQLite with its own statement only.
+    let listed = 0;
+    for (const since of [END - 29 * HOUR, END - 30 * HOUR, ...SINCES]) listed += direct(since, END);
+    expect(listed).toBeGreaterThan(100);
+    for (const since of SINCES) {
+      const [a] = await Promise.all([servers.sqlite!.get(`/api/v1/changes?since=${since}&until=${END}&limit=100`)]);
+      expect(a.status).toBe(200);
+    }
+  });
+});
