@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { LogsReq, encode } from '../helpers/otlp-fixtures.js';
 import { post, waitFor, type Keytally } from '../helpers/server.js';
-import { memory, sqlite } from '../conformance/backends.js';
+import { memory, sqlite, type Backend } from '../conformance/backends.js';
+import { postgresBackend } from '../conformance/postgres-backend.js';
 import { SqliteChanges } from '../../src/store/sqlite/changes.js';
 import { historyChangesSql } from '../../src/store/sqlite/history.js';
 import type { ChangeLists, HistoryKind, Window } from '../../src/store/history.js';
@@ -53,17 +54,18 @@ async function send(k: Keytally, body: Uint8Array, at: number): Promise<void> {
 
 const KINDS: HistoryKind[] = ['template', 'key', 'log', 'metric', 'span'];
 
-describe('/changes on a steady store: SQLite as the memory store and as the statement it replaced', () => {
-  const servers: Record<'sqlite' | 'memory', Keytally | undefined> = { sqlite: undefined, memory: undefined };
+describe('/changes on a steady store: SQLite and PostgreSQL as the memory store, SQLite as the statement it replaced', () => {
+  const servers: Record<'sqlite' | 'memory' | 'postgres', Keytally | undefined> = { sqlite: undefined, memory: undefined, postgres: undefined };
   let db: Database.Database;
   /** One for the whole file: what it keeps carries from question to question, as the server's does. */
   let kept: SqliteChanges;
 
   beforeAll(async () => {
-    for (const b of [sqlite, memory]) {
+    const backends: Backend[] = [sqlite, memory, ...(await postgresBackend())];
+    for (const b of backends) {
       // Minute detail for 4,000 minutes (about 67 h): every edge here is a minute until the retention test.
       const k = await b.start(['--test-clock', 'on', '--retention-minutes', '4000']);
-      servers[b.name as 'sqlite' | 'memory'] = k;
+      servers[b.name as keyof typeof servers] = k;
       for (const [i, h] of SENDS.entries()) {
         for (const svc of ['svc-a', 'svc-b']) await send(k, request(i, svc), END - h * HOUR + 5 * MIN + (svc === 'svc-b' ? 17 * MIN : 0));
       }
@@ -82,10 +84,14 @@ describe('/changes on a steady store: SQLite as the memory store and as the stat
     }
   });
 
+  /** SQLite's answer and the memory store's, for the caller to compare; PostgreSQL's (src/store/postgres/history.ts) is compared here. */
   const both = async (path: string) => {
-    const [a, b] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path)]);
+    const [a, b, c] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path), servers.postgres!.get(path)]);
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(b.status, JSON.stringify(b.body)).toBe(200);
+    // Open-ended, `until` is each server's clock: the lists must agree, not the milliseconds.
+    const lists = (x: { new: unknown; rose: unknown; fell: unknown }) => ({ new: x.new, rose: x.rose, fell: x.fell });
+    expect(path.includes('until=') ? c.body : lists(c.body), `postgres: ${path}`).toEqual(path.includes('until=') ? b.body : lists(b.body));
     return [a.body, b.body];
   };
 

@@ -36,8 +36,8 @@ import {
   type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
-import { historyMarks, historySums, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
+import { type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
+import { historyChanges, historyMarks, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
@@ -387,19 +387,8 @@ export class PostgresQueries implements StoreQueries {
     }));
   }
 
-  async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    const f = { kind: q.kind, service: q.service };
-    const lists = changesFromSums(await historySums(this.c, f, q.before), await historySums(this.c, f, q.after), q.limit);
-    if (q.kind !== 'template') return lists;
-    // Templates' history is kept by the hash of their text: answer with their ids, as the other stores do.
-    for (const x of [...lists.rose, ...lists.fell]) {
-      const r = await this.c.query(`SELECT template_id, template FROM body_templates WHERE service = $1 AND severity = $2 AND template_hash = $3`, [x.service, x.name, x.sub]);
-      if (r.rows[0]) {
-        x.sub = String(r.rows[0].template_id);
-        x.template = r.rows[0].template as string;
-      }
-    }
-    return lists;
+  historyChanges(q: ChangesQuery): Promise<ChangeLists> {
+    return historyChanges(this.c, q);
   }
 
   series(q: SeriesQuery): Promise<SeriesPoint[]> {
