@@ -5,7 +5,7 @@
  * is `public.<table>`), so every list query runs unchanged over a window.
  * Fragments use `?`; `numbered()` turns a whole statement's into $1, $2, …
  */
-import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 import type { PoolClient } from './connection.js';
 import { PG_KIND_TABLES, entityJoin } from './history-last.js';
 
@@ -47,10 +47,6 @@ export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
   };
 }
 
-export async function historySums(c: PoolClient, f: HistoryFilter, w: Window): Promise<HistorySum[]> {
-  const q = sumsSql(f, w, await historyMarks(c));
-  return (await c.query(numbered(q.sql), q.values)).rows as HistorySum[];
-}
 
 /** The hash a template's history is kept under, from its id (what the API knows it by). */
 export async function templateSub(c: PoolClient, service: string | undefined, severity: string | undefined, id: string): Promise<string> {
