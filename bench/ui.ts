@@ -1,6 +1,6 @@
 /**
- * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7] [--steady] [--store memory]`.
- * Fills a fresh keytally (SQLite, or --store memory) with services × templates and keys through OTLP, then measures
+ * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7] [--steady] [--store memory|postgres]`.
+ * Fills a fresh keytally (SQLite unless --store) with services × templates and keys through OTLP, then measures
  *  - first render of each page in Chromium: from navigation start until the page's data is on screen
  *    (median and worst of --runs fresh page loads);
  *  - the API calls each page makes, each repeated --calls times one after another: p50 and p95.
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startPostgres } from './load/postgres.js';
 import { startSidecarWith } from './load/server.js';
 import { fillBig } from './ui/big.js';
 import { startBrowser } from './ui/browser.js';
@@ -35,7 +36,7 @@ const { values } = parseArgs({
     steady: { type: 'boolean', default: false },
     /** Only these pages (comma-separated names: overview,templates,keys,service,changes). */
     pages: { type: 'string' },
-    /** `serve --store`: sqlite (default) or memory. */
+    /** `serve --store`: sqlite (default), memory, or postgres (a temporary cluster, scripts/postgres.sh: the fleet's store). */
     store: { type: 'string', default: 'sqlite' },
   },
 });
@@ -102,7 +103,14 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const dir = values.data ?? mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
-const server = await startSidecarWith(['--ack', 'durable', '--store', values.store!, ...(values.steady ? ['--test-clock', 'on'] : [])], dir);
+const store = values.store!;
+if (!['sqlite', 'memory', 'postgres'].includes(store)) throw new Error(`--store: sqlite, memory or postgres, got "${store}"`);
+if (store !== 'sqlite' && (values.data !== undefined || values['fill-only'])) throw new Error('--data and --fill-only are for the SQLite store (the memory store and the PostgreSQL cluster here do not outlive the bench)');
+const pgBench = store === 'postgres' ? await startPostgres() : undefined;
+// The memory store holds 100,000 keys' sketches three times over (--steady): room for them, none evicted.
+const memoryRoom = store === 'memory' ? ['--memory-store-mb', '3072', '--memory-limit-mb', '6144'] : [];
+const server = await startSidecarWith(['--ack', 'durable', '--store', store, ...memoryRoom, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
+  ...(values.steady ? ['--test-clock', 'on'] : [])], dir);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();
@@ -161,5 +169,6 @@ try {
   }
 } finally {
   await server.stop();
+  pgBench?.stop();
   if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
 }
