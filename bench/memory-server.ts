@@ -38,9 +38,9 @@ import { fileURLToPath } from 'node:url';
 import { standardError } from '../src/sketch/hll.js';
 import { MemorySampler, type ProcMemory } from './memory-server/proc.js';
 import { buildLogTemplate, fill, writeDigits, type LogTemplate } from './memory-server/otlp-template.js';
+import { sidecarCommand } from './launch.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'keytally.js');
 const MB = 1024 * 1024;
 
 // ------------------------------------------------------------ options
@@ -146,8 +146,9 @@ interface Sidecar {
 
 async function startSidecar(): Promise<Sidecar> {
   const dataDir = mkdtempSync(join(tmpdir(), 'keytally-memory-'));
-  const args = [BIN, 'serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--ack', 'durable', '--log-level', 'warn', ...serverArgs];
-  const proc = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['serve', '--data', dataDir, '--otlp-http', '127.0.0.1:0', '--otlp-grpc', '127.0.0.1:0', '--api', '127.0.0.1:0', '--ack', 'durable', '--log-level', 'warn', ...serverArgs];
+  const c = sidecarCommand(args, NODE_ARGS);
+  const proc = spawn(c.command, c.args, { cwd: ROOT, env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';
   let err = '';

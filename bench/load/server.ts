@@ -6,12 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import type { LoadOptions } from './options.js';
+import { sidecarCommand } from '../launch.js';
 
 /** The checkout: this file runs as dist/bench/load/server.js. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'keytally.js');
 
 export interface SidecarProcess {
   proc: ChildProcess;
@@ -49,7 +48,8 @@ export function startSidecarWith(flags: string[], dataDir: string, nodeArgs: str
 }
 
 async function spawnSidecar(args: string[], nodeArgs: string[]): Promise<SidecarProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = sidecarCommand(args, nodeArgs);
+  const proc = spawn(c.command, c.args, { cwd: ROOT, env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (d: Buffer) => {
     tail = (tail + d.toString()).slice(-8000);
