@@ -1,6 +1,6 @@
 /**
  * Web UI speed: `npm run bench:ui [-- --services 20 --templates 1000 --keys 100000 --runs 7] [--steady] [--store memory|postgres]`.
- * Fills a fresh keytally (SQLite unless --store) with services × templates and keys through OTLP, then measures
+ * Fills a fresh keytally (SQLite, or --store memory, or postgres: a temporary cluster, scripts/postgres.sh) with services × templates and keys through OTLP, then measures
  *  - first render of each page in Chromium: from navigation start until the page's data is on screen
  *    (median and worst of --runs fresh page loads);
  *  - the API calls each page makes, each repeated --calls times one after another: p50 and p95.
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     steady: { type: 'boolean', default: false },
     /** Only these pages (comma-separated names: overview,templates,keys,service,changes). */
     pages: { type: 'string' },
-    /** `serve --store`: sqlite (default), memory, or postgres (a temporary cluster, scripts/postgres.sh: the fleet's store). */
+    /** `serve --store`: sqlite (default), memory or postgres (the fleet's store, in a temporary cluster). */
     store: { type: 'string', default: 'sqlite' },
   },
 });

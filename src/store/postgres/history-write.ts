@@ -14,6 +14,7 @@ import { HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorR
 import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { historyMarks } from './history.js';
+import { writeHistoryLast } from './history-last.js';
 import type { Pool, PoolClient } from './connection.js';
 
 type Entity = HistoryEntity;
@@ -23,6 +24,13 @@ const keyOf = (e: Entity) => entityKey(e.kind, e.service, e.name, e.sub);
 export class PostgresHistoryWriter {
   private readonly ids = new EntityIds();
   private thinning: ThinJob | undefined;
+  /**
+   * Each entity's history_last as this instance last wrote it (committed, and in the open commit): the column is
+   * raised once per entity and minute, not at every commit. Another instance's template move may lower the column of
+   * an entity this one raised in the same minute; the next minute's row raises it again.
+   */
+  private readonly raised = new Map<number, number>();
+  private readonly raising = new Map<number, number>();
 
   constructor(private readonly pool: Pool) {}
 
@@ -33,10 +41,21 @@ export class PostgresHistoryWriter {
 
   committed(): void {
     this.ids.committed();
+    for (const [id, bucket] of this.raising) {
+      if (bucket < 0) this.raised.delete(id);
+      else this.raised.set(id, bucket);
+    }
+    this.raising.clear();
   }
 
   rolledBack(): void {
     this.ids.rolledBack();
+    this.raising.clear();
+  }
+
+  /** history_last of `id` as this instance knows it (-1: unknown, raise). */
+  private lastOf(id: number): number {
+    return this.raising.get(id) ?? this.raised.get(id) ?? -1;
   }
 
   /**
@@ -95,6 +114,17 @@ export class PostgresHistoryWriter {
       await c.query(`UPDATE history h SET count = h.count + d.c, bytes = h.bytes + d.b
         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, bucket, c, b) WHERE h.id = d.id AND h.bucket > d.bucket`,
         [idArr, buckets, round.map((x) => x.h.count), round.map((x) => x.h.bytes)]);
+    }
+    // Each entity's newest minute of this commit, where it is past what its row says.
+    const newest = new Map<number, { e: Entity; bucket: number }>();
+    for (const x of withId) {
+      if (x.h.minute <= this.lastOf(x.id)) continue;
+      const n = newest.get(x.id);
+      if (n === undefined || n.bucket < x.h.minute) newest.set(x.id, { e: x.h, bucket: x.h.minute });
+    }
+    if (newest.size > 0) {
+      await writeHistoryLast(c, [...newest.values()], false);
+      for (const [id, n] of newest) this.raising.set(id, n.bucket);
     }
     // Read after the locks: a commit that moved one of these entities' history is committed by now, so its epoch shows.
     if (touched) await this.bucketValues(c, withId, touched, await epochOf(c));
@@ -211,6 +241,20 @@ export class PostgresHistoryWriter {
       await c.query(`DELETE FROM history_entity WHERE id = ANY($1::bigint[])`, [[...gone].sort((a, b) => a - b)]);
       for (const [k, id] of idOf) if (gone.has(id)) this.ids.delete(k);
     }
+    // The rewritten entities' history_last, from the rows they have now (a merged-away one's row is gone with it).
+    const last: Array<{ e: Entity; bucket: number }> = [];
+    for (const [k, id] of idOf) {
+      if (!changed.has(id)) continue;
+      if (gone.has(id)) {
+        this.raising.set(id, -1);
+        continue;
+      }
+      let bucket = -1;
+      for (const x of rows.get(id) ?? []) if (x.bucket < HISTORY_SENTINEL && x.bucket > bucket) bucket = x.bucket;
+      last.push({ e: named.get(k)!, bucket });
+      this.raising.set(id, bucket);
+    }
+    if (last.length > 0) await writeHistoryLast(c, last, true);
   }
 
   /** The mirror's resync, as SQLite's: whole entities after `after` in key order, about `limit` rows. */

@@ -7,6 +7,7 @@
  */
 import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 import type { PoolClient } from './connection.js';
+import { entityJoin } from './history-last.js';
 
 export interface Sql {
   sql: string;
@@ -86,12 +87,47 @@ export async function series(c: PoolClient, q0: SeriesQuery): Promise<SeriesPoin
 
 export type WindowedTable = 'services' | 'logs_metadata' | 'body_templates' | 'metrics_metadata' | 'spans_metadata' | 'key_metadata';
 
-export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks): Sql {
+/**
+ * Whether window `w` (as resolved) ends after the newest history minute of
+ * every row of `table`: then a row was active in it if and only if its
+ * history_last is at or after `from` (one index read to know; asked once per
+ * list). `services` has no such column: false.
+ */
+export async function windowIsOpen(c: PoolClient, table: WindowedTable, w: Window, marks: HistoryMarks): Promise<boolean> {
+  if (table === 'services') return false;
+  const r = await c.query(`SELECT MAX(history_last) AS m FROM public.${table}`);
+  const newest = r.rows[0]?.m as string | number | null | undefined;
+  return newest === null || newest === undefined || resolveWindow(w, marks).to > Number(newest);
+}
+
+/**
+ * A windowed list's table CTE: 'lazy' (a page in the order of an entity
+ * column: not materialized, so the planner reads the table in that order,
+ * filters on history_last, stops at the page's last row and computes the
+ * window's sums — scalar subqueries, which it evaluates after the sort and
+ * limit — for the page's rows only); 'materialized' (sorted by the sums:
+ * every active row's computed once); 'count' (the active rows with their
+ * all-time counts, no sums, no join when the window is open).
+ */
+export type CteMode = 'lazy' | 'materialized' | 'count';
+
+/**
+ * The WITH clause of a windowed list: `services` (always: the denominators of
+ * bytes_percentage), for templates `severities` (their shares' denominators:
+ * the window's sums of the `log` entities, which a severity's templates add
+ * up to), and the listed table, as its window sums.
+ */
+export function windowCtes(table: WindowedTable, w: Window, service: string | undefined, marks: HistoryMarks, mode: CteMode = 'materialized', open = false): Sql {
   const svc = servicesCte(w, service, marks);
   const parts = [svc.sql];
   const values = [...svc.values];
+  if (table === 'body_templates' && mode !== 'count') {
+    const sev = sumsSql({ kind: 'log', service }, w, marks);
+    parts.push(`severities AS MATERIALIZED (${sev.sql})`);
+    values.push(...sev.values);
+  }
   if (table !== 'services') {
-    const t = TABLE_CTE[table](w, service, marks);
+    const t = tableCte(table, resolveWindow(w, marks), service, mode, open);
     parts.push(t.sql);
     values.push(...t.values);
   }
@@ -118,33 +154,76 @@ function servicesCte(w: Window, service: string | undefined, marks: HistoryMarks
   };
 }
 
-type CteBuilder = (w: Window, service: string | undefined, marks: HistoryMarks) => Sql;
-
-function cte(name: string, kind: HistoryFilter['kind'], select: string, join: string): CteBuilder {
-  return (w, service, marks) => {
-    const s = sumsSql({ kind, service }, w, marks);
-    return { sql: `${name} AS MATERIALIZED (SELECT ${select} FROM (${s.sql}) w JOIN public.${name} e ON ${join})`, values: s.values };
-  };
+/** How a table meets its history entities (src/store/postgres/history-last.ts), and its select list. */
+interface TableSpec {
+  kind: HistoryFilter['kind'];
+  /** The select list over the row `e`, with {count} and {bytes} standing for the window's sums. */
+  select: string;
+  /** The table's all-time count column. */
+  count: string;
 }
 
-// Text sub values compare as text (a template's or kind's number as written by the writer), never cast.
-const TABLE_CTE: Record<Exclude<WindowedTable, 'services'>, CteBuilder> = {
-  logs_metadata: cte('logs_metadata', 'log',
-    `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, w.count AS sample_count, w.bytes AS bytes, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.severity = w.name'),
-  body_templates: cte('body_templates', 'template',
-    `e.service, e.severity, e.template_hash, e.template_id, e.template, w.count AS count, w.bytes AS bytes, e.example, e.first_seen, e.last_seen`,
-    // A template's history is keyed by the hash of its text, as its row (src/store/postgres/write.ts).
-    'e.service = w.service AND e.severity = w.name AND e.template_hash = w.sub'),
-  metrics_metadata: cte('metrics_metadata', 'metric',
-    `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
-     w.count AS sample_count, w.bytes AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.name = w.name'),
-  spans_metadata: cte('spans_metadata', 'span',
-    `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, w.count AS sample_count, w.bytes AS bytes,
+const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
+  logs_metadata: {
+    kind: 'log', count: 'e.sample_count',
+    select: `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, {count} AS sample_count, {bytes} AS bytes, e.first_seen, e.last_seen`,
+  },
+  body_templates: {
+    kind: 'template', count: 'e.count',
+    select: `e.service, e.severity, e.template_hash, e.template_id, e.template, {count} AS count, {bytes} AS bytes, e.example, e.first_seen, e.last_seen`,
+  },
+  metrics_metadata: {
+    kind: 'metric', count: 'e.sample_count',
+    select: `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
+     {count} AS sample_count, {bytes} AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
+  },
+  spans_metadata: {
+    kind: 'span', count: 'e.sample_count',
+    select: `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, {count} AS sample_count, {bytes} AS bytes,
      e.status_unset, e.status_ok, e.status_error, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.name = w.name AND e.kind::text = w.sub'),
-  key_metadata: cte('key_metadata', 'key',
-    `e.service, e.scope, e.key, w.count AS sample_count, w.bytes AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
-    'e.service = w.service AND e.scope = w.name AND e.key = w.sub'),
+  },
+  key_metadata: {
+    kind: 'key', count: 'e.sample_count',
+    select: `e.service, e.scope, e.key, {count} AS sample_count, {bytes} AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
+  },
 };
+
+/**
+ * The table's rows active in the (resolved) window `r`, with its sums in
+ * place of the all-time counts and bytes. Active is asked of the row's
+ * history_last; only a window that ends before some row's newest minute asks
+ * the history too, for the rows whose newest minute is past it.
+ */
+function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service: string | undefined, mode: CteMode, open: boolean): Sql {
+  const t = TABLES[table];
+  const counting = mode === 'count';
+  // Materialized (every row's sums), the rows join their entities once. Lazy, each row that reaches the page looks its
+  // entity up inside the sums: a join would run for every row the page's sort reads (100,000 keys of one cardinality
+  // all tie on the sort's first column: 700 ms of the 820 a page took was the join).
+  const joined = mode === 'materialized' || (counting && !open);
+  const id = joined ? 'h.id' : `(SELECT h.id FROM public.history_entity h WHERE ${entityJoin(t.kind, 'e')})`;
+  const sum = (col: 'count' | 'bytes') =>
+    `((SELECT x.${col} FROM public.history x WHERE x.id = ${id} AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) - ` +
+    `(SELECT x.${col} FROM public.history x WHERE x.id = ${id} AND x.bucket >= ? ORDER BY x.bucket LIMIT 1))::bigint`;
+  // Values in the order their placeholders appear: the select list's (count, then bytes), then the filter's.
+  const select = counting ? t.select.replace('{count}', t.count).replace('{bytes}', 'e.bytes') : t.select.replace('{count}', sum('count')).replace('{bytes}', sum('bytes'));
+  const values: unknown[] = counting ? [] : [r.to, r.from, r.to, r.from];
+  let cond = '';
+  if (service !== undefined) {
+    cond = 'e.service = ? AND ';
+    values.push(service);
+  }
+  cond += 'e.history_last >= ?';
+  values.push(r.from);
+  if (!open) {
+    cond += ` AND (e.history_last < ? OR EXISTS (SELECT 1 FROM public.history x WHERE x.id = ${id} AND x.bucket >= ? AND x.bucket < ?))`;
+    values.push(r.to, r.from, r.to);
+  }
+  const join = joined ? ` LEFT JOIN public.history_entity h ON ${entityJoin(t.kind, 'e')}` : '';
+  // `rid`, the row version's ctid: fixed within the question's snapshot, so a page picked by it in one statement is
+  // found again by it (a TID scan) in the next (src/store/postgres/read.ts, runList).
+  return {
+    sql: `${table} AS ${mode === 'materialized' ? 'MATERIALIZED' : 'NOT MATERIALIZED'} (SELECT e.ctid AS rid, ${select} FROM public.${table} e${join} WHERE ${cond})`,
+    values,
+  };
+}

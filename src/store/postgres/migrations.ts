@@ -14,6 +14,7 @@
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { openPool } from './connection.js';
 import { runningTotalsSql } from '../history-schema.js';
+import { historyLastSql } from './history-last.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -187,6 +188,15 @@ const migrations: Record<string, Migration> = {
       for (const t of ['history', 'key_metadata', 'metric_label_keys', 'metrics_metadata', 'logs_metadata', 'spans_metadata', 'services', 'service_versions']) {
         await sql.raw(`ALTER TABLE ${t} SET (fillfactor = ${HOT_FILLFACTOR})`).execute(db);
       }
+    },
+  },
+  /*
+   * Each entity row's newest history minute (src/store/postgres/history-last.ts), as SQLite's 0006_history_last.
+   * Numbered 0009 (PostgreSQL only): 0008 is SQLite's.
+   */
+  '0009_history_last': {
+    async up(db: Kysely<unknown>) {
+      for (const s of historyLastSql()) await sql.raw(s).execute(db);
     },
   },
 };

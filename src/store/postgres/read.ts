@@ -37,12 +37,15 @@ import {
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import { changesFromSums, type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
-import { historyMarks, historySums, numbered, series, windowCtes, type Sql, type WindowedTable } from './history.js';
+import { historyMarks, historySums, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+
+/** Sort fields whose values a window replaces: sorting by them needs every active row's sums (history.ts, windowCtes). */
+const WINDOW_SORTS = new Set(['count', 'sample_count', 'bytes', 'percentage', 'bytes_percentage']);
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -81,33 +84,96 @@ interface ListQuery {
   alias?: string;
   /** Appended after the spec's tie-break, for keys wider than the API's (a template's hash). */
   extraTiebreak?: string;
-  /** A history window's CTEs (src/store/postgres/history.ts), before both statements. */
+  /** A history window's CTEs (src/store/postgres/history.ts), before the page's statement. */
   with?: Sql | undefined;
+  /** The window's CTEs for the count: its rows without their sums (default `with`). */
+  countWith?: Sql | undefined;
+  /** `with` computes the sums of the rows a statement reads (not materialized): the page is picked by `rid` first. */
+  lazy?: boolean | undefined;
+  /** `with` is a window's sums for every row (the sort is by them); `rowsWith` computes them for the rows picked by `rid`. */
+  bySums?: boolean | undefined;
+  rowsWith?: Sql | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
-  const qualify = (column: string) => (q.alias && !q.select.includes(` AS ${column}`) ? `${q.alias}.${column}` : column);
+  // A select-list alias (`AS percentage`; not the start of `AS bytes_percentage` when the column is `bytes`) stays bare.
+  const isAlias = (column: string) => new RegExp(` AS ${column}\\b`).test(q.select);
+  const qualify = (column: string) => (q.alias && !isAlias(column) ? `${q.alias}.${column}` : column);
   const where = q.where.sql();
   const w = q.with ? q.with.sql + ' ' : '';
   const wv = q.with ? q.with.values : [];
-  const count = async () => Number((await c.query(numbered(`${w}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...wv, ...q.where.values])).rows[0].n);
+  const cw = q.countWith ?? q.with;
+  // A window's count reads its rows' history_last alone (the count CTE has no sums): 100,000 keys in a few ms.
+  const total = Number((await c.query(numbered(`${cw ? cw.sql + ' ' : ''}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...(cw ? cw.values : []), ...q.where.values])).rows[0].n);
+  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
   if (q.extraTiebreak) ties.push(q.extraTiebreak);
-  const order = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')} LIMIT ? OFFSET ?`;
-  // A windowed list's CTEs are its cost: one statement gives the page and the total, as in SQLite (src/store/sqlite/list.ts).
-  if (q.with && q.page.limit > 0) {
-    const rows = (await c.query(numbered(`${w}SELECT ${q.select}, COUNT(*) OVER () AS __total FROM ${q.from}${where} ${order}`),
-      [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
-    const total = rows.length > 0 ? Number(rows[0]!['__total']) : await count();
-    return { items: rows.map((r) => { delete r['__total']; return map(r); }), total };
+  const sorted = `ORDER BY ${qualify(field.column)} ${dir}, ${ties.join(', ')}`;
+  const order = `${sorted} LIMIT ? OFFSET ?`;
+  if (q.lazy && q.with && cw && !isAlias(field.column)) {
+    // A window's page in an entity column's order: the page's rows picked from the rows alone (no sums), then their
+    // sums. In one statement the planner computes the sums below the LIMIT, so for every row an OFFSET skips too
+    // (100,000 keys, offset 50,000 by name: 4.6 s; this way the skipped rows cost an index entry each).
+    const rids = (await c.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
+      [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
+    const rows = (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
+    return { items: rows.map(map), total };
   }
-  const total = await count();
-  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
+    const page = await topBySums(c, q, sorted, ties.join(', '), field.column, qualify, total);
+    if (page) return { items: page.map(map), total };
+  }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
+}
+
+/**
+ * The largest window sums without every row's, as SQLite's (src/store/sqlite/list.ts, topBySums, which explains
+ * why it is exact): a row's sum over a window never exceeds its all-time value (the rows of `countWith` carry
+ * those), so the rows largest all-time get their window sums first; the page's last value `v` then bounds which
+ * other rows can reach the page, and a tie at `v` is read in tiebreak order until the page has enough of it.
+ * Undefined when too many rows could (a short window of a long history): sort every row's sums.
+ */
+async function topBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Array<Record<string, any>> | undefined> {
+  const cw = q.countWith!;
+  const rw = q.rowsWith!;
+  const where = q.where.sql();
+  const and = where ? `${where} AND` : ' WHERE';
+  const rid = qualify('rid');
+  const bound = qualify(column);
+  const need = q.page.offset + q.page.limit;
+  const n = Math.max(4 * need, 64);
+  // Past half the rows, sorting all of them (each sum computed once) is about as quick.
+  const most = Math.floor(total / 2);
+  const read = async (sql: string, extra: unknown[]) => (await c.query(numbered(`${cw.sql} ${sql}`), [...cw.values, ...q.where.values, ...extra])).rows as Array<Record<string, any>>;
+  const pageOf = async (ids: string[], limit = q.page.limit, offset = q.page.offset) =>
+    (await c.query(numbered(`${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`), [...rw.values, ids, limit, offset])).rows as Array<Record<string, any>>;
+
+  const first = await read(`SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`, [n + 1]);
+  if (first.length <= n) return pageOf(first.map((r) => r.rid as string));
+  const next = Number(first.pop()!.bound);
+  const out = await pageOf(first.map((r) => r.rid as string));
+  if (out.length < q.page.limit) return undefined;
+  const v = Number(out[out.length - 1]![column]);
+  if (v > next) return out;
+  // The rows above v: all among those read already when the next one is at v (they are in all-time order).
+  const ids = next <= v ? first.filter((r) => Number(r.bound) > v).map((r) => r.rid as string)
+    : (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`, [v, most + 1])).map((r) => r.rid as string);
+  if (ids.length > most) return undefined;
+  // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
+  const chunk = Math.max(need, 64);
+  let atV = 0;
+  for (let offset = 0; atV < need; offset += chunk) {
+    const tied = (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`, [v, chunk, offset])).map((r) => r.rid as string);
+    ids.push(...tied);
+    if (ids.length > most) return undefined;
+    if (tied.length < chunk) break;
+    atV += (await pageOf(tied, chunk, 0)).filter((r) => Number(r[column]) === v).length;
+  }
+  return pageOf(ids);
 }
 
 /** An item's share (0-100) of its service's bytes of one signal, in float8 (as SQLite's REAL). */
@@ -138,10 +204,9 @@ const TEMPLATE_SELECT = `b.service, b.severity, b.template_id, b.template, b.cou
     WHERE t.service = b.service AND t.severity = b.severity), 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
-const TEMPLATE_FROM_SHARES = `body_templates b JOIN (SELECT service, severity, SUM(count) AS total FROM body_templates GROUP BY service, severity) s
-  ON s.service = b.service AND s.severity = b.severity`;
-const TEMPLATE_SELECT_SHARES = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
-  COALESCE(100.0::float8 * b.count / NULLIF(s.total, 0)::float8, 0::float8) AS percentage,
+/** In a window the denominators are the window's (service, severity) sums: the `severities` CTE (history.ts, windowCtes). */
+const TEMPLATE_SELECT_WINDOW = `b.service, b.severity, b.template_id, b.template, b.count, b.bytes, b.example, b.first_seen, b.last_seen,
+  COALESCE(100.0::float8 * b.count / NULLIF((SELECT s.count FROM severities s WHERE s.service = b.service AND s.name = b.severity), 0)::float8, 0::float8) AS percentage,
   ${bytesShare('b.bytes', 'log_bytes', 'b.service')} AS bytes_percentage`;
 
 /** The history's bucket counts as dump rows, templates under their ids (the store keys them by the hash of their text). */
@@ -157,16 +222,25 @@ export class PostgresQueries implements StoreQueries {
 
   constructor(private readonly c: PoolClient) {}
 
-  /** The CTEs of a windowed list (none without a window); the marks are read once per (repeatable-read) question. */
-  private async win(table: WindowedTable, q: Windowed, service: string | undefined): Promise<Sql | undefined> {
-    if (!q.window) return undefined;
+  /**
+   * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
+   * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
+   */
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined }> {
+    if (!q.window) return {};
     this.marks ??= historyMarks(this.c);
-    return windowCtes(table, q.window, service, await this.marks);
+    const marks = await this.marks;
+    const open = await windowIsOpen(this.c, table, q.window, marks);
+    const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
+    const bySums = WINDOW_SORTS.has(q.page.sort);
+    // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
+    const lazy = table !== 'services' ? cte('lazy') : undefined;
+    return { with: bySums || !lazy ? cte('materialized') : lazy, countWith: cte('count'), lazy: !bySums && lazy !== undefined, bySums, rowsWith: lazy };
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
       name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
       log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -196,7 +270,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { with: await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -233,7 +307,7 @@ export class PostgresQueries implements StoreQueries {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -259,7 +333,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -280,10 +354,8 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    // In a window the denominators come from one grouped pass over the window's CTE (a correlated sum would scan it per row).
-    const windowed = q.window !== undefined;
-    return runList(this.c, { with: await this.win('body_templates', q, q.service), select: windowed ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT,
-      from: windowed ? TEMPLATE_FROM_SHARES : 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
+    return runList(this.c, { ...await this.win('body_templates', q, q.service), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
+      from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
       template_id: r.template_id,
@@ -308,7 +380,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { with: await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
