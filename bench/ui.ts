@@ -103,10 +103,13 @@ const quantile = (xs: number[], q: number) => {
 };
 
 const dir = values.data ?? mkdtempSync(join(tmpdir(), 'keytally-bench-ui-'));
-if (!['sqlite', 'memory', 'postgres'].includes(values.store!)) throw new Error(`--store: sqlite, memory or postgres, got "${values.store}"`);
-if (values.store !== 'sqlite' && (values.data !== undefined || values['fill-only'])) throw new Error('--data and --fill-only are for the SQLite store (the memory store and the PostgreSQL cluster here do not outlive the bench)');
-const pgBench = values.store === 'postgres' ? await startPostgres() : undefined;
-const server = await startSidecarWith(['--ack', 'durable', '--store', values.store!, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
+const store = values.store!;
+if (!['sqlite', 'memory', 'postgres'].includes(store)) throw new Error(`--store: sqlite, memory or postgres, got "${store}"`);
+if (store !== 'sqlite' && (values.data !== undefined || values['fill-only'])) throw new Error('--data and --fill-only are for the SQLite store (the memory store and the PostgreSQL cluster here do not outlive the bench)');
+const pgBench = store === 'postgres' ? await startPostgres() : undefined;
+// The memory store holds 100,000 keys' sketches three times over (--steady): room for them, none evicted.
+const memoryRoom = store === 'memory' ? ['--memory-store-mb', '3072', '--memory-limit-mb', '6144'] : [];
+const server = await startSidecarWith(['--ack', 'durable', '--store', store, ...memoryRoom, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
   ...(values.steady ? ['--test-clock', 'on'] : [])], dir);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {

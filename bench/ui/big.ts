@@ -28,8 +28,15 @@ async function post(otlpUrl: string, obj: object, receivedAt?: number): Promise<
   const headers: Record<string, string> = { 'content-type': 'application/x-protobuf' };
   // With `serve --test-clock on`: when the request was received (the history's minute).
   if (receivedAt !== undefined) headers['x-keytally-received-at'] = String(receivedAt);
-  const r = await fetch(`${otlpUrl}/v1/logs`, { method: 'POST', headers, body: encodeProto('logs', obj) });
-  if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
+  const body = encodeProto('logs', obj);
+  for (;;) {
+    const r = await fetch(`${otlpUrl}/v1/logs`, { method: 'POST', headers, body });
+    if (r.status === 200) return;
+    const text = await r.text();
+    // Pushed back (the writer or the memory limiter): again after the pause it asks for.
+    if (r.status !== 429 && r.status !== 503) throw new Error(`ingest answered ${r.status}: ${text}`);
+    await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers.get('retry-after') ?? 1)));
+  }
 }
 
 const logsRequest = (service: string, records: object[]) => ({

@@ -47,6 +47,14 @@ function request(send: number, service: string, extra = 0) {
   return encode(LogsReq, { resourceLogs: [{ resource: { attributes: [str('service.name', service)] }, scopeLogs: [{ logRecords }] }] });
 }
 
+const STATES = ['Started', 'Paused', 'Resumed', 'Stopped', 'Migrated'];
+/** Lines of service `moves` (as in history.test.ts: seen once each they merge, recurring they split again). */
+function lifecycle(states: string[]) {
+  // Six-digit instance numbers, the same on both servers: the same bytes.
+  const logRecords = states.map((s, i) => ({ severityText: 'INFO', body: { stringValue: `instance ${100000 + ((i * 7919 + s.length * 104729) % 900000)} lifecycle ${s} by scheduler` } }));
+  return encode(LogsReq, { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'moves' } }] }, scopeLogs: [{ logRecords }] }] });
+}
+
 async function send(k: Keytally, body: Uint8Array, at: number): Promise<void> {
   const r = await post(k, '/v1/logs', body, { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(at) });
   expect(r.status).toBe(200);
@@ -71,6 +79,8 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
       }
       // svc-c: twice in one hour 30 h back, then nothing (retention will keep only the first row of that hour).
       for (const m of [5, 40]) await send(k, request(1, 'svc-c'), END - 30 * HOUR + m * MIN);
+      // `moves`: five states once each, 30 h back: they fold into one template (four merges).
+      for (let m = 0; m < 5; m++) await send(k, lifecycle([STATES[m]!]), END - 30 * HOUR + (50 + m) * MIN);
     }
     db = new Database(join(servers.sqlite!.dataDir, 'keytally.db'), { readonly: true });
     kept = new SqliteChanges(db);
@@ -144,7 +154,7 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
   it('rose, fell and flat: what the test sent, and the same answer on both stores for every since', async () => {
     const [a] = await both(`/api/v1/changes?since=${END - 24 * HOUR}&until=${END}&limit=1000`);
     type Row = { kind: string; service: string; label: string; bytes_change: number; count_before: number; count_after: number };
-    const templates = (rows: Row[]) => rows.filter((r) => r.kind === 'template' && r.service !== 'svc-c');
+    const templates = (rows: Row[]) => rows.filter((r) => r.kind === 'template' && r.service.startsWith('svc-') && r.service !== 'svc-c');
     // Per service, the before window holds the send 30 h ago, the after window those 18 h and 6 h ago.
     const pattern = (label: string) => Number(/^op(.)(.)/.exec(label)!.slice(1).reduce((n, c, i) => n + (c.charCodeAt(0) - 97) * (i ? 26 : 1), 0)) % 6;
     const rose = templates(a.rose as Row[]);
@@ -168,6 +178,23 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
       expect(x.bytes_change > y.bytes_change || (x.bytes_change === y.bytes_change && (x.service < y.service || (x.service === y.service && x.label < y.label)))).toBe(true);
     }
     expect(await compareAll([END, undefined])).toBeGreaterThan(500);
+  });
+
+  it('templates split after their totals were kept: the answer follows the moved history', async () => {
+    const epoch = () => Number((db.prepare(`SELECT value FROM meta WHERE key = 'history_move_epoch'`).get() as { value: string } | undefined)?.value ?? 0);
+    const was = epoch();
+    expect(was).toBeGreaterThan(0);
+    expect(await compareAll([END])).toBeGreaterThan(200);
+    // The states recur, 20 lines a minute for ten minutes, 5 h back (after every send so far: no backfill): the
+    // merged template splits again, taking its share of the lines 30 h back with each new one.
+    for (let m = 0; m < 10; m++) {
+      const lines = Array.from({ length: 20 }, (_, i) => STATES[(i + m) % 5]!);
+      for (const k of Object.values(servers)) await send(k!, lifecycle(lines), END - 5 * HOUR + m * MIN);
+    }
+    expect(epoch()).toBeGreaterThan(was);
+    const [a] = await both(`/api/v1/changes?since=${END - 24 * HOUR}&until=${END}&service=moves&limit=100`);
+    expect(a.fell.length + a.rose.length).toBeGreaterThan(1);
+    expect(await compareAll([END])).toBeGreaterThan(200);
   });
 
   it('a backfill into the window before changes the answer at once', async () => {

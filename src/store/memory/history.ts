@@ -34,6 +34,8 @@ const ENTITY_OVERHEAD = 160;
 
 export class MemoryHistory {
   private readonly entities = new Map<string, Entity>();
+  /** The same entities by kind: a question about one kind walks only those (20 log entities, not 120,000 of all kinds). */
+  private readonly byKind = new Map<HistoryKind, Set<Entity>>();
   private marks_: HistoryMarks = { ...NO_MARKS };
   bytes = 0;
   /** The move epoch (src/store/history.ts, MIRROR_EPOCH_KEY): one more for each commit that moves template history. */
@@ -54,6 +56,9 @@ export class MemoryHistory {
     if (!e && create) {
       e = { kind, service, name, sub, rows: [{ bucket: HISTORY_SENTINEL, count: 0, bytes: 0 }] };
       this.entities.set(k, e);
+      let set = this.byKind.get(kind);
+      if (!set) this.byKind.set(kind, (set = new Set()));
+      set.add(e);
       this.bytes += ENTITY_OVERHEAD + ROW_BYTES + 2 * (service.length + name.length + sub.length);
     }
     return e;
@@ -97,6 +102,7 @@ export class MemoryHistory {
       to.rows = moved.to;
       if (m.merged) {
         this.entities.delete(entityKey('template', m.service, m.severity, m.from));
+        this.byKind.get('template')?.delete(from);
         this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * from.rows.length + 2 * (m.service.length + m.severity.length + m.from.length);
       } else {
         this.bytes += ROW_BYTES * (moved.from.length - from.rows.length);
@@ -110,13 +116,29 @@ export class MemoryHistory {
   }
 
   private *matching(f: HistoryFilter): Generator<Entity> {
-    for (const e of this.entities.values()) {
-      if (e.kind !== f.kind) continue;
+    for (const e of this.byKind.get(f.kind) ?? []) {
       if (f.service !== undefined && e.service !== f.service) continue;
       if (f.name !== undefined && e.name !== f.name) continue;
       if (f.sub !== undefined && e.sub !== f.sub) continue;
       yield e;
     }
+  }
+
+  /**
+   * One entity's sum over a window already resolved (resolve()), or undefined when it had nothing in it: a list that
+   * keeps few of a table's rows (what is new since T) asks its rows' entities, not every entity's sums.
+   */
+  sumOf(kind: HistoryKind, service: string, name: string, sub: string, r: Window): { count: number; bytes: number } | undefined {
+    const e = this.entities.get(entityKey(kind, service, name, sub));
+    if (!e) return undefined;
+    const a = cumAt(e.rows, r.from);
+    const b = cumAt(e.rows, r.to);
+    return b.count !== a.count || b.bytes !== a.bytes ? { count: b.count - a.count, bytes: b.bytes - a.bytes } : undefined;
+  }
+
+  /** The window a sum over `w` is answered for (src/store/history.ts, resolveWindow). */
+  resolve(w: Window): Window {
+    return resolveWindow(w, this.marks_);
   }
 
   sums(f: HistoryFilter, w: Window): HistorySum[] {
@@ -142,7 +164,9 @@ export class MemoryHistory {
     const tie = (x: ChangeSum, y: ChangeSum) => compareCodePoints(x.service, y.service) || compareCodePoints(x.name, y.name) || compareCodePoints(x.sub, y.sub);
     const rose = new TopN<ChangeSum>(q.limit, (x, y) => change(x) > change(y) || (change(x) === change(y) && tie(x, y) < 0));
     const fell = new TopN<ChangeSum>(q.limit, (x, y) => change(x) < change(y) || (change(x) === change(y) && tie(x, y) < 0));
-    for (const e of this.matching({ kind: q.kind, service: q.service })) {
+    // A plain loop over the kind's Set, not the generator (100,000 keys: 10 ms against 8).
+    for (const e of this.byKind.get(q.kind) ?? []) {
+      if (q.service !== undefined && e.service !== q.service) continue;
       const b0 = cumAt(e.rows, b.from);
       const b1 = cumAt(e.rows, b.to);
       if (b1.count === b0.count && b1.bytes === b0.bytes) continue;
@@ -151,8 +175,11 @@ export class MemoryHistory {
       const before = b1.bytes - b0.bytes;
       const after = a1.bytes - a0.bytes;
       if (after === before) continue;
-      const c: ChangeSum = { service: e.service, name: e.name, sub: e.sub, count_before: b1.count - b0.count, count_after: a1.count - a0.count, bytes_before: before, bytes_after: after };
-      (after > before ? rose : fell).offer(c);
+      const list = after > before ? rose : fell;
+      // Below the list's worst: no object made (most entities of a steady store).
+      const w = list.worst();
+      if (w && (after > before ? after - before < change(w) : after - before > change(w))) continue;
+      list.offer({ service: e.service, name: e.name, sub: e.sub, count_before: b1.count - b0.count, count_after: a1.count - a0.count, bytes_before: before, bytes_after: after });
     }
     return { rose: rose.sorted(), fell: fell.sorted() };
   }
@@ -225,6 +252,7 @@ export class MemoryHistory {
     for (const [k, e] of this.entities) {
       if (n-- <= 0) break;
       this.entities.delete(k);
+      this.byKind.get(e.kind)?.delete(e);
       this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * e.rows.length + 2 * (e.service.length + e.name.length + e.sub.length);
       dropped += e.rows.length;
     }

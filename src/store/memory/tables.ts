@@ -178,7 +178,20 @@ export class Tables {
   }
 
   /** Stores `row` (new, or replacing the row under `key`) as the most recently updated. */
+  /**
+   * Per table, no row's first_seen is above this (rows only lower theirs afterwards: seenRange), so "first seen
+   * since T" past it is known empty without a walk (/changes on a steady store: 100,000 keys, none new).
+   */
+  private readonly newestFirstSeen = new Map<TableName, number>();
+
+  /** Whether some row of `table` may have first_seen >= t. */
+  mayHaveFirstSeenFrom(table: TableName, t: number): boolean {
+    return (this.newestFirstSeen.get(table) ?? -Infinity) >= t;
+  }
+
   put<T extends TableName>(table: T, key: string, row: Records[T]): void {
+    const seen = (row as { first_seen?: number }).first_seen;
+    if (seen !== undefined && seen > (this.newestFirstSeen.get(table) ?? -Infinity)) this.newestFirstSeen.set(table, seen);
     const e = this.maps[table].get(key);
     if (e) {
       e.row = row;

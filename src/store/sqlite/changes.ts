@@ -14,7 +14,8 @@
  *    minute (only a backfill or a template move changes them: the backfill and
  *    move epochs, src/store/history.ts; retention leaves those at whole hours
  *    and days alone): they are kept here, per edge, between questions (a few,
- *    Float64Arrays by id);
+ *    Float64Arrays by id); a backfill drops them, a move has the templates'
+ *    sought again (20,000 seeks, not 120,000);
  *  - an edge the kept ones do not have (the UI's `since` moves every minute)
  *    is a kept edge (or the all-time totals) plus the entities that have rows
  *    between the two: one seek each of those only.
@@ -41,15 +42,20 @@ interface Totals {
 
 /** Every entity's id by kind in (service, name, sub) order, and its service. */
 interface Entities {
-  /** max(id) and the state (move epoch): what changes when an entity comes or goes. */
+  /** max(id) and the move epoch: what changes when an entity comes or goes. */
   key: string;
   byKind: Map<string, Int32Array>;
+  /** Per id, its kind's position in KIND_CODES (0: no such id). */
+  kindOf: Int8Array;
   serviceOf: Int32Array;
   services: Map<string, number>;
   size: number;
   /** Every id, ascending: the order of the history_totals index. */
   sorted: Int32Array;
 }
+
+/** The kinds, for Entities.kindOf. */
+const KIND_CODES = ['log', 'template', 'metric', 'span', 'key'];
 
 /** Edges kept (the UI asks two or three at a time; its `since` moves each minute). */
 const KEEP_EDGES = 8;
@@ -71,8 +77,12 @@ export class SqliteChanges {
   private entities: Entities | undefined;
   /** Totals at edges at least BACKFILL_GRACE_MS before the newest minute, by edge, least recently used first. */
   private readonly edges = new Map<number, Totals>();
-  /** The move and backfill epochs the kept edges were read under (src/store/history.ts): either moving drops them all. */
-  private state = '';
+  /** The backfill epoch the kept edges were read under (src/store/history.ts): when it moves they all go. */
+  private backfills = '';
+  /** The move epoch they were read under: when it moves, the templates' totals in them are sought again (`stale`). */
+  private moves = '';
+  /** Per kept edge, the ids to seek again before it is used. */
+  private readonly stale = new Map<number, number[]>();
   /** The marks they were read under. */
   private marked = '';
   /** The all-time totals as of `version` (PRAGMA data_version: another connection's commit changes it). */
@@ -86,10 +96,12 @@ export class SqliteChanges {
     const b = resolveWindow(q.before, marks);
     const a = resolveWindow(q.after, marks);
     const meta = prepared(this.db, `SELECT key, value FROM meta WHERE key IN (?, ?)`).all(MIRROR_EPOCH_KEY, BACKFILL_EPOCH_KEY) as Array<{ key: string; value: string }>;
-    const state = `${meta.find((m) => m.key === MIRROR_EPOCH_KEY)?.value}:${meta.find((m) => m.key === BACKFILL_EPOCH_KEY)?.value}`;
-    if (state !== this.state) {
+    const moves = meta.find((m) => m.key === MIRROR_EPOCH_KEY)?.value ?? '0';
+    const backfills = meta.find((m) => m.key === BACKFILL_EPOCH_KEY)?.value ?? '0';
+    if (backfills !== this.backfills) {
       this.edges.clear();
-      this.state = state;
+      this.stale.clear();
+      this.backfills = backfills;
     }
     const marked = JSON.stringify(marks);
     if (marked !== this.marked) {
@@ -98,13 +110,30 @@ export class SqliteChanges {
       // (day) there are what they were; a time inside a thinned hour is no edge any more (resolveWindow): dropped.
       for (const t of [...this.edges.keys()]) {
         const r = resolveWindow({ from: t, to: t }, marks);
-        if (r.from !== t || r.to !== t) this.edges.delete(t);
+        if (r.from !== t || r.to !== t) {
+          this.edges.delete(t);
+          this.stale.delete(t);
+        }
       }
       this.marked = marked;
     }
     const newest = (prepared(this.db, `SELECT MAX(bucket) AS b FROM main.history WHERE bucket < ${HISTORY_SENTINEL}`).get() as { b: number | null }).b;
     if (newest === null) return { rose: [], fell: [] };
-    const ents = this.entityList(state);
+    const old = this.entities;
+    const ents = this.entityList(moves);
+    if (moves !== this.moves) {
+      // A template merge or split rewrote templates' rows (and a merge deleted the one merged away, whose id a new
+      // entity may take): those are sought again in every kept edge when it is next used, the rest stay.
+      if (old && this.edges.size > 0) {
+        const again = [...(ents.byKind.get('template') ?? [])];
+        for (const [kind, list] of ents.byKind) {
+          if (kind === 'template') continue;
+          for (const id of list) if (id < old.kindOf.length && old.kindOf[id] !== ents.kindOf[id]) again.push(id);
+        }
+        for (const t of this.edges.keys()) this.stale.set(t, [...(this.stale.get(t) ?? []), ...again]);
+      }
+      this.moves = moves;
+    }
     const ids = ents.byKind.get(q.kind);
     if (!ids) return { rose: [], fell: [] };
 
@@ -163,10 +192,10 @@ export class SqliteChanges {
   }
 
   /** The entities by kind in key order, read again only when one came or went (~15 ms for 120,000). */
-  private entityList(state: string): Entities {
+  private entityList(moves: string): Entities {
     // A new entity gets the next id (INTEGER PRIMARY KEY); one goes only in a merge, which moves the move epoch.
     const k = prepared(this.db, `SELECT MAX(id) AS m FROM main.history_entity`).get() as { m: number | null };
-    const key = `${k.m}:${state}`;
+    const key = `${k.m}:${moves}`;
     if (this.entities?.key === key) return this.entities;
     // One row of three JSON arrays: handing 120,000 rows to JavaScript one by one costs ~0.7 µs each, this ~0.1.
     const r = prepared(this.db, `SELECT json_group_array(id) AS ids, json_group_array(kind) AS kinds, json_group_array(service) AS services
@@ -176,6 +205,7 @@ export class SqliteChanges {
     const svcs = JSON.parse(r.services) as string[];
     const size = (k.m ?? 0) + 1;
     const serviceOf = new Int32Array(size);
+    const kindOf = new Int8Array(size);
     const services = new Map<string, number>();
     const byKind = new Map<string, Int32Array>();
     // The ids come grouped by kind (the ORDER BY): one array per run.
@@ -185,13 +215,14 @@ export class SqliteChanges {
       let n = services.get(s);
       if (n === undefined) services.set(s, (n = services.size));
       serviceOf[idList[i]!] = n;
+      kindOf[idList[i]!] = KIND_CODES.indexOf(kinds[i]!) + 1;
       if (i + 1 === idList.length || kinds[i + 1] !== kinds[i]) {
         byKind.set(kinds[i]!, Int32Array.from(idList.slice(start, i + 1)));
         start = i + 1;
       }
     }
     const sorted = Int32Array.from(idList).sort();
-    this.entities = { key, byKind, serviceOf, services, size, sorted };
+    this.entities = { key, byKind, kindOf, serviceOf, services, size, sorted };
     return this.entities;
   }
 
@@ -218,20 +249,31 @@ export class SqliteChanges {
     return totals;
   }
 
+  /** A kept edge, grown to `size` and with what a template move made stale sought again; now the most recently used. */
+  private kept(t: number, size: number): Totals | undefined {
+    let v = this.edges.get(t);
+    if (!v) return undefined;
+    if (v.count.length < size) v = { count: grown(v.count, size), bytes: grown(v.bytes, size) };
+    const again = this.stale.get(t);
+    if (again) {
+      patch(v, prepared(this.db, `SELECT json_group_array(e.id) AS ids, json_group_array(${AT('count')}) AS counts, json_group_array(${AT('bytes')}) AS bytes
+        FROM (SELECT value AS id FROM json_each(?)) e`).get(t, t, JSON.stringify(again)) as Columns);
+      this.stale.delete(t);
+    }
+    // Least recently used first: the oldest goes first.
+    this.edges.delete(t);
+    this.edges.set(t, v);
+    return v;
+  }
+
   /**
    * The totals at `t` (at or before the newest minute): kept, or the nearest kept edge (else the all-time totals)
    * with the entities that have rows between the two sought again, or, when more rows lie between than entities
    * exist, every entity sought. Kept when `t` is old enough that ingest no longer adds before it.
    */
   private edge(t: number, newest: number, size: number, allTime: () => Totals): Totals {
-    let kept = this.edges.get(t);
-    if (kept) {
-      if (kept.count.length < size) kept = { count: grown(kept.count, size), bytes: grown(kept.bytes, size) };
-      // Most recently used last: the oldest goes first.
-      this.edges.delete(t);
-      this.edges.set(t, kept);
-      return kept;
-    }
+    const kept = this.kept(t, size);
+    if (kept) return kept;
     let near: number | undefined;
     for (const e of this.edges.keys()) if (near === undefined || Math.abs(e - t) < Math.abs(near - t)) near = e;
     const [lo, hi] = near === undefined ? [t, HISTORY_SENTINEL] : near < t ? [near, t] : [t, near];
@@ -242,7 +284,7 @@ export class SqliteChanges {
       v = fill(size, prepared(this.db, `SELECT json_group_array(id) AS ids, json_group_array(c) AS counts, json_group_array(b) AS bytes
         FROM (SELECT e.id, ${AT('count')} AS c, ${AT('bytes')} AS b FROM main.history_entity e)`).get(t, t) as Columns);
     } else {
-      const base = near === undefined ? allTime() : this.edges.get(near)!;
+      const base = near === undefined ? allTime() : this.kept(near, size)!;
       v = { count: grown(base.count, size), bytes: grown(base.bytes, size) };
       const c = prepared(this.db, `SELECT json_group_array(id) AS ids, json_group_array(c) AS counts, json_group_array(b) AS bytes
         FROM (SELECT e.id, ${AT('count')} AS c, ${AT('bytes')} AS b FROM (SELECT DISTINCT id FROM main.history WHERE bucket >= ? AND bucket < ?) e)`).get(t, t, lo, hi) as Columns;
@@ -250,7 +292,11 @@ export class SqliteChanges {
     }
     if (t <= newest - BACKFILL_GRACE_MS) {
       this.edges.set(t, v);
-      if (this.edges.size > KEEP_EDGES) this.edges.delete(this.edges.keys().next().value!);
+      if (this.edges.size > KEEP_EDGES) {
+        const oldest = this.edges.keys().next().value!;
+        this.edges.delete(oldest);
+        this.stale.delete(oldest);
+      }
     }
     return v;
   }
