@@ -84,14 +84,15 @@ async function replay(k: Keytally): Promise<void> {
   }
 }
 
-describe('windowed lists on SQLite and PostgreSQL answer as the memory store does', () => {
+/** One keytally per store (test clock on), each filled by `fill`, for the describe block that calls it; stopped after it. */
+function storeTrio(fill: (k: Keytally) => Promise<void>): Record<'sqlite' | 'memory' | 'postgres', Keytally | undefined> {
   const servers: Record<'sqlite' | 'memory' | 'postgres', Keytally | undefined> = { sqlite: undefined, memory: undefined, postgres: undefined };
   beforeAll(async () => {
     const backends: Backend[] = [sqlite, memory, ...(await postgresBackend())];
     await Promise.all(backends.map(async (b) => {
       const k = await b.start(['--test-clock', 'on']);
       servers[b.name as keyof typeof servers] = k;
-      await replay(k);
+      await fill(k);
     }));
   }, 180_000);
   afterAll(async () => {
@@ -101,6 +102,11 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
       k.cleanup();
     }
   });
+  return servers;
+}
+
+describe('windowed lists on SQLite and PostgreSQL answer as the memory store does', () => {
+  const servers = storeTrio(replay);
 
   /** SQLite's answer and the memory store's, for the caller to compare; PostgreSQL's is compared here. */
   const both = async (path: string) => {
@@ -192,23 +198,10 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
 });
 
 describe('templates whose history moved (merges, then splits): windowed as the memory store lists them', () => {
-  const servers: Record<'sqlite' | 'memory' | 'postgres', Keytally | undefined> = { sqlite: undefined, memory: undefined, postgres: undefined };
-  beforeAll(async () => {
-    const backends: Backend[] = [sqlite, memory, ...(await postgresBackend())];
-    await Promise.all(backends.map(async (b) => {
-      const k = await b.start(['--test-clock', 'on']);
-      servers[b.name as keyof typeof servers] = k;
-      for (let m = 0; m < 30; m++) {
-        const r = await post(k, '/v1/logs', encode(LogsReq, moves(m)), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(MOVES + m * MIN) });
-        expect(r.status).toBe(200);
-      }
-    }));
-  }, 120_000);
-  afterAll(async () => {
-    for (const k of Object.values(servers)) {
-      if (!k) continue;
-      expect(await k.stop()).toBe(0);
-      k.cleanup();
+  const servers = storeTrio(async (k) => {
+    for (let m = 0; m < 30; m++) {
+      const r = await post(k, '/v1/logs', encode(LogsReq, moves(m)), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(MOVES + m * MIN) });
+      expect(r.status).toBe(200);
     }
   });
 

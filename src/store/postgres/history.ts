@@ -6,6 +6,7 @@
  * Fragments use `?`; `numbered()` turns a whole statement's into $1, $2, …
  */
 import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import { WINDOW_TABLES, type WindowedTable } from '../window-tables.js';
 import type { PoolClient } from './connection.js';
 import { PG_KIND_TABLES, entityJoin } from './history-last.js';
 
@@ -81,7 +82,7 @@ export async function series(c: PoolClient, q0: SeriesQuery): Promise<SeriesPoin
   return [...points.values()].sort((a, b) => a.t - b.t);
 }
 
-export type WindowedTable = 'services' | 'logs_metadata' | 'body_templates' | 'metrics_metadata' | 'spans_metadata' | 'key_metadata';
+export type { WindowedTable };
 
 /**
  * Whether window `w` (as resolved) ends after the newest history minute of
@@ -150,39 +151,6 @@ function servicesCte(w: Window, service: string | undefined, marks: HistoryMarks
   };
 }
 
-/** How a table meets its history entities (src/store/postgres/history-last.ts), and its select list. */
-interface TableSpec {
-  kind: HistoryFilter['kind'];
-  /** The select list over the row `e`, with {count} and {bytes} standing for the window's sums. */
-  select: string;
-  /** The table's all-time count column. */
-  count: string;
-}
-
-const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
-  logs_metadata: {
-    kind: 'log', count: 'e.sample_count',
-    select: `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, {count} AS sample_count, {bytes} AS bytes, e.first_seen, e.last_seen`,
-  },
-  body_templates: {
-    kind: 'template', count: 'e.count',
-    select: `e.service, e.severity, e.template_hash, e.template_id, e.template, {count} AS count, {bytes} AS bytes, e.example, e.first_seen, e.last_seen`,
-  },
-  metrics_metadata: {
-    kind: 'metric', count: 'e.sample_count',
-    select: `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
-     {count} AS sample_count, {bytes} AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
-  },
-  spans_metadata: {
-    kind: 'span', count: 'e.sample_count',
-    select: `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, {count} AS sample_count, {bytes} AS bytes,
-     e.status_unset, e.status_ok, e.status_error, e.first_seen, e.last_seen`,
-  },
-  key_metadata: {
-    kind: 'key', count: 'e.sample_count',
-    select: `e.service, e.scope, e.key, {count} AS sample_count, {bytes} AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
-  },
-};
 
 /**
  * The table's rows active in the (resolved) window `r`, with its sums in
@@ -191,7 +159,9 @@ const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
  * the history too, for the rows whose newest minute is past it.
  */
 function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service: string | undefined, mode: CteMode, open: boolean): Sql {
-  const t = TABLES[table];
+  const spec = WINDOW_TABLES[table];
+  // Templates carry their hash too: the list's last tiebreak (src/store/postgres/read.ts).
+  const t = table === 'body_templates' ? { ...spec, select: 'e.template_hash, ' + spec.select } : spec;
   const counting = mode === 'count';
   // Materialized (every row's sums), the rows join their entities once. Lazy, each row that reaches the page looks its
   // entity up inside the sums: a join would run for every row the page's sort reads (100,000 keys of one cardinality

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type HistorySum, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
+import { WINDOW_TABLES, type WindowedTable } from '../window-tables.js';
 import { prepared } from './statements.js';
 import { KIND_TABLES } from './history-last.js';
 
@@ -141,7 +142,7 @@ export function windowCtes(table: WindowedTable, w: Window, service: string | un
   return { sql: 'WITH ' + parts.join(', '), values };
 }
 
-export type WindowedTable = 'services' | 'logs_metadata' | 'body_templates' | 'metrics_metadata' | 'spans_metadata' | 'key_metadata';
+export type { WindowedTable };
 
 function servicesCte(w: Window, service: string | undefined, marks: HistoryMarks): Sql {
   const l = sumsByService('log', w, service, marks);
@@ -163,39 +164,6 @@ function sumsByService(kind: 'log' | 'span' | 'metric', w: Window, service: stri
   return { sql: `SELECT service, SUM(count) AS count, SUM(bytes) AS bytes FROM (${r.sql}) GROUP BY service`, values: r.values };
 }
 
-/** How a table meets its history entities: the kind (its join columns: src/store/sqlite/history-last.ts), and its select list. */
-interface TableSpec {
-  kind: HistoryFilter['kind'];
-  /** The select list, with {count} and {bytes} standing for the window's sums. */
-  select: string;
-  /** The table's all-time count column. */
-  count: string;
-}
-
-const TABLES: Record<Exclude<WindowedTable, 'services'>, TableSpec> = {
-  logs_metadata: {
-    kind: 'log', count: 'e.sample_count',
-    select: `e.service, e.severity, e.attribute_keys, e.resource_keys, e.body_keys, {count} AS sample_count, {bytes} AS bytes, e.first_seen, e.last_seen`,
-  },
-  body_templates: {
-    kind: 'template', count: 'e.count',
-    select: `e.service, e.severity, e.template_id, e.template, {count} AS count, {bytes} AS bytes, e.example, e.first_seen, e.last_seen`,
-  },
-  metrics_metadata: {
-    kind: 'metric', count: 'e.sample_count',
-    select: `e.service, e.name, e.type, e.unit, e.description, e.monotonic, e.temporality, e.label_keys, e.resource_keys,
-      {count} AS sample_count, {bytes} AS bytes, e.overflow_points, e.bucket_count, e.series_estimate, e.prometheus_series, e.first_seen, e.last_seen`,
-  },
-  spans_metadata: {
-    kind: 'span', count: 'e.sample_count',
-    select: `e.service, e.name, e.kind, e.attribute_keys, e.resource_keys, e.event_names, {count} AS sample_count, {bytes} AS bytes,
-      e.status_unset, e.status_ok, e.status_error, e.first_seen, e.last_seen`,
-  },
-  key_metadata: {
-    kind: 'key', count: 'e.sample_count',
-    select: `e.service, e.scope, e.key, {count} AS sample_count, {bytes} AS bytes, e.cardinality_estimate, e.first_seen, e.last_seen`,
-  },
-};
 
 /**
  * Whether window `w` (as resolved) ends after the newest history minute of
@@ -220,7 +188,7 @@ export function windowIsOpen(db: Database.Database, table: WindowedTable, w: Win
  * 1), and the rows keep their all-time count and bytes.
  */
 function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service: string | undefined, mode: CteMode, open: boolean): Sql {
-  const t = TABLES[table];
+  const t = WINDOW_TABLES[table];
   const k = KIND_TABLES[t.kind];
   const entity = `main.history_entity h WHERE h.kind = ? AND h.service = e.service AND h.name = ${k.name('e')} AND h.sub = ${k.sub('e')}`;
   const sum = (col: 'count' | 'bytes') =>
