@@ -15,6 +15,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { openPool } from './connection.js';
 import { runningTotalsSql } from '../history-schema.js';
 import { historyLastSql } from './history-last.js';
+import { foldedAscii } from './text-search.js';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -197,6 +198,26 @@ const migrations: Record<string, Migration> = {
   '0009_history_last': {
     async up(db: Kysely<unknown>) {
       for (const s of historyLastSql()) await sql.raw(s).execute(db);
+    },
+  },
+  /*
+   * The lists' text filter (`q`: a substring, ASCII letters folded, read.ts Where.contains) through trigram indexes on
+   * the folded text of the columns with many rows: 100,000 keys by `q=attr.0999` read every row (170–190 ms), with the
+   * index a few. pg_trgm ships with PostgreSQL but creating it needs the CREATE privilege on the database: where it
+   * cannot be created (or is not installed) the lists filter as before, only slower; nothing else depends on it.
+   */
+  '0010_text_search': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`SAVEPOINT kt_trgm`).execute(db);
+      try {
+        await sql.raw(`CREATE EXTENSION IF NOT EXISTS pg_trgm`).execute(db);
+      } catch {
+        await sql.raw(`ROLLBACK TO SAVEPOINT kt_trgm`).execute(db);
+        return;
+      }
+      for (const [table, column] of [['key_metadata', 'key'], ['body_templates', 'template']]) {
+        await sql.raw(`CREATE INDEX ${table}_${column}_trgm ON ${table} USING gin (${foldedAscii(column)} gin_trgm_ops)`).execute(db);
+      }
     },
   },
 };

@@ -42,6 +42,7 @@ import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
+import { foldedAscii } from './text-search.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 
 /** Sort fields whose values a window replaces: sorting by them needs every active row's sums (history.ts, windowCtes). */
@@ -67,7 +68,7 @@ class Where {
   contains(column: string, q: string | undefined): this {
     if (q === undefined) return this;
     const pattern = `%${foldAscii(q).replace(/[\\%_]/g, (c) => '\\' + c)}%`;
-    return this.add((p) => `translate(${column}, '${UPPER}', '${LOWER}') LIKE ${p}`, pattern);
+    return this.add((p) => `${foldedAscii(column)} LIKE ${p}`, pattern);
   }
 
   sql(): string {
