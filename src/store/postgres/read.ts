@@ -43,6 +43,7 @@ import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { foldedAscii } from './text-search.js';
+import { topBySums } from '../top-by-sums.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 
 /** Sort fields whose values a window replaces: sorting by them needs every active row's sums (history.ts, windowCtes). */
@@ -123,7 +124,7 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     return { items: rows.map(map), total };
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
-    const page = await topBySums(c, q, sorted, ties.join(', '), field.column, qualify, total);
+    const page = await postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total);
     if (page) return { items: page.map(map), total };
   }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
@@ -132,49 +133,25 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
 }
 
 /**
- * The largest window sums without every row's, as SQLite's (src/store/sqlite/list.ts, topBySums, which explains
- * why it is exact): a row's sum over a window never exceeds its all-time value (the rows of `countWith` carry
- * those), so the rows largest all-time get their window sums first; the page's last value `v` then bounds which
- * other rows can reach the page, and a tie at `v` is read in tiebreak order until the page has enough of it.
- * Undefined when too many rows could (a short window of a long history): sort every row's sums.
+ * topBySums (src/store/top-by-sums.ts) over PostgreSQL: candidates from the count form (`countWith`: all-time
+ * values), the page's sums through the lazy form (`rowsWith`), rows found again by `rid` (ctid: a TID scan).
  */
-async function topBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Array<Record<string, any>> | undefined> {
+function postgresTopBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Array<Record<string, any>> | undefined> {
   const cw = q.countWith!;
   const rw = q.rowsWith!;
   const where = q.where.sql();
   const and = where ? `${where} AND` : ' WHERE';
   const rid = qualify('rid');
   const bound = qualify(column);
-  const need = q.page.offset + q.page.limit;
-  const n = Math.max(4 * need, 64);
-  // Past half the rows, sorting all of them (each sum computed once) is about as quick.
-  const most = Math.floor(total / 2);
   const read = async (sql: string, extra: unknown[]) => (await c.query(numbered(`${cw.sql} ${sql}`), [...cw.values, ...q.where.values, ...extra])).rows as Array<Record<string, any>>;
-  const pageOf = async (ids: string[], limit = q.page.limit, offset = q.page.offset) =>
-    (await c.query(numbered(`${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`), [...rw.values, ids, limit, offset])).rows as Array<Record<string, any>>;
-
-  const first = await read(`SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`, [n + 1]);
-  if (first.length <= n) return pageOf(first.map((r) => r.rid as string));
-  const next = Number(first.pop()!.bound);
-  const out = await pageOf(first.map((r) => r.rid as string));
-  if (out.length < q.page.limit) return undefined;
-  const v = Number(out[out.length - 1]![column]);
-  if (v > next) return out;
-  // The rows above v: all among those read already when the next one is at v (they are in all-time order).
-  const ids = next <= v ? first.filter((r) => Number(r.bound) > v).map((r) => r.rid as string)
-    : (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`, [v, most + 1])).map((r) => r.rid as string);
-  if (ids.length > most) return undefined;
-  // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
-  const chunk = Math.max(need, 64);
-  let atV = 0;
-  for (let offset = 0; atV < need; offset += chunk) {
-    const tied = (await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`, [v, chunk, offset])).map((r) => r.rid as string);
-    ids.push(...tied);
-    if (ids.length > most) return undefined;
-    if (tied.length < chunk) break;
-    atV += (await pageOf(tied, chunk, 0)).filter((r) => Number(r[column]) === v).length;
-  }
-  return pageOf(ids);
+  const ids = (rows: Array<Record<string, any>>) => rows.map((r) => r.rid as string);
+  return topBySums<string, Record<string, any>>({
+    top: async (n) => (await read(`SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`, [n])) as Array<{ rid: string; bound: number }>,
+    above: async (v, limit) => ids(await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`, [v, limit])),
+    at: async (v, limit, offset) => ids(await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`, [v, limit, offset])),
+    page: async (rids, limit, offset) =>
+      (await c.query(numbered(`${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`), [...rw.values, rids, limit, offset])).rows as Array<Record<string, any>>,
+  }, column, q.page, total);
 }
 
 /** An item's share (0-100) of its service's bytes of one signal, in float8 (as SQLite's REAL). */

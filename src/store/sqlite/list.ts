@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { ListResult, Page, SortSpec } from '../queries.js';
 import { prepared } from './statements.js';
+import { topBySums } from '../top-by-sums.js';
 
 /** Conditions joined with AND; every value goes through a bound parameter. */
 export class Where {
@@ -56,7 +57,7 @@ export interface ListQuery {
   rowsWith?: { sql: string; values: unknown[] } | undefined;
 }
 
-export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): ListResult<T> {
+export async function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): Promise<ListResult<T>> {
   // A select-list alias (`AS percentage`, not the start of `AS bytes_percentage` when the column is `bytes`) stays bare.
   const isAlias = (column: string) => new RegExp(` AS ${column}\\b`).test(q.select);
   const qualify = (column: string) => (q.alias && !isAlias(column) ? `${q.alias}.${column}` : column);
@@ -78,7 +79,7 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
     // Nothing on the page (/changes' new keys on a store where nothing is new): no top-N to look for.
     if (q.page.offset >= total) return { items: [], total };
     const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
-    const page = topBySums(db, q, order, tiebreak, field.column, qualify, total);
+    const page = await sqliteTopBySums(db, q, order, tiebreak, field.column, qualify, total);
     if (page) return { items: page.map(map), total };
   }
   if (q.bySums && q.with && q.page.limit > 0) {
@@ -121,57 +122,27 @@ export function runList<T>(db: Database.Database, q: ListQuery, map: (row: Recor
 }
 
 /**
- * The largest window sums without every row's: a row's sum over a window
- * never exceeds its all-time value (the rows of `countWith` carry those), so
- * the `n` rows largest all-time get their window sums first. Call `v` the
- * page's last value among them: every row whose all-time value is below `v`
- * ranks after the page, so the page over the rows above `v` and those at `v`
- * is exact. Of the rows at `v` (a tie, often wide: keys of one size), only
- * those whose whole count is in the window reach `v`, and they rank by the
- * tiebreak: they are read in that order until the page has enough of them.
- * A long window (a week of a week: 20,000 templates) needs a few dozen rows'
- * sums, not 20,000; a short one, whose sums are far below the all-time
- * values, has most rows above `v`: undefined (sort every row's).
+ * topBySums (src/store/top-by-sums.ts) over SQLite: candidates from the count form (`countWith`: all-time values),
+ * the page's sums through the lazy form (`rowsWith`), rows found again by `rid` (json_each of the ids).
  */
-function topBySums(db: Database.Database, q: ListQuery, order: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Record<string, unknown>[] | undefined {
+function sqliteTopBySums(db: Database.Database, q: ListQuery, order: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Record<string, unknown>[] | undefined> {
   const cw = q.countWith!;
+  const rw = q.rowsWith!;
   const where = q.where.sql();
   const and = where ? `${where} AND` : ' WHERE';
   const rid = qualify('rid');
   const bound = qualify(column);
-  const need = q.page.offset + q.page.limit;
-  const n = Math.max(4 * need, 64);
-  // Past half the rows, sorting all of them (each sum computed once) is about as quick.
-  const most = Math.floor(total / 2);
   const rids = (stmt: Database.Statement, ...extra: unknown[]) => (stmt.all(...cw.values, ...q.where.values, ...extra) as Array<{ rid: number }>).map((r) => r.rid);
   const top = prepared(db, `${cw.sql} SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`);
   const above = prepared(db, `${cw.sql} SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`);
   const at = prepared(db, `${cw.sql} SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`);
-  const rw = q.rowsWith!;
   const sorted = prepared(db, `${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} IN (SELECT value FROM json_each(?)) ORDER BY ${order} LIMIT ? OFFSET ?`);
-  const pageOf = (ids: number[], limit = q.page.limit, offset = q.page.offset) => sorted.all(...rw.values, JSON.stringify(ids), limit, offset) as Record<string, unknown>[];
-
-  const first = top.all(...cw.values, ...q.where.values, n + 1) as Array<{ rid: number; bound: number }>;
-  if (first.length <= n) return pageOf(first.map((r) => r.rid));
-  const next = first.pop()!.bound;
-  const out = pageOf(first.map((r) => r.rid));
-  if (out.length < q.page.limit) return undefined;
-  const v = out[out.length - 1]![column] as number;
-  if (v > next) return out;
-  // The rows above v: all among those read already when the next one is at v (they are in all-time order).
-  const ids = next <= v ? first.filter((r) => r.bound > v).map((r) => r.rid) : rids(above, v, most + 1);
-  if (ids.length > most) return undefined;
-  // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
-  const chunk = Math.max(need, 64);
-  let atV = 0;
-  for (let offset = 0; atV < need; offset += chunk) {
-    const tied = rids(at, v, chunk, offset);
-    ids.push(...tied);
-    if (ids.length > most) return undefined;
-    if (tied.length < chunk) break;
-    atV += pageOf(tied, chunk, 0).filter((r) => r[column] === v).length;
-  }
-  return pageOf(ids);
+  return topBySums<number, Record<string, unknown>>({
+    top: async (n) => top.all(...cw.values, ...q.where.values, n) as Array<{ rid: number; bound: number }>,
+    above: async (v, limit) => rids(above, v, limit),
+    at: async (v, limit, offset) => rids(at, v, limit, offset),
+    page: async (ids, limit, offset) => sorted.all(...rw.values, JSON.stringify(ids), limit, offset) as Record<string, unknown>[],
+  }, column, q.page, total);
 }
 
 /**
