@@ -9,7 +9,6 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../model/history.js';
 import type { HistoryKind } from '../writer/state.js';
 import type { MirrorRow } from '../mirror/clickhouse.js';
-import { compareCodePoints } from './queries.js';
 
 export type { HistoryKind } from '../writer/state.js';
 export type HistoryLevelName = 'minute' | 'hour' | 'day';
@@ -293,24 +292,6 @@ export interface ChangeSum {
 export interface ChangeLists {
   rose: ChangeSum[];
   fell: ChangeSum[];
-}
-
-/** ChangeLists from the two windows' sums (the memory and PostgreSQL stores; SQLite computes them in SQL). */
-export function changesFromSums(before: readonly HistorySum[], after: readonly HistorySum[], limit: number): ChangeLists {
-  const key = (s: HistorySum) => `${s.service}\u0000${s.name}\u0000${s.sub}`;
-  const byKey = new Map<string, ChangeSum>();
-  for (const s of before) byKey.set(key(s), { service: s.service, name: s.name, sub: s.sub, count_before: s.count, bytes_before: s.bytes, count_after: 0, bytes_after: 0 });
-  for (const s of after) {
-    const c = byKey.get(key(s));
-    if (c) Object.assign(c, { count_after: s.count, bytes_after: s.bytes });
-  }
-  const all = [...byKey.values()].filter((c) => c.count_before !== 0 || c.bytes_before !== 0);
-  const tie = (x: ChangeSum, y: ChangeSum) => compareCodePoints(x.service, y.service) || compareCodePoints(x.name, y.name) || compareCodePoints(x.sub, y.sub);
-  const change = (c: ChangeSum) => c.bytes_after - c.bytes_before;
-  return {
-    rose: all.filter((c) => change(c) > 0).sort((x, y) => change(y) - change(x) || tie(x, y)).slice(0, limit),
-    fell: all.filter((c) => change(c) < 0).sort((x, y) => change(x) - change(y) || tie(x, y)).slice(0, limit),
-  };
 }
 
 export interface SeriesQuery extends HistoryFilter {

@@ -154,8 +154,8 @@ export class MemoryHistory {
 
   /**
    * /changes of one kind in one pass: each entity's totals at the windows' edges, the entities with anything
-   * before offered to two bounded lists (src/store/changes-top.ts). The same answer as changesFromSums over the
-   * two windows' sums (what this was: 100,000 keys, two arrays of sums and a Map of string keys, then two sorts).
+   * before offered to two bounded lists (src/store/changes-top.ts). The same answer as both windows' sums joined
+   * and sorted (what this was: 100,000 keys, two arrays of sums and a Map of string keys, then two sorts).
    */
   changes(q: ChangesQuery): ChangeLists {
     const b = resolveWindow(q.before, this.marks_);
