@@ -8,6 +8,7 @@
  * 6 hours ago (the server's test clock), some templates and keys louder each time, some quieter, a third the same,
  * so every entity is active in both of /changes' windows and nothing is new in the last 24 h. Without it every
  * entity is new (all sent now).
+ * --hold: keep it all running afterwards (prints the API's and the cluster's URLs) until SIGINT, to look at plans.
  * The machine is shared: numbers are noisy; run it more than once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     steady: { type: 'boolean', default: false },
     /** Only these pages (comma-separated names: overview,templates,keys,service,changes). */
     pages: { type: 'string' },
+    /** After the fill (and the measurements), keep the server (and the cluster) running and print where, until SIGINT: for query plans on any store. */
+    hold: { type: 'boolean', default: false },
     /** `serve --store`: sqlite (default), memory or postgres (the fleet's store, in a temporary cluster). */
     store: { type: 'string', default: 'sqlite' },
   },
@@ -147,7 +150,13 @@ try {
     console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(80)} ${''.padStart(6)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
   }
 
-  if (!values['api-only']) {
+  if (values.hold) {
+    console.log(`\nholding: API ${base}${pgBench ? `, PostgreSQL ${pgBench.url}` : `, data in ${dir}`}; SIGINT or SIGTERM to stop`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } else if (!values['api-only']) {
     const browser = await startBrowser();
     try {
       console.log('\nfirst render in Chromium (ms from navigation start to data on screen)   median   worst');
