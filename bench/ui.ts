@@ -8,18 +8,22 @@
  * 6 hours ago (the server's test clock), some templates and keys louder each time, some quieter, a third the same,
  * so every entity is active in both of /changes' windows and nothing is new in the last 24 h. Without it every
  * entity is new (all sent now).
+ * --store postgres: the tables are analyzed after the fill (--no-analyze: not, as in the first minute before autovacuum has).
+ * --hold: keep it all running afterwards (prints the API's and the cluster's URLs) until SIGINT, to look at plans.
  * The machine is shared: numbers are noisy; run it more than once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { startPostgres } from './load/postgres.js';
 import { startSidecarWith } from './load/server.js';
 import { fillBig } from './ui/big.js';
 import { startBrowser } from './ui/browser.js';
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     services: { type: 'string', default: '20' },
     templates: { type: 'string', default: '1000' },
@@ -36,6 +40,10 @@ const { values } = parseArgs({
     steady: { type: 'boolean', default: false },
     /** Only these pages (comma-separated names: overview,templates,keys,service,changes). */
     pages: { type: 'string' },
+    /** PostgreSQL: ANALYZE after the fill, as autovacuum does within a minute (--no-analyze: measure before it has). */
+    analyze: { type: 'boolean', default: true },
+    /** After the fill (and the measurements), keep the server (and the cluster) running and print where, until SIGINT: for query plans on any store. */
+    hold: { type: 'boolean', default: false },
     /** `serve --store`: sqlite (default), memory or postgres (the fleet's store, in a temporary cluster). */
     store: { type: 'string', default: 'sqlite' },
   },
@@ -119,6 +127,17 @@ try {
     const now = Date.now();
     for (const [hoursAgo, shift] of [[54, 2], [30, 0], [6, 1]] as const) await fillBig(otlp, o, { receivedAt: now - hoursAgo * 3_600_000, shift });
   } else if (values.data === undefined) await fillBig(otlp, o);
+  if (pgBench) {
+    // Autovacuum analyzes a table within a minute of a fill this size (autovacuum_naptime); until then the planner
+    // guesses row counts and takes worse plans (keys at offset 50,000: a sort spilled to disk, about 3x slower). The
+    // figures are for a store at rest: analyzed now instead of waiting for it (--no-analyze measures the first minute).
+    if (values.analyze) {
+      const c = new pg.Client({ connectionString: pgBench.url });
+      await c.connect();
+      await c.query('ANALYZE');
+      await c.end();
+    }
+  }
   const totals = await Promise.all(['/api/v1/services?limit=0', '/api/v1/logs/templates?limit=0', '/api/v1/keys?limit=0'].map(async (p) => ((await (await fetch(base + p)).json()) as { total: number }).total));
   console.log(`store: ${totals[0]} services, ${totals[1]} templates, ${totals[2]} keys (filled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   if (values['fill-only']) {
@@ -147,7 +166,13 @@ try {
     console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(80)} ${''.padStart(6)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
   }
 
-  if (!values['api-only']) {
+  if (values.hold) {
+    console.log(`\nholding: API ${base}${pgBench ? `, PostgreSQL ${pgBench.url}` : `, data in ${dir}`}; SIGINT or SIGTERM to stop`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+  } else if (!values['api-only']) {
     const browser = await startBrowser();
     try {
       console.log('\nfirst render in Chromium (ms from navigation start to data on screen)   median   worst');

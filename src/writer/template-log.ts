@@ -37,6 +37,12 @@ export interface TemplateMove {
   /** At most this many lines move (a split: the lines of one word); null: the whole stored row (a merge or a generalisation). */
   count: number | null;
   bytes: number | null;
+  /**
+   * The example a target row that does not exist yet starts with: a split's new template its own text, as the
+   * local writer gives it (src/writer/state.ts); '' (a merge, a generalisation): the source row's example, whose
+   * lines are the ones that move.
+   */
+  example: string;
 }
 
 export type TemplateOp = TemplateAdd | TemplateMove;
@@ -112,21 +118,23 @@ export class TemplateLog {
       if (!m.merged) continue;
       const to = m.to === c ? at : m.to.template();
       this.sync(service, severity, m.to, to);
-      this.move(service, severity, this.texts.get(m.from) ?? m.fromTemplate, to, m.to.id, null, null);
+      // A merge into the line's own cluster: a new row there is the line's, as the local writer makes it.
+      this.move(service, severity, this.texts.get(m.from) ?? m.fromTemplate, to, m.to.id, null, null, m.to === c ? example : '');
     }
     this.sync(service, severity, c, at);
     this.add(service, severity, c, at, count, bytes, example, seen);
     for (const m of moves) {
       if (m.merged) continue;
       const from = this.texts.get(m.from) ?? m.fromTemplate;
-      this.move(service, severity, from, this.sync(service, severity, m.to), m.to.id, m.count, m.bytes);
+      const to = this.sync(service, severity, m.to);
+      this.move(service, severity, from, to, m.to.id, m.count, m.bytes, to);
     }
     if (split) this.sync(service, severity, c);
   }
 
-  private move(service: string, severity: string, from: string, to: string, toId: number, count: number | null, bytes: number | null): void {
+  private move(service: string, severity: string, from: string, to: string, toId: number, count: number | null, bytes: number | null, example = ''): void {
     if (from === to) return;
-    this.ops.push({ op: 'move', service, severity, from, to, toId, count, bytes });
+    this.ops.push({ op: 'move', service, severity, from, to, toId, count, bytes, example });
     this.segment = new Map();
   }
 }

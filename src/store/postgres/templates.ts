@@ -124,7 +124,7 @@ export async function writeTemplateOps(client: PoolClient, ops: TemplateOp[]): P
     to.bytes += b;
     to.firstSeen = Math.min(to.firstSeen, from!.firstSeen);
     to.lastSeen = Math.max(to.lastSeen, from!.lastSeen);
-    if (to.example === '') to.example = from!.example;
+    if (to.example === '') to.example = op.example || from!.example;
   }
   const changed = [...sims.values()].filter((s) => s.count !== 0 || s.bytes !== 0);
   await upsertRows(client, TEMPLATES, [
