@@ -173,7 +173,7 @@ function onePass(ex: Extractor, signal: Signal, raw: Uint8Array, now: number, ea
   if (signal === 'logs') {
     const inner = ex.logsSink(now);
     const sink: LogsSink<LogsResourceFold> = each
-      ? { resource: (a) => inner.resource(a), record: (s, rec) => (inner.record(s, rec), each()), endResource: (s) => inner.endResource(s) }
+      ? { resource: (a) => inner.resource(a), record: (s, rec) => (inner.record(s, rec), each()), endResource: (s) => inner.endResource(s), rawBodies: inner.rawBodies }
       : inner;
     streamLogs(raw, opts, sink, hashBytesOf!);
     inner.result();

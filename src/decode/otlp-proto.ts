@@ -71,6 +71,13 @@ class OtlpReader extends ProtoReader {
    * runs of the bench's 512-record requests through streamLogs). Skipped, they read as 0.
    */
   times = true;
+  /**
+   * Set on the one-pass path when the sink takes raw bodies (LogsSink.rawBodies): a string_value body is handed over
+   * as its bytes (bodyFrom, bodyTo of the last body read; -1 for none) and no string is made for it here.
+   */
+  rawBodies = false;
+  bodyFrom = -1;
+  bodyTo = -1;
 
   constructor(buf: Uint8Array, opts: DecodeOptions | undefined) {
     super(buf);
@@ -385,14 +392,20 @@ function readScopeName(r: OtlpReader, end: number): string {
 /** Log body: string → string, kvlist → Attr[], other kinds → canonical string, unset → undefined. */
 function readBody(r: OtlpReader, end: number): LogBody {
   let body: LogBody = undefined;
+  r.bodyFrom = -1;
   while (r.pos < end) {
     const tag = r.tag();
     if (tag === 10) {
       // Bodies are not cut here: the miner has its own line-length bound.
       const e = r.lenEnd(end);
-      body = r.string(r.pos, e);
+      if (r.rawBodies) {
+        r.bodyFrom = r.pos;
+        r.bodyTo = e;
+        body = undefined;
+      } else body = r.string(r.pos, e);
       r.pos = e;
     } else if (tag === 50) {
+      r.bodyFrom = -1;
       const kvEnd = r.lenEnd(end);
       const attrs: Attr[] = [];
       while (r.pos < kvEnd) {
@@ -404,7 +417,10 @@ function readBody(r: OtlpReader, end: number): LogBody {
       body = attrs;
     } else {
       const s = anyValueField(r, tag, end, 0, false);
-      if (s !== undefined) body = s;
+      if (s !== undefined) {
+        body = s;
+        r.bodyFrom = -1;
+      }
     }
   }
   r.finish(end);
@@ -419,6 +435,7 @@ function readLogRecord(r: OtlpReader, end: number): LogRecord {
   let severityText = '';
   let body: LogBody = undefined;
   const attrs: Attr[] = [];
+  r.bodyFrom = -1;
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
@@ -450,6 +467,10 @@ function readLogRecord(r: OtlpReader, end: number): LogRecord {
     }
   }
   r.finish(end);
+  if (r.rawBodies) {
+    const from = r.bodyFrom;
+    return { timeUnixMs: time !== 0 ? time : observed, severityNumber, severityText, body, attrs, bytes, bodyUtf8: from < 0 ? undefined : r.nbuf, bodyFrom: from, bodyTo: r.bodyTo };
+  }
   return { timeUnixMs: time !== 0 ? time : observed, severityNumber, severityText, body, attrs, bytes };
 }
 
@@ -486,6 +507,11 @@ export interface LogsSink<R> {
   /** One record of that resource. Nothing keeps it: it is garbage once this returns. */
   record(resource: R, rec: LogRecord): void;
   endResource(resource: R): void;
+  /**
+   * The sink reads a string_value body from its bytes: such a record arrives with body undefined and
+   * bodyUtf8[bodyFrom, bodyTo) its UTF-8 (the buffer is the request's, valid only during record()).
+   */
+  readonly rawBodies?: boolean;
 }
 
 /**
@@ -505,6 +531,7 @@ export function streamLogs<R>(
   const r = new OtlpReader(buf, opts);
   r.hashBytes = hashBytes;
   r.times = false;
+  r.rawBodies = sink.rawBodies === true;
   validateLogs(r);
   r.pos = 0;
   const end = r.len;

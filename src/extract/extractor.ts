@@ -28,13 +28,19 @@ import type { KeyedHasher } from '../sketch/hash.js';
 import { Hll } from '../sketch/hll.js';
 import { releaseView } from '../util/release.js';
 import { TemplateMiner } from '../mine/miner.js';
-import { bodyMessage } from '../mine/structured.js';
+import { bodyMessage, mayBeStructuredUtf8 } from '../mine/structured.js';
 import { severityOf } from './severity.js';
 import { SpanNames } from './span-names.js';
 import { SortedKeys, Table2, Table3 } from './tables.js';
 import { StringHashes } from './string-hashes.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
+
+/** UTF-8 text of buf[start, end), invalid sequences as U+FFFD: what the decoder's reader.string() makes of them. */
+function utf8Text(buf: Uint8Array, start: number, end: number): string {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return b.toString('utf8', start, end);
+}
 const MAX_SERVICE_NAME = 256;
 /** Map keys for span kinds, made once. */
 const KIND_KEYS = ['0', '1', '2', '3', '4', '5'];
@@ -278,6 +284,7 @@ export class Extractor {
         this.endLogsResource(f, now);
         accepted += f.n;
       },
+      rawBodies: true,
       result: () => {
         this.counters.records.logs += accepted;
         return { accepted, rejected: 0, message: '' };
@@ -318,6 +325,18 @@ export class Extractor {
     if (rec.attrs.length > 0) {
       la.attributeKeys = unionSorted(la.attributeKeys, this.recordKeysOf.of(rec.attrs));
       this.sketchInto(this.keys, f.logKeys, service, 'log', rec.attrs, now, 1);
+    }
+    const raw = rec.bodyUtf8;
+    if (raw !== undefined) {
+      // A string body as its bytes (the one-pass path): a plain line is mined from them, a known shape with no
+      // string made (TemplateMiner.addUtf8); one that may be JSON or logfmt is decoded and goes the tree's way.
+      const from = rec.bodyFrom!;
+      const to = rec.bodyTo!;
+      if (!mayBeStructuredUtf8(raw, from, to)) {
+        this.minerFor(f.miners, service, severity).addUtf8(raw, from, to, utf8Text, now, rec.bytes);
+        return;
+      }
+      rec.body = utf8Text(raw, from, to);
     }
     const body = bodyMessage(rec.body);
     if (body.keys !== undefined) la.bodyKeys = unionSorted(la.bodyKeys, body.keys);

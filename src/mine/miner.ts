@@ -11,6 +11,7 @@
  * cluster (leading/trailing whitespace dropped).
  */
 import { alignOptional, MAX_EXTRA } from './align.js';
+import { ByteShape } from './byte-shape.js';
 import { MinedCluster, Slot, Tracker, resolve, type Cluster } from './cluster.js';
 import { CLASS, C_LETTER, isCloseWrap, isOpenWrap } from './chars.js';
 import { WILDCARD } from './masks.js';
@@ -112,6 +113,9 @@ function joinTokens(toks: readonly string[], seps: readonly string[] | null): st
   return out;
 }
 
+/** One per thread: scratch state valid within one addUtf8 call, and miners of a thread never run interleaved. */
+const sharedByteShape = new ByteShape();
+
 export const OVERFLOW_ID = 0;
 export const OVERFLOW_TEMPLATE = '<overflow>';
 export const EMPTY_TEMPLATE = '<empty>';
@@ -135,6 +139,8 @@ export class TemplateMiner {
   private readonly slotUid = new WeakMap<Slot, number>();
   /** Shared with the thread's other miners (sharedScanner): valid only within one call. */
   private readonly scanner: LineScanner;
+  /** Shape hashes from UTF-8 bytes (addUtf8); scratch like the scanner, shared by the thread's miners. */
+  private readonly byteShape: ByteShape = sharedByteShape;
   private readonly buckets = new Map<string, MinedCluster[]>();
   private readonly live = new Map<number, MinedCluster>();
   /** id -> surviving cluster id, for clusters merged away (used by the CLI's assignments). */
@@ -197,6 +203,51 @@ export class TemplateMiner {
       slot = this.slotIn(c, sc.token(c.track.pos));
       memo!.slot = slot;
     }
+    this.count(c, slot, timeMs, count, bytes);
+    if (!c.touched) {
+      c.touched = true;
+      c.example = start === 0 && end === text.length ? text : text.slice(start, end);
+      this.touched.push(c);
+    }
+    return c;
+  }
+
+  /**
+   * addRange(utf8 decoded, …) for a line given as its UTF-8 bytes buf[start, end) (a log body in a request), without
+   * making a string when the line is ASCII and its shape is known with nothing to update but counters: the shape is
+   * hashed from the bytes (ByteShape, the same hashes as the string scanner's). Every other line (non-ASCII, a new
+   * shape, a shape whose cluster folded a position since) is decoded and goes through addRange, so the result is
+   * always addRange's. `decode` makes the string of buf[start, end) (the caller's UTF-8 decoder).
+   */
+  addUtf8(buf: Uint8Array, start: number, end: number, decode: (buf: Uint8Array, start: number, end: number) => string, timeMs = 0, bytes = 0): MinedCluster {
+    const e = end - start > this.maxLineLength ? start + this.maxLineLength : end;
+    const bs = this.byteShape;
+    if (bs.scan(buf, start, e, end)) {
+      let memo = this.shapes.get(bs.h1 & 0x3fffffff);
+      if (memo !== undefined && memo.check !== bs.h2) memo = undefined;
+      if (memo !== undefined) {
+        const slot = memo.slot;
+        const c = resolve(slot !== null ? slot.owner : memo.cluster);
+        // addRange's hit without its rare refold branch (that one needs the line's tokens).
+        if (c !== null && !(c.track !== null && (slot === null || slot.track !== c.track) && bs.n === c.tokens.length)) {
+          if (e < end) this.stats.truncated++;
+          this.count(c, slot, timeMs, 1, bytes);
+          if (!c.touched) {
+            c.touched = true;
+            // ASCII: the bytes are the string's code units (what addRange keeps: the line cut at the limit).
+            c.example = decode(buf, start, e);
+            this.touched.push(c);
+          }
+          return c;
+        }
+      }
+    }
+    const text = decode(buf, start, end);
+    return this.addRange(text, 0, text.length, timeMs, 1, bytes);
+  }
+
+  /** Count `count` lines of `bytes` into c (and its slot): the part of addRange after the line's cluster is known. */
+  private count(c: MinedCluster, slot: Slot | null, timeMs: number, count: number, bytes: number): void {
     if (c === this.overflowCluster) this.stats.overflow += count;
     else c.lastUsed = ++this.clock;
     c.hit(count, timeMs, bytes);
@@ -210,12 +261,6 @@ export class TemplateMiner {
       slot.pendingBytes += bytes;
       if (slot.n >= this.recur && slot.n - count < this.recur) this.trySplit(c);
     }
-    if (!c.touched) {
-      c.touched = true;
-      c.example = start === 0 && end === text.length ? text : text.slice(start, end);
-      this.touched.push(c);
-    }
-    return c;
   }
 
   addTemplate(template: string, count: number, timeMs = 0, bytes = 0): Cluster {

@@ -125,3 +125,19 @@ export function mayBeStructured(text: string, start: number, end: number): boole
   while (i < end && isKeyChar(text.charCodeAt(i))) i++;
   return i > k0 && i < end && text.charCodeAt(i) === 61;
 }
+
+/**
+ * mayBeStructured() of the UTF-8 bytes buf[start, end): the same answer as for their decoded string, since both
+ * checks read only ASCII (whitespace, `{`, key characters, `=`) and every byte below 0x80 decodes to itself. When
+ * it is false, bodyMessage() of that string is the string itself: the body is mined as it is.
+ */
+export function mayBeStructuredUtf8(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i]! <= 32) i++;
+  if (i >= end) return false;
+  const c = buf[i]!;
+  if (c === 123) return true;
+  const k0 = i;
+  while (i < end && isKeyChar(buf[i]!)) i++;
+  return i > k0 && i < end && buf[i] === 61;
+}

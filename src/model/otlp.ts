@@ -39,6 +39,13 @@ export interface LogRecord {
   attrs: Attr[];
   /** Size of this LogRecord in OTLP protobuf (its length prefix); for JSON, its protobuf size. What a bill counts. */
   bytes: number;
+  /**
+   * One-pass path with a raw-bodies sink (LogsSink.rawBodies) only: a string_value body as its UTF-8 bytes,
+   * bodyUtf8[bodyFrom, bodyTo), with `body` undefined. Unset (or bodyFrom -1) otherwise.
+   */
+  bodyUtf8?: Uint8Array | undefined;
+  bodyFrom?: number;
+  bodyTo?: number;
 }
 
 export interface ScopeLogs {
