@@ -4,7 +4,8 @@
  * key sets, every estimate, templates and their counts); template totals stay
  * exact at every commit of instances committing at once; racing instances
  * share one salt; two instances upserting the same rows as fast as they can
- * lose nothing; a key row evicted from a writer's cache loses no register.
+ * lose nothing; a key row evicted from a writer's cache loses no register; the
+ * template poll sends only rows written since, and misses none of them.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startKeytally, post, waitFor, type Keytally } from '../helpers/server.js';
@@ -13,7 +14,7 @@ import { CONFORMANCE_SALT } from '../conformance/backends.js';
 import { entityQuestions, listQuestions, withoutTimes } from '../conformance/questions.js';
 import { sendWorkload } from '../conformance/workload.js';
 import { encodeProto, logsRequest } from '../helpers/otlp-build.js';
-import { PostgresWriteStore } from '../../src/store/postgres/write.js';
+import { PostgresWriteStore, templateHash } from '../../src/store/postgres/write.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { migratePostgres } from '../../src/store/postgres/migrations.js';
 import { WriterState } from '../../src/writer/state.js';
@@ -167,6 +168,53 @@ describe('a fleet on one PostgreSQL', () => {
       await Promise.all(stores.map((s) => s.close()));
     }
   }, 60_000);
+
+  it('the template poll learns every row written since the last one, also from a transaction that began before it and committed after', async () => {
+    const url = await freshDatabase('kt_poll');
+    await migratePostgres(url);
+    const store = new PostgresWriteStore(openPool(url, { max: 2, name: 'fleet-test' }));
+    const other = openPool(url, { max: 2, name: 'fleet-test-other' });
+    try {
+      const state = new WriterState({ precision: 14, minerMaxClusters: 1000, minerMaxLineLength: 4096, sketchCacheRows: 10_000, history: 'off' });
+      await store.load(state);
+      const templatesOf = () => state.miner('api', 'INFO').clusters().map((c) => c.template()).sort();
+      // Another instance's rows as it writes them: hashed by text, `updated` drawn from the shared sequence.
+      const insert = (q: { query: (s: string, v: unknown[]) => Promise<unknown> }, template: string) => q.query(
+        `INSERT INTO body_templates (service, severity, template_hash, template_id, template, count, bytes, example, first_seen, last_seen, updated)
+         VALUES ('api', 'INFO', $1, 1, $2, 1, 10, $2, 1, 1, nextval('body_templates_updated_seq'))`, [templateHash('api', 'INFO', template), template]);
+      await insert(other, 'disk quota exceeded on volume data');
+      expect(await store.pollTemplates()).toBe(false);
+      expect(templatesOf()).toEqual(['disk quota exceeded on volume data']);
+      // A transaction draws its `updated` number, a later one commits first and is polled; the first commits after.
+      const slow = await other.connect();
+      try {
+        await slow.query('BEGIN');
+        await insert(slow, 'cache warmed for every shard');
+        await insert(other, 'queue drained by the janitor');
+        await store.pollTemplates();
+        expect(templatesOf()).toEqual(['disk quota exceeded on volume data', 'queue drained by the janitor']);
+        await slow.query('COMMIT');
+      } finally {
+        slow.release();
+      }
+      await store.pollTemplates();
+      expect(templatesOf()).toEqual(['cache warmed for every shard', 'disk quota exceeded on volume data', 'queue drained by the janitor']);
+      // Rows the poll has seen are not sent again: an update of one comes back, the others do not.
+      const seen: string[] = [];
+      const learn = (store as unknown as { learnTemplates: (rows: Array<{ template: string }>) => boolean });
+      const orig = learn.learnTemplates.bind(store);
+      learn.learnTemplates = (rows) => {
+        seen.push(...rows.map((r) => r.template));
+        return orig(rows);
+      };
+      await other.query(`UPDATE body_templates SET count = count + 1 WHERE template = 'queue drained by the janitor'`);
+      await store.pollTemplates();
+      expect(seen).toEqual(['queue drained by the janitor']);
+    } finally {
+      await other.end();
+      await store.close();
+    }
+  });
 
   it('a key row evicted from the writer cache keeps what it stored: its own registers, then another instance\'s', async () => {
     // sketchCacheRows 1: every commit evicts the key rows it wrote but one, so the next delta of a key starts a
