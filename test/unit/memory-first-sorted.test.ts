@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstSorted } from '../../src/store/memory/read.js';
+import { firstSorted } from '../../src/store/memory/list.js';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function lcg(seed: number): () => number {

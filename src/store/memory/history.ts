@@ -19,7 +19,14 @@ import {
 import { moveRows } from '../history-moves.js';
 import { TopN } from '../changes-top.js';
 
-interface Entity {
+/** What a table row keeps of its entity (src/store/memory/tables.ts, Entry.entity): its rows, and whether it is gone. */
+export interface HistoryEntityRef {
+  rows: CumRow[];
+  /** Forgotten (merged away, or evicted): a row that cached it looks again. */
+  gone: boolean;
+}
+
+interface Entity extends HistoryEntityRef {
   kind: HistoryKind;
   service: string;
   name: string;
@@ -40,6 +47,10 @@ export class MemoryHistory {
   bytes = 0;
   /** The move epoch (src/store/history.ts, MIRROR_EPOCH_KEY): one more for each commit that moves template history. */
   private epoch = 0;
+  /** Entities created so far: a row that found none looks again only once this moved. */
+  created = 0;
+  /** One more at every change of any running total or mark (add, move, thinning, eviction): what a cached window view was read at. */
+  version = 0;
 
   marks(): HistoryMarks {
     return this.marks_;
@@ -54,7 +65,8 @@ export class MemoryHistory {
       this.entities.set(k, e);
     }
     if (!e && create) {
-      e = { kind, service, name, sub, rows: [{ bucket: HISTORY_SENTINEL, count: 0, bytes: 0 }] };
+      e = { kind, service, name, sub, rows: [{ bucket: HISTORY_SENTINEL, count: 0, bytes: 0 }], gone: false };
+      this.created++;
       this.entities.set(k, e);
       let set = this.byKind.get(kind);
       if (!set) this.byKind.set(kind, (set = new Set()));
@@ -66,6 +78,7 @@ export class MemoryHistory {
 
   /** Adds one commit's minute increments; `touched`, when given, gets the minute and hour buckets' new values (the mirror's input). */
   add(rows: readonly HistoryRow[], touched?: MirrorRow[]): void {
+    if (rows.length > 0) this.version++;
     for (const h of rows) {
       const e = this.entity(h.kind, h.service, h.name, h.sub, true)!;
       const r = e.rows;
@@ -91,7 +104,10 @@ export class MemoryHistory {
 
   /** Template moves, in order, after the commit's increments. */
   move(moves: readonly HistoryMove[], touched?: MirrorRow[]): void {
-    if (moves.length > 0) this.epoch++;
+    if (moves.length > 0) {
+      this.epoch++;
+      this.version++;
+    }
     for (const m of moves) {
       const from = this.entity('template', m.service, m.severity, m.from, false);
       if (!from) continue;
@@ -103,6 +119,7 @@ export class MemoryHistory {
       if (m.merged) {
         this.entities.delete(entityKey('template', m.service, m.severity, m.from));
         this.byKind.get('template')?.delete(from);
+        from.gone = true;
         this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * from.rows.length + 2 * (m.service.length + m.severity.length + m.from.length);
       } else {
         this.bytes += ROW_BYTES * (moved.from.length - from.rows.length);
@@ -134,6 +151,11 @@ export class MemoryHistory {
     const a = cumAt(e.rows, r.from);
     const b = cumAt(e.rows, r.to);
     return b.count !== a.count || b.bytes !== a.bytes ? { count: b.count - a.count, bytes: b.bytes - a.bytes } : undefined;
+  }
+
+  /** One entity, if it has history (a row's, for its window sums: src/store/memory/read.ts). */
+  find(kind: HistoryKind, service: string, name: string, sub: string): HistoryEntityRef | undefined {
+    return this.entities.get(entityKey(kind, service, name, sub));
   }
 
   /** The window a sum over `w` is answered for (src/store/history.ts, resolveWindow). */
@@ -249,10 +271,12 @@ export class MemoryHistory {
   private evictEntities(): number {
     let n = Math.ceil(this.entities.size / 16);
     let dropped = 0;
+    this.version++;
     for (const [k, e] of this.entities) {
       if (n-- <= 0) break;
       this.entities.delete(k);
       this.byKind.get(e.kind)?.delete(e);
+      e.gone = true;
       this.bytes -= ENTITY_OVERHEAD + ROW_BYTES * e.rows.length + 2 * (e.service.length + e.name.length + e.sub.length);
       dropped += e.rows.length;
     }
@@ -271,6 +295,7 @@ export class MemoryHistory {
     const m = this.marks_;
     if (next.hoursUntil <= m.hoursUntil && next.daysUntil <= m.daysUntil && next.keptFrom <= m.keptFrom) return 0;
     this.marks_ = next;
+    this.version++;
     let dropped = 0;
     for (const e of this.entities.values()) {
       const kept: CumRow[] = [];

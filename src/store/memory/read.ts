@@ -42,76 +42,24 @@ import type { MemoryEstimates } from './series-estimates.js';
 import { type ChangeLists, type ChangesQuery, type HistoryKind, type HistorySum, type SeriesPoint, type SeriesQuery, type VersionItem, type Window } from '../history.js';
 import { entityKey } from '../../model/delta.js';
 import type { MemoryHistory } from './history.js';
-import type { Records, ServiceRec, TableName, Tables } from './tables.js';
+import type { KeyRec, LogRec, MetricRec, Records, ServiceRec, SpanRec, TableName, Tables, TemplateRec } from './tables.js';
+import { list, tieComparator } from './list.js';
+import { TieOrder } from './tie-order.js';
+import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
 
-type Row = Record<string, unknown>;
-
-function comparator(spec: SortSpec, page: Page): (a: Row, b: Row) => number {
-  const field = spec.fields[page.sort]!;
-  const cmp = (column: string, text: boolean | undefined) => (a: Row, b: Row) =>
-    text ? compareCodePoints(a[column] as string, b[column] as string) : (a[column] as number) - (b[column] as number);
-  const first = cmp(field.column, field.text);
-  const sign = page.order === 'asc' ? 1 : -1;
-  const ties = spec.tiebreak.map((t) => cmp(t.column, t.text));
-  return (a, b) => {
-    const c = sign * first(a, b);
-    if (c !== 0) return c;
-    for (const t of ties) {
-      const d = t(a, b);
-      if (d !== 0) return d;
-    }
-    return 0;
-  };
-}
-
-/**
- * Sorts and pages `rows`. `derive` adds the computed columns (bytes, percentages): to every row only when the
- * sort is by one of them (`derived`), else to the page's rows alone — a spread copy of every row per question
- * was most of what the memory store's answers cost the writer thread (the profile of `npm run bench -- --store memory`).
- */
-function list<U extends object, R extends object, T>(
-  rows: U[], spec: SortSpec, page: Page, derive: (r: U) => R, derived: readonly string[], map: (r: R) => T,
-): ListResult<T> {
-  const total = rows.length;
-  if (page.limit === 0 || page.offset >= total) return { items: [], total };
-  const cmp = comparator(spec, page) as unknown as (a: object, b: object) => number;
-  const want = Math.min(total, page.offset + page.limit);
-  if (derived.includes(spec.fields[page.sort]!.column)) {
-    return { items: firstSorted(rows.map(derive), want, cmp).slice(page.offset, want).map(map), total };
-  }
-  return { items: firstSorted(rows, want, cmp).slice(page.offset, want).map((r) => map(derive(r))), total };
-}
-
-/**
- * The first `m` of `rows` in `cmp` order. A page is a small part of a table (100 of thousands of templates or
- * keys): keeping the best m in a sorted array costs about one comparison per row, where sorting the whole table
- * took n log n. The memory store answers in the writer thread, so this is CPU the writer takes from ingest.
- * The comparator is a total order (the tie-breaks end in the primary key), so the result is sort()'s.
- */
-export function firstSorted<R>(rows: R[], m: number, cmp: (a: R, b: R) => number): R[] {
-  if (m * 8 >= rows.length) return rows.sort(cmp);
-  const top: R[] = [];
-  for (const r of rows) {
-    if (top.length === m && cmp(r, top[m - 1]!) >= 0) continue;
-    let lo = 0;
-    let hi = top.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cmp(r, top[mid]!) < 0) hi = mid;
-      else lo = mid + 1;
-    }
-    top.splice(lo, 0, r);
-    if (top.length > m) top.pop();
-  }
-  return top;
-}
+const HAS_CAPITAL = /[A-Z]/;
 
 /** `q` as SQLite's `LIKE '%q%'`: a substring, ASCII letters compared case-insensitively. */
 function matcher(q: string | undefined): (s: string) => boolean {
   if (q === undefined) return () => true;
   const needle = foldAscii(q);
-  return (s) => foldAscii(s).includes(needle);
+  // The needle is folded, so where `s` holds it as is, its fold does too; only a text with capitals is folded first
+  // (100,000 keys matched through a fold each: 78 ms a list, most of it the regular expression's replace).
+  return (s) => s.includes(needle) || (HAS_CAPITAL.test(s) && foldAscii(s).includes(needle));
 }
+
+/** No filter given: a list keeps every row without asking each. */
+const none = (...filters: unknown[]) => filters.every((f) => f === undefined);
 
 const eq = <V>(want: V | undefined) => (v: V) => want === undefined || v === want;
 /** The severity filter matches whatever the case (ASCII), as SQLite's COLLATE NOCASE. */
@@ -119,6 +67,9 @@ const eqNoCase = (want: string | undefined) => {
   const w = want === undefined ? undefined : foldAscii(want);
   return (v: string) => w === undefined || foldAscii(v) === w;
 };
+
+/** Window views kept for one store state (cachedView). */
+const KEPT_VIEWS = 6;
 
 const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
 type Bytes = typeof NO_BYTES;
@@ -133,6 +84,11 @@ const WINDOWED: { [T in Exclude<TableName, 'services' | 'labels'>]: { kind: Hist
 };
 
 export class MemoryQueries implements StoreQueries {
+  /** Window views of the current store state (cachedView), by question, oldest first; and that state. */
+  private readonly views = new Map<string, WindowView<Records[TableName]>>();
+  private viewsAt = '';
+  /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
+  private readonly orders = new Map<TableName, TieOrder<TableName>>();
   /** The denominators of bytes_percentage for the query being answered: all-time, or the window's. */
   private denominators: (name: string) => Bytes = (name) => this.t.get('services', name) ?? NO_BYTES;
 
@@ -141,6 +97,8 @@ export class MemoryQueries implements StoreQueries {
     private readonly h: MemoryHistory,
     private readonly versionRows: Map<string, VersionItem>,
     private readonly estimates: MemoryEstimates,
+    /** The plain form of windowed lists (every active row copied with its sums): the reference the tests compare with. */
+    private readonly plain = false,
   ) {}
 
   async seriesEstimates(q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
@@ -190,6 +148,52 @@ export class MemoryQueries implements StoreQueries {
       if (s && keep(r)) out.push({ ...r, [spec.count]: s.count, bytes: s.bytes });
     }
     return out;
+  }
+
+  /**
+   * A list of `table`'s rows that `keep` passes (undefined: all): in a window through windowList (src/store/memory/window-view.ts),
+   * else (or `plain`) over view()'s rows. `keep` reads only the rows' own columns, never a window's sums.
+   */
+  private listOf<T extends Exclude<TableName, 'services' | 'labels'>, R extends object, I>(
+    table: T, q: Windowed & { page: Page }, service: string | undefined, keep: ((r: Records[T]) => boolean) | undefined, spec: SortSpec,
+    derive: (r: Records[T]) => R, derived: readonly string[], map: (r: R) => I,
+  ): ListResult<I> {
+    if (!q.window || this.plain) {
+      const rows = this.view(table, q, service);
+      return list(keep ? rows.filter(keep) : rows, spec, q.page, derive, derived, map);
+    }
+    const services = this.windowServices(q.window, service);
+    this.denominators = (name) => services.get(name) ?? NO_BYTES;
+    const v = this.cachedView(table, spec, q.window, service, q.firstSeenFrom);
+    return windowList(v, keep, spec, q.page, derive, derived, map);
+  }
+
+  /**
+   * A window view (src/store/memory/window-view.ts), computed once per store state: a page asks several lists of
+   * one table in one window (the overview: the total, the top by cardinality, the newest), and ingest changes the
+   * state at most once a commit. Keyed by the question and valid while neither the rows (Tables.version) nor the
+   * history (MemoryHistory.version) changed; a few kept (each is three arrays the table's length).
+   */
+  private cachedView<T extends Exclude<TableName, 'services' | 'labels'>>(table: T, spec: SortSpec, w: Window, service: string | undefined, min: number | undefined): WindowView<Records[T]> {
+    const r = this.h.resolve(w);
+    const state = `${this.t.version}:${this.h.version}`;
+    if (state !== this.viewsAt) {
+      this.views.clear();
+      this.viewsAt = state;
+    }
+    const key = JSON.stringify([table, r.from, r.to, service ?? null, min ?? null]);
+    const hit = this.views.get(key);
+    if (hit) return hit as WindowView<Records[T]>;
+    let order = this.orders.get(table) as TieOrder<T> | undefined;
+    if (!order) {
+      order = new TieOrder<T>(this.t, table, tieComparator(spec));
+      this.orders.set(table, order as unknown as TieOrder<TableName>);
+    }
+    order.number();
+    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
+    this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
+    if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
+    return v;
   }
 
   /** Each service's counts and bytes per signal in a window (only services active in it). */
@@ -278,10 +282,9 @@ export class MemoryQueries implements StoreQueries {
     const type = eq<string>(q.type);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = this.view('metrics', q, q.service)
-      .filter((r) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min));
-    const derive = (r: (typeof rows)[number]) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).metric_bytes) });
-    return list(rows, METRIC_SORT, q.page, derive, ['bytes_percentage'], (r) => {
+    const keep = none(q.service, q.name, q.q, q.type, min) ? undefined : (r: MetricRec) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min);
+    const derive = (r: MetricRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).metric_bytes) });
+    return this.listOf('metrics', q, q.service, keep, METRIC_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         name: r.name,
@@ -321,10 +324,9 @@ export class MemoryQueries implements StoreQueries {
     const service = eq(q.service);
     const kind = eq(q.kind);
     const like = matcher(q.q);
-    const rows = this.view('spans', q, q.service)
-      .filter((r) => service(r.service) && like(r.name) && kind(r.kind));
-    const derive = (r: (typeof rows)[number]) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).span_bytes) });
-    return list(rows, SPAN_SORT, q.page, derive, ['bytes_percentage'], (r) => {
+    const keep = none(q.service, q.q, q.kind) ? undefined : (r: SpanRec) => service(r.service) && like(r.name) && kind(r.kind);
+    const derive = (r: SpanRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).span_bytes) });
+    return this.listOf('spans', q, q.service, keep, SPAN_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         name: r.name,
@@ -347,10 +349,9 @@ export class MemoryQueries implements StoreQueries {
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
-    const rows = this.view('logs', q, q.service)
-      .filter((r) => service(r.service) && severity(r.severity));
-    const derive = (r: (typeof rows)[number]) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) });
-    return list(rows, LOG_SORT, q.page, derive, ['bytes_percentage'], (r) => {
+    const keep = none(q.service, q.severity) ? undefined : (r: LogRec) => service(r.service) && severity(r.severity);
+    const derive = (r: LogRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) });
+    return this.listOf('logs', q, q.service, keep, LOG_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         severity: r.severity,
@@ -372,7 +373,6 @@ export class MemoryQueries implements StoreQueries {
     // where SQLite said 5% of the severity's 20). In a window it is the severity's window sum (its `log` entity,
     // which its templates add up to, as SQLite's `severities`): the rows can then be only those first seen since.
     const seen = q.firstSeenFrom;
-    const all = this.view('templates', q.window ? q : { ...q, firstSeenFrom: undefined }, q.service);
     // By service, then severity: no key string built per row.
     const sums = new Map<string, Map<string, number>>();
     const add = (service: string, severity: string, n: number) => {
@@ -381,18 +381,17 @@ export class MemoryQueries implements StoreQueries {
       bySeverity.set(severity, (bySeverity.get(severity) ?? 0) + n);
     };
     if (q.window) for (const s of this.h.sums({ kind: 'log', service: q.service }, q.window)) add(s.service, s.name, s.count);
-    else for (const r of all) add(r.service, r.severity, r.count);
+    else for (const r of this.t.rows('templates')) add(r.service, r.severity, r.count);
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
     const like = matcher(q.q);
-    const rows = all
-      .filter((r) => service(r.service) && severity(r.severity) && like(r.template) && (q.templateId === undefined || r.template_id === q.templateId) &&
-        (seen === undefined || r.first_seen >= seen));
-    const derive = (r: (typeof rows)[number]) => {
+    const keep = none(q.service, q.severity, q.q, q.templateId, seen) ? undefined : (r: TemplateRec) => service(r.service) && severity(r.severity) && like(r.template) && (q.templateId === undefined || r.template_id === q.templateId) &&
+      (seen === undefined || r.first_seen >= seen);
+    const derive = (r: TemplateRec) => {
       const sum = sums.get(r.service)?.get(r.severity) ?? 0;
       return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) };
     };
-    return list(rows, TEMPLATE_SORT, q.page, derive, ['percentage', 'bytes_percentage'], (r) => {
+    return this.listOf('templates', q, q.service, keep, TEMPLATE_SORT, derive, ['percentage', 'bytes_percentage'], (r) => {
       return {
         service: r.service,
         severity: r.severity,
@@ -414,10 +413,9 @@ export class MemoryQueries implements StoreQueries {
     const scope = eq<string>(q.scope);
     const like = matcher(q.q);
     const min = q.minCardinality;
-    const rows = this.view('keys', q, q.service)
-      .filter((r) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min));
-    const derive = (r: (typeof rows)[number]) => ({ ...r, bytes_percentage: share(r.bytes, keySignalBytes(r.scope, this.service(r.service))) });
-    return list(rows, KEY_SORT, q.page, derive, ['bytes_percentage'], (r) => {
+    const keep = none(q.service, q.scope, q.q, min) ? undefined : (r: KeyRec) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min);
+    const derive = (r: KeyRec) => ({ ...r, bytes_percentage: share(r.bytes, keySignalBytes(r.scope, this.service(r.service))) });
+    return this.listOf('keys', q, q.service, keep, KEY_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service, scope: r.scope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
         cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen,

@@ -1,0 +1,232 @@
+/**
+ * The memory store's windowed lists (src/store/memory/window-view.ts: rows
+ * not copied, sums in arrays, ties by a kept order, a view kept per store
+ * state) against its plain form (MemoryQueries with `plain`: every active row
+ * copied with its sums, the reference the SQL stores are compared with in
+ * test/integration/window-lists.test.ts). The same store answers both ways,
+ * question by question, while commits change it between the questions: new
+ * rows, a backfill into an old minute, templates that fold and split (history
+ * moves), and a store so small that its history is thinned and forgotten.
+ */
+import { describe, expect, it } from 'vitest';
+import { Packr, Unpackr } from 'msgpackr';
+import { Extractor } from '../../src/extract/extractor.js';
+import { createKeyedHasher } from '../../src/sketch/hash.js';
+import { WriterState } from '../../src/writer/state.js';
+import { MemoryStore } from '../../src/store/memory/store.js';
+import { MemoryQueries } from '../../src/store/memory/read.js';
+import { entityKey, type DeltaBatch } from '../../src/model/delta.js';
+import type { LogsRequest } from '../../src/model/otlp.js';
+import type { ListResult, Page } from '../../src/store/queries.js';
+import type { StoreQueries } from '../../src/store/store.js';
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 3, 1);
+const opts = { precision: 10, minerMaxClusters: 1000, minerMaxLineLength: 4096, sketchCacheRows: 100_000 };
+const roundTrip = (b: DeltaBatch): DeltaBatch => new Unpackr({ useRecords: true }).unpack(new Packr({ useRecords: true }).pack(b)) as DeltaBatch;
+const STATES = ['Started', 'Paused', 'Resumed', 'Stopped', 'Migrated'];
+const word = (t: number) => 'op' + String.fromCharCode(97 + (t % 26)) + String.fromCharCode(97 + Math.floor(t / 26));
+
+interface Line {
+  service: string;
+  severity: string;
+  body: string;
+  /** Attribute keys (each a key row), with one value each. */
+  keys: string[];
+}
+
+/** Lines of send `s`: 40 templates whose volume follows one of four shapes (so that window order and all-time order cross), many tied. */
+function lines(s: number): Line[] {
+  const out: Line[] = [];
+  for (let t = 0; t < 40; t++) {
+    const n = [2, 1 + s, s < 3 ? 4 : 0, s === 5 ? 6 : 1][t % 4]!;
+    for (let i = 0; i < n; i++) {
+      out.push({ service: `svc-${t % 3}`, severity: t % 5 === 0 ? 'WARN' : 'INFO', body: `${word(t)} took ${i + s} ms for order ${t * 31 + i}`, keys: [`k.${word(t)}`, `k.shared${t % 7}`] });
+    }
+  }
+  return out;
+}
+
+/** Service `moves`: five states seen once each fold into one template; recurring, they split again. */
+function lifecycle(m: number): Line[] {
+  const n = m < 5 ? 1 : 6;
+  return Array.from({ length: n }, (_, i) => ({
+    service: 'moves', severity: 'INFO', body: `instance ${100000 + ((m * 7919 + i * 104729) % 900000)} lifecycle ${STATES[m < 5 ? m : (i + m) % 5]} by scheduler`, keys: [],
+  }));
+}
+
+function request(ls: Line[]): LogsRequest {
+  const services = [...new Set(ls.map((l) => l.service))];
+  return {
+    resources: services.map((svc) => ({
+      attrs: [{ key: 'service.name', value: svc, bytes: 13 + svc.length }],
+      scopes: [{
+        scopeName: 's',
+        records: ls.filter((l) => l.service === svc).map((l) => ({
+          timeUnixMs: 0, severityNumber: l.severity === 'WARN' ? 13 : 9, severityText: l.severity, body: l.body,
+          attrs: l.keys.map((k) => ({ key: k, value: 'v', bytes: k.length + 5 })), bytes: l.body.length + 9,
+        })),
+      }],
+    })),
+  };
+}
+
+class Feed {
+  private readonly state: WriterState;
+  private constructor(readonly store: MemoryStore, private readonly workers: Extractor[]) {
+    this.state = new WriterState(opts, store.loader());
+  }
+
+  static async open(maxBytes: number): Promise<Feed> {
+    const hasher = await createKeyedHasher(0x5eedn);
+    return new Feed(new MemoryStore({ maxBytes }), [0, 1].map((workerId) => new Extractor(hasher, { workerId, ...opts })));
+  }
+
+  /** `ls` received at `at`, through two workers, one commit. */
+  async send(ls: Line[], at: number): Promise<void> {
+    const half = Math.ceil(ls.length / 2);
+    for (const [w, part] of [[this.workers[0]!, ls.slice(0, half)], [this.workers[1]!, ls.slice(half)]] as const) {
+      if (part.length === 0) continue;
+      w.foldLogs(request(part), at);
+      this.state.applyBatch(roundTrip(w.flush()));
+    }
+    await this.store.commit(this.state.takeChanges());
+  }
+}
+
+/** The questions, each asked of the fast and the plain form. */
+type Ask = (q: StoreQueries) => Promise<ListResult<unknown>>;
+
+function questions(windows: Array<{ from: number; to: number }>): Array<[string, Ask]> {
+  const out: Array<[string, Ask]> = [];
+  const page = (sort: string, order: 'asc' | 'desc', limit: number, offset = 0): Page => ({ sort, order, limit, offset });
+  for (const window of windows) {
+    const w = `${window.from - T0}..${window.to - T0}`;
+    for (const [sort, order] of [['count', 'desc'], ['bytes', 'desc'], ['bytes', 'asc'], ['percentage', 'desc'], ['bytes_percentage', 'desc'], ['first_seen', 'desc'], ['template', 'asc']] as const) {
+      for (const [limit, offset] of [[5, 0], [7, 3], [100, 0], [3, 60], [0, 0]]) {
+        out.push([`templates ${w} ${sort} ${order} ${limit}@${offset}`, (q) => q.templates({ window, page: page(sort, order, limit, offset) })]);
+      }
+    }
+    out.push([`templates ${w} filtered`, (q) => q.templates({ window, service: 'svc-1', severity: 'info', q: 'OP', page: page('count', 'desc', 10) })]);
+    out.push([`templates ${w} moves`, (q) => q.templates({ window, service: 'moves', page: page('count', 'desc', 10) })]);
+    out.push([`templates ${w} new`, (q) => q.templates({ window, firstSeenFrom: window.from, page: page('bytes', 'desc', 20) })]);
+    for (const [sort, order] of [['sample_count', 'desc'], ['bytes', 'desc'], ['cardinality_estimate', 'desc'], ['key', 'asc'], ['bytes_percentage', 'desc'], ['last_seen', 'asc']] as const) {
+      for (const [limit, offset] of [[1, 0], [6, 2], [100, 0], [10, 25], [0, 0]]) {
+        out.push([`keys ${w} ${sort} ${order} ${limit}@${offset}`, (q) => q.keys({ window, page: page(sort, order, limit, offset) })]);
+      }
+    }
+    out.push([`keys ${w} filtered`, (q) => q.keys({ window, service: 'svc-2', scope: 'log', q: 'shared', page: page('sample_count', 'desc', 10) })]);
+    out.push([`keys ${w} new`, (q) => q.keys({ window, firstSeenFrom: window.from, page: page('bytes', 'desc', 20) })]);
+    out.push([`logs ${w}`, (q) => q.logs({ window, page: page('sample_count', 'desc', 10) })]);
+    out.push([`logs ${w} by share`, (q) => q.logs({ window, service: 'svc-0', page: page('bytes_percentage', 'desc', 10) })]);
+    out.push([`metrics ${w}`, (q) => q.metrics({ window, page: page('bytes', 'desc', 10) })]);
+    out.push([`spans ${w}`, (q) => q.spans({ window, page: page('bytes', 'desc', 10) })]);
+  }
+  return out;
+}
+
+/** Asks every question of both forms: the same answers; returns how many had items. */
+async function compare(store: MemoryStore, windows: Array<{ from: number; to: number }>, only = ''): Promise<number> {
+  // The fast form is the store's own reader (its tie orders and views live across questions and commits, as in a server).
+  const fast = store.localReader();
+  const plain = new MemoryQueries(store.tables, store.history, store.versions, store.estimates, true);
+  let nonEmpty = 0;
+  for (const [name, ask] of questions(windows).filter(([name]) => name.startsWith(only))) {
+    const a = await fast.read(ask);
+    expect(a, name).toEqual(await ask(plain));
+    // Asked again of the same state (its kept view): the same.
+    expect(await fast.read(ask), `${name}, again`).toEqual(a);
+    if (a.items.length > 0) nonEmpty++;
+  }
+  return nonEmpty;
+}
+
+describe('memory store windowed lists: the fast form answers as the plain one', () => {
+  it('over a history of sends, while commits add rows, backfill old minutes and move template history', async () => {
+    const f = await Feed.open(1 << 30);
+    const fast = f.store.localReader();
+    const at = (s: number) => T0 + s * 6 * HOUR + 7 * MIN;
+    const windows = (now: number) => [
+      { from: T0, to: now + MIN },
+      { from: now - 12 * HOUR, to: now + MIN },
+      { from: T0 + 6 * HOUR, to: T0 + 18 * HOUR },
+      // An edge that moves a minute at a time, as the UI's.
+      { from: T0 + 6 * HOUR + 7 * MIN, to: now + MIN },
+      { from: T0 + 6 * HOUR + 8 * MIN, to: now + MIN },
+      { from: now - 3 * HOUR, to: now - HOUR },
+    ];
+    let nonEmpty = 0;
+    for (let s = 0; s < 4; s++) await f.send(lines(s), at(s));
+    nonEmpty += await compare(f.store, windows(at(3)));
+
+    // A template asked about through the store's own reader (its views kept), then changed by a commit: asked again, the new answer.
+    const top = () => fast.read((q) => q.templates({ window: { from: T0, to: at(6) }, page: { sort: 'count', order: 'desc', limit: 3, offset: 0 } }));
+    const before = await top();
+    await f.send(lines(4), at(4));
+    await f.send(Array.from({ length: 50 }, () => lines(0)[0]!), at(4) + MIN);
+    // A key first seen now (new in the windows since an earlier time), backfilled below: then first seen long ago.
+    await f.send([{ service: 'svc-0', severity: 'INFO', body: 'early bird', keys: ['k.early'] }], at(4) + MIN);
+    const after = await top();
+    expect(after.items[0]).not.toEqual(before.items[0]);
+    nonEmpty += await compare(f.store, windows(at(4) + MIN));
+
+    // A backfill into the first send's minute (an old edge's totals change), and new keys among the old ones in
+    // tie-break order, all of cardinality 1 as the old (the tie order grows in the middle).
+    const late = ['svc-0', 'svc-1', 'svc-2'].map((service) => ({ service, severity: 'INFO', body: 'late arrival 1', keys: ['k.zzz', 'k.aaa', 'k.opb0', 'k.shared3x'] }));
+    await f.send([...lines(1), ...late, { service: 'svc-0', severity: 'INFO', body: 'early bird', keys: ['k.early'] }], at(0));
+    nonEmpty += await compare(f.store, windows(at(4) + MIN));
+
+    // The history alone changes (no row does): a key's bytes without a count, another's count, in the last send's
+    // minute. Keys asked just before in the one window (their views kept) and just after.
+    const last = [{ from: at(4), to: at(4) + 2 * MIN }];
+    nonEmpty += await compare(f.store, last, 'keys');
+    f.store.history.add([
+      { minute: at(4), kind: 'key', service: 'svc-0', name: 'log', sub: 'k.aaa', count: 0, bytes: 7 },
+      { minute: at(4), kind: 'key', service: 'svc-1', name: 'log', sub: 'k.zzz', count: 3, bytes: 30 },
+    ]);
+    nonEmpty += await compare(f.store, last, 'keys');
+    // A row alone changes (no history does): the cardinality of a key active in that window.
+    const e = f.store.tables.entry('keys', entityKey('svc-1', 'log', 'k.zzz'))!;
+    e.row.cardinality_estimate = 99;
+    f.store.tables.updated(e);
+    nonEmpty += await compare(f.store, last, 'keys');
+    nonEmpty += await compare(f.store, windows(at(4) + MIN));
+
+    // Template moves: the five states fold into one template, then split again.
+    for (let m = 0; m < 20; m++) await f.send(lifecycle(m), at(5) + m * MIN);
+    const moved = await fast.read((q) => q.templates({ service: 'moves', page: { sort: 'count', order: 'desc', limit: 100, offset: 0 } }));
+    expect(moved.total).toBeGreaterThan(1);
+    // The text filter folds ASCII case on both sides (as SQLite's LIKE): a capital in the text, none in the needle, and the other way round.
+    for (const q of ['lifecycle started', 'LIFECYCLE STARTED']) {
+      const started = await fast.read((x) => x.templates({ service: 'moves', q, page: { sort: 'count', order: 'desc', limit: 100, offset: 0 } }));
+      expect(started.items.map((t) => t.template), q).toEqual(moved.items.map((t) => t.template).filter((t) => t.includes('lifecycle Started')));
+      expect(started.total, q).toBeGreaterThan(0);
+    }
+    nonEmpty += await compare(f.store, [...windows(at(5) + 20 * MIN), { from: at(5) + 3 * MIN, to: at(5) + 9 * MIN }]);
+    expect(nonEmpty).toBeGreaterThan(400);
+  });
+
+  it('on a store whose history is thinned, then forgotten entity by entity, then sent to again', async () => {
+    const f = await Feed.open(1 << 30);
+    const at = (s: number) => T0 + s * 5 * HOUR + (s % 3) * MIN;
+    for (let s = 0; s < 8; s++) await f.send(lines(s % 6), at(s));
+    const keys = (from: number) => f.store.localReader().read((q) => q.keys({ window: { from, to: at(20) }, page: { sort: 'key', order: 'asc', limit: 0, offset: 0 } }));
+    const everything = (await keys(0)).total;
+    const windows = (now: number) => [{ from: T0, to: now + MIN }, { from: now - 12 * HOUR, to: now + MIN }, { from: at(2), to: at(5) }, { from: at(5), to: now + MIN }];
+    let nonEmpty = await compare(f.store, windows(at(7)));
+    // Thinned to nothing past the minutes, then whole entities forgotten (the least recently updated first).
+    let dropped = 0;
+    for (let i = 0; i < 40; i++) dropped += f.store.history.dropOldest();
+    expect(dropped).toBeGreaterThan(0);
+    nonEmpty += await compare(f.store, windows(at(7)));
+    // Sent to again: the forgotten entities of the templates sent come back (new history), the others stay forgotten.
+    await f.send(lines(3), at(9));
+    await f.send(lines(4), at(10));
+    const back = (await keys(at(8))).total;
+    expect(back).toBeGreaterThan(0);
+    expect(back).toBeLessThan(everything);
+    nonEmpty += await compare(f.store, windows(at(10)));
+    expect(nonEmpty).toBeGreaterThan(150);
+  });
+});
