@@ -17,9 +17,9 @@
  * string scanner's charCodeAt gives NaN there; neither matches anything), so
  * a body's neighbours in the request never leak into its shape.
  *
- * Measured (in-process, the load bench's 204,800 bodies, alternating): this
- * hash-only scan of the bytes takes 0.8x the time of LineScanner.scan of the
- * decoded string, before counting the string it spares.
+ * Measured in process on the load bench's 204,800 bodies (6 alternating runs, shared machine): this hash-only
+ * scan of the bytes takes 0.70-0.77x the time of LineScanner.scan of the decoded string without the letters-only
+ * fast path in scan(), 0.45-0.68x with it (before counting the string it spares).
  */
 import { CLASS, C_ALNUM, C_DIGIT, C_HEXLETTER, C_LETTER, C_NONHEX, isCloseWrap, isOpenWrap } from './chars.js';
 import { EMAIL, HEX, IP, LITERAL, MASK_TEXT, NUM, TS, URL, UUID, WILD } from './masks.js';
@@ -63,11 +63,27 @@ export class ByteShape {
       while (i < end && buf[i]! <= 32) i++;
       if (i >= end) break;
       const t = n++;
-      i = this.cut(i, end);
-      if (this.high) return false;
-      h1 = Math.imul(h1 ^ this.ta, 0x9e3779b1);
+      // Fast path: a token of ASCII letters only, ended by whitespace or the line's end, is all literal in cut()
+      // (no digit, no punctuation: nothing to mask, nothing special), so its hashes are those of its characters.
+      // Anything else in it and cut() reads the token again from its start.
+      const s = i;
+      let a = 0x01000193;
+      let b = 0x6b43a9b5;
+      let c = 0;
+      while (i < end && ((c = buf[i]!), (BCLASS[c]! & (C_LETTER | C_HIGH)) === C_LETTER)) {
+        a = Math.imul(a ^ c, 0x01000193);
+        b = (Math.imul(b, 31) + c) | 0;
+        i++;
+      }
+      if (i < end && c > 32) {
+        i = this.cut(s, end);
+        if (this.high) return false;
+        a = this.ta;
+        b = this.tb;
+      }
+      h1 = Math.imul(h1 ^ a, 0x9e3779b1);
       h1 ^= h1 >>> 16;
-      h2 = Math.imul(h2 ^ this.tb, 0x85ebca6b) + t;
+      h2 = Math.imul(h2 ^ b, 0x85ebca6b) + t;
       h2 ^= h2 >>> 13;
     }
     this.n = n;

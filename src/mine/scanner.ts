@@ -62,12 +62,32 @@ export class LineScanner {
       const t = this.n++;
       this.tokStart[t] = i;
       this.tokSeg[t] = this.nseg;
-      i = this.cut(i, end);
+      // Fast path: a token of letters only, ended by whitespace or the line's end, is what cut() makes one literal
+      // segment of (nothing to mask, no flag), hashed char by char as cut() hashes it; anything else in it and cut()
+      // reads the token again from its start. Most tokens are words: on the load bench's 204,800 bodies scan() took
+      // 0.87x the CPU with it (median of 4 alternating runs, 415 against 475 ns a line, shared machine).
+      const s = i;
+      let a = 0x01000193;
+      let b = 0x6b43a9b5;
+      let c = 0;
+      while (i < end && ((c = text.charCodeAt(i)), (CLASS[c]! & C_ALNUM) === C_LETTER)) {
+        a = Math.imul(a ^ c, 0x01000193);
+        b = (Math.imul(b, 31) + c) | 0;
+        i++;
+      }
+      if (i < end && c > 32) {
+        i = this.cut(s, end);
+        this.tokFlags[t] = this.tf;
+        a = this.ta;
+        b = this.tb;
+      } else {
+        this.seg(s, i, LITERAL);
+        this.tokFlags[t] = 0;
+      }
       this.tokEnd[t] = i;
-      this.tokFlags[t] = this.tf;
-      h1 = Math.imul(h1 ^ this.ta, 0x9e3779b1);
+      h1 = Math.imul(h1 ^ a, 0x9e3779b1);
       h1 ^= h1 >>> 16;
-      h2 = Math.imul(h2 ^ this.tb, 0x85ebca6b) + t;
+      h2 = Math.imul(h2 ^ b, 0x85ebca6b) + t;
       h2 ^= h2 >>> 13;
     }
     this.tokSeg[this.n] = this.nseg;
