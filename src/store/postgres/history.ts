@@ -238,10 +238,14 @@ export async function historyChanges(c: PoolClient, q: ChangesQuery): Promise<Ch
   // The candidates first, from the rows' own index (history_last, first_seen), materialized so that the planner
   // cannot start from history_entity instead: with a table's statistics behind a fill (autovacuum had not analyzed it
   // yet) it did, and tried each of 20,000 templates against every row of its severity: 2.4 s for no candidate at all.
-  const sql = `WITH r AS MATERIALIZED (SELECT * FROM public.${table} r WHERE ${cond}),
+  // The candidates carry only what the join and the answer need: whole rows (a key's sketch) made the materialized
+  // CTE spill to disk (100,000 keys: 160 ms to write and read it back).
+  const k = PG_KIND_TABLES[q.kind];
+  const carried = q.kind === 'template' ? ', r.template_id, r.template' : '';
+  const sql = `WITH r AS MATERIALIZED (SELECT r.service, ${k.name('r')} AS name, ${k.sub('r')} AS sub${carried} FROM public.${table} r WHERE ${cond}),
     c AS MATERIALIZED (SELECT h.service, h.name, ${sub} AS sub${text}, ${sub} COLLATE "C" AS ord,
       ${diff('count', b)} AS count_before, ${diff('count', a)} AS count_after, ${diff('bytes', b)} AS bytes_before, ${diff('bytes', a)} AS bytes_after
-      FROM r JOIN public.history_entity h ON ${entityJoin(q.kind, 'r')} ${lookups.join(' ')}),
+      FROM r JOIN public.history_entity h ON h.kind = '${q.kind}' AND h.service = r.service AND h.name = r.name AND h.sub = r.sub ${lookups.join(' ')}),
     d AS (SELECT * FROM c WHERE count_before <> 0 OR bytes_before <> 0)
     SELECT * FROM (SELECT 1 AS rose, * FROM d WHERE bytes_after > bytes_before ORDER BY bytes_after - bytes_before DESC, service, name, ord LIMIT ?) u
     UNION ALL SELECT * FROM (SELECT 0 AS rose, * FROM d WHERE bytes_after < bytes_before ORDER BY bytes_after - bytes_before ASC, service, name, ord LIMIT ?) v`;
