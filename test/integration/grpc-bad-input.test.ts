@@ -46,15 +46,6 @@ function retryDelay(a: GrpcAnswer): number | undefined {
   return (RetryInfoType.toObject(RetryInfoType.decode(info.value), { longs: Number }) as { retryDelay: { seconds: number } }).retryDelay.seconds;
 }
 
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
 
 const logs = (service: string, n: number) =>
   encodeProto('logs', logsRequest([{ resource: { 'service.name': service }, logs: Array.from({ length: n }, (_, i) => ({ body: `ok ${i}` })) }]));
@@ -195,23 +186,19 @@ describe('OTLP/gRPC bad input gets the right status and changes nothing', () => 
 describe('OTLP/gRPC under backpressure', () => {
   it('messages refused for a full queue get RESOURCE_EXHAUSTED with RetryInfo, and change nothing', async () => {
     // One worker and a queue of one: while a slow message runs, at most one more can wait; the rest are refused
-    // (--queue-wait-ms 0: refused at once rather than after waiting their turn).
-    const k = await startKeytally({ args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '1', '--max-queue', '1', '--queue-wait-ms', '0'] });
+    // (--queue-wait-ms 0: refused at once rather than after waiting their turn). Every task takes at least 1.5 s
+    // (KEYTALLY_TEST_TASK_MS, a slow host), so the first is still running when the burst comes, however fast the
+    // decoder is (a request merely slow to decode had finished before the test saw it in flight).
+    const k = await startKeytally({
+      args: ['--ack', 'durable', '--flush-ms', '20', '--commit-ms', '5', '--workers', '1', '--max-queue', '1', '--queue-wait-ms', '0'],
+      env: { KEYTALLY_TEST_TASK_MS: '1500' },
+    });
     try {
       const inflight = async () => {
         const text = (await k.get('/metrics')).body as string;
         return Number(/^keytally_worker_inflight_requests (\d+)/m.exec(text)?.[1] ?? 0);
       };
-      // One log record with 1,000,000 attributes: slow to decode (the decoder walks them all before truncating to 256),
-      // cheap to build by repeating one encoded KeyValue, and tiny once gzipped.
-      const ld = (field: number, payload: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2]), varint(payload.length), payload]);
-      const str = (field: number, v: string) => ld(field, Buffer.from(v));
-      const kv = (key: string, value: string) => Buffer.concat([str(1, key), ld(2, str(1, value))]);
-      const attr = ld(6, kv('k', 'v'));
-      const record = Buffer.concat([ld(5, str(1, 'x')), Buffer.concat(Array.from({ length: 1_000_000 }, () => attr))]);
-      const resource = ld(1, ld(1, kv('service.name', 'slow')));
-      const slow = gzipSync(ld(1, Buffer.concat([resource, ld(2, ld(2, record))])));
-      const first = grpcCall(k.grpcPort, GRPC_PATHS.logs, slow, { compressed: true, encoding: 'gzip' });
+      const first = grpcCall(k.grpcPort, GRPC_PATHS.logs, logs('slow', 1));
       await waitFor(inflight, (n) => n >= 1);
       const burst = await Promise.all(Array.from({ length: 8 }, () => grpcCall(k.grpcPort, GRPC_PATHS.logs, logs('burst', 5))));
       expect((await first).code).toBe(OK);
