@@ -6,7 +6,9 @@
  * totals) against the memory store's, over HTTP, and against the one SQL
  * statement it replaced (historyChangesSql) on the same file, while `since`
  * moves a minute at a time, after a backfill into the window before, and
- * after retention has thinned the minutes those edges were kept at.
+ * after retention has thinned the minutes those edges were kept at. At
+ * every `since` the windowed lists sorted by a window's count or bytes from
+ * it too (SQLite takes their pages from the same kept totals).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -132,10 +134,34 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
     END - 12 * HOUR, END - 6 * HOUR + 5 * MIN, END - 3 * HOUR, END - 24 * HOUR + 3 * MIN,
   ];
 
+  /**
+   * Windowed lists sorted by a window's count or bytes from `since` (SQLite may take their candidates from the totals
+   * /changes keeps at the edges: src/store/sqlite/changes.ts, topCandidates): the same pages on the three stores.
+   * Limits of 1 to 17 so that a page ends between two different sums as well as inside a tie.
+   */
+  const LISTS = [
+    'logs/templates?sort=count&order=desc&limit=7', 'logs/templates?sort=bytes&order=desc&limit=1', 'logs/templates?sort=bytes&order=desc&limit=3&offset=1',
+    'logs/templates?sort=bytes&order=desc&limit=9', 'logs/templates?sort=count&order=desc&limit=17&offset=20', 'logs/templates?service=svc-b&sort=count&order=desc&limit=5',
+    'keys?sort=bytes&order=desc&limit=4&offset=3', 'logs?sort=bytes&order=desc&limit=1',
+  ];
+  const compareLists = async (since: number, until: number | undefined) => {
+    let items = 0;
+    for (const list of LISTS) {
+      const path = `/api/v1/${list}&from=${since}${until === undefined ? '' : `&to=${until}`}`;
+      const [a, b, c] = await Promise.all([servers.sqlite!.get(path), servers.memory!.get(path), servers.postgres!.get(path)]);
+      expect(b.status, JSON.stringify(b.body)).toBe(200);
+      expect(a.body, `sqlite: ${path}`).toEqual(b.body);
+      expect(c.body, `postgres: ${path}`).toEqual(b.body);
+      items += b.body.items.length;
+    }
+    return items;
+  };
+
   const compareAll = async (untils: Array<number | undefined>) => {
     let listed = 0;
     for (const until of untils) {
       for (const since of SINCES) {
+        listed += await compareLists(since, until);
         for (const svc of [undefined, 'svc-b']) {
           const q = `since=${since}${until === undefined ? '' : `&until=${until}`}${svc ? `&service=${svc}` : ''}`;
           // Open-ended, `until` is each server's clock: the lists must agree, not the milliseconds.

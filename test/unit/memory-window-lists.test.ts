@@ -116,6 +116,8 @@ function questions(windows: Array<{ from: number; to: number }>): Array<[string,
         out.push([`keys ${w} ${sort} ${order} ${limit}@${offset}`, (q) => q.keys({ window, page: page(sort, order, limit, offset) })]);
       }
     }
+    // A filter without a service: the same view as the unfiltered lists above, other rows.
+    out.push([`keys ${w} by text`, (q) => q.keys({ window, q: 'SHARED', page: page('sample_count', 'desc', 100) })]);
     out.push([`keys ${w} filtered`, (q) => q.keys({ window, service: 'svc-2', scope: 'log', q: 'shared', page: page('sample_count', 'desc', 10) })]);
     out.push([`keys ${w} new`, (q) => q.keys({ window, firstSeenFrom: window.from, page: page('bytes', 'desc', 20) })]);
     out.push([`logs ${w}`, (q) => q.logs({ window, page: page('sample_count', 'desc', 10) })]);

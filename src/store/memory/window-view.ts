@@ -37,6 +37,8 @@ export interface WindowView<R> {
   columns: Map<string, Float64Array | string[]>;
   /** Every position, in order (a list without filters). */
   all?: number[];
+  /** Every position sorted, by sort field and order, for a list without filters whose page needed a full sort (firstSorted). */
+  sorted: Map<string, number[]>;
 }
 
 /** A row's history entity: the one cached on its entry while it lives, else looked up (and cached). */
@@ -60,7 +62,7 @@ export function windowView<T extends Exclude<TableName, 'services' | 'labels'>>(
   t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, r: Window, service: string | undefined, min: number | undefined,
 ): WindowView<Records[T]> {
   const size = t.count(table);
-  const v: WindowView<Records[T]> = { rows: [], count: new Float64Array(size), bytes: new Float64Array(size), rank: new Float64Array(size), countColumn: spec.count, columns: new Map() };
+  const v: WindowView<Records[T]> = { rows: [], count: new Float64Array(size), bytes: new Float64Array(size), rank: new Float64Array(size), countColumn: spec.count, columns: new Map(), sorted: new Map() };
   // What is new since `min` (/changes): on a steady store no row is, known without a walk.
   if (min !== undefined && !t.mayHaveFirstSeenFrom(table, min)) return v;
   let n = 0;
@@ -141,6 +143,12 @@ export function windowList<U extends object, R extends object, T>(
     ? (a: number, b: number) => sign * compareCodePoints(first[a] as string, first[b] as string) || breakTie(a, b)
     : (a: number, b: number) => sign * ((first[a] as number) - (first[b] as number)) || breakTie(a, b);
   const want = Math.min(total, page.offset + page.limit);
-  const items = firstSorted(idx, want, cmp).slice(page.offset, want).map((i) => map(derive(windowRow(v, i))));
+  // A page deep into a list without filters sorts every position (firstSorted): kept with the view, the next page
+  // of that order is a slice (100,000 keys by name at offset 50,000: ~25 ms a sort).
+  const whole = !keep && !derived.includes(c) && want * 8 >= total;
+  const key = `${c} ${page.order}`;
+  const sorted = (whole ? v.sorted.get(key) : undefined) ?? firstSorted(idx, want, cmp);
+  if (whole) v.sorted.set(key, sorted);
+  const items = sorted.slice(page.offset, want).map((i) => map(derive(windowRow(v, i))));
   return { items, total };
 }

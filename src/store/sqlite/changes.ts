@@ -25,10 +25,14 @@
  * The answer is the one the statement gave (historyChangesSql, the reference
  * the tests compare with): rose and fell are entities with a sum before
  * (count or bytes) whose bytes moved, largest first.
+ *
+ * The same totals give a windowed list sorted by a window's count or bytes
+ * its page (topCandidates; src/store/sqlite/list.ts, ListQuery.topRows).
  */
 import type Database from 'better-sqlite3';
 import {
   BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, HISTORY_SENTINEL, MIRROR_EPOCH_KEY, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery,
+  type HistoryKind, type HistoryMarks, type Window,
 } from '../history.js';
 import { TopN } from '../changes-top.js';
 import { historyMarks } from './history.js';
@@ -56,6 +60,9 @@ interface Entities {
 
 /** The kinds, for Entities.kindOf. */
 const KIND_CODES = ['log', 'template', 'metric', 'span', 'key'];
+
+/** The kinds whose sub is a number on their rows (template_id, a span's kind): their tie-break orders it as one. */
+const NUMERIC_SUB = new Set<HistoryKind>(['template', 'span']);
 
 /** Edges kept (the UI asks two or three at a time; its `since` moves each minute). */
 const KEEP_EDGES = 8;
@@ -92,59 +99,13 @@ export class SqliteChanges {
 
   /** Called inside the request's read transaction: every statement here sees one snapshot. */
   changes(q: ChangesQuery): ChangeLists {
-    const marks = historyMarks(this.db);
+    const snap = this.snapshot();
+    if (!snap) return { rose: [], fell: [] };
+    const { marks, ents, totals } = snap;
     const b = resolveWindow(q.before, marks);
     const a = resolveWindow(q.after, marks);
-    const meta = prepared(this.db, `SELECT key, value FROM meta WHERE key IN (?, ?)`).all(MIRROR_EPOCH_KEY, BACKFILL_EPOCH_KEY) as Array<{ key: string; value: string }>;
-    const moves = meta.find((m) => m.key === MIRROR_EPOCH_KEY)?.value ?? '0';
-    const backfills = meta.find((m) => m.key === BACKFILL_EPOCH_KEY)?.value ?? '0';
-    if (backfills !== this.backfills) {
-      this.edges.clear();
-      this.stale.clear();
-      this.backfills = backfills;
-    }
-    const marked = JSON.stringify(marks);
-    if (marked !== this.marked) {
-      // Retention moved a mark (every hour, with the default retention). It keeps each entity's first row of every
-      // hour (day) it thins and drops nothing at or after keptFrom, so the totals at a time that is a whole hour
-      // (day) there are what they were; a time inside a thinned hour is no edge any more (resolveWindow): dropped.
-      for (const t of [...this.edges.keys()]) {
-        const r = resolveWindow({ from: t, to: t }, marks);
-        if (r.from !== t || r.to !== t) {
-          this.edges.delete(t);
-          this.stale.delete(t);
-        }
-      }
-      this.marked = marked;
-    }
-    const newest = (prepared(this.db, `SELECT MAX(bucket) AS b FROM main.history WHERE bucket < ${HISTORY_SENTINEL}`).get() as { b: number | null }).b;
-    if (newest === null) return { rose: [], fell: [] };
-    const old = this.entities;
-    const ents = this.entityList(moves);
-    if (moves !== this.moves) {
-      // A template merge or split rewrote templates' rows (and a merge deleted the one merged away, whose id a new
-      // entity may take): those are sought again in every kept edge when it is next used, the rest stay.
-      if (old && this.edges.size > 0) {
-        const again = [...(ents.byKind.get('template') ?? [])];
-        for (const [kind, list] of ents.byKind) {
-          if (kind === 'template') continue;
-          for (const id of list) if (id < old.kindOf.length && old.kindOf[id] !== ents.kindOf[id]) again.push(id);
-        }
-        for (const t of this.edges.keys()) this.stale.set(t, [...(this.stale.get(t) ?? []), ...again]);
-      }
-      this.moves = moves;
-    }
     const ids = ents.byKind.get(q.kind);
     if (!ids) return { rose: [], fell: [] };
-
-    let all: Totals | undefined;
-    const allTime = () => (all ??= this.allTime(ents));
-    const at = new Map<number, Totals>();
-    const totals = (t: number): Totals => {
-      let v = at.get(t);
-      if (!v) at.set(t, (v = t > newest ? allTime() : this.edge(t, newest, ents.size, allTime)));
-      return v;
-    };
     const B0 = totals(b.from);
     const B1 = totals(b.to);
     const A0 = totals(a.from);
@@ -189,6 +150,104 @@ export class SqliteChanges {
       return c;
     };
     return { rose: lists.rose.map(sum), fell: lists.fell.map(sum) };
+  }
+
+  /**
+   * The entities of `kind` (of `service`, when given) on the page of the first `need` by their sums of `column`
+   * over the resolved window `r`, largest first, ties in the lists' tie-break order: every one above the `need`-th
+   * largest sum and the first of those at it, from the totals kept at the window's edges (the sums the list's SQL
+   * computes, in the same snapshot). Undefined when there are fewer than `need`, or the `need`-th largest is not
+   * above 0 (rows without anything in the window would be among them): the list then sorts every row's sums.
+   */
+  topCandidates(kind: HistoryKind, r: Window, column: 'count' | 'bytes', service: string | undefined, need: number): number[] | undefined {
+    const snap = this.snapshot();
+    if (!snap) return [];
+    const ids = snap.ents.byKind.get(kind);
+    if (!ids) return [];
+    const svc = service === undefined ? -1 : (snap.ents.services.get(service) ?? -2);
+    if (svc === -2) return [];
+    const to = snap.totals(r.to)[column];
+    const from = snap.totals(r.from)[column];
+    const serviceOf = snap.ents.serviceOf;
+    const sums = new Float64Array(ids.length);
+    let n = 0;
+    for (const id of ids) if (svc < 0 || serviceOf[id] === svc) sums[n++] = to[id]! - from[id]!;
+    if (n < need) return undefined;
+    // The need-th largest: sorted ascending, it is need places from the end.
+    const v = sums.subarray(0, n).sort()[n - need]!;
+    if (!(v > 0)) return undefined;
+    const above: number[] = [];
+    const tied: number[] = [];
+    for (const id of ids) {
+      if (svc >= 0 && serviceOf[id] !== svc) continue;
+      const x = to[id]! - from[id]!;
+      if (x > v) above.push(id);
+      else if (x === v) tied.push(id);
+    }
+    // Of the tie, the first by the lists' tie-break, (service, name, sub): the ids' own order (the key index's),
+    // except where sub is a number (a template's id, a span's kind), ordered as one.
+    const k = need - above.length;
+    if (tied.length <= k) return [...above, ...tied];
+    if (!NUMERIC_SUB.has(kind)) return [...above, ...tied.slice(0, k)];
+    const first = prepared(this.db, `SELECT json_group_array(id) AS ids FROM (SELECT id FROM main.history_entity
+      WHERE id IN (SELECT value FROM json_each(?)) ORDER BY service, name, CAST(sub AS INTEGER) LIMIT ?)`).get(JSON.stringify(tied), k) as { ids: string };
+    return [...above, ...(JSON.parse(first.ids) as number[])];
+  }
+
+  /**
+   * What every question reads first, in the request's snapshot: the marks, the entities, and the totals at any
+   * edge (kept ones checked against the backfill and move epochs and the marks first). Undefined: no history.
+   */
+  private snapshot(): { marks: HistoryMarks; ents: Entities; totals: (t: number) => Totals } | undefined {
+    const marks = historyMarks(this.db);
+    const meta = prepared(this.db, `SELECT key, value FROM meta WHERE key IN (?, ?)`).all(MIRROR_EPOCH_KEY, BACKFILL_EPOCH_KEY) as Array<{ key: string; value: string }>;
+    const moves = meta.find((m) => m.key === MIRROR_EPOCH_KEY)?.value ?? '0';
+    const backfills = meta.find((m) => m.key === BACKFILL_EPOCH_KEY)?.value ?? '0';
+    if (backfills !== this.backfills) {
+      this.edges.clear();
+      this.stale.clear();
+      this.backfills = backfills;
+    }
+    const marked = JSON.stringify(marks);
+    if (marked !== this.marked) {
+      // Retention moved a mark (every hour, with the default retention). It keeps each entity's first row of every
+      // hour (day) it thins and drops nothing at or after keptFrom, so the totals at a time that is a whole hour
+      // (day) there are what they were; a time inside a thinned hour is no edge any more (resolveWindow): dropped.
+      for (const t of [...this.edges.keys()]) {
+        const r = resolveWindow({ from: t, to: t }, marks);
+        if (r.from !== t || r.to !== t) {
+          this.edges.delete(t);
+          this.stale.delete(t);
+        }
+      }
+      this.marked = marked;
+    }
+    const newest = (prepared(this.db, `SELECT MAX(bucket) AS b FROM main.history WHERE bucket < ${HISTORY_SENTINEL}`).get() as { b: number | null }).b;
+    if (newest === null) return undefined;
+    const old = this.entities;
+    const ents = this.entityList(moves);
+    if (moves !== this.moves) {
+      // A template merge or split rewrote templates' rows (and a merge deleted the one merged away, whose id a new
+      // entity may take): those are sought again in every kept edge when it is next used, the rest stay.
+      if (old && this.edges.size > 0) {
+        const again = [...(ents.byKind.get('template') ?? [])];
+        for (const [kind, list] of ents.byKind) {
+          if (kind === 'template') continue;
+          for (const id of list) if (id < old.kindOf.length && old.kindOf[id] !== ents.kindOf[id]) again.push(id);
+        }
+        for (const t of this.edges.keys()) this.stale.set(t, [...(this.stale.get(t) ?? []), ...again]);
+      }
+      this.moves = moves;
+    }
+    let all: Totals | undefined;
+    const allTime = () => (all ??= this.allTime(ents));
+    const at = new Map<number, Totals>();
+    const totals = (t: number): Totals => {
+      let v = at.get(t);
+      if (!v) at.set(t, (v = t > newest ? allTime() : this.edge(t, newest, ents.size, allTime)));
+      return v;
+    };
+    return { marks, ents, totals };
   }
 
   /** The entities by kind in key order, read again only when one came or went (~15 ms for 120,000). */

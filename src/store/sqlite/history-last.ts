@@ -26,17 +26,21 @@ interface KindTable {
   sub: (a: string) => string;
   /** `sub` is an integer column on the table (template id, span kind). */
   intSub: boolean;
+  /** The table's row `e` of entity `h` (with e.service = h.service): the join from history_entity, on the table's key. */
+  rowOf: (e: string, h: string) => string;
 }
 
 export const KIND_TABLES: Record<HistoryKind, KindTable> = {
-  log: { table: 'logs_metadata', where: 'service = @service AND severity = @name', name: (a) => `${a}.severity`, sub: () => `''`, intSub: false },
+  log: { table: 'logs_metadata', where: 'service = @service AND severity = @name', name: (a) => `${a}.severity`, sub: () => `''`, intSub: false, rowOf: (e, h) => `${e}.severity = ${h}.name` },
   template: {
     table: 'body_templates', where: 'service = @service AND severity = @name AND template_id = @sub',
     name: (a) => `${a}.severity`, sub: (a) => `CAST(${a}.template_id AS TEXT)`, intSub: true,
+    rowOf: (e, h) => `${e}.severity = ${h}.name AND ${e}.template_id = CAST(${h}.sub AS INTEGER)`,
   },
-  metric: { table: 'metrics_metadata', where: 'service = @service AND name = @name', name: (a) => `${a}.name`, sub: () => `''`, intSub: false },
-  span: { table: 'spans_metadata', where: 'service = @service AND name = @name AND kind = @sub', name: (a) => `${a}.name`, sub: (a) => `CAST(${a}.kind AS TEXT)`, intSub: true },
-  key: { table: 'key_metadata', where: 'service = @service AND scope = @name AND key = @sub', name: (a) => `${a}.scope`, sub: (a) => `${a}.key`, intSub: false },
+  metric: { table: 'metrics_metadata', where: 'service = @service AND name = @name', name: (a) => `${a}.name`, sub: () => `''`, intSub: false, rowOf: (e, h) => `${e}.name = ${h}.name` },
+  span: { table: 'spans_metadata', where: 'service = @service AND name = @name AND kind = @sub', name: (a) => `${a}.name`, sub: (a) => `CAST(${a}.kind AS TEXT)`, intSub: true,
+    rowOf: (e, h) => `${e}.name = ${h}.name AND ${e}.kind = CAST(${h}.sub AS INTEGER)` },
+  key: { table: 'key_metadata', where: 'service = @service AND scope = @name AND key = @sub', name: (a) => `${a}.scope`, sub: (a) => `${a}.key`, intSub: false, rowOf: (e, h) => `${e}.scope = ${h}.name AND ${e}.key = ${h}.sub` },
 };
 
 /** Migration 0006 (SQLite): the column, filled from the history there is, and its index. */

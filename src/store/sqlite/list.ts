@@ -55,6 +55,12 @@ export interface ListQuery {
   bySums?: boolean | undefined;
   /** A WITH clause computing the window's sums only for the rows a statement picks by `rid` (a window's inlined CTE). */
   rowsWith?: { sql: string; values: unknown[] } | undefined;
+  /**
+   * The rowids of the rows on the first `need` by the window's sums of `column` (descending, tie-break order), from
+   * sums known without SQL (the edges SqliteChanges keeps), or undefined (not known).
+   * Given only when the list has no filter a row's window sum could pass or fail differently (the service alone).
+   */
+  topRows?: ((column: string, need: number) => number[] | undefined) | undefined;
 }
 
 export async function runList<T>(db: Database.Database, q: ListQuery, map: (row: Record<string, unknown>) => T): Promise<ListResult<T>> {
@@ -78,6 +84,17 @@ export async function runList<T>(db: Database.Database, q: ListQuery, map: (row:
     const total = (known = count());
     // Nothing on the page (/changes' new keys on a store where nothing is new): no top-N to look for.
     if (q.page.offset >= total) return { items: [], total };
+    // The sums known at the window's edges (a steady store: uniform traffic, so the top-N by all-time values below
+    // cannot stop early): only the page's rows get theirs computed in SQL, not every row's (20,000 templates in a
+    // 24 h window of a 54 h history).
+    const need = q.page.offset + q.page.limit;
+    const rids = q.topRows?.(field.column, need);
+    if (rids) {
+      const rid = qualify('rid');
+      const sql = `${q.rowsWith.sql} SELECT ${q.select} FROM ${q.from}${where ? `${where} AND` : ' WHERE'} ${rid} IN (SELECT value FROM json_each(?)) ORDER BY ${order} LIMIT ? OFFSET ?`;
+      const rows = prepared(db, sql).all(...q.rowsWith.values, ...q.where.values, JSON.stringify(rids), q.page.limit, q.page.offset) as Record<string, unknown>[];
+      return { items: rows.map(map), total };
+    }
     const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
     const page = await sqliteTopBySums(db, q, order, tiebreak, field.column, qualify, total);
     if (page) return { items: page.map(map), total };

@@ -33,9 +33,11 @@ import {
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
-import { bytesShare, keys, runList, Where } from './list.js';
+import { bytesShare, keys, runList, Where, type ListQuery } from './list.js';
+import { KIND_TABLES } from './history-last.js';
+import { WINDOW_TABLES } from '../window-tables.js';
 import { historyMarks, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
-import type { ChangeLists, ChangesQuery, SeriesPoint, SeriesQuery, VersionItem } from '../history.js';
+import { resolveWindow, type ChangeLists, type ChangesQuery, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
 import { openReadOnly, openReadOnlyFile, type SqliteTuning } from './connection.js';
 import { prepared } from './statements.js';
 import { SqliteChanges } from './changes.js';
@@ -68,7 +70,7 @@ export class SqliteQueries implements StoreQueries {
       .add('type = ?', q.type)
       .add('series_estimate >= ?', q.minCardinality)
       .add('first_seen >= ?', q.firstSeenFrom);
-    return runList(this.db, { ...win(this.db, 'metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
+    return runList(this.db, { ...win(this.db, 'metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality, q.firstSeenFrom) ? this.changes : undefined), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
   }
 
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
@@ -83,14 +85,14 @@ export class SqliteQueries implements StoreQueries {
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage,
       status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
+    return runList(this.db, { ...win(this.db, 'spans_metadata', q, q.service, none(q.q, q.kind, q.firstSeenFrom) ? this.changes : undefined), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
   }
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const where = new Where().add('service = ?', q.service).add('severity = ? COLLATE NOCASE', q.severity).add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...win(this.db, 'logs_metadata', q, q.service, none(q.severity, q.firstSeenFrom) ? this.changes : undefined), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       attribute_keys: keys(r['attribute_keys']),
@@ -117,7 +119,7 @@ export class SqliteQueries implements StoreQueries {
     const byShare = q.page.sort === 'percentage' || q.page.sort === 'bytes_percentage';
     const from = q.window ? TEMPLATE_FROM_WINDOW : byShare ? TEMPLATE_FROM_SHARES : 'body_templates b';
     const select = q.window ? TEMPLATE_SELECT_WINDOW : byShare ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT;
-    return runList(this.db, { ...win(this.db, 'body_templates', q, q.service), select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...win(this.db, 'body_templates', q, q.service, none(q.severity, q.templateId, q.q, q.firstSeenFrom) ? this.changes : undefined), select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       template_id: r['template_id'] as number,
@@ -142,7 +144,7 @@ export class SqliteQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
+    return runList(this.db, { ...win(this.db, 'key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality, q.firstSeenFrom) ? this.changes : undefined), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
@@ -163,16 +165,41 @@ export class SqliteQueries implements StoreQueries {
   }
 }
 
-/** The CTEs of a windowed list (none without a window). */
-function win(db: Database.Database, table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): { with?: Sql; countWith?: Sql; rowsWith?: Sql; bySums?: boolean } {
+/**
+ * The CTEs of a windowed list (none without a window). `changes` given (the list has no filter but the service):
+ * a sort by the window's count or bytes may take its page's candidates from the totals /changes keeps at the
+ * window's edges (ListQuery.topRows).
+ */
+function win(
+  db: Database.Database, table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, changes?: SqliteChanges,
+): { with?: Sql; countWith?: Sql; rowsWith?: Sql; bySums?: boolean; topRows?: ListQuery['topRows'] } {
   if (!q.window) return {};
   const marks = historyMarks(db);
   const bySums = WINDOW_SORTS.has(q.page.sort);
   const open = windowIsOpen(db, table, q.window, marks);
   const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
   const lazy = cte('lazy');
-  return { with: bySums ? cte('materialized') : lazy, countWith: cte('count'), rowsWith: lazy, bySums };
+  let topRows: ListQuery['topRows'];
+  if (changes && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
+    const kind = WINDOW_TABLES[table].kind;
+    const r = resolveWindow(q.window, marks);
+    topRows = (column, need) => {
+      const ids = changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
+      if (!ids) return undefined;
+      const rowOf = KIND_TABLES[kind].rowOf('e', 'h');
+      const rows = prepared(db, `SELECT json_group_array(e.rowid) AS rids FROM (SELECT value AS id FROM json_each(?)) c
+        JOIN main.history_entity h ON h.id = c.id JOIN main.${table} e ON e.service = h.service AND ${rowOf}`).get(JSON.stringify(ids)) as { rids: string };
+      return JSON.parse(rows.rids) as number[];
+    };
+  }
+  return { with: bySums ? cte('materialized') : lazy, countWith: cte('count'), rowsWith: lazy, bySums, topRows };
 }
+
+/** Sorts by a window's count or bytes themselves (not a share): their candidates can come from the kept edges. */
+const EDGE_SORTS = new Set(['count', 'sample_count', 'bytes']);
+
+/** No filter given. */
+const none = (...filters: unknown[]) => filters.every((f) => f === undefined);
 
 /** Sort fields whose values a window replaces: sorting by them needs every row's sums (see windowCtes). */
 const WINDOW_SORTS = new Set(['count', 'sample_count', 'bytes', 'percentage', 'bytes_percentage']);
