@@ -125,6 +125,15 @@ function questions(windows: Array<{ from: number; to: number }>): Array<[string,
     out.push([`metrics ${w}`, (q) => q.metrics({ window, page: page('bytes', 'desc', 10) })]);
     out.push([`spans ${w}`, (q) => q.spans({ window, page: page('bytes', 'desc', 10) })]);
   }
+  // All-time, one service's rows (the service page): found by the entries' copy of the service.
+  for (const service of ['svc-1', 'svc-2', 'moves', 'nobody']) {
+    out.push([`keys all-time ${service}`, (q) => q.keys({ service, page: page('cardinality_estimate', 'desc', 10) })]);
+    out.push([`keys all-time ${service} new`, (q) => q.keys({ service, firstSeenFrom: T0 + 20 * 60_000, page: page('key', 'asc', 50) })]);
+    out.push([`templates all-time ${service}`, (q) => q.templates({ service, page: page('bytes', 'desc', 10) })]);
+    out.push([`metrics all-time ${service}`, (q) => q.metrics({ service, page: page('bytes', 'desc', 10) })]);
+    out.push([`spans all-time ${service}`, (q) => q.spans({ service, page: page('bytes', 'desc', 10) })]);
+    out.push([`totals ${service}`, async (q) => ({ items: [await q.serviceTotals(service)], total: 1 })]);
+  }
   return out;
 }
 

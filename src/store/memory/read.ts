@@ -158,6 +158,15 @@ export class MemoryQueries implements StoreQueries {
     table: T, q: Windowed & { page: Page }, service: string | undefined, keep: ((r: Records[T]) => boolean) | undefined, spec: SortSpec,
     derive: (r: Records[T]) => R, derived: readonly string[], map: (r: R) => I,
   ): ListResult<I> {
+    if (!q.window && !this.plain && service !== undefined) {
+      // One service's rows found by their entries' copy of the service (Entry.service): reading each row's own field,
+      // among their sketches, took a service's overview on 100,000 keys ~125 ms.
+      this.denominators = (name) => this.t.get('services', name) ?? NO_BYTES;
+      const min = q.firstSeenFrom;
+      const rows: Array<Records[T]> = [];
+      for (const e of this.t.entries(table)) if (e.service === service && (min === undefined || e.firstSeen >= min)) rows.push(e.row);
+      return list(keep ? rows.filter(keep) : rows, spec, q.page, derive, derived, map);
+    }
     if (!q.window || this.plain) {
       const rows = this.view(table, q, service);
       return list(keep ? rows.filter(keep) : rows, spec, q.page, derive, derived, map);
@@ -265,6 +274,10 @@ export class MemoryQueries implements StoreQueries {
       for (const r of it) if (r.service === service) n += f(r);
       return n;
     };
+    // Keys counted by their entries' copy of the service, not by reading 100,000 rows among their sketches.
+    let keys = 0;
+    if (this.plain) keys = count(this.t.rows('keys'));
+    else for (const e of this.t.entries('keys')) if (e.service === service) keys++;
     return {
       severities: count(this.t.rows('logs')),
       templates: count(this.t.rows('templates')),
@@ -272,7 +285,7 @@ export class MemoryQueries implements StoreQueries {
       series_estimate: count(this.t.rows('metrics'), (r) => r.series_estimate),
       prometheus_series: count(this.t.rows('metrics'), (r) => r.prometheus_series),
       span_names: count(this.t.rows('spans')),
-      keys: count(this.t.rows('keys')),
+      keys,
     };
   }
 
