@@ -274,10 +274,6 @@ export class MemoryQueries implements StoreQueries {
       for (const r of it) if (r.service === service) n += f(r);
       return n;
     };
-    // Keys counted by their entries' copy of the service, not by reading 100,000 rows among their sketches.
-    let keys = 0;
-    if (this.plain) keys = count(this.t.rows('keys'));
-    else for (const e of this.t.entries('keys')) if (e.service === service) keys++;
     return {
       severities: count(this.t.rows('logs')),
       templates: count(this.t.rows('templates')),
@@ -285,7 +281,8 @@ export class MemoryQueries implements StoreQueries {
       series_estimate: count(this.t.rows('metrics'), (r) => r.series_estimate),
       prometheus_series: count(this.t.rows('metrics'), (r) => r.prometheus_series),
       span_names: count(this.t.rows('spans')),
-      keys,
+      // Keys by their entries' copy of the service, not by reading 100,000 rows among their sketches.
+      keys: this.plain ? count(this.t.rows('keys')) : count(this.t.entries('keys')),
     };
   }
 
