@@ -227,7 +227,7 @@ export class MemoryQueries implements StoreQueries {
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    const lists = this.h.changes(q);
+    const lists = this.plain ? this.h.changesPlain(q) : this.h.changes(q);
     if (q.kind === 'template') {
       for (const c of [...lists.rose, ...lists.fell]) {
         const t = this.t.get('templates', entityKey(c.service, c.name, Number(c.sub)));
