@@ -118,6 +118,14 @@ function questions(windows: Array<{ from: number; to: number }>): Array<[string,
     }
     // A filter without a service: the same view as the unfiltered lists above, other rows.
     out.push([`keys ${w} by text`, (q) => q.keys({ window, q: 'SHARED', page: page('sample_count', 'desc', 100) })]);
+    // The text index (src/store/memory/text-index.ts): needles matching many, one or no key, at a key's start or end,
+    // capitals on either side, the empty one, one holding the index's separator; pages deep into the matches.
+    for (const text of ['k.', 'K.OP', 'shared3', 'SHARED3X', 'zzz', 'k.early', 'y', '.', '', '\u0000', 'nothing like it', 'opb0', 'MIXEDcase', 'k.M']) {
+      for (const [sort, order, limit, offset] of [['sample_count', 'desc', 100, 0], ['key', 'asc', 7, 3], ['bytes', 'asc', 5, 40], ['bytes_percentage', 'desc', 3, 0], ['key', 'asc', 0, 0]] as const) {
+        out.push([`keys ${w} text ${JSON.stringify(text)} ${sort} ${order} ${limit}@${offset}`, (q) => q.keys({ window, q: text, page: page(sort, order, limit, offset) })]);
+      }
+      out.push([`keys ${w} text ${JSON.stringify(text)} svc-1`, (q) => q.keys({ window, service: 'svc-1', q: text, page: page('key', 'asc', 20) })]);
+    }
     out.push([`keys ${w} filtered`, (q) => q.keys({ window, service: 'svc-2', scope: 'log', q: 'shared', page: page('sample_count', 'desc', 10) })]);
     out.push([`keys ${w} new`, (q) => q.keys({ window, firstSeenFrom: window.from, page: page('bytes', 'desc', 20) })]);
     out.push([`logs ${w}`, (q) => q.logs({ window, page: page('sample_count', 'desc', 10) })]);
@@ -184,7 +192,7 @@ describe('memory store windowed lists: the fast form answers as the plain one', 
 
     // A backfill into the first send's minute (an old edge's totals change), and new keys among the old ones in
     // tie-break order, all of cardinality 1 as the old (the tie order grows in the middle).
-    const late = ['svc-0', 'svc-1', 'svc-2'].map((service) => ({ service, severity: 'INFO', body: 'late arrival 1', keys: ['k.zzz', 'k.aaa', 'k.opb0', 'k.shared3x'] }));
+    const late = ['svc-0', 'svc-1', 'svc-2'].map((service) => ({ service, severity: 'INFO', body: 'late arrival 1', keys: ['k.zzz', 'k.aaa', 'k.opb0', 'k.shared3x', 'k.MixedCase'] }));
     await f.send([...lines(1), ...late, { service: 'svc-0', severity: 'INFO', body: 'early bird', keys: ['k.early'] }], at(0));
     nonEmpty += await compare(f.store, windows(at(4) + MIN));
 

@@ -45,6 +45,7 @@ import type { MemoryHistory } from './history.js';
 import type { KeyRec, LogRec, MetricRec, Records, ServiceRec, SpanRec, TableName, Tables, TemplateRec } from './tables.js';
 import { list, tieComparator } from './list.js';
 import { TieOrder } from './tie-order.js';
+import { TextIndex } from './text-index.js';
 import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
 
 const HAS_CAPITAL = /[A-Z]/;
@@ -89,6 +90,8 @@ export class MemoryQueries implements StoreQueries {
   private viewsAt = '';
   /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
   private readonly orders = new Map<TableName, TieOrder<TableName>>();
+  /** Per table, its text filter's index (src/store/memory/text-index.ts), made on its first windowed list filtered by text. */
+  private readonly texts = new Map<TableName, TextIndex>();
   /** The denominators of bytes_percentage for the query being answered: all-time, or the window's. */
   private denominators: (name: string) => Bytes = (name) => this.t.get('services', name) ?? NO_BYTES;
 
@@ -151,13 +154,19 @@ export class MemoryQueries implements StoreQueries {
   }
 
   /**
-   * A list of `table`'s rows that `keep` passes (undefined: all): in a window through windowList (src/store/memory/window-view.ts),
-   * else (or `plain`) over view()'s rows. `keep` reads only the rows' own columns, never a window's sums.
+   * A list of `table`'s rows that `keep` passes (undefined: all) and whose `text` column holds `text.q` (matcher()):
+   * in a window through windowList (src/store/memory/window-view.ts), the text matched in the table's TextIndex when
+   * the column is one of the row's key (never changes while the row lives), else (or `plain`) over view()'s rows.
+   * `keep` reads only the rows' own columns, never a window's sums.
    */
   private listOf<T extends Exclude<TableName, 'services' | 'labels'>, R extends object, I>(
-    table: T, q: Windowed & { page: Page }, service: string | undefined, keep: ((r: Records[T]) => boolean) | undefined, spec: SortSpec,
+    table: T, q: Windowed & { page: Page }, service: string | undefined, only: ((r: Records[T]) => boolean) | undefined,
+    text: { column: string; q: string | undefined; key: boolean }, spec: SortSpec,
     derive: (r: Records[T]) => R, derived: readonly string[], map: (r: R) => I,
   ): ListResult<I> {
+    const like = matcher(text.q);
+    const column = text.column;
+    const keep = text.q === undefined ? only : (r: Records[T]) => like((r as unknown as Record<string, string>)[column]!) && (!only || only(r));
     if (!q.window && !this.plain && service !== undefined) {
       // One service's rows found by their entries' copy of the service (Entry.service): reading each row's own field,
       // among their sketches, took a service's overview on 100,000 keys ~125 ms.
@@ -174,6 +183,14 @@ export class MemoryQueries implements StoreQueries {
     const services = this.windowServices(q.window, service);
     this.denominators = (name) => services.get(name) ?? NO_BYTES;
     const v = this.cachedView(table, spec, q.window, service, q.firstSeenFrom);
+    const needle = text.q === undefined ? undefined : foldAscii(text.q);
+    if (needle !== undefined && text.key && TextIndex.answers(needle)) {
+      // cachedView numbered the tie order just now: the index's ranks are the view's.
+      const order = this.orders.get(table)!;
+      let index = this.texts.get(table);
+      if (!index) this.texts.set(table, (index = new TextIndex(column)));
+      return windowList(v, only, spec, q.page, derive, derived, map, index.matches(needle, order.entries(), order.generation));
+    }
     return windowList(v, keep, spec, q.page, derive, derived, map);
   }
 
@@ -290,11 +307,10 @@ export class MemoryQueries implements StoreQueries {
     const service = eq(q.service);
     const name = eq(q.name);
     const type = eq<string>(q.type);
-    const like = matcher(q.q);
     const min = q.minCardinality;
-    const keep = none(q.service, q.name, q.q, q.type, min) ? undefined : (r: MetricRec) => service(r.service) && name(r.name) && like(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min);
+    const keep = none(q.service, q.name, q.type, min) ? undefined : (r: MetricRec) => service(r.service) && name(r.name) && type(r.type) && (min === undefined || r.series_estimate >= min);
     const derive = (r: MetricRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).metric_bytes) });
-    return this.listOf('metrics', q, q.service, keep, METRIC_SORT, derive, ['bytes_percentage'], (r) => {
+    return this.listOf('metrics', q, q.service, keep, { column: 'name', q: q.q, key: true }, METRIC_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         name: r.name,
@@ -333,10 +349,9 @@ export class MemoryQueries implements StoreQueries {
   async spans(q: SpanQuery): Promise<ListResult<SpanItem>> {
     const service = eq(q.service);
     const kind = eq(q.kind);
-    const like = matcher(q.q);
-    const keep = none(q.service, q.q, q.kind) ? undefined : (r: SpanRec) => service(r.service) && like(r.name) && kind(r.kind);
+    const keep = none(q.service, q.kind) ? undefined : (r: SpanRec) => service(r.service) && kind(r.kind);
     const derive = (r: SpanRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).span_bytes) });
-    return this.listOf('spans', q, q.service, keep, SPAN_SORT, derive, ['bytes_percentage'], (r) => {
+    return this.listOf('spans', q, q.service, keep, { column: 'name', q: q.q, key: true }, SPAN_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         name: r.name,
@@ -361,7 +376,7 @@ export class MemoryQueries implements StoreQueries {
     const severity = eqNoCase(q.severity);
     const keep = none(q.service, q.severity) ? undefined : (r: LogRec) => service(r.service) && severity(r.severity);
     const derive = (r: LogRec) => ({ ...r, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) });
-    return this.listOf('logs', q, q.service, keep, LOG_SORT, derive, ['bytes_percentage'], (r) => {
+    return this.listOf('logs', q, q.service, keep, { column: 'severity', q: undefined, key: true }, LOG_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service,
         severity: r.severity,
@@ -394,14 +409,14 @@ export class MemoryQueries implements StoreQueries {
     else for (const r of this.t.rows('templates')) add(r.service, r.severity, r.count);
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
-    const like = matcher(q.q);
-    const keep = none(q.service, q.severity, q.q, q.templateId, seen) ? undefined : (r: TemplateRec) => service(r.service) && severity(r.severity) && like(r.template) && (q.templateId === undefined || r.template_id === q.templateId) &&
+    const keep = none(q.service, q.severity, q.templateId, seen) ? undefined : (r: TemplateRec) => service(r.service) && severity(r.severity) && (q.templateId === undefined || r.template_id === q.templateId) &&
       (seen === undefined || r.first_seen >= seen);
     const derive = (r: TemplateRec) => {
       const sum = sums.get(r.service)?.get(r.severity) ?? 0;
       return { ...r, percentage: sum === 0 ? 0 : (100.0 * r.count) / sum, bytes_percentage: share(r.bytes, this.service(r.service).log_bytes) };
     };
-    return this.listOf('templates', q, q.service, keep, TEMPLATE_SORT, derive, ['percentage', 'bytes_percentage'], (r) => {
+    // A template's text can change while its row lives (the miner generalizes it): matched row by row, no index.
+    return this.listOf('templates', q, q.service, keep, { column: 'template', q: q.q, key: false }, TEMPLATE_SORT, derive, ['percentage', 'bytes_percentage'], (r) => {
       return {
         service: r.service,
         severity: r.severity,
@@ -421,11 +436,10 @@ export class MemoryQueries implements StoreQueries {
   async keys(q: KeyQuery): Promise<ListResult<KeyItem>> {
     const service = eq(q.service);
     const scope = eq<string>(q.scope);
-    const like = matcher(q.q);
     const min = q.minCardinality;
-    const keep = none(q.service, q.scope, q.q, min) ? undefined : (r: KeyRec) => service(r.service) && scope(r.scope) && like(r.key) && (min === undefined || r.cardinality_estimate >= min);
+    const keep = none(q.service, q.scope, min) ? undefined : (r: KeyRec) => service(r.service) && scope(r.scope) && (min === undefined || r.cardinality_estimate >= min);
     const derive = (r: KeyRec) => ({ ...r, bytes_percentage: share(r.bytes, keySignalBytes(r.scope, this.service(r.service))) });
-    return this.listOf('keys', q, q.service, keep, KEY_SORT, derive, ['bytes_percentage'], (r) => {
+    return this.listOf('keys', q, q.service, keep, { column: 'key', q: q.q, key: true }, KEY_SORT, derive, ['bytes_percentage'], (r) => {
       return {
         service: r.service, scope: r.scope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
         cardinality_estimate: r.cardinality_estimate, first_seen: r.first_seen, last_seen: r.last_seen,

@@ -13,6 +13,8 @@ import type { Entry, Records, TableName, Tables } from './tables.js';
 export class TieOrder<T extends TableName> {
   /** The live entries in tie-break order, as last numbered. */
   private ordered: Array<Entry<T>> | undefined;
+  /** One more at every numbering that changed the order (what a TextIndex was made at). */
+  generation = 0;
 
   constructor(
     private readonly t: Tables,
@@ -44,5 +46,11 @@ export class TieOrder<T extends TableName> {
     }
     for (let i = 0; i < ordered.length; i++) ordered[i]!.rank = i;
     this.ordered = ordered;
+    this.generation++;
+  }
+
+  /** The entries by rank, as numbered by the last number(). */
+  entries(): ReadonlyArray<Entry<T>> {
+    return this.ordered ?? [];
   }
 }

@@ -96,10 +96,16 @@ export function windowRow<R>(v: WindowView<R>, i: number): R {
  */
 export function windowList<U extends object, R extends object, T>(
   v: WindowView<U>, keep: ((r: U) => boolean) | undefined, spec: SortSpec, page: Page, derive: (r: U) => R, derived: readonly string[], map: (r: R) => T,
+  /** By tie-order rank, 1 for the rows a text filter passes (src/store/memory/text-index.ts): asked before `keep`, which reads the row. */
+  pass?: Uint8Array,
 ): ListResult<T> {
   const rows = v.rows;
   let idx: number[];
-  if (keep) {
+  if (pass) {
+    idx = [];
+    const rank = v.rank;
+    for (let i = 0; i < rows.length; i++) if (pass[rank[i]!] === 1 && (!keep || keep(rows[i]!))) idx.push(i);
+  } else if (keep) {
     idx = [];
     for (let i = 0; i < rows.length; i++) if (keep(rows[i]!)) idx.push(i);
   } else {
@@ -145,7 +151,7 @@ export function windowList<U extends object, R extends object, T>(
   const want = Math.min(total, page.offset + page.limit);
   // A page deep into a list without filters sorts every position (firstSorted): kept with the view, the next page
   // of that order is a slice (100,000 keys by name at offset 50,000: ~25 ms a sort).
-  const whole = !keep && !derived.includes(c) && want * 8 >= total;
+  const whole = !keep && !pass && !derived.includes(c) && want * 8 >= total;
   const key = `${c} ${page.order}`;
   const sorted = (whole ? v.sorted.get(key) : undefined) ?? firstSorted(idx, want, cmp);
   if (whole) v.sorted.set(key, sorted);
