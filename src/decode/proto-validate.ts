@@ -369,3 +369,13 @@ function resourceAnd(r: ProtoReader, item: (r: ProtoReader, end: number) => void
     r.finish(rEnd);
   }
 }
+
+/** One KeyValue in [pos, end) as validateLogs checks it (the fused logs path's attributes past maxAttributes). */
+export function validateKeyValue(r: ProtoReader, end: number): void {
+  keyValue(r, end, 0);
+}
+
+/** One InstrumentationScope in [pos, end) as validateLogs checks it. */
+export function validateScope(r: ProtoReader, end: number): void {
+  scope(r, end);
+}
