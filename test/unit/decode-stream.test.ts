@@ -114,6 +114,46 @@ describe('streamLogs: one pass from bytes to a sink', () => {
     expect(errors).toBeGreaterThan(200);
   });
 
+  it('the fused walk rejects exactly what validateLogs rejects, and a rejected request reaches the sink not at all: 1,500 mutations', () => {
+    const rand = rng(11);
+    const base = Array.from({ length: 40 }, (_, j) => encode(LogsReq, new Gen(300 + j).logs(), j % 2 === 0));
+    let errors = 0;
+    for (let i = 0; i < 1500; i++) {
+      const bytes = base[i % 40]!.slice();
+      const at = Math.floor(rand() * bytes.length);
+      const kind = i % 3;
+      let mutated: Uint8Array;
+      if (kind === 0) {
+        bytes[at] = Math.floor(rand() * 256);
+        mutated = bytes;
+      } else if (kind === 1) mutated = bytes.subarray(0, at);
+      else mutated = new Uint8Array([...bytes.subarray(0, at), Math.floor(rand() * 256), ...bytes.subarray(at)]);
+      // A limit of 2 attributes: the dropped ones, skipped unread by the decoder, must be checked all the same.
+      const opts = i % 2 === 0 ? { maxAttributes: 2 } : undefined;
+      let calls = 0;
+      const sink: LogsSink<number> = { resource: () => ++calls, record: () => void calls++, endResource: () => void calls++, rawBodies: i % 4 < 2 };
+      const fused = outcome(() => streamLogs(mutated, opts, sink, () => undefined));
+      expect(fused, `mutation ${i} (kind ${kind} at ${at})`).toBe(outcome(() => validateLogs(new ProtoReader(mutated))));
+      if (fused === 'error') {
+        errors++;
+        expect(calls, `mutation ${i}`).toBe(0);
+      }
+    }
+    expect(errors).toBeGreaterThan(200);
+  });
+
+  it('a request of parts too small for the scratch (40,000 empty records) is validated first and streamed as before', () => {
+    const rl = pb.Writer.create().uint32(18).bytes(new Uint8Array(new Array(40_000).fill([0x12, 0x00]).flat())).finish();
+    const req = pb.Writer.create().uint32(10).bytes(rl).finish() as Uint8Array;
+    expect(collect(req)).toEqual(flatten(decodeLogs(req)));
+    expect(collect(req).resources[0]!.scopes[0]!.records).toHaveLength(40_000);
+    // The same, broken in its last record: the fallback's validation refuses it before the sink sees anything.
+    const bad = new Uint8Array([...req.subarray(0, req.length - 2), 0x12, 0x01]);
+    let calls = 0;
+    expect(() => streamLogs(bad, undefined, { resource: () => ++calls, record: () => void calls++, endResource: () => void calls++ })).toThrow(DecodeError);
+    expect(calls).toBe(0);
+  });
+
   it('a request malformed half-way reaches the sink not at all', () => {
     const good = encode(LogsReq, new Gen(5).logs());
     // A second ResourceLogs whose LogRecord has severity_number with a wrong wire type.
