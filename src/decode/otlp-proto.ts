@@ -51,7 +51,7 @@ import {
   type DecodeStats,
   type Decoded,
 } from './limits.js';
-import { LogsScratch } from './logs-scratch.js';
+import { AttrPool, AttrScratch, LogsScratch, SpansScratch } from './stream-scratch.js';
 import { validateKeyValue, validateLogs, validateMetrics, validateScope, validateTraces } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
@@ -597,7 +597,7 @@ function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
       continue;
     }
     const rlEnd = r.lenEnd(end);
-    const res = s.beginResource();
+    const res = s.resources.begin();
     while (r.pos < rlEnd) {
       const t = r.tag();
       if (t === 18) {
@@ -611,11 +611,11 @@ function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
           else r.skipUnknown(u, slEnd, F1 | F2);
         }
         r.finish(slEnd);
-      } else if (t === 10) s.resAttrs[res] = readResource(r, r.lenEnd(rlEnd));
+      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rlEnd));
       else r.skipUnknown(t, rlEnd, F1 | F2);
     }
     r.finish(rlEnd);
-    s.endResource(res);
+    s.resources.itemEnd[res] = s.records;
   }
   return true;
 }
@@ -626,7 +626,8 @@ function scanLogRecord(r: OtlpReader, end: number, s: LogsScratch): void {
   let severityNumber = 0;
   let severityText = '';
   let body: LogBody = undefined;
-  const first = s.attrs;
+  const attrs = s.attrs;
+  const first = attrs.n;
   const maxAttrs = r.maxAttrs;
   const hashPlain = r.hashBytes !== undefined;
   r.bodyFrom = -1;
@@ -656,63 +657,42 @@ function scanLogRecord(r: OtlpReader, end: number, s: LogsScratch): void {
       case 42:
         body = readBody(r, r.lenEnd(end));
         break;
-      case 50: {
-        const e = r.lenEnd(end);
-        const kvBytes = e - r.pos;
-        if (s.attrs - first >= maxAttrs) {
-          dropAttr(r, e);
-          break;
-        }
-        readKeyValue(r, e, hashPlain);
-        const i = s.attr();
-        s.attrBytes[i] = kvBytes;
-        if (r.kvHashed) {
-          s.attrHashed[i] = 1;
-          s.attrHashHi[i] = r.hashOut[0]!;
-          s.attrHashLo[i] = r.hashOut[1]!;
-        } else s.attrHashed[i] = 0;
-        s.setAttrStrings(i, r.kvKey, r.kvValue);
+      case 50:
+        scanAttr(r, r.lenEnd(end), attrs, first, maxAttrs, hashPlain);
         break;
-      }
       default:
         r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 11));
     }
   }
   r.finish(end);
-  const i = s.record();
-  s.recBytes[i] = bytes;
-  s.recSeverity[i] = severityNumber;
-  s.recBodyFrom[i] = r.bodyFrom;
-  s.recBodyTo[i] = r.bodyTo;
-  s.recAttrEnd[i] = s.attrs;
-  s.setRecordRefs(i, severityText, r.bodyFrom < 0 ? body : undefined);
+  s.record(bytes, severityNumber, severityText, r.bodyFrom < 0 ? body : undefined, r.bodyFrom, r.bodyTo);
+}
+
+/** One attribute of a record, span or event (its list began at `first`) into the scratch, as readAttr reads it. */
+function scanAttr(r: OtlpReader, end: number, attrs: AttrScratch, first: number, maxAttrs: number, hashPlain: boolean): void {
+  const bytes = end - r.pos;
+  if (attrs.n - first >= maxAttrs) {
+    dropAttr(r, end);
+    return;
+  }
+  readKeyValue(r, end, hashPlain);
+  attrs.add(bytes, r.kvKey, r.kvValue, r.kvHashed, r.hashOut[0]!, r.hashOut[1]!);
 }
 
 /** The records of a scanned request to the sink, through one record object and pooled attributes. */
 function replayLogs<R>(r: OtlpReader, s: LogsScratch, sink: LogsSink<R>): void {
   const rec = replayRecord;
-  rec.bodyUtf8 = r.rawBodies ? r.nbuf : undefined;
+  const res = s.resources;
   let j = 0;
   let a = 0;
-  for (let res = 0; res < s.resources; res++) {
-    const state = sink.resource(s.resAttrs[res] ?? []);
-    const recEnd = s.resRecEnd[res]!;
+  for (let i = 0; i < res.n; i++) {
+    const state = sink.resource(res.attrs[i] ?? []);
+    const recEnd = res.itemEnd[i]!;
     for (; j < recEnd; j++) {
       const attrEnd = s.recAttrEnd[j]!;
-      const attrs = pooledAttrs(attrEnd - a);
-      for (let k = 0; a < attrEnd; a++, k++) {
-        const at = attrs[k]!;
-        at.key = s.attrKey[a]!;
-        at.value = s.attrValue[a]!;
-        at.bytes = s.attrBytes[a]!;
-        if (s.attrHashed[a] === 1) {
-          at.hashHi = s.attrHashHi[a]!;
-          at.hashLo = s.attrHashLo[a]!;
-        } else {
-          at.hashHi = undefined;
-          at.hashLo = undefined;
-        }
-      }
+      const attrs = recordAttrs.list(attrEnd - a);
+      s.attrs.copy(a, attrEnd, attrs);
+      a = attrEnd;
       rec.severityNumber = s.recSeverity[j]!;
       rec.severityText = s.recSeverityText[j]!;
       rec.body = s.recBody[j];
@@ -721,7 +701,7 @@ function replayLogs<R>(r: OtlpReader, s: LogsScratch, sink: LogsSink<R>): void {
       const from = s.recBodyFrom[j]!;
       rec.bodyFrom = from;
       rec.bodyTo = s.recBodyTo[j]!;
-      if (r.rawBodies) rec.bodyUtf8 = from < 0 ? undefined : r.nbuf;
+      rec.bodyUtf8 = r.rawBodies && from >= 0 ? r.nbuf : undefined;
       sink.record(state, rec);
     }
     sink.endResource(state);
@@ -730,21 +710,7 @@ function replayLogs<R>(r: OtlpReader, s: LogsScratch, sink: LogsSink<R>): void {
 
 /** The one record object replayLogs hands over, its shape fixed (bodyUtf8 and the range present even when unused). */
 const replayRecord: LogRecord = { timeUnixMs: 0, severityNumber: 0, severityText: '', body: undefined, attrs: [], bytes: 0, bodyUtf8: undefined, bodyFrom: -1, bodyTo: -1 };
-/** Attribute objects, one per position in a record; arrays of them by length, for records of up to POOLED_LISTS attributes. */
-const attrPool: Attr[] = [];
-const POOLED_LISTS = 64;
-const attrLists: Attr[][] = [];
-
-function pooledAttrs(n: number): Attr[] {
-  while (attrPool.length < n) attrPool.push({ key: '', value: '', bytes: 0, hashHi: undefined, hashLo: undefined });
-  if (n >= POOLED_LISTS) return attrPool.slice(0, n);
-  let list = attrLists[n];
-  if (list === undefined) {
-    while (attrLists.length <= n) attrLists.push(undefined as never);
-    list = attrLists[n] = attrPool.slice(0, n);
-  }
-  return list;
-}
+const recordAttrs = new AttrPool();
 
 /** The walk over a request validateLogs has passed: resource first, then records as they come (the fallback). */
 function streamValidatedLogs<R>(r: OtlpReader, sink: LogsSink<R>): DecodeStats {
@@ -1244,9 +1210,11 @@ export interface TracesSink<R> {
 }
 
 /**
- * One pass from bytes to a traces sink, like streamLogs: validated first, then one Span at a time. With `hashBytes`,
- * span and event attribute values that are plain ASCII strings arrive hashed (Attr.hashHi/hashLo, value ''). Span start
- * times are not read (startUnixMs 0).
+ * One pass from bytes to a traces sink, like streamLogs: decoded and checked in one walk into the thread's scratch,
+ * then handed over span by span once the whole request has passed (a request of parts too small for the scratch is
+ * validated first and decoded again). With `hashBytes`, span and event attribute values that are plain ASCII strings
+ * arrive hashed (Attr.hashHi/hashLo, value ''). The span and its attributes are the same objects for every span: the
+ * sink must not keep them. Span start times are not read (startUnixMs 0).
  */
 export function streamTraces<R>(
   buf: Uint8Array,
@@ -1254,17 +1222,182 @@ export function streamTraces<R>(
   sink: TracesSink<R>,
   hashBytes?: (utf8: Uint8Array, out: Uint32Array) => void,
 ): DecodeStats {
-  const r = new OtlpReader(buf, opts);
-  validateTraces(r);
-  r.hashBytes = hashBytes;
-  r.times = false;
-  eachResource(r, (attrs, scopesAt) => {
+  const r = spansReader(buf, opts, hashBytes);
+  r.strict = true;
+  const s = spansScratch;
+  s.reset(buf.length);
+  try {
+    if (scanTraces(r, s)) {
+      replayTraces(s, sink);
+      return { truncated: r.dropped, truncatedStrings: r.truncated };
+    }
+  } finally {
+    s.clear();
+  }
+  const again = spansReader(buf, opts, hashBytes);
+  validateTraces(again);
+  eachResource(again, (attrs, scopesAt) => {
     const state = sink.resource(attrs);
-    scopesAt((end) => sink.span(state, readSpan(r, r.lenEnd(end))));
+    scopesAt((end) => sink.span(state, readSpan(again, again.lenEnd(end))));
     sink.endResource(state);
   });
-  return { truncated: r.dropped, truncatedStrings: r.truncated };
+  return { truncated: again.dropped, truncatedStrings: again.truncated };
 }
+
+function spansReader(buf: Uint8Array, opts: DecodeOptions | undefined, hashBytes: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined): OtlpReader {
+  const r = new OtlpReader(buf, opts);
+  r.hashBytes = hashBytes;
+  r.times = false;
+  return r;
+}
+
+const spansScratch = new SpansScratch();
+
+/** scanLogs for traces: the walk of decodeTraces with validateTraces' checks, into `s`; false once over budget. */
+function scanTraces(r: OtlpReader, s: SpansScratch): boolean {
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skipUnknown(tag, end, F1);
+      continue;
+    }
+    const rsEnd = r.lenEnd(end);
+    const res = s.resources.begin();
+    while (r.pos < rsEnd) {
+      const t = r.tag();
+      if (t === 18) {
+        const ssEnd = r.lenEnd(rsEnd);
+        while (r.pos < ssEnd) {
+          const u = r.tag();
+          if (u === 18) {
+            scanSpan(r, r.lenEnd(ssEnd), s);
+            if (!s.fits()) return false;
+          } else if (u === 10) validateScope(r, r.lenEnd(ssEnd));
+          else r.skipUnknown(u, ssEnd, F1 | F2);
+        }
+        r.finish(ssEnd);
+      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rsEnd));
+      else r.skipUnknown(t, rsEnd, F1 | F2);
+    }
+    r.finish(rsEnd);
+    s.resources.itemEnd[res] = s.spans;
+  }
+  return true;
+}
+
+/** readSpan into the scratch. */
+function scanSpan(r: OtlpReader, end: number, s: SpansScratch): void {
+  const bytes = end - r.pos;
+  let name = '';
+  let kind = 0;
+  let statusCode = 0;
+  const attrs = s.attrs;
+  const first = attrs.n;
+  const hashPlain = r.hashBytes !== undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 42: {
+        const e = r.lenEnd(end);
+        name = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 48: {
+        // Bounded by the span, as validateTraces bounds it; then read.
+        const p = r.pos;
+        r.skip(tag, end, 0);
+        const q = r.pos;
+        r.pos = p;
+        kind = r.int32();
+        r.pos = q;
+        break;
+      }
+      case 57:
+        r.skip(tag, end, 0);
+        break;
+      case 74:
+        scanAttr(r, r.lenEnd(end), attrs, first, r.maxAttrs, hashPlain);
+        break;
+      case 90:
+        scanEvent(r, r.lenEnd(end), s, hashPlain);
+        break;
+      case 122:
+        statusCode = readStatusCode(r, r.lenEnd(end));
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 5) | (1 << 6) | (1 << 7) | (1 << 9) | (1 << 11) | (1 << 15));
+    }
+  }
+  r.finish(end);
+  s.span(bytes, name, kind, statusCode);
+}
+
+/** readEvent into the scratch. */
+function scanEvent(r: OtlpReader, end: number, s: SpansScratch, hashPlain: boolean): void {
+  let name = '';
+  const attrs = s.eventAttrs;
+  const first = attrs.n;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 26) scanAttr(r, r.lenEnd(end), attrs, first, r.maxAttrs, hashPlain);
+    else if (tag === 18) {
+      const e = r.lenEnd(end);
+      name = r.string(r.pos, e);
+      r.pos = e;
+    } else r.skipUnknown(tag, end, F2 | F3);
+  }
+  r.finish(end);
+  s.event(name);
+}
+
+/** The spans of a scanned request to the sink: one span object and pooled attributes; events made per span (rare). */
+function replayTraces<R>(s: SpansScratch, sink: TracesSink<R>): void {
+  const sp = replaySpan;
+  const res = s.resources;
+  let j = 0;
+  let a = 0;
+  let ev = 0;
+  let ea = 0;
+  for (let i = 0; i < res.n; i++) {
+    const state = sink.resource(res.attrs[i] ?? []);
+    const spanEnd = res.itemEnd[i]!;
+    for (; j < spanEnd; j++) {
+      const attrEnd = s.spanAttrEnd[j]!;
+      const attrs = spanAttrs.list(attrEnd - a);
+      s.attrs.copy(a, attrEnd, attrs);
+      a = attrEnd;
+      const eventEnd = s.spanEventEnd[j]!;
+      let events = NO_EVENTS;
+      if (eventEnd > ev) {
+        events = [];
+        for (; ev < eventEnd; ev++) {
+          const eaEnd = s.eventAttrEnd[ev]!;
+          const eAttrs: Attr[] = [];
+          for (; ea < eaEnd; ea++) {
+            const e = s.eventAttrs;
+            if (e.hashed[ea] === 1) eAttrs.push({ key: e.key[ea]!, value: '', bytes: e.bytes[ea]!, hashHi: e.hashHi[ea]!, hashLo: e.hashLo[ea]! });
+            else eAttrs.push({ key: e.key[ea]!, value: e.value[ea]!, bytes: e.bytes[ea]! });
+          }
+          events.push({ name: s.eventName[ev]!, attrs: eAttrs });
+        }
+      }
+      sp.name = s.spanName[j]!;
+      sp.kind = s.spanKind[j]!;
+      sp.attrs = attrs;
+      sp.events = events;
+      sp.statusCode = s.spanStatus[j]!;
+      sp.bytes = s.spanBytes[j]!;
+      sink.span(state, sp);
+    }
+    sink.endResource(state);
+  }
+}
+
+const replaySpan: Span = { name: '', kind: 0, startUnixMs: 0, attrs: [], events: [], statusCode: 0, bytes: 0 };
+const spanAttrs = new AttrPool();
+const NO_EVENTS: SpanEvent[] = [];
 
 /** Decodes an ExportTraceServiceRequest (or TracesData). */
 export function decodeTraces(buf: Uint8Array, opts?: DecodeOptions): Decoded<TracesRequest> {
