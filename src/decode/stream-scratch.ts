@@ -7,8 +7,9 @@
  *
  * Typed arrays and string slots, reused by every request of the thread and grown by doubling: no object per record,
  * span or attribute. A request that would need more than its own size (or SCRATCH_FLOOR) of scratch — tiny records
- * or attributes, where the scratch would outweigh the bytes — is not held: `fits` says so and the caller validates
- * first and streams as before, so the scratch stays within max(SCRATCH_FLOOR, the largest request's size).
+ * or attributes, where the scratch would outweigh the bytes — or more than SCRATCH_CAP is not held: `fits` says so
+ * and the caller validates first and streams as before. So a thread's scratch stays within SCRATCH_CAP (twice that
+ * in capacity, grown by doubling), however large the requests.
  */
 import type { Attr, LogBody } from '../model/otlp.js';
 
@@ -19,6 +20,9 @@ const EVENT_COST = 4 + 8;
 const ATTR_COST = 3 * 4 + 1 + 2 * 8;
 /** Any request may use this much scratch, whatever its size. */
 export const SCRATCH_FLOOR = 1 << 20;
+/** No request uses more (a 64 MiB request of logs would want about 40 MiB, kept for the thread's life). */
+export const SCRATCH_CAP = 8 << 20;
+const budgetFor = (size: number) => Math.min(SCRATCH_CAP, Math.max(SCRATCH_FLOOR, size));
 
 function grow<T extends Int32Array | Uint32Array | Uint8Array>(from: T, to: T): T {
   to.set(from);
@@ -144,7 +148,7 @@ export class LogsScratch {
   /** Starts a request of `size` bytes. */
   reset(size: number): void {
     this.clear();
-    this.budget = Math.max(SCRATCH_FLOOR, size);
+    this.budget = budgetFor(size);
   }
 
   /** Whether the records and attributes held so far are within the request's budget. */
@@ -206,7 +210,7 @@ export class SpansScratch {
 
   reset(size: number): void {
     this.clear();
-    this.budget = Math.max(SCRATCH_FLOOR, size);
+    this.budget = budgetFor(size);
   }
 
   fits(): boolean {
