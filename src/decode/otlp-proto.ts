@@ -18,10 +18,11 @@
  *
  * Two ways in: `decodeLogs` / `decodeMetrics` / `decodeTraces` build the
  * request's tree (the reference, and what tests compare against protobufjs);
- * `streamLogs` / `streamMetrics` / `streamTraces` are what workers run:
- * validate the whole request (proto-validate.ts), then hand records, points
- * and spans to a sink one at a time, with the same per-message readers, so
- * the two agree field for field.
+ * `streamLogs` / `streamMetrics` / `streamTraces` are what workers run: check
+ * the whole request (logs and traces in the walk that decodes them, into a
+ * scratch, stream-scratch.ts; metrics with proto-validate.ts first), then
+ * hand records, points and spans to a sink one at a time, read by the same
+ * per-message readers as the tree, so the two agree field for field.
  */
 import type {
   Attr,
@@ -84,8 +85,9 @@ class OtlpReader extends ProtoReader {
   kvValue = '';
   kvHashed = false;
   /**
-   * Set on the fused logs path, which checks as it folds instead of validating first: the parts the decoder skips
-   * unread (attributes past maxAttrs) are checked as proto-validate.ts checks them, so it rejects what validateLogs does.
+   * Set on the fused logs and traces walks, which check as they decode instead of validating first: the parts the
+   * decoder skips unread (attributes past maxAttrs) are checked as proto-validate.ts checks them, so they reject what
+   * validateLogs and validateTraces do.
    */
   strict = false;
 
@@ -540,10 +542,11 @@ export interface LogsSink<R> {
 
 /**
  * One pass from bytes to the sink. The request is decoded and checked in one walk into the thread's scratch
- * (logs-scratch.ts: typed arrays, no object per record), and only once its last byte has passed are its records
+ * (stream-scratch.ts: typed arrays, no object per record), and only once its last byte has passed are its records
  * handed to the sink, one at a time: a request malformed half-way reaches the sink not at all. It rejects exactly
  * what validateLogs rejects. A request whose scratch would outgrow its own size (records or attributes of a few bytes
- * each) is validated first and decoded a second time instead (streamValidatedLogs), as all requests were before.
+ * each) or SCRATCH_CAP is validated first and decoded a second time instead (streamValidatedLogs), as all requests
+ * were before.
  * With `hashBytes` (the keyed hasher's), a record attribute whose value is a plain ASCII string arrives hashed
  * (Attr.hashHi/hashLo, value ''), its string never made.
  * The record and its attributes are the same objects for every record: the sink must not keep them.
