@@ -52,7 +52,7 @@ import {
   type DecodeStats,
   type Decoded,
 } from './limits.js';
-import { AttrPool, AttrScratch, LogsScratch, SpansScratch } from './stream-scratch.js';
+import { AttrPool, AttrScratch, LogsScratch, SCRATCH_CAP, SpansScratch } from './stream-scratch.js';
 import { validateKeyValue, validateLogs, validateMetrics, validateScope, validateTraces } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
@@ -563,14 +563,14 @@ export function streamLogs<R>(
   const s = logsScratch;
   s.reset(buf.length);
   try {
-    if (scanLogs(r, s)) {
+    if (buf.length <= SCRATCH_CAP && scanLogs(r, s)) {
       replayLogs(r, s, sink);
       return { truncated: r.dropped, truncatedStrings: r.truncated };
     }
   } finally {
     s.clear();
   }
-  // Too many small parts for the scratch: the counts of the walk given up on are dropped with its reader.
+  // Too big or too many small parts for the scratch: the counts of a walk given up on are dropped with its reader.
   const again = streamReader(buf, opts, sink, hashBytes);
   validateLogs(again);
   return streamValidatedLogs(again, sink);
@@ -1230,7 +1230,7 @@ export function streamTraces<R>(
   const s = spansScratch;
   s.reset(buf.length);
   try {
-    if (scanTraces(r, s)) {
+    if (buf.length <= SCRATCH_CAP && scanTraces(r, s)) {
       replayTraces(s, sink);
       return { truncated: r.dropped, truncatedStrings: r.truncated };
     }

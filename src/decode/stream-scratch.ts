@@ -7,9 +7,9 @@
  *
  * Typed arrays and string slots, reused by every request of the thread and grown by doubling: no object per record,
  * span or attribute. A request that would need more than its own size (or SCRATCH_FLOOR) of scratch — tiny records
- * or attributes, where the scratch would outweigh the bytes — or more than SCRATCH_CAP is not held: `fits` says so
- * and the caller validates first and streams as before. So a thread's scratch stays within SCRATCH_CAP (twice that
- * in capacity, grown by doubling), however large the requests.
+ * or attributes, where the scratch would outweigh the bytes — is not held: `fits` says so and the caller validates
+ * first and streams as before; so does a request over SCRATCH_CAP bytes, without trying. So a thread's scratch stays
+ * within SCRATCH_CAP (twice that in capacity, grown by doubling), however large the requests.
  */
 import type { Attr, LogBody } from '../model/otlp.js';
 
@@ -20,8 +20,12 @@ const EVENT_COST = 4 + 8;
 const ATTR_COST = 3 * 4 + 1 + 2 * 8;
 /** Any request may use this much scratch, whatever its size. */
 export const SCRATCH_FLOOR = 1 << 20;
-/** No request uses more (a 64 MiB request of logs would want about 40 MiB, kept for the thread's life). */
-export const SCRATCH_CAP = 8 << 20;
+/**
+ * Requests larger than this (bytes after inflating) validate first and are not held: the scratch would be kept for
+ * the thread's life at the largest request's size (a 64 MiB request of logs wants about 40 MiB), and it is the small
+ * and medium requests, the SDKs' and Collectors' batches, whose per-record cost the separate walk weighed on.
+ */
+export const SCRATCH_CAP = 2 << 20;
 const budgetFor = (size: number) => Math.min(SCRATCH_CAP, Math.max(SCRATCH_FLOOR, size));
 
 function grow<T extends Int32Array | Uint32Array | Uint8Array>(from: T, to: T): T {
