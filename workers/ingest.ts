@@ -70,12 +70,12 @@ timer.unref();
 
 /**
  * Decodes and folds one request. Protobuf goes in one pass from bytes to the delta map (streamLogs, streamMetrics,
- * streamTraces: validated first, then folded record by record, no request-sized tree); JSON is decoded to a tree first.
+ * streamTraces: checked whole before the first record is folded, no request-sized tree); JSON is decoded to a tree first.
  */
 function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldResult; truncated: number } {
   const opts = { maxAttributes: config.maxAttributes };
   if (task.format === 'protobuf') {
-    // The streams validate before the first resource reaches the sink: the minute's flush runs only for a request that folds.
+    // The streams check the whole request before the first resource reaches the sink: the minute's flush runs only for a request that folds.
     const beforeFirst = () => {
       if (extractor.needsFlushFor(now)) flush(0);
     };

@@ -18,10 +18,11 @@
  *
  * Two ways in: `decodeLogs` / `decodeMetrics` / `decodeTraces` build the
  * request's tree (the reference, and what tests compare against protobufjs);
- * `streamLogs` / `streamMetrics` / `streamTraces` are what workers run:
- * validate the whole request (proto-validate.ts), then hand records, points
- * and spans to a sink one at a time, with the same per-message readers, so
- * the two agree field for field.
+ * `streamLogs` / `streamMetrics` / `streamTraces` are what workers run: check
+ * the whole request (logs and traces in the walk that decodes them, into a
+ * scratch, stream-scratch.ts; metrics with proto-validate.ts first), then
+ * hand records, points and spans to a sink one at a time, read by the same
+ * per-message readers as the tree, so the two agree field for field.
  */
 import type {
   Attr,
@@ -51,7 +52,8 @@ import {
   type DecodeStats,
   type Decoded,
 } from './limits.js';
-import { validateLogs, validateMetrics, validateTraces } from './proto-validate.js';
+import { AttrPool, AttrScratch, LogsScratch, SCRATCH_CAP, SpansScratch } from './stream-scratch.js';
+import { validateKeyValue, validateLogs, validateMetrics, validateScope, validateTraces } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
 /** The reader plus the per-request limits and counters, in one monomorphic object. */
@@ -78,6 +80,16 @@ class OtlpReader extends ProtoReader {
   rawBodies = false;
   bodyFrom = -1;
   bodyTo = -1;
+  /** The last KeyValue read by readKeyValue. */
+  kvKey = '';
+  kvValue = '';
+  kvHashed = false;
+  /**
+   * Set on the fused logs and traces walks, which check as they decode instead of validating first: the parts the
+   * decoder skips unread (attributes past maxAttrs) are checked as proto-validate.ts checks them, so they reject what
+   * validateLogs and validateTraces do.
+   */
+  strict = false;
 
   constructor(buf: Uint8Array, opts: DecodeOptions | undefined) {
     super(buf);
@@ -120,10 +132,26 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false):
   // The KeyValue's own length: what its key and value cost on the wire, whatever is cut below.
   const bytes = end - r.pos;
   if (attrs.length >= r.maxAttrs) {
-    r.dropped++;
-    r.pos = end;
+    dropAttr(r, end);
     return;
   }
+  readKeyValue(r, end, hashPlain);
+  if (r.kvHashed) attrs.push({ key: r.kvKey, value: '', bytes, hashHi: r.hashOut[0]!, hashLo: r.hashOut[1]! });
+  else attrs.push({ key: r.kvKey, value: r.kvValue, bytes });
+}
+
+/** An attribute past maxAttrs: counted and skipped unread (checked first on the fused path, see OtlpReader.strict). */
+function dropAttr(r: OtlpReader, end: number): void {
+  r.dropped++;
+  if (r.strict) validateKeyValue(r, end);
+  r.pos = end;
+}
+
+/**
+ * The KeyValue in [pos, end) into r.kvKey and r.kvValue (cut to the limits), or, when `hashPlain` and the value is
+ * one plain ASCII string, r.kvHashed with its hash in r.hashOut and r.kvValue ''.
+ */
+function readKeyValue(r: OtlpReader, end: number, hashPlain: boolean): void {
   let key = '';
   let value = '';
   let hashed = false;
@@ -152,15 +180,13 @@ function readAttr(r: OtlpReader, end: number, attrs: Attr[], hashPlain = false):
     }
   }
   r.finish(end);
-  if (hashed) {
-    attrs.push({ key, value, bytes, hashHi: r.hashOut[0]!, hashLo: r.hashOut[1]! });
-    return;
-  }
-  if (value.length > r.maxVal) {
+  if (!hashed && value.length > r.maxVal) {
     value = value.slice(0, r.maxVal);
     r.truncated++;
   }
-  attrs.push({ key, value, bytes });
+  r.kvKey = key;
+  r.kvValue = value;
+  r.kvHashed = hashed;
 }
 
 /** Values up to this many bytes go through the hash cache (see hashPlainString); longer ones are hashed each time. */
@@ -515,11 +541,15 @@ export interface LogsSink<R> {
 }
 
 /**
- * One pass from bytes to the sink: validates the whole request first (nothing is allocated, and a request
- * malformed half-way reaches the sink not at all), then decodes one LogRecord at a time and hands it over.
+ * One pass from bytes to the sink. The request is decoded and checked in one walk into the thread's scratch
+ * (stream-scratch.ts: typed arrays, no object per record), and only once its last byte has passed are its records
+ * handed to the sink, one at a time: a request malformed half-way reaches the sink not at all. It rejects exactly
+ * what validateLogs rejects. A request whose scratch would outgrow its own size (records or attributes of a few bytes
+ * each) or SCRATCH_CAP is validated first and decoded a second time instead (streamValidatedLogs), as all requests
+ * were before.
  * With `hashBytes` (the keyed hasher's), a record attribute whose value is a plain ASCII string arrives hashed
  * (Attr.hashHi/hashLo, value ''), its string never made.
- * The live set is one record, not the request: a 2 MB request of 24,000 records decoded to a 10 MB tree.
+ * The record and its attributes are the same objects for every record: the sink must not keep them.
  * Record times are not read (timeUnixMs 0): nothing folds them.
  */
 export function streamLogs<R>(
@@ -528,11 +558,165 @@ export function streamLogs<R>(
   sink: LogsSink<R>,
   hashBytes?: (utf8: Uint8Array, out: Uint32Array) => void,
 ): DecodeStats {
+  const r = streamReader(buf, opts, sink, hashBytes);
+  r.strict = true;
+  const s = logsScratch;
+  s.reset(buf.length);
+  try {
+    if (buf.length <= SCRATCH_CAP && scanLogs(r, s)) {
+      replayLogs(r, s, sink);
+      return { truncated: r.dropped, truncatedStrings: r.truncated };
+    }
+  } finally {
+    s.clear();
+  }
+  // Too big or too many small parts for the scratch: the counts of a walk given up on are dropped with its reader.
+  const again = streamReader(buf, opts, sink, hashBytes);
+  validateLogs(again);
+  return streamValidatedLogs(again, sink);
+}
+
+function streamReader<R>(buf: Uint8Array, opts: DecodeOptions | undefined, sink: LogsSink<R>, hashBytes: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined): OtlpReader {
   const r = new OtlpReader(buf, opts);
   r.hashBytes = hashBytes;
   r.times = false;
   r.rawBodies = sink.rawBodies === true;
-  validateLogs(r);
+  return r;
+}
+
+/** The thread's logs scratch: one request at a time (streamLogs does not nest). */
+const logsScratch = new LogsScratch();
+
+/**
+ * Decodes and checks the whole request into `s` (the walk of decodeLogs, plus validateLogs' checks of what the
+ * decoder skips unread); false, with the walk given up, once the scratch outgrows the request's budget.
+ */
+function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skipUnknown(tag, end, F1);
+      continue;
+    }
+    const rlEnd = r.lenEnd(end);
+    const res = s.resources.begin();
+    while (r.pos < rlEnd) {
+      const t = r.tag();
+      if (t === 18) {
+        const slEnd = r.lenEnd(rlEnd);
+        while (r.pos < slEnd) {
+          const u = r.tag();
+          if (u === 18) {
+            scanLogRecord(r, r.lenEnd(slEnd), s);
+            if (!s.fits()) return false;
+          } else if (u === 10) validateScope(r, r.lenEnd(slEnd));
+          else r.skipUnknown(u, slEnd, F1 | F2);
+        }
+        r.finish(slEnd);
+      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rlEnd));
+      else r.skipUnknown(t, rlEnd, F1 | F2);
+    }
+    r.finish(rlEnd);
+    s.resources.itemEnd[res] = s.records;
+  }
+  return true;
+}
+
+/** readLogRecord into the scratch, with validateLogs' bounds on the fields it skips. */
+function scanLogRecord(r: OtlpReader, end: number, s: LogsScratch): void {
+  const bytes = end - r.pos;
+  let severityNumber = 0;
+  let severityText = '';
+  let body: LogBody = undefined;
+  const attrs = s.attrs;
+  const first = attrs.n;
+  const maxAttrs = r.maxAttrs;
+  const hashPlain = r.hashBytes !== undefined;
+  r.bodyFrom = -1;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 9:
+      case 89:
+        r.skip(tag, end, 0);
+        break;
+      case 16: {
+        // Bounded by the record, as validateLogs bounds it; then read.
+        const p = r.pos;
+        r.skip(tag, end, 0);
+        const q = r.pos;
+        r.pos = p;
+        severityNumber = r.int32();
+        r.pos = q;
+        break;
+      }
+      case 26: {
+        const e = r.lenEnd(end);
+        severityText = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 42:
+        body = readBody(r, r.lenEnd(end));
+        break;
+      case 50:
+        scanAttr(r, r.lenEnd(end), attrs, first, maxAttrs, hashPlain);
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 1) | (1 << 2) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 11));
+    }
+  }
+  r.finish(end);
+  s.record(bytes, severityNumber, severityText, r.bodyFrom < 0 ? body : undefined, r.bodyFrom, r.bodyTo);
+}
+
+/** One attribute of a record, span or event (its list began at `first`) into the scratch, as readAttr reads it. */
+function scanAttr(r: OtlpReader, end: number, attrs: AttrScratch, first: number, maxAttrs: number, hashPlain: boolean): void {
+  const bytes = end - r.pos;
+  if (attrs.n - first >= maxAttrs) {
+    dropAttr(r, end);
+    return;
+  }
+  readKeyValue(r, end, hashPlain);
+  attrs.add(bytes, r.kvKey, r.kvValue, r.kvHashed, r.hashOut[0]!, r.hashOut[1]!);
+}
+
+/** The records of a scanned request to the sink, through one record object and pooled attributes. */
+function replayLogs<R>(r: OtlpReader, s: LogsScratch, sink: LogsSink<R>): void {
+  const rec = replayRecord;
+  const res = s.resources;
+  let j = 0;
+  let a = 0;
+  for (let i = 0; i < res.n; i++) {
+    const state = sink.resource(res.attrs[i] ?? []);
+    const recEnd = res.itemEnd[i]!;
+    for (; j < recEnd; j++) {
+      const attrEnd = s.recAttrEnd[j]!;
+      const attrs = recordAttrs.list(attrEnd - a);
+      s.attrs.copy(a, attrEnd, attrs);
+      a = attrEnd;
+      rec.severityNumber = s.recSeverity[j]!;
+      rec.severityText = s.recSeverityText[j]!;
+      rec.body = s.recBody[j];
+      rec.attrs = attrs;
+      rec.bytes = s.recBytes[j]!;
+      const from = s.recBodyFrom[j]!;
+      rec.bodyFrom = from;
+      rec.bodyTo = s.recBodyTo[j]!;
+      rec.bodyUtf8 = r.rawBodies && from >= 0 ? r.nbuf : undefined;
+      sink.record(state, rec);
+    }
+    sink.endResource(state);
+  }
+}
+
+/** The one record object replayLogs hands over, its shape fixed (bodyUtf8 and the range present even when unused). */
+const replayRecord: LogRecord = { timeUnixMs: 0, severityNumber: 0, severityText: '', body: undefined, attrs: [], bytes: 0, bodyUtf8: undefined, bodyFrom: -1, bodyTo: -1 };
+const recordAttrs = new AttrPool();
+
+/** The walk over a request validateLogs has passed: resource first, then records as they come (the fallback). */
+function streamValidatedLogs<R>(r: OtlpReader, sink: LogsSink<R>): DecodeStats {
   r.pos = 0;
   const end = r.len;
   while (r.pos < end) {
@@ -1029,9 +1213,11 @@ export interface TracesSink<R> {
 }
 
 /**
- * One pass from bytes to a traces sink, like streamLogs: validated first, then one Span at a time. With `hashBytes`,
- * span and event attribute values that are plain ASCII strings arrive hashed (Attr.hashHi/hashLo, value ''). Span start
- * times are not read (startUnixMs 0).
+ * One pass from bytes to a traces sink, like streamLogs: decoded and checked in one walk into the thread's scratch,
+ * then handed over span by span once the whole request has passed (a request of parts too small for the scratch is
+ * validated first and decoded again). With `hashBytes`, span and event attribute values that are plain ASCII strings
+ * arrive hashed (Attr.hashHi/hashLo, value ''). The span and its attributes are the same objects for every span: the
+ * sink must not keep them. Span start times are not read (startUnixMs 0).
  */
 export function streamTraces<R>(
   buf: Uint8Array,
@@ -1039,17 +1225,182 @@ export function streamTraces<R>(
   sink: TracesSink<R>,
   hashBytes?: (utf8: Uint8Array, out: Uint32Array) => void,
 ): DecodeStats {
-  const r = new OtlpReader(buf, opts);
-  validateTraces(r);
-  r.hashBytes = hashBytes;
-  r.times = false;
-  eachResource(r, (attrs, scopesAt) => {
+  const r = spansReader(buf, opts, hashBytes);
+  r.strict = true;
+  const s = spansScratch;
+  s.reset(buf.length);
+  try {
+    if (buf.length <= SCRATCH_CAP && scanTraces(r, s)) {
+      replayTraces(s, sink);
+      return { truncated: r.dropped, truncatedStrings: r.truncated };
+    }
+  } finally {
+    s.clear();
+  }
+  const again = spansReader(buf, opts, hashBytes);
+  validateTraces(again);
+  eachResource(again, (attrs, scopesAt) => {
     const state = sink.resource(attrs);
-    scopesAt((end) => sink.span(state, readSpan(r, r.lenEnd(end))));
+    scopesAt((end) => sink.span(state, readSpan(again, again.lenEnd(end))));
     sink.endResource(state);
   });
-  return { truncated: r.dropped, truncatedStrings: r.truncated };
+  return { truncated: again.dropped, truncatedStrings: again.truncated };
 }
+
+function spansReader(buf: Uint8Array, opts: DecodeOptions | undefined, hashBytes: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined): OtlpReader {
+  const r = new OtlpReader(buf, opts);
+  r.hashBytes = hashBytes;
+  r.times = false;
+  return r;
+}
+
+const spansScratch = new SpansScratch();
+
+/** scanLogs for traces: the walk of decodeTraces with validateTraces' checks, into `s`; false once over budget. */
+function scanTraces(r: OtlpReader, s: SpansScratch): boolean {
+  const end = r.len;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag !== 10) {
+      r.skipUnknown(tag, end, F1);
+      continue;
+    }
+    const rsEnd = r.lenEnd(end);
+    const res = s.resources.begin();
+    while (r.pos < rsEnd) {
+      const t = r.tag();
+      if (t === 18) {
+        const ssEnd = r.lenEnd(rsEnd);
+        while (r.pos < ssEnd) {
+          const u = r.tag();
+          if (u === 18) {
+            scanSpan(r, r.lenEnd(ssEnd), s);
+            if (!s.fits()) return false;
+          } else if (u === 10) validateScope(r, r.lenEnd(ssEnd));
+          else r.skipUnknown(u, ssEnd, F1 | F2);
+        }
+        r.finish(ssEnd);
+      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rsEnd));
+      else r.skipUnknown(t, rsEnd, F1 | F2);
+    }
+    r.finish(rsEnd);
+    s.resources.itemEnd[res] = s.spans;
+  }
+  return true;
+}
+
+/** readSpan into the scratch. */
+function scanSpan(r: OtlpReader, end: number, s: SpansScratch): void {
+  const bytes = end - r.pos;
+  let name = '';
+  let kind = 0;
+  let statusCode = 0;
+  const attrs = s.attrs;
+  const first = attrs.n;
+  const hashPlain = r.hashBytes !== undefined;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case 42: {
+        const e = r.lenEnd(end);
+        name = r.string(r.pos, e);
+        r.pos = e;
+        break;
+      }
+      case 48: {
+        // Bounded by the span, as validateTraces bounds it; then read.
+        const p = r.pos;
+        r.skip(tag, end, 0);
+        const q = r.pos;
+        r.pos = p;
+        kind = r.int32();
+        r.pos = q;
+        break;
+      }
+      case 57:
+        r.skip(tag, end, 0);
+        break;
+      case 74:
+        scanAttr(r, r.lenEnd(end), attrs, first, r.maxAttrs, hashPlain);
+        break;
+      case 90:
+        scanEvent(r, r.lenEnd(end), s, hashPlain);
+        break;
+      case 122:
+        statusCode = readStatusCode(r, r.lenEnd(end));
+        break;
+      default:
+        r.skipUnknown(tag, end, (1 << 5) | (1 << 6) | (1 << 7) | (1 << 9) | (1 << 11) | (1 << 15));
+    }
+  }
+  r.finish(end);
+  s.span(bytes, name, kind, statusCode);
+}
+
+/** readEvent into the scratch. */
+function scanEvent(r: OtlpReader, end: number, s: SpansScratch, hashPlain: boolean): void {
+  let name = '';
+  const attrs = s.eventAttrs;
+  const first = attrs.n;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === 26) scanAttr(r, r.lenEnd(end), attrs, first, r.maxAttrs, hashPlain);
+    else if (tag === 18) {
+      const e = r.lenEnd(end);
+      name = r.string(r.pos, e);
+      r.pos = e;
+    } else r.skipUnknown(tag, end, F2 | F3);
+  }
+  r.finish(end);
+  s.event(name);
+}
+
+/** The spans of a scanned request to the sink: one span object and pooled attributes; events made per span (rare). */
+function replayTraces<R>(s: SpansScratch, sink: TracesSink<R>): void {
+  const sp = replaySpan;
+  const res = s.resources;
+  let j = 0;
+  let a = 0;
+  let ev = 0;
+  let ea = 0;
+  for (let i = 0; i < res.n; i++) {
+    const state = sink.resource(res.attrs[i] ?? []);
+    const spanEnd = res.itemEnd[i]!;
+    for (; j < spanEnd; j++) {
+      const attrEnd = s.spanAttrEnd[j]!;
+      const attrs = spanAttrs.list(attrEnd - a);
+      s.attrs.copy(a, attrEnd, attrs);
+      a = attrEnd;
+      const eventEnd = s.spanEventEnd[j]!;
+      let events = NO_EVENTS;
+      if (eventEnd > ev) {
+        events = [];
+        for (; ev < eventEnd; ev++) {
+          const eaEnd = s.eventAttrEnd[ev]!;
+          const eAttrs: Attr[] = [];
+          for (; ea < eaEnd; ea++) {
+            const e = s.eventAttrs;
+            if (e.hashed[ea] === 1) eAttrs.push({ key: e.key[ea]!, value: '', bytes: e.bytes[ea]!, hashHi: e.hashHi[ea]!, hashLo: e.hashLo[ea]! });
+            else eAttrs.push({ key: e.key[ea]!, value: e.value[ea]!, bytes: e.bytes[ea]! });
+          }
+          events.push({ name: s.eventName[ev]!, attrs: eAttrs });
+        }
+      }
+      sp.name = s.spanName[j]!;
+      sp.kind = s.spanKind[j]!;
+      sp.attrs = attrs;
+      sp.events = events;
+      sp.statusCode = s.spanStatus[j]!;
+      sp.bytes = s.spanBytes[j]!;
+      sink.span(state, sp);
+    }
+    sink.endResource(state);
+  }
+}
+
+const replaySpan: Span = { name: '', kind: 0, startUnixMs: 0, attrs: [], events: [], statusCode: 0, bytes: 0 };
+const spanAttrs = new AttrPool();
+const NO_EVENTS: SpanEvent[] = [];
 
 /** Decodes an ExportTraceServiceRequest (or TracesData). */
 export function decodeTraces(buf: Uint8Array, opts?: DecodeOptions): Decoded<TracesRequest> {

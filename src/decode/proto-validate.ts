@@ -1,7 +1,9 @@
 /**
  * Structural validation of an ExportLogsServiceRequest, ExportMetricsServiceRequest
- * or ExportTraceServiceRequest before it is folded in one pass (streamLogs,
- * streamMetrics, streamTraces in src/decode/otlp-proto.ts): every length, tag, wire type of a
+ * or ExportTraceServiceRequest before it is folded in one pass (streamMetrics
+ * in src/decode/otlp-proto.ts always; streamLogs and streamTraces for a request
+ * too big for their scratch, and for the attributes their fused walks drop
+ * past --max-attributes, validateKeyValue): every length, tag, wire type of a
  * field the decoder reads, nesting depth and message end is checked, and
  * nothing is allocated. The one-pass path folds each record as it is read, so
  * it cannot take a half-folded request back: validating first is what makes a
@@ -368,4 +370,14 @@ function resourceAnd(r: ProtoReader, item: (r: ProtoReader, end: number) => void
     }
     r.finish(rEnd);
   }
+}
+
+/** One KeyValue in [pos, end) as validateLogs checks it (the fused logs path's attributes past maxAttributes). */
+export function validateKeyValue(r: ProtoReader, end: number): void {
+  keyValue(r, end, 0);
+}
+
+/** One InstrumentationScope in [pos, end) as validateLogs checks it. */
+export function validateScope(r: ProtoReader, end: number): void {
+  scope(r, end);
 }

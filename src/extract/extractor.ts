@@ -272,7 +272,7 @@ export class Extractor {
     return {
       resource: (attrs) => {
         if (!started) {
-          // Called only once the request is known to be valid (streamLogs validates first): a flush here loses nothing.
+          // Called only once the request is known to be valid (streamLogs checks the whole request first): a flush here loses nothing.
           started = true;
           beforeFirst?.();
           this.enterMinute(now);

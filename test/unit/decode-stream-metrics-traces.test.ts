@@ -38,11 +38,26 @@ function collectTraces(bytes: Uint8Array, opts?: Limits): TracesRequest & Stats 
   const resources: Array<{ attrs: Attr[]; spans: Span[] }> = [];
   const sink: TracesSink<{ attrs: Attr[]; spans: Span[] }> = {
     resource: (attrs) => ({ attrs, spans: [] }),
-    span: (r, s) => void r.spans.push(s),
+    // The span and its attributes are reused for the next one: keep copies.
+    span: (r, s) => void r.spans.push(copySpan(s)),
     endResource: (r) => void resources.push(r),
   };
   const stats = streamTraces(bytes, opts, sink);
   return { resources: resources.map((r) => ({ attrs: r.attrs, scopes: [{ scopeName: '', spans: r.spans }] })), ...stats };
+}
+
+function plainAttr(a: Attr): Attr {
+  return a.hashHi === undefined ? { key: a.key, value: a.value, bytes: a.bytes } : { ...a };
+}
+
+function copySpan(s: Span): Span {
+  return { ...s, attrs: s.attrs.map(plainAttr), events: s.events.map((e) => ({ name: e.name, attrs: e.attrs.map(plainAttr) })) };
+}
+
+/** Streams with a sink that only counts its calls (a rejected request must make none). */
+function countCalls(stream: 'metrics' | 'traces', bytes: Uint8Array, opts: Limits | undefined, onCall: () => void): void {
+  if (stream === 'metrics') streamMetrics(bytes, opts, { resource: onCall, metric: () => (onCall(), 0), point: onCall, endResource: onCall });
+  else streamTraces(bytes, opts, { resource: onCall, span: onCall, endResource: onCall }, () => undefined);
 }
 
 function flatMetrics(req: MetricsRequest & Stats) {
@@ -140,8 +155,15 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
         const tree = outcome(() => s.decode(mutated));
         const valid = outcome(() => s.validate(new ProtoReader(mutated)));
         expect(valid, `mutation ${i} (kind ${kind} at ${at})`).toBe(tree);
-        // What validates streams without an error too (the stream's own reads never throw after the sink starts).
-        if (valid === 'ok') expect(outcome(() => s.collect(mutated))).toBe('ok');
+        // What validates streams without an error too (the stream's own reads never throw after the sink starts), and
+        // what does not reaches the sink not at all; with a limit of 2 attributes, the dropped ones are checked too.
+        const opts = i % 2 === 0 ? { maxAttributes: 2 } : undefined;
+        expect(outcome(() => s.collect(mutated, opts)), `mutation ${i}`).toBe(valid);
+        if (valid === 'error') {
+          let calls = 0;
+          expect(outcome(() => countCalls(s.name, mutated, opts, () => void calls++))).toBe('error');
+          expect(calls, `mutation ${i}`).toBe(0);
+        }
         if (tree === 'error') errors++;
       }
       expect(errors).toBeGreaterThan(200);
@@ -171,6 +193,18 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
     expect(calls).toBe(0);
   });
 
+  it('traces: a request of parts too small for the scratch (50,000 empty spans) is validated first and streamed as before', () => {
+    const ss = pb.Writer.create().uint32(18).bytes(new Uint8Array(new Array(50_000).fill([0x12, 0x00]).flat())).finish();
+    const req = pb.Writer.create().uint32(10).bytes(ss).finish() as Uint8Array;
+    const got = collectTraces(req);
+    expect(got).toEqual(flatTraces(decodeTraces(req)));
+    expect(got.resources[0]!.scopes[0]!.spans).toHaveLength(50_000);
+    const bad = new Uint8Array([...req.subarray(0, req.length - 2), 0x12, 0x01]);
+    let calls = 0;
+    expect(() => countCalls('traces', bad, undefined, () => void calls++)).toThrow(DecodeError);
+    expect(calls).toBe(0);
+  });
+
   it('reads a Metric whose name and data come after one another in any order, the last data field winning', () => {
     const gaugePoint = pb.Writer.create().uint32(58).bytes(pb.Writer.create().uint32(10).string('k').finish()).finish();
     const gauge = pb.Writer.create().uint32(10).bytes(gaugePoint).uint32(10).bytes(gaugePoint).finish();
@@ -197,7 +231,7 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
       .bytes(pb.Writer.create().uint32(18).bytes(pb.Writer.create().uint32(18).bytes(span).finish()).finish())
       .finish() as Uint8Array;
     const spans: Span[] = [];
-    streamTraces(req, undefined, { resource: () => 0, span: (_r, sp) => void spans.push(sp), endResource: () => undefined }, (u, out) => hasher.hashBytes(u, out));
+    streamTraces(req, undefined, { resource: () => 0, span: (_r, sp) => void spans.push(copySpan(sp)), endResource: () => undefined }, (u, out) => hasher.hashBytes(u, out));
     const out = new Uint32Array(2);
     const h = (v: string) => (hasher.hash(v, out), [out[0], out[1]]);
     const row = (a: Attr) => [a.key, a.value, a.hashHi, a.hashLo];
@@ -225,7 +259,7 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
       const fn = (u: Uint8Array, o: Uint32Array) => hasher.hashBytes(u, o);
       // Twice the same function (cache warm the second time), then another salt: the cache must not answer with a's.
       const spans: Span[] = [];
-      streamTraces(req, { maxAttributes: 10_000 }, { resource: () => 0, span: (_r, sp) => void spans.push(sp), endResource: () => undefined }, hasher === b ? fn : hashA);
+      streamTraces(req, { maxAttributes: 10_000 }, { resource: () => 0, span: (_r, sp) => void spans.push(copySpan(sp)), endResource: () => undefined }, hasher === b ? fn : hashA);
       const got = spans[0]!.attrs.map((x) => [x.hashHi, x.hashLo]);
       const want = values.map((v) => (hasher.hash(v, out), [out[0], out[1]]));
       expect(got).toEqual(want);

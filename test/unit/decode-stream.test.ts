@@ -17,11 +17,21 @@ function collect(bytes: Uint8Array, opts?: { maxAttributes?: number; maxKeyLengt
   const resources: Array<{ attrs: Attr[]; records: LogRecord[] }> = [];
   const sink: LogsSink<{ attrs: Attr[]; records: LogRecord[] }> = {
     resource: (attrs) => ({ attrs, records: [] }),
-    record: (r, rec) => r.records.push(rec),
+    // The record and its attributes are reused for the next one: keep copies (the tree's shape, no unset hash).
+    record: (r, rec) => {
+      // A sink without rawBodies gets every body as a value: the raw range is unset (bodyFrom -1).
+      expect(rec.bodyFrom ?? -1).toBe(-1);
+      const { bodyUtf8: _u, bodyFrom: _f, bodyTo: _t, ...tree } = rec;
+      r.records.push({ ...tree, attrs: rec.attrs.map(plainAttr) });
+    },
     endResource: (r) => resources.push(r),
   };
   const stats = streamLogs(bytes, opts, sink);
   return { resources: resources.map((r) => ({ attrs: r.attrs, scopes: [{ scopeName: '', records: r.records }] })), ...stats };
+}
+
+function plainAttr(a: Attr): Attr {
+  return a.hashHi === undefined ? { key: a.key, value: a.value, bytes: a.bytes } : { ...a };
 }
 
 /**
@@ -104,6 +114,46 @@ describe('streamLogs: one pass from bytes to a sink', () => {
     expect(errors).toBeGreaterThan(200);
   });
 
+  it('the fused walk rejects exactly what validateLogs rejects, and a rejected request reaches the sink not at all: 1,500 mutations', () => {
+    const rand = rng(11);
+    const base = Array.from({ length: 40 }, (_, j) => encode(LogsReq, new Gen(300 + j).logs(), j % 2 === 0));
+    let errors = 0;
+    for (let i = 0; i < 1500; i++) {
+      const bytes = base[i % 40]!.slice();
+      const at = Math.floor(rand() * bytes.length);
+      const kind = i % 3;
+      let mutated: Uint8Array;
+      if (kind === 0) {
+        bytes[at] = Math.floor(rand() * 256);
+        mutated = bytes;
+      } else if (kind === 1) mutated = bytes.subarray(0, at);
+      else mutated = new Uint8Array([...bytes.subarray(0, at), Math.floor(rand() * 256), ...bytes.subarray(at)]);
+      // A limit of 2 attributes: the dropped ones, skipped unread by the decoder, must be checked all the same.
+      const opts = i % 2 === 0 ? { maxAttributes: 2 } : undefined;
+      let calls = 0;
+      const sink: LogsSink<number> = { resource: () => ++calls, record: () => void calls++, endResource: () => void calls++, rawBodies: i % 4 < 2 };
+      const fused = outcome(() => streamLogs(mutated, opts, sink, () => undefined));
+      expect(fused, `mutation ${i} (kind ${kind} at ${at})`).toBe(outcome(() => validateLogs(new ProtoReader(mutated))));
+      if (fused === 'error') {
+        errors++;
+        expect(calls, `mutation ${i}`).toBe(0);
+      }
+    }
+    expect(errors).toBeGreaterThan(200);
+  });
+
+  it('a request of parts too small for the scratch (40,000 empty records) is validated first and streamed as before', () => {
+    const rl = pb.Writer.create().uint32(18).bytes(new Uint8Array(new Array(40_000).fill([0x12, 0x00]).flat())).finish();
+    const req = pb.Writer.create().uint32(10).bytes(rl).finish() as Uint8Array;
+    expect(collect(req)).toEqual(flatten(decodeLogs(req)));
+    expect(collect(req).resources[0]!.scopes[0]!.records).toHaveLength(40_000);
+    // The same, broken in its last record: the fallback's validation refuses it before the sink sees anything.
+    const bad = new Uint8Array([...req.subarray(0, req.length - 2), 0x12, 0x01]);
+    let calls = 0;
+    expect(() => streamLogs(bad, undefined, { resource: () => ++calls, record: () => void calls++, endResource: () => void calls++ })).toThrow(DecodeError);
+    expect(calls).toBe(0);
+  });
+
   it('a request malformed half-way reaches the sink not at all', () => {
     const good = encode(LogsReq, new Gen(5).logs());
     // A second ResourceLogs whose LogRecord has severity_number with a wrong wire type.
@@ -131,7 +181,7 @@ describe('streamLogs: one pass from bytes to a sink', () => {
       .finish();
     const req = pb.Writer.create().uint32(10).bytes(pb.Writer.create().uint32(18).bytes(pb.Writer.create().uint32(18).bytes(record).finish()).finish()).finish() as Uint8Array;
     const got: Attr[] = [];
-    streamLogs(req, undefined, { resource: () => 0, record: (_s, rec) => got.push(...rec.attrs), endResource: () => undefined }, (u, out) => hasher.hashBytes(u, out));
+    streamLogs(req, undefined, { resource: () => 0, record: (_s, rec) => got.push(...rec.attrs.map(plainAttr)), endResource: () => undefined }, (u, out) => hasher.hashBytes(u, out));
     const out = new Uint32Array(2);
     const expected = (v: string) => (hasher.hash(v, out), [out[0], out[1]]);
     expect(got.map((a) => [a.value, a.hashHi, a.hashLo])).toEqual([

@@ -118,24 +118,36 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     // A window's page in an entity column's order: the page's rows picked from the rows alone (no sums), then their
     // sums. In one statement the planner computes the sums below the LIMIT, so for every row an OFFSET skips too
     // (100,000 keys, offset 50,000 by name: 4.6 s; this way the skipped rows cost an index entry each).
-    // PostgreSQL costs every row an index scan visits as a read from disk (random_page_cost 4), so past a few thousand
-    // rows it reads the whole table and sorts it instead. keytally's tables are small and stay in memory, where walking
-    // the index is quicker: on a steady store (100,000 keys, offset 50,000 by name) 30–37 ms against 88–92. Only this
-    // statement is planned so: for the whole question, `/changes` and the counts got slower (1.0 s to 1.4 s).
-    await c.query(`SET LOCAL random_page_cost = 1.1`);
-    const rids = (await c.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
-      [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
-    await c.query(`SET LOCAL random_page_cost TO DEFAULT`);
-    const rows = (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
+    const rows = await inMemoryCosts(c, async () => {
+      const rids = (await c.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
+        [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
+      return (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
+    });
     return { items: rows.map(map), total };
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
-    const page = await postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total);
+    const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total));
     if (page) return { items: page.map(map), total };
   }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
   const rows = (await c.query(sql, [...wv, ...q.where.values, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>;
   return { items: rows.map(map), total };
+}
+
+/**
+ * Runs `fn` with random_page_cost 1.1 (`SET LOCAL`, set back after it), for the statements that read rows in an
+ * index's order or by `rid`. At the default 4 PostgreSQL costs every row an index or TID scan visits as a read from
+ * disk: past a few thousand rows it reads the whole table and sorts it, and it reads all 20,000 templates rather than
+ * fetch 400 by `rid`. keytally's tables are small and stay in memory, where those scans are the quicker: a steady
+ * store's keys at offset 50,000 by name took 88–92 ms, now 40–44. Set for the whole question it made `/changes` and
+ * the counts slower (1.0 s to 1.4 s), so only these statements are planned so. On an error the transaction is
+ * aborted and the setting goes with it.
+ */
+async function inMemoryCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await c.query(`SET LOCAL random_page_cost = 1.1`);
+  const out = await fn();
+  await c.query(`SET LOCAL random_page_cost TO DEFAULT`);
+  return out;
 }
 
 /**
