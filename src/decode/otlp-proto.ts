@@ -52,7 +52,7 @@ import {
   type DecodeStats,
   type Decoded,
 } from './limits.js';
-import { AttrPool, AttrScratch, LogsScratch, SCRATCH_CAP, SpansScratch } from './stream-scratch.js';
+import { AttrPool, AttrScratch, LogsScratch, SCRATCH_CAP, SpansScratch, type Resources } from './stream-scratch.js';
 import { validateKeyValue, validateLogs, validateMetrics, validateScope, validateTraces } from './proto-validate.js';
 import { ProtoReader, int64ToString } from './proto-reader.js';
 
@@ -588,10 +588,14 @@ function streamReader<R>(buf: Uint8Array, opts: DecodeOptions | undefined, sink:
 const logsScratch = new LogsScratch();
 
 /**
- * Decodes and checks the whole request into `s` (the walk of decodeLogs, plus validateLogs' checks of what the
- * decoder skips unread); false, with the walk given up, once the scratch outgrows the request's budget.
+ * The walk logs and traces share, checked as decodeLogs' and decodeTraces' (plus validateLogs' and validateTraces'
+ * checks of what the decoders skip unread): each Resource<Signal> (field 1) of the request, its resource (1) and its
+ * scopes (2), each scope's scope (1) and items (2), every item scanned into `s` by `item`; `count` is how many items
+ * `s` holds (where a resource's end). False, with the walk given up, once the scratch outgrows the request's budget.
  */
-function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
+function scanResources<S extends { readonly resources: Resources; fits(): boolean }>(
+  r: OtlpReader, s: S, item: (r: OtlpReader, end: number, s: S) => void, count: (s: S) => number,
+): boolean {
   const end = r.len;
   while (r.pos < end) {
     const tag = r.tag();
@@ -599,28 +603,33 @@ function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
       r.skipUnknown(tag, end, F1);
       continue;
     }
-    const rlEnd = r.lenEnd(end);
+    const rEnd = r.lenEnd(end);
     const res = s.resources.begin();
-    while (r.pos < rlEnd) {
+    while (r.pos < rEnd) {
       const t = r.tag();
       if (t === 18) {
-        const slEnd = r.lenEnd(rlEnd);
-        while (r.pos < slEnd) {
+        const sEnd = r.lenEnd(rEnd);
+        while (r.pos < sEnd) {
           const u = r.tag();
           if (u === 18) {
-            scanLogRecord(r, r.lenEnd(slEnd), s);
+            item(r, r.lenEnd(sEnd), s);
             if (!s.fits()) return false;
-          } else if (u === 10) validateScope(r, r.lenEnd(slEnd));
-          else r.skipUnknown(u, slEnd, F1 | F2);
+          } else if (u === 10) validateScope(r, r.lenEnd(sEnd));
+          else r.skipUnknown(u, sEnd, F1 | F2);
         }
-        r.finish(slEnd);
-      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rlEnd));
-      else r.skipUnknown(t, rlEnd, F1 | F2);
+        r.finish(sEnd);
+      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rEnd));
+      else r.skipUnknown(t, rEnd, F1 | F2);
     }
-    r.finish(rlEnd);
-    s.resources.itemEnd[res] = s.records;
+    r.finish(rEnd);
+    s.resources.itemEnd[res] = count(s);
   }
   return true;
+}
+
+/** Decodes and checks the whole logs request into `s` (scanResources); false once over budget. */
+function scanLogs(r: OtlpReader, s: LogsScratch): boolean {
+  return scanResources(r, s, scanLogRecord, (x) => x.records);
 }
 
 /** readLogRecord into the scratch, with validateLogs' bounds on the fields it skips. */
@@ -1258,35 +1267,7 @@ const spansScratch = new SpansScratch();
 
 /** scanLogs for traces: the walk of decodeTraces with validateTraces' checks, into `s`; false once over budget. */
 function scanTraces(r: OtlpReader, s: SpansScratch): boolean {
-  const end = r.len;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag !== 10) {
-      r.skipUnknown(tag, end, F1);
-      continue;
-    }
-    const rsEnd = r.lenEnd(end);
-    const res = s.resources.begin();
-    while (r.pos < rsEnd) {
-      const t = r.tag();
-      if (t === 18) {
-        const ssEnd = r.lenEnd(rsEnd);
-        while (r.pos < ssEnd) {
-          const u = r.tag();
-          if (u === 18) {
-            scanSpan(r, r.lenEnd(ssEnd), s);
-            if (!s.fits()) return false;
-          } else if (u === 10) validateScope(r, r.lenEnd(ssEnd));
-          else r.skipUnknown(u, ssEnd, F1 | F2);
-        }
-        r.finish(ssEnd);
-      } else if (t === 10) s.resources.attrs[res] = readResource(r, r.lenEnd(rsEnd));
-      else r.skipUnknown(t, rsEnd, F1 | F2);
-    }
-    r.finish(rsEnd);
-    s.resources.itemEnd[res] = s.spans;
-  }
-  return true;
+  return scanResources(r, s, scanSpan, (x) => x.spans);
 }
 
 /** readSpan into the scratch. */

@@ -114,7 +114,7 @@ export class AttrPool {
 const POOLED_LISTS = 64;
 
 /** Per ResourceLogs / ResourceSpans: its attributes (the last resource field wins) and the end of its items. */
-class Resources {
+export class Resources {
   attrs: Array<Attr[] | undefined> = [];
   itemEnd: number[] = [];
   n = 0;
