@@ -47,6 +47,7 @@ import { list, tieComparator } from './list.js';
 import { TieOrder } from './tie-order.js';
 import { TextIndex } from './text-index.js';
 import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
+import { freshList, freshListAnswers } from './fresh-list.js';
 
 const HAS_CAPITAL = /[A-Z]/;
 
@@ -183,7 +184,14 @@ export class MemoryQueries implements StoreQueries {
     }
     const services = this.windowServices(q.window, service);
     this.denominators = (name) => services.get(name) ?? NO_BYTES;
-    const v = this.cachedView(table, spec, q.window, service, q.firstSeenFrom);
+    const min = q.firstSeenFrom;
+    const windowed = WINDOWED[table] as unknown as WindowedSpec<Records[T]>;
+    if (min !== undefined && text.q === undefined && freshListAnswers(spec, q.page, windowed.count)) {
+      // What is new in the window (/changes), by its count or bytes: one walk, sums from the kept edges (fresh-list.ts).
+      this.tieOrder(table, spec).number();
+      return freshList(this.t, this.h, table, windowed, this.h.resolve(q.window), service, min, keep, spec, q.page, derive, map);
+    }
+    const v = this.cachedView(table, spec, q.window, service, min);
     const needle = text.q === undefined ? undefined : foldAscii(text.q);
     if (needle !== undefined && text.key && TextIndex.answers(needle)) {
       // cachedView numbered the tie order just now: the index's ranks are the view's.
@@ -211,16 +219,21 @@ export class MemoryQueries implements StoreQueries {
     const key = JSON.stringify([table, r.from, r.to, service ?? null, min ?? null]);
     const hit = this.views.get(key);
     if (hit) return hit as WindowView<Records[T]>;
+    this.tieOrder(table, spec).number();
+    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
+    this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
+    if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
+    return v;
+  }
+
+  /** A table's tie order (src/store/memory/tie-order.ts), made on its first windowed list. */
+  private tieOrder<T extends Exclude<TableName, 'services' | 'labels'>>(table: T, spec: SortSpec): TieOrder<T> {
     let order = this.orders.get(table) as TieOrder<T> | undefined;
     if (!order) {
       order = new TieOrder<T>(this.t, table, tieComparator(spec));
       this.orders.set(table, order as unknown as TieOrder<TableName>);
     }
-    order.number();
-    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
-    this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
-    if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
-    return v;
+    return order;
   }
 
   /** Each service's counts and bytes per signal in a window (only services active in it). */
