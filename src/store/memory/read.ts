@@ -72,6 +72,8 @@ const eqNoCase = (want: string | undefined) => {
 
 /** Window views kept for one store state (cachedView). */
 const KEPT_VIEWS = 6;
+/** Answers of freshList kept for one store state: /changes asks four (each a page of at most 1,000 rows). */
+const KEPT_ANSWERS = 16;
 
 const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
 type Bytes = typeof NO_BYTES;
@@ -89,6 +91,8 @@ export class MemoryQueries implements StoreQueries {
   /** Window views of the current store state (cachedView), by question, oldest first; and that state. */
   private readonly views = new Map<string, WindowView<Records[TableName]>>();
   private viewsAt = '';
+  /** Lists of what is new (freshList) of the current store state, by question: a page refreshed in the same state asks again. */
+  private readonly answers = new Map<string, ListResult<unknown>>();
   /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
   private readonly orders = new Map<TableName, TieOrder<TableName>>();
   /** Per table, its text filter's index (src/store/memory/text-index.ts), made on its first windowed list filtered by text. */
@@ -188,8 +192,16 @@ export class MemoryQueries implements StoreQueries {
     const windowed = WINDOWED[table] as unknown as WindowedSpec<Records[T]>;
     if (min !== undefined && text.q === undefined && freshListAnswers(spec, q.page, windowed.count)) {
       // What is new in the window (/changes), by its count or bytes: one walk, sums from the kept edges (fresh-list.ts).
+      // The question (its window, page and filters; no text) is the key: `keep` and the denominators are made of it.
+      this.atState();
+      const key = JSON.stringify([table, q]);
+      const hit = this.answers.get(key);
+      if (hit) return hit as ListResult<I>;
       this.tieOrder(table, spec).number();
-      return freshList(this.t, this.h, table, windowed, this.h.resolve(q.window), service, min, keep, spec, q.page, derive, map);
+      const answer = freshList(this.t, this.h, table, windowed, this.h.resolve(q.window), service, min, keep, spec, q.page, derive, map);
+      this.answers.set(key, answer);
+      if (this.answers.size > KEPT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+      return answer;
     }
     const v = this.cachedView(table, spec, q.window, service, min);
     const needle = text.q === undefined ? undefined : foldAscii(text.q);
@@ -203,6 +215,16 @@ export class MemoryQueries implements StoreQueries {
     return windowList(v, keep, spec, q.page, derive, derived, map);
   }
 
+  /** Drops the kept views and answers when the store's state moved since they were made. */
+  private atState(): void {
+    const state = `${this.t.version}:${this.h.version}`;
+    if (state !== this.viewsAt) {
+      this.views.clear();
+      this.answers.clear();
+      this.viewsAt = state;
+    }
+  }
+
   /**
    * A window view (src/store/memory/window-view.ts), computed once per store state: a page asks several lists of
    * one table in one window (the overview: the total, the top by cardinality, the newest), and ingest changes the
@@ -211,11 +233,7 @@ export class MemoryQueries implements StoreQueries {
    */
   private cachedView<T extends Exclude<TableName, 'services' | 'labels'>>(table: T, spec: SortSpec, w: Window, service: string | undefined, min: number | undefined): WindowView<Records[T]> {
     const r = this.h.resolve(w);
-    const state = `${this.t.version}:${this.h.version}`;
-    if (state !== this.viewsAt) {
-      this.views.clear();
-      this.viewsAt = state;
-    }
+    this.atState();
     const key = JSON.stringify([table, r.from, r.to, service ?? null, min ?? null]);
     const hit = this.views.get(key);
     if (hit) return hit as WindowView<Records[T]>;
