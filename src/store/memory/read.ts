@@ -192,13 +192,15 @@ export class MemoryQueries implements StoreQueries {
     const windowed = WINDOWED[table] as unknown as WindowedSpec<Records[T]>;
     if (min !== undefined && text.q === undefined && freshListAnswers(spec, q.page, windowed.count)) {
       // What is new in the window (/changes), by its count or bytes: one walk, sums from the kept edges (fresh-list.ts).
-      // The question (its window, page and filters; no text) is the key: `keep` and the denominators are made of it.
+      // The question (its page and filters; no text) with its window as resolved is the key: `keep` and the
+      // denominators are made of it. Not the window as asked: /changes' `until` is now + 1 min, another at every call.
       this.atState();
-      const key = JSON.stringify([table, q]);
+      const r = this.h.resolve(q.window);
+      const key = JSON.stringify([table, { ...q, window: r }]);
       const hit = this.answers.get(key);
       if (hit) return hit as ListResult<I>;
       this.tieOrder(table, spec).number();
-      const answer = freshList(this.t, this.h, table, windowed, this.h.resolve(q.window), service, min, keep, spec, q.page, derive, map);
+      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map);
       this.answers.set(key, answer);
       if (this.answers.size > KEPT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
       return answer;
