@@ -121,7 +121,8 @@ export async function changesRoute(store: StoreQueries, query: string, now = Dat
   if (since >= until) throw badRequest(`parameter 'since' (${since}) must be before 'until' (${until})`);
   const after: Window = { from: since, to: until };
   const before: Window = { from: Math.max(0, since - (until - since)), to: since };
-  const page = (sort: string): Page => ({ limit, offset: 0, sort, order: 'desc' });
+  // Only the lists' items are answered: no store need count them (count: false).
+  const page = (sort: string): Page => ({ limit, offset: 0, sort, order: 'desc', count: false });
   const fresh = { window: after, firstSeenFrom: since, service };
   const answer: ChangesAnswer = {
     since,

@@ -28,12 +28,17 @@ export interface TopBySumsReads<Id, Row> {
 }
 
 export async function topBySums<Id, Row extends Record<string, unknown>>(
-  reads: TopBySumsReads<Id, Row>, column: string, page: { limit: number; offset: number }, total: number,
+  reads: TopBySumsReads<Id, Row>, column: string, page: { limit: number; offset: number },
+  /** The rows' count, or how to count them when needed (a caller that does not read the total counts only then). */
+  total: number | (() => Promise<number>),
 ): Promise<Row[] | undefined> {
   const need = page.offset + page.limit;
   const n = Math.max(4 * need, 64);
-  // Past half the rows, sorting all of them (each sum computed once) is about as quick.
-  const most = Math.floor(total / 2);
+  // Past half the rows, sorting all of them (each sum computed once) is about as quick. Only a choice of work:
+  // the search's page is exact either way, so when the rows are not counted yet it goes on under n of them.
+  let half: number | undefined;
+  const most = async () => (half ??= Math.floor((typeof total === 'number' ? total : await total()) / 2));
+  const tooMany = async (k: number) => (typeof total === 'number' || k > n) && k > (await most());
   const pageOf = (ids: Id[]) => reads.page(ids, page.limit, page.offset);
 
   const first = await reads.top(n + 1);
@@ -44,15 +49,16 @@ export async function topBySums<Id, Row extends Record<string, unknown>>(
   const v = Number(out[out.length - 1]![column]);
   if (v > next) return out;
   // The rows above v: all among those read already when the next one is at v (they are in all-time order).
-  const ids = next <= v ? first.filter((r) => Number(r.bound) > v).map((r) => r.rid) : await reads.above(v, most + 1);
-  if (ids.length > most) return undefined;
+  const ids = next <= v ? first.filter((r) => Number(r.bound) > v).map((r) => r.rid) : await reads.above(v, (await most()) + 1);
+  // Read with a limit of most + 1, the rows above v are all there only under it: past it, sort every row.
+  if (next > v ? ids.length > (await most()) : await tooMany(ids.length)) return undefined;
   // The tie at v, in tiebreak order, a chunk at a time: stop once `need` of them are at v in the window.
   const chunk = Math.max(need, 64);
   let atV = 0;
   for (let offset = 0; atV < need; offset += chunk) {
     const tied = await reads.at(v, chunk, offset);
     ids.push(...tied);
-    if (ids.length > most) return undefined;
+    if (await tooMany(ids.length)) return undefined;
     if (tied.length < chunk) break;
     atV += (await reads.page(tied, chunk, 0)).filter((r) => Number(r[column]) === v).length;
   }

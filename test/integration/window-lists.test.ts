@@ -150,6 +150,22 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
     expect(nonEmpty).toBeGreaterThan(30);
   });
 
+  it("what is new (/changes' lists, not counted on PostgreSQL): since before, at and inside the week, windows open and closed", async () => {
+    let nonEmpty = 0;
+    for (const since of [T0 - DAY, T0, T0 + DAY + 7 * MIN, END - DAY, END - 3 * HOUR]) {
+      for (const until of [END + MIN, T0 + 3 * DAY, since + HOUR]) {
+        if (until <= since) continue;
+        for (const q of ['limit=3', 'limit=5', 'limit=100', 'service=ties&limit=4', 'service=svc-1&limit=2']) {
+          const [a, b] = await both(`/api/v1/changes?since=${since}&until=${until}&${q}`);
+          expect(a, `since ${since - T0}, until ${until - T0}, ${q}`).toEqual(b);
+          const lists = (a as { new: Record<string, unknown[]> }).new;
+          if (Object.values(lists).some((l) => l.length > 0)) nonEmpty++;
+        }
+      }
+    }
+    expect(nonEmpty).toBeGreaterThan(10);
+  });
+
   it('a week-long top 5 by count is what the test sent', async () => {
     // Per service (svc-0 on even days, svc-1 on odd ones) and template: two requests a day.
     const sent = [0, 1].flatMap((s) => Array.from({ length: TEMPLATES }, (_, t) => 2 * [0, 1, 2, 3, 4, 5, 6].filter((d) => d % 2 === s).reduce((x, d) => x + lines(t, d), 0)));

@@ -107,8 +107,10 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   const wv = q.with ? q.with.values : [];
   const cw = q.countWith ?? q.with;
   // A window's count reads its rows' history_last alone (the count CTE has no sums): 100,000 keys in a few ms.
-  const total = Number((await c.query(numbered(`${cw ? cw.sql + ' ' : ''}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...(cw ? cw.values : []), ...q.where.values])).rows[0].n);
-  if (q.page.limit === 0 || q.page.offset >= total) return { items: [], total };
+  const count = async () => Number((await c.query(numbered(`${cw ? cw.sql + ' ' : ''}SELECT COUNT(*) AS n FROM ${q.from}${where}`), [...(cw ? cw.values : []), ...q.where.values])).rows[0].n);
+  // Not asked for (page.count false: /changes' lists), the total is not counted: -1 (topBySums counts if it must).
+  const total = q.page.count === false ? -1 : await count();
+  if (q.page.limit === 0 || (total >= 0 && q.page.offset >= total)) return { items: [], total };
   const field = q.spec.fields[q.page.sort]!;
   const dir = q.page.order === 'asc' ? 'ASC' : 'DESC';
   const ties = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`);
@@ -127,7 +129,14 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     return { items: rows.map(map), total };
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
-    const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total));
+    // The count, when topBySums needs it, planned with the default costs (see inMemoryCosts), as it is otherwise.
+    const lazyCount = async () => {
+      await c.query(`SET LOCAL random_page_cost TO DEFAULT`);
+      const n = await count();
+      await c.query(`SET LOCAL random_page_cost = 1.1`);
+      return n;
+    };
+    const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total >= 0 ? total : lazyCount));
     if (page) return { items: page.map(map), total };
   }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
@@ -155,7 +164,7 @@ async function inMemoryCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T>
  * topBySums (src/store/top-by-sums.ts) over PostgreSQL: candidates from the count form (`countWith`: all-time
  * values), the page's sums through the lazy form (`rowsWith`), rows found again by `rid` (ctid: a TID scan).
  */
-function postgresTopBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number): Promise<Array<Record<string, any>> | undefined> {
+function postgresTopBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number | (() => Promise<number>)): Promise<Array<Record<string, any>> | undefined> {
   const cw = q.countWith!;
   const rw = q.rowsWith!;
   const where = q.where.sql();
