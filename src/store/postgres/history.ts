@@ -172,13 +172,18 @@ function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service:
   // once (as four scalar subqueries, each looked the entity up and sought the edge again: 8 index descents a row, not 3).
   // Lazy, the page's statement picks its rows by `rid` first (a TID scan under the lateral), so only they are summed.
   const edge = (alias: string) => `(SELECT x.count, x.bytes FROM public.history x WHERE x.id = ${joined ? 'h.id' : 'i.id'} AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) ${alias}`;
+  // Materialized, every active row's: as /changes' (edgeTotals), one descent and the few rows after `from` for most.
+  const edges = r.from === r.to ? [r.from] : [r.from, r.to];
+  const tot = edgeTotals('h.id', edges, 'y');
+  const last = edges.length - 1;
   const sums = joined
-    ? ` LEFT JOIN LATERAL (SELECT (t.count - f.count)::bigint AS count, (t.bytes - f.bytes)::bigint AS bytes FROM ${edge('t')}, ${edge('f')}) w ON true`
+    ? ` LEFT JOIN LATERAL (SELECT (${tot.count(last)} - ${tot.count(0)})::bigint AS count, (${tot.bytes(last)} - ${tot.bytes(0)})::bigint AS bytes
+        FROM (SELECT 1) o ${tot.sql}) w ON true`
     : ` LEFT JOIN LATERAL (SELECT (t.count - f.count)::bigint AS count, (t.bytes - f.bytes)::bigint AS bytes
         FROM (SELECT h.id FROM public.history_entity h WHERE ${entityJoin(t.kind, 'e')}) i CROSS JOIN LATERAL ${edge('t')} CROSS JOIN LATERAL ${edge('f')}) w ON true`;
   // Values in the order their placeholders appear: the join's, then the filter's.
   const select = counting ? t.select.replace('{count}', t.count).replace('{bytes}', 'e.bytes') : t.select.replace('{count}', 'w.count').replace('{bytes}', 'w.bytes');
-  const values: unknown[] = counting ? [] : [r.to, r.from];
+  const values: unknown[] = counting ? [] : joined ? [...tot.values] : [r.to, r.from];
   let cond = '';
   if (service !== undefined) {
     cond = 'e.service = ? AND ';
