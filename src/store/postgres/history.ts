@@ -208,7 +208,7 @@ function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service:
  * Rows of an entity's history edgeTotals reads from its first edge on, in bucket order, before it seeks any later
  * edge by the index. On a store that has run for days most entities have a few rows between /changes' edges (one per
  * minute they were active in): reading them costs less than a seek per edge (100,000 steady keys, 4 edges: the
- * statement 790–960 ms with a seek per edge, 410–560 with the rows read; README, "Round 8"). An entity busier than
+ * statement 880–1,120 ms with a seek per edge, 620–810 this way; README, "Round 8"). An entity busier than
  * that gets the seeks as before, after the rows.
  */
 export const EDGE_SCAN_ROWS = 8;
