@@ -77,7 +77,7 @@ const ALL_PAGES: { name: string; path: string; ready: string; api: Call[] }[] = 
   },
   {
     name: 'templates', path: '/templates', ready: '#templates-table tbody tr',
-    api: [`/api/v1/logs/templates?limit=100&offset=0&sort=count&order=desc&from=${FROM}`, '/api/v1/services?limit=1000&sort=name&order=asc', '/api/v1/logs?limit=1000&sort=severity&order=asc',
+    api: [`/api/v1/logs/templates?limit=100&offset=0&sort=count&order=desc&from=${FROM}`, '/api/v1/services?limit=1000&sort=name&order=asc', '/api/v1/logs/severities',
       `/api/v1/logs/templates?service=${SVC}&q=ab&limit=100&offset=0&sort=percentage&order=desc&from=${FROM}`,
       // One template's sparkline.
       `/api/v1/series?signal=logs&service=${SVC}&severity=INFO&template=1&from=${FROM}`],

@@ -6,7 +6,7 @@
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store/store.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { listKeys } from './keys.js';
-import { listLogs, listTemplates } from './logs.js';
+import { listLogs, listSeverities, listTemplates } from './logs.js';
 import { listMetrics, metricDetail } from './metrics.js';
 import { listServices, serviceOverview } from './services.js';
 import { listSpans } from './spans.js';
@@ -62,6 +62,7 @@ async function route(db: StoreQueries, path: string, query: string): Promise<unk
       case 'logs':
         if (b === undefined) return listLogs(db, query);
         if (b === 'templates' && c === undefined) return listTemplates(db, query);
+        if (b === 'severities' && c === undefined) return listSeverities(db, query);
         break;
       case 'keys':
         if (b === undefined) return listKeys(db, query);

@@ -6,7 +6,7 @@ import type { TemplatedApp } from './uws.js';
 const INDEX = JSON.stringify({
   name: 'keytally',
   ui: '/',
-  api: ['/api/v1/services', '/api/v1/metrics', '/api/v1/spans', '/api/v1/logs', '/api/v1/logs/templates', '/api/v1/keys'],
+  api: ['/api/v1/services', '/api/v1/metrics', '/api/v1/spans', '/api/v1/logs', '/api/v1/logs/templates', '/api/v1/logs/severities', '/api/v1/keys', '/api/v1/changes', '/api/v1/series'],
   health: '/health',
   ready: '/ready',
   metrics: '/metrics',

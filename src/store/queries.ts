@@ -258,6 +258,12 @@ export interface LogQuery extends Windowed {
   page: Page;
 }
 
+/** A severity the logs carry (/api/v1/logs/severities): its all-time records, over every service or one. */
+export interface SeverityItem {
+  severity: string;
+  sample_count: number;
+}
+
 export const LOG_SORT: SortSpec = {
   fields: {
     service: text('service'),

@@ -27,6 +27,7 @@ import type {
   ListResult,
   LogItem,
   LogQuery,
+  SeverityItem,
   MetricItem,
   MetricQuery,
   ServiceItem,
@@ -119,6 +120,8 @@ export interface StoreQueries {
   metricLabels(service: string, metric: string): Promise<LabelItem[]>;
   spans(q: SpanQuery): Promise<ListResult<SpanItem>>;
   logs(q: LogQuery): Promise<ListResult<LogItem>>;
+  /** The severities of one service's logs (or every service's), each once, in code-point order, without their key lists. */
+  severities(service: string | undefined): Promise<SeverityItem[]>;
   templates(q: TemplateQuery): Promise<ListResult<TemplateItem>>;
   keys(q: KeyQuery): Promise<ListResult<KeyItem>>;
   /** The rises and falls of /changes for one kind (see ChangeLists). */
@@ -133,7 +136,7 @@ export interface StoreQueries {
 
 /** The names of the StoreQueries methods, for backends that forward questions (see remote.ts). */
 export const QUERY_METHODS = [
-  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'templates', 'keys', 'historyChanges', 'series', 'versions', 'seriesEstimates',
+  'services', 'serviceTotals', 'metrics', 'metricLabels', 'spans', 'logs', 'severities', 'templates', 'keys', 'historyChanges', 'series', 'versions', 'seriesEstimates',
 ] as const satisfies ReadonlyArray<keyof StoreQueries>;
 
 export interface ReadStore {

@@ -192,6 +192,10 @@ describe('web UI', () => {
     await page.getByLabel('Service').selectOption('checkout');
     await page.waitForURL(/service=checkout/);
     await expect.poll(() => column('templates-table', 'template').then((t) => t.sort())).toEqual(['order <NUM> shipped to warehouse <NUM>', 'payment declined for customer <NUM>', 'user <*> logged in from <IP>']);
+    // The severity choices are the service's own (/api/v1/logs/severities), in order.
+    const sevs = (await k.get('/api/v1/logs/severities?service=checkout')).body.items.map((i: any) => i.severity);
+    expect(sevs.length).toBeGreaterThan(1);
+    await expect.poll(() => page.getByLabel('Severity').locator('option').allInnerTexts()).toEqual(['all', ...sevs]);
     await page.getByLabel('Severity').selectOption('INFO');
     await expect.poll(() => column('templates-table', 'template').then((t) => t.sort())).toEqual(['order <NUM> shipped to warehouse <NUM>', 'user <*> logged in from <IP>']);
     await page.getByLabel('Template contains').fill('logged');

@@ -47,6 +47,9 @@ export function listQuestions(): string[] {
   out.push(`/api/v1/series?signal=metrics&service=checkout&from=${week}&step=86400`);
   out.push('/api/v1/series?signal=metrics&from=0&step=86400');
   out.push('/api/v1/services/cart/versions');
+  // The severities, of all services, of each, and of none.
+  out.push('/api/v1/logs/severities', '/api/v1/logs/severities?service=nope');
+  for (const s of SERVICES) out.push(`/api/v1/logs/severities?service=${encodeURIComponent(s)}`);
   // What changed since yesterday (whole days, as above): everything is new; nothing was there before to rise or fall.
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   out.push(`/api/v1/changes?since=${today - 86_400_000}&until=${today + 86_400_000}&limit=50`);

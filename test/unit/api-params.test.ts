@@ -75,6 +75,11 @@ const BAD: Array<[string, string, string]> = [
   ['/api/v1/keys', 'min_cardinality=1.5', 'min_cardinality'],
   ['/api/v1/keys', 'service=a&service=b', 'service'],
   ['/api/v1/logs/templates', 'sort=example', 'sort'],
+  // The severities take a service and nothing else: no paging, no window.
+  ['/api/v1/logs/severities', 'limit=5', 'limit'],
+  ['/api/v1/logs/severities', 'from=0', 'from'],
+  ['/api/v1/logs/severities', 'severity=INFO', 'severity'],
+  ['/api/v1/logs/severities', 'service=a&service=b', 'service'],
   // Detail routes.
   ['/api/v1/metrics/m', 'q=x', 'q'],
   ['/api/v1/metrics/m', 'limit=x', 'limit'],

@@ -277,6 +277,14 @@ describe('logs', () => {
     expect((await ok('/api/v1/logs', 'severity=ERROR')).items.map((l: any) => l.body_keys)).toEqual([['msg']]);
     expect((await ok('/api/v1/logs', 'service=cart')).total).toBe(1);
   });
+
+  it('lists the severities seen, with their records, without key lists', async () => {
+    expect(await ok('/api/v1/logs/severities')).toEqual({ items: [{ severity: 'ERROR', sample_count: 10 }, { severity: 'INFO', sample_count: 95 }] });
+    expect(await ok('/api/v1/logs/severities', 'service=cart')).toEqual({ items: [{ severity: 'INFO', sample_count: 5 }] });
+    // An unknown service has none: an empty list, not a 404 (a service may not have sent logs yet).
+    expect(await ok('/api/v1/logs/severities', 'service=nope')).toEqual({ items: [] });
+    expect(await ok('/api/v1/logs/severities', 'service=')).toEqual(await ok('/api/v1/logs/severities'));
+  });
 });
 
 describe('log templates', () => {

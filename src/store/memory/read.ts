@@ -23,6 +23,7 @@ import {
   type ListResult,
   type LogItem,
   type LogQuery,
+  type SeverityItem,
   type MetricItem,
   type MetricQuery,
   type Page,
@@ -390,6 +391,14 @@ export class MemoryQueries implements StoreQueries {
         last_seen: r.last_seen,
       };
     });
+  }
+
+  async severities(service: string | undefined): Promise<SeverityItem[]> {
+    const sums = new Map<string, number>();
+    for (const r of this.t.rows('logs')) {
+      if (service === undefined || r.service === service) sums.set(r.severity, (sums.get(r.severity) ?? 0) + r.sample_count);
+    }
+    return [...sums].sort((a, b) => compareCodePoints(a[0], b[0])).map(([severity, sample_count]) => ({ severity, sample_count }));
   }
 
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {

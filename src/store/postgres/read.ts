@@ -22,6 +22,7 @@ import {
   type ListResult,
   type LogItem,
   type LogQuery,
+  type SeverityItem,
   type MetricItem,
   type MetricQuery,
   type Page,
@@ -341,6 +342,14 @@ export class PostgresQueries implements StoreQueries {
       first_seen: r.first_seen,
       last_seen: r.last_seen,
     }));
+  }
+
+  async severities(service: string | undefined): Promise<SeverityItem[]> {
+    // Code-point order, as the other stores: the "C" collation compares UTF-8 bytes.
+    const r = service === undefined
+      ? await this.c.query(`SELECT severity, SUM(sample_count)::bigint AS sample_count FROM logs_metadata GROUP BY severity ORDER BY severity COLLATE "C"`)
+      : await this.c.query(`SELECT severity, SUM(sample_count)::bigint AS sample_count FROM logs_metadata WHERE service = $1 GROUP BY severity ORDER BY severity COLLATE "C"`, [service]);
+    return r.rows as SeverityItem[];
   }
 
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {

@@ -19,6 +19,7 @@ import {
   type ListResult,
   type LogItem,
   type LogQuery,
+  type SeverityItem,
   type MetricItem,
   type MetricQuery,
   type ServiceItem,
@@ -104,6 +105,13 @@ export class SqliteQueries implements StoreQueries {
       first_seen: r['first_seen'] as number,
       last_seen: r['last_seen'] as number,
     }));
+  }
+
+  async severities(service: string | undefined): Promise<SeverityItem[]> {
+    // The primary key (service, severity) gives one service's at once; all services', one pass over a few rows each.
+    const where = service === undefined ? '' : 'WHERE service = ?';
+    return prepared(this.db, `SELECT severity, SUM(sample_count) AS sample_count FROM logs_metadata ${where} GROUP BY severity ORDER BY severity`)
+      .all(...(service === undefined ? [] : [service])) as SeverityItem[];
   }
 
   async templates(q: TemplateQuery): Promise<ListResult<TemplateItem>> {

@@ -39,8 +39,9 @@ export function TemplatesView({ params, service, win }) {
   const key = JSON.stringify(q);
   const { data, error, stale, loading } = useData(() => api('/logs/templates', q), key);
   const services = useServiceNames(!service);
-  const sev = useData(() => api('/logs', { service: svc, limit: 1000, sort: 'severity', order: 'asc' }), `sev:${svc ?? ''}`);
-  const severities = [...new Set((sev.data?.items ?? []).map((i) => i.severity))];
+  // The severities alone: /logs would bring every shape's key lists along (megabytes at 100,000 keys).
+  const sev = useData(() => api('/logs/severities', { service: svc }), `sev:${svc ?? ''}`);
+  const severities = (sev.data?.items ?? []).map((i) => i.severity);
   const [selected, setSelected] = useState();
   const filtered = Boolean(params.q || params.severity || (!service && params.service));
   return html`<div>
