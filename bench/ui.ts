@@ -9,6 +9,7 @@
  * so every entity is active in both of /changes' windows and nothing is new in the last 24 h. Without it every
  * entity is new (all sent now).
  * --store postgres: the tables are vacuumed and analyzed after the fill (--no-analyze: not, as in the first minute before autovacuum has).
+ * --cpu-prof DIR: the server's threads profiled (node --cpu-prof), a .cpuprofile each in DIR when it stops.
  * --hold: keep it all running afterwards (prints the API's and the cluster's URLs) until SIGINT, to look at plans.
  * The machine is shared: numbers are noisy; run it more than once.
  */
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     hold: { type: 'boolean', default: false },
     /** `serve --store`: sqlite (default), memory or postgres (the fleet's store, in a temporary cluster). */
     store: { type: 'string', default: 'sqlite' },
+    /** Profile the server's threads (node --cpu-prof) into this directory: one .cpuprofile per thread, written when it stops. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
@@ -118,7 +121,7 @@ const pgBench = store === 'postgres' ? await startPostgres() : undefined;
 // The memory store holds 100,000 keys' sketches three times over (--steady): room for them, none evicted.
 const memoryRoom = store === 'memory' ? ['--memory-store-mb', '3072', '--memory-limit-mb', '6144'] : [];
 const server = await startSidecarWith(['--ack', 'durable', '--store', store, ...memoryRoom, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
-  ...(values.steady ? ['--test-clock', 'on'] : [])], dir);
+  ...(values.steady ? ['--test-clock', 'on'] : [])], dir, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []);
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();

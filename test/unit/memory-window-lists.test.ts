@@ -128,6 +128,22 @@ function questions(windows: Array<{ from: number; to: number }>): Array<[string,
     }
     out.push([`keys ${w} filtered`, (q) => q.keys({ window, service: 'svc-2', scope: 'log', q: 'shared', page: page('sample_count', 'desc', 10) })]);
     out.push([`keys ${w} new`, (q) => q.keys({ window, firstSeenFrom: window.from, page: page('bytes', 'desc', 20) })]);
+    // What is new (/changes' lists: src/store/memory/fresh-list.ts): first seen at, before and after the window's
+    // start, by the window's count or bytes either way, pages deep and empty, one service, a severity.
+    for (const since of [window.from, window.from - 6 * HOUR, window.from + 7 * MIN, T0 + 6 * HOUR + 7 * MIN, window.to]) {
+      const n = `${w} new since ${since - T0}`;
+      for (const [sort, order, limit, offset] of [['count', 'desc', 20, 0], ['bytes', 'desc', 5, 3], ['bytes', 'asc', 7, 0], ['count', 'asc', 100, 0], ['bytes', 'desc', 0, 0], ['bytes', 'desc', 3, 50]] as const) {
+        out.push([`templates ${n} ${sort} ${order} ${limit}@${offset}`, (q) => q.templates({ window, firstSeenFrom: since, page: page(sort, order, limit, offset) })]);
+        const keySort = sort === 'count' ? 'sample_count' : sort;
+        out.push([`keys ${n} ${keySort} ${order} ${limit}@${offset}`, (q) => q.keys({ window, firstSeenFrom: since, page: page(keySort, order, limit, offset) })]);
+      }
+      out.push([`templates ${n} svc-1 INFO`, (q) => q.templates({ window, firstSeenFrom: since, service: 'svc-1', severity: 'info', page: page('bytes', 'desc', 10) })]);
+      out.push([`templates ${n} moves`, (q) => q.templates({ window, firstSeenFrom: since, service: 'moves', page: page('count', 'desc', 10) })]);
+      out.push([`keys ${n} svc-2`, (q) => q.keys({ window, firstSeenFrom: since, service: 'svc-2', page: page('bytes', 'desc', 10) })]);
+      out.push([`keys ${n} min cardinality`, (q) => q.keys({ window, firstSeenFrom: since, minCardinality: 1, page: page('sample_count', 'desc', 10) })]);
+      out.push([`metrics ${n}`, (q) => q.metrics({ window, firstSeenFrom: since, page: page('bytes', 'desc', 10) })]);
+      out.push([`spans ${n}`, (q) => q.spans({ window, firstSeenFrom: since, page: page('bytes', 'desc', 10) })]);
+    }
     out.push([`logs ${w}`, (q) => q.logs({ window, page: page('sample_count', 'desc', 10) })]);
     out.push([`logs ${w} by share`, (q) => q.logs({ window, service: 'svc-0', page: page('bytes_percentage', 'desc', 10) })]);
     out.push([`metrics ${w}`, (q) => q.metrics({ window, page: page('bytes', 'desc', 10) })]);

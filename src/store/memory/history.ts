@@ -18,13 +18,15 @@ import {
 } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { TopN } from '../changes-top.js';
-import { KindEdges } from './edge-totals.js';
+import { KindEdges, type EdgeArrays } from './edge-totals.js';
 
 /** What a table row keeps of its entity (src/store/memory/tables.ts, Entry.entity): its rows, and whether it is gone. */
 export interface HistoryEntityRef {
   rows: CumRow[];
   /** Forgotten (merged away, or evicted): a row that cached it looks again. */
   gone: boolean;
+  /** Its place in its kind's kept edges (edgeTotals). */
+  slot: number;
 }
 
 interface Entity extends HistoryEntityRef {
@@ -34,8 +36,6 @@ interface Entity extends HistoryEntityRef {
   sub: string;
   /** Sorted by bucket; the last is the sentinel (all-time totals). */
   rows: CumRow[];
-  /** Its place in its kind's kept edges (src/store/memory/edge-totals.ts). */
-  slot: number;
 }
 
 /** A rough size per running-total row and per entity, for size(). */
@@ -174,6 +174,17 @@ export class MemoryHistory {
   /** One entity, if it has history (a row's, for its window sums: src/store/memory/read.ts). */
   find(kind: HistoryKind, service: string, name: string, sub: string): HistoryEntityRef | undefined {
     return this.entities.get(entityKey(kind, service, name, sub));
+  }
+
+  /**
+   * Every entity's totals of `kind` before `r.from` and before `r.to` (a window already resolved), by slot
+   * (HistoryEntityRef.slot), from the kept edges /changes reads too (src/store/memory/edge-totals.ts): a list of
+   * what is new in /changes' window reads its rows' sums there, not in each entity's rows. Valid until the next
+   * change of the history (MemoryHistory.version).
+   */
+  edgeTotals(kind: HistoryKind, r: Window): { from: EdgeArrays; to: EdgeArrays } {
+    const k = this.edgesOf(kind);
+    return { from: k.at(r.from), to: k.at(r.to) };
   }
 
   /** The window a sum over `w` is answered for (src/store/history.ts, resolveWindow). */

@@ -48,6 +48,7 @@ import { list, tieComparator } from './list.js';
 import { TieOrder } from './tie-order.js';
 import { TextIndex } from './text-index.js';
 import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
+import { freshList, freshListAnswers } from './fresh-list.js';
 
 const HAS_CAPITAL = /[A-Z]/;
 
@@ -72,6 +73,8 @@ const eqNoCase = (want: string | undefined) => {
 
 /** Window views kept for one store state (cachedView). */
 const KEPT_VIEWS = 6;
+/** Answers of freshList kept for one store state: /changes asks four (each a page of at most 1,000 rows). */
+const KEPT_ANSWERS = 16;
 
 const NO_BYTES = { log_bytes: 0, span_bytes: 0, metric_bytes: 0 };
 type Bytes = typeof NO_BYTES;
@@ -89,6 +92,8 @@ export class MemoryQueries implements StoreQueries {
   /** Window views of the current store state (cachedView), by question, oldest first; and that state. */
   private readonly views = new Map<string, WindowView<Records[TableName]>>();
   private viewsAt = '';
+  /** Lists of what is new (freshList) of the current store state, by question: a page refreshed in the same state asks again. */
+  private readonly answers = new Map<string, ListResult<unknown>>();
   /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
   private readonly orders = new Map<TableName, TieOrder<TableName>>();
   /** Per table, its text filter's index (src/store/memory/text-index.ts), made on its first windowed list filtered by text. */
@@ -169,12 +174,13 @@ export class MemoryQueries implements StoreQueries {
     const column = text.column;
     const keep = text.q === undefined ? only : (r: Records[T]) => like((r as unknown as Record<string, string>)[column]!) && (!only || only(r));
     if (!q.window && !this.plain && service !== undefined) {
-      // One service's rows found by their entries' copy of the service (Entry.service): reading each row's own field,
-      // among their sketches, took a service's overview on 100,000 keys ~125 ms.
+      // One service's rows, from the table's entries by service (Tables.serviceEntries): reading each row's own
+      // field, among their sketches, took a service's overview on 100,000 keys ~125 ms; each entry's copy of the
+      // service, 15–22 ms a list in the server.
       this.denominators = (name) => this.t.get('services', name) ?? NO_BYTES;
       const min = q.firstSeenFrom;
       const rows: Array<Records[T]> = [];
-      for (const e of this.t.entries(table)) if (e.service === service && (min === undefined || e.firstSeen >= min)) rows.push(e.row);
+      for (const e of this.t.serviceEntries(table, service)) if (min === undefined || e.firstSeen >= min) rows.push(e.row);
       return list(keep ? rows.filter(keep) : rows, spec, q.page, derive, derived, map);
     }
     if (!q.window || this.plain) {
@@ -183,7 +189,24 @@ export class MemoryQueries implements StoreQueries {
     }
     const services = this.windowServices(q.window, service);
     this.denominators = (name) => services.get(name) ?? NO_BYTES;
-    const v = this.cachedView(table, spec, q.window, service, q.firstSeenFrom);
+    const min = q.firstSeenFrom;
+    const windowed = WINDOWED[table] as unknown as WindowedSpec<Records[T]>;
+    if (min !== undefined && text.q === undefined && freshListAnswers(spec, q.page, windowed.count)) {
+      // What is new in the window (/changes), by its count or bytes: one walk, sums from the kept edges (fresh-list.ts).
+      // The question (its page and filters; no text) with its window as resolved is the key: `keep` and the
+      // denominators are made of it. Not the window as asked: /changes' `until` is now + 1 min, another at every call.
+      this.atState();
+      const r = this.h.resolve(q.window);
+      const key = JSON.stringify([table, { ...q, window: r }]);
+      const hit = this.answers.get(key);
+      if (hit) return hit as ListResult<I>;
+      this.tieOrder(table, spec).number();
+      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map);
+      this.answers.set(key, answer);
+      if (this.answers.size > KEPT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
+      return answer;
+    }
+    const v = this.cachedView(table, spec, q.window, service, min);
     const needle = text.q === undefined ? undefined : foldAscii(text.q);
     if (needle !== undefined && text.key && TextIndex.answers(needle)) {
       // cachedView numbered the tie order just now: the index's ranks are the view's.
@@ -195,6 +218,16 @@ export class MemoryQueries implements StoreQueries {
     return windowList(v, keep, spec, q.page, derive, derived, map);
   }
 
+  /** Drops the kept views and answers when the store's state moved since they were made. */
+  private atState(): void {
+    const state = `${this.t.version}:${this.h.version}`;
+    if (state !== this.viewsAt) {
+      this.views.clear();
+      this.answers.clear();
+      this.viewsAt = state;
+    }
+  }
+
   /**
    * A window view (src/store/memory/window-view.ts), computed once per store state: a page asks several lists of
    * one table in one window (the overview: the total, the top by cardinality, the newest), and ingest changes the
@@ -203,24 +236,25 @@ export class MemoryQueries implements StoreQueries {
    */
   private cachedView<T extends Exclude<TableName, 'services' | 'labels'>>(table: T, spec: SortSpec, w: Window, service: string | undefined, min: number | undefined): WindowView<Records[T]> {
     const r = this.h.resolve(w);
-    const state = `${this.t.version}:${this.h.version}`;
-    if (state !== this.viewsAt) {
-      this.views.clear();
-      this.viewsAt = state;
-    }
+    this.atState();
     const key = JSON.stringify([table, r.from, r.to, service ?? null, min ?? null]);
     const hit = this.views.get(key);
     if (hit) return hit as WindowView<Records[T]>;
+    this.tieOrder(table, spec).number();
+    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
+    this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
+    if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
+    return v;
+  }
+
+  /** A table's tie order (src/store/memory/tie-order.ts), made on its first windowed list. */
+  private tieOrder<T extends Exclude<TableName, 'services' | 'labels'>>(table: T, spec: SortSpec): TieOrder<T> {
     let order = this.orders.get(table) as TieOrder<T> | undefined;
     if (!order) {
       order = new TieOrder<T>(this.t, table, tieComparator(spec));
       this.orders.set(table, order as unknown as TieOrder<TableName>);
     }
-    order.number();
-    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
-    this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
-    if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
-    return v;
+    return order;
   }
 
   /** Each service's counts and bytes per signal in a window (only services active in it). */
@@ -292,15 +326,32 @@ export class MemoryQueries implements StoreQueries {
       for (const r of it) if (r.service === service) n += f(r);
       return n;
     };
+    if (this.plain) {
+      return {
+        severities: count(this.t.rows('logs')),
+        templates: count(this.t.rows('templates')),
+        metrics: count(this.t.rows('metrics')),
+        series_estimate: count(this.t.rows('metrics'), (r) => r.series_estimate),
+        prometheus_series: count(this.t.rows('metrics'), (r) => r.prometheus_series),
+        span_names: count(this.t.rows('spans')),
+        keys: count(this.t.rows('keys')),
+      };
+    }
+    // The service's own entries (Tables.serviceEntries): counted by their sets' sizes, its metrics' estimates summed.
+    let series = 0;
+    let prometheus = 0;
+    for (const e of this.t.serviceEntries('metrics', service)) {
+      series += e.row.series_estimate;
+      prometheus += e.row.prometheus_series;
+    }
     return {
-      severities: count(this.t.rows('logs')),
-      templates: count(this.t.rows('templates')),
-      metrics: count(this.t.rows('metrics')),
-      series_estimate: count(this.t.rows('metrics'), (r) => r.series_estimate),
-      prometheus_series: count(this.t.rows('metrics'), (r) => r.prometheus_series),
-      span_names: count(this.t.rows('spans')),
-      // Keys by their entries' copy of the service, not by reading 100,000 rows among their sketches.
-      keys: this.plain ? count(this.t.rows('keys')) : count(this.t.entries('keys')),
+      severities: this.t.serviceCount('logs', service),
+      templates: this.t.serviceCount('templates', service),
+      metrics: this.t.serviceCount('metrics', service),
+      series_estimate: series,
+      prometheus_series: prometheus,
+      span_names: this.t.serviceCount('spans', service),
+      keys: this.t.serviceCount('keys', service),
     };
   }
 
@@ -415,7 +466,10 @@ export class MemoryQueries implements StoreQueries {
       bySeverity.set(severity, (bySeverity.get(severity) ?? 0) + n);
     };
     if (q.window) for (const s of this.h.sums({ kind: 'log', service: q.service }, q.window)) add(s.service, s.name, s.count);
-    else for (const r of this.t.rows('templates')) add(r.service, r.severity, r.count);
+    else if (q.service !== undefined && !this.plain) {
+      // Only that service's rows are listed: only its severities' sums are needed (its 1,000 rows, not 20,000).
+      for (const e of this.t.serviceEntries('templates', q.service)) add(e.row.service, e.row.severity, e.row.count);
+    } else for (const r of this.t.rows('templates')) add(r.service, r.severity, r.count);
     const service = eq(q.service);
     const severity = eqNoCase(q.severity);
     const keep = none(q.service, q.severity, q.templateId, seen) ? undefined : (r: TemplateRec) => service(r.service) && severity(r.severity) && (q.templateId === undefined || r.template_id === q.templateId) &&

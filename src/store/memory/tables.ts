@@ -142,6 +142,8 @@ export interface Membership<T extends TableName> {
   removed: boolean;
 }
 
+const NO_ENTRIES: ReadonlySet<never> = new Set();
+
 /** A rough but monotone size of a row: what eviction counts against the bound. */
 const ROW_OVERHEAD = 200;
 const ARRAY_ITEM_OVERHEAD = 24;
@@ -198,6 +200,43 @@ export class Tables {
     return this.maps[table].values();
   }
 
+  /**
+   * One service's entries of a table (those whose Entry.service is it, which never changes while the entry lives:
+   * the service is part of every table's key), in no particular order; empty when none.
+   */
+  serviceEntries<T extends TableName>(table: T, service: string): ReadonlySet<Entry<T>> {
+    return (this.byService[table].get(service) as Set<Entry<T>> | undefined) ?? NO_ENTRIES;
+  }
+
+  /** How many rows of `table` are `service`'s. */
+  serviceCount(table: TableName, service: string): number {
+    return this.byService[table].get(service)?.size ?? 0;
+  }
+
+  /**
+   * Per table, its entries by service: a service's page (its overview: counts and top lists) reads its own rows,
+   * not every entry of the table (100,000 keys, each entry's service read to find a service's 5,000: 15–22 ms a
+   * list in the server, where the entries lie among their rows' sketches).
+   */
+  private readonly byService: { [T in TableName]: Map<string, Set<Entry<T>>> } = {
+    services: new Map(), metrics: new Map(), labels: new Map(), spans: new Map(), logs: new Map(), keys: new Map(), templates: new Map(),
+  };
+
+  private grouped<T extends TableName>(e: Entry<T>): void {
+    const m = this.byService[e.table] as Map<string, Set<Entry<T>>>;
+    let set = m.get(e.service);
+    if (!set) m.set(e.service, (set = new Set()));
+    set.add(e);
+  }
+
+  private ungrouped(e: Entry): void {
+    const m = this.byService[e.table] as Map<string, Set<Entry>>;
+    const set = m.get(e.service);
+    if (!set) return;
+    set.delete(e);
+    if (set.size === 0) m.delete(e.service);
+  }
+
   /** A table's rows as a new array (no generator step per row: the API's questions walk whole tables). */
   rowArray<T extends TableName>(table: T): Array<Records[T]> {
     const out = new Array<Records[T]>(this.maps[table].size);
@@ -238,6 +277,7 @@ export class Tables {
     };
     this.maps[table].set(key, fresh);
     this.joined(fresh);
+    this.grouped(fresh);
     this.bytes += fresh.bytes;
     this.lru.add(fresh as unknown as Entry);
   }
@@ -265,6 +305,7 @@ export class Tables {
     this.version++;
     this.maps[table].delete(key);
     this.lru.delete(e as Entry);
+    this.ungrouped(e as Entry);
     this.bytes -= e.bytes;
     this.changes[table].removed = true;
   }
@@ -295,6 +336,7 @@ export class Tables {
       if (this.bytes + reserved <= this.maxBytes) break;
       this.lru.delete(e);
       this.maps[e.table].delete(e.key);
+      this.ungrouped(e);
       this.bytes -= e.bytes;
       this.changes[e.table].removed = true;
       this.version++;

@@ -42,7 +42,7 @@ export interface WindowView<R> {
 }
 
 /** A row's history entity: the one cached on its entry while it lives, else looked up (and cached). */
-function entityOf<T extends TableName>(h: MemoryHistory, e: Entry<T>, spec: WindowedSpec<Records[T]>): HistoryEntityRef | undefined {
+export function entityOf<T extends TableName>(h: MemoryHistory, e: Entry<T>, spec: WindowedSpec<Records[T]>): HistoryEntityRef | undefined {
   const cached = e.entity;
   if (cached !== undefined && !cached.gone) return cached;
   // None found before, and no entity created since: still none (a row whose history was evicted).

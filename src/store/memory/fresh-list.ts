@@ -1,0 +1,90 @@
+/**
+ * What is new in a window (/changes' four lists: first seen since `since`, by
+ * bytes), without a window view. The UI's `since` moves a minute every
+ * minute, so each question is another window: a view made for it (three
+ * arrays the table's length, kept with the store state) was made, used once
+ * and left to the GC, and each row's sums were two binary searches in its
+ * entity's rows, which lie all over the heap (100,000 new keys: ~30 ms a
+ * /changes in process, a quarter of it the GC). Here one walk of the table's
+ * entries reads each new row's sums from the kind's kept edges (the arrays
+ * by slot /changes reads for its rises and falls, at the same two times:
+ * MemoryHistory.edgeTotals) and keeps the page's rows in a bounded sorted
+ * array; the total is counted on the way. Only for sorts by the window's
+ * count or bytes; the answers are the plain form's (test/unit/memory-window-lists.test.ts).
+ */
+import type { Window } from '../history.js';
+import type { ListResult, Page, SortSpec } from '../queries.js';
+import type { MemoryHistory } from './history.js';
+import type { Records, TableName, Tables } from './tables.js';
+import { entityOf, type WindowedSpec } from './window-view.js';
+
+/** Past this many rows (offset + limit) the page is not kept in a sorted array: a view is the quicker. */
+const MOST = 2000;
+
+/** Whether freshList answers a list sorted by `page.sort` of `spec`: by the window's count or bytes, a page not too deep. */
+export function freshListAnswers(spec: SortSpec, page: Page, countColumn: string): boolean {
+  const c = spec.fields[page.sort]?.column;
+  return (c === countColumn || c === 'bytes') && page.offset + page.limit <= MOST;
+}
+
+/**
+ * The rows of `table` first seen at or after `min` (Entry.firstSeen), of `service` when given, that `keep`
+ * passes and that are active in the resolved window `r`, sorted by their window count or bytes (freshListAnswers),
+ * ties by Entry.rank (numbered before: src/store/memory/tie-order.ts); `derive` and `map` for the page's rows only.
+ */
+export function freshList<T extends Exclude<TableName, 'services' | 'labels'>, R extends object, I>(
+  t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, r: Window, service: string | undefined, min: number,
+  keep: ((row: Records[T]) => boolean) | undefined, sort: SortSpec, page: Page, derive: (row: Records[T]) => R, map: (row: R) => I,
+): ListResult<I> {
+  if (!t.mayHaveFirstSeenFrom(table, min)) return { items: [], total: 0 };
+  const { from, to } = h.edgeTotals(spec.kind, r);
+  const byCount = sort.fields[page.sort]!.column === spec.count;
+  const sign = page.order === 'asc' ? 1 : -1;
+  const want = page.limit === 0 ? 0 : page.offset + page.limit;
+  // The page so far, best first: each row's sort value, rank, sums and row, in parallel arrays.
+  const value: number[] = [];
+  const rank: number[] = [];
+  const counts: number[] = [];
+  const bytes: number[] = [];
+  const rows: Array<Records[T]> = [];
+  /** Whether (v, k) comes before position i. */
+  const before = (v: number, k: number, i: number) => sign * (v - value[i]!) < 0 || (v === value[i]! && k < rank[i]!);
+  let total = 0;
+  for (const e of t.entries(table)) {
+    if (e.firstSeen < min || (service !== undefined && e.service !== service)) continue;
+    const ent = entityOf(h, e, spec);
+    if (!ent) continue;
+    const s = ent.slot;
+    const c = to.count[s]! - from.count[s]!;
+    const b = to.bytes[s]! - from.bytes[s]!;
+    if (c === 0 && b === 0) continue;
+    if (keep && !keep(e.row)) continue;
+    total++;
+    if (want === 0) continue;
+    const v = byCount ? c : b;
+    const n = value.length;
+    if (n === want && !before(v, e.rank, n - 1)) continue;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(v, e.rank, mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    value.splice(lo, 0, v);
+    rank.splice(lo, 0, e.rank);
+    counts.splice(lo, 0, c);
+    bytes.splice(lo, 0, b);
+    rows.splice(lo, 0, e.row);
+    if (value.length > want) {
+      value.pop();
+      rank.pop();
+      counts.pop();
+      bytes.pop();
+      rows.pop();
+    }
+  }
+  const items: I[] = [];
+  for (let i = page.offset; i < rows.length; i++) items.push(map(derive({ ...rows[i]!, [spec.count]: counts[i], bytes: bytes[i] } as Records[T])));
+  return { items, total };
+}
