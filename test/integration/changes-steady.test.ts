@@ -20,6 +20,7 @@ import { postgresBackend } from '../conformance/postgres-backend.js';
 import { SqliteChanges } from '../../src/store/sqlite/changes.js';
 import { historyChangesSql } from '../../src/store/sqlite/history.js';
 import type { ChangeLists, HistoryKind, Window } from '../../src/store/history.js';
+import { EDGE_SCAN_ROWS } from '../../src/store/postgres/history.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -57,6 +58,17 @@ function lifecycle(states: string[]) {
   return encode(LogsReq, { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'moves' } }] }, scopeLogs: [{ logRecords }] }] });
 }
 
+/**
+ * Service `busy`: one template and one key sent minute after minute, so that between /changes' edges each has more
+ * history rows than PostgreSQL reads before it seeks the later edges (src/store/postgres/history.ts, EDGE_SCAN_ROWS).
+ */
+function busy(lines: number) {
+  const logRecords = Array.from({ length: lines }, (_, i) => ({ severityText: 'INFO', body: { stringValue: `busy job ran in ${i % 10} ms` },
+    attributes: [{ key: 'k.busy', value: { stringValue: 'y' } }] }));
+  return encode(LogsReq, { resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'busy' } }] }, scopeLogs: [{ logRecords }] }] });
+}
+const BUSY_MINUTES = 3 * EDGE_SCAN_ROWS;
+
 async function send(k: Keytally, body: Uint8Array, at: number): Promise<void> {
   const r = await post(k, '/v1/logs', body, { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(at) });
   expect(r.status).toBe(200);
@@ -83,6 +95,10 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
       for (const m of [5, 40]) await send(k, request(1, 'svc-c'), END - 30 * HOUR + m * MIN);
       // `moves`: five states once each, 30 h back: they fold into one template (four merges).
       for (let m = 0; m < 5; m++) await send(k, lifecycle([STATES[m]!]), END - 30 * HOUR + (50 + m) * MIN);
+      // `busy`: a row a minute, 40 h, 30 h (across the SINCES at 30 h) and 6 h back, louder each time.
+      for (const [h, lines] of [[40, 1], [30, 2], [6, 3]] as const) {
+        for (let m = 0; m < BUSY_MINUTES; m++) await send(k, busy(lines + (m % 3)), END - h * HOUR + m * MIN);
+      }
     }
     db = new Database(join(servers.sqlite!.dataDir, 'keytally.db'), { readonly: true });
     kept = new SqliteChanges(db);

@@ -17,6 +17,8 @@ export interface PoolOptions {
   max: number;
   /** application_name, so `pg_stat_activity` shows which keytally role holds a connection. */
   name: string;
+  /** Server settings for every connection of the pool (libpq's `options`, e.g. `-c jit=off`): no extra round trip. */
+  options?: string;
 }
 
 /** The URL without its password, for messages and logs. */
@@ -50,7 +52,8 @@ export async function checkout(pool: Pool): Promise<PoolClient> {
 }
 
 export function openPool(url: string, opts: PoolOptions): Pool {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.name, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max, application_name: opts.name, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000,
+    ...(opts.options !== undefined ? { options: opts.options } : {}) });
   // An idle client that loses its server emits 'error' on the pool; without a listener it would take the thread down.
   pool.on('error', () => undefined);
   return pool;

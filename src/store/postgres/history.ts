@@ -172,13 +172,18 @@ function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service:
   // once (as four scalar subqueries, each looked the entity up and sought the edge again: 8 index descents a row, not 3).
   // Lazy, the page's statement picks its rows by `rid` first (a TID scan under the lateral), so only they are summed.
   const edge = (alias: string) => `(SELECT x.count, x.bytes FROM public.history x WHERE x.id = ${joined ? 'h.id' : 'i.id'} AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) ${alias}`;
+  // Materialized, every active row's: as /changes' (edgeTotals), one descent and the few rows after `from` for most.
+  const edges = r.from === r.to ? [r.from] : [r.from, r.to];
+  const tot = edgeTotals('h.id', edges, 'y');
+  const last = edges.length - 1;
   const sums = joined
-    ? ` LEFT JOIN LATERAL (SELECT (t.count - f.count)::bigint AS count, (t.bytes - f.bytes)::bigint AS bytes FROM ${edge('t')}, ${edge('f')}) w ON true`
+    ? ` LEFT JOIN LATERAL (SELECT (${tot.count(last)} - ${tot.count(0)})::bigint AS count, (${tot.bytes(last)} - ${tot.bytes(0)})::bigint AS bytes
+        FROM (SELECT 1) o ${tot.sql}) w ON true`
     : ` LEFT JOIN LATERAL (SELECT (t.count - f.count)::bigint AS count, (t.bytes - f.bytes)::bigint AS bytes
         FROM (SELECT h.id FROM public.history_entity h WHERE ${entityJoin(t.kind, 'e')}) i CROSS JOIN LATERAL ${edge('t')} CROSS JOIN LATERAL ${edge('f')}) w ON true`;
   // Values in the order their placeholders appear: the join's, then the filter's.
   const select = counting ? t.select.replace('{count}', t.count).replace('{bytes}', 'e.bytes') : t.select.replace('{count}', 'w.count').replace('{bytes}', 'w.bytes');
-  const values: unknown[] = counting ? [] : [r.to, r.from];
+  const values: unknown[] = counting ? [] : joined ? [...tot.values] : [r.to, r.from];
   let cond = '';
   if (service !== undefined) {
     cond = 'e.service = ? AND ';
@@ -200,9 +205,48 @@ function tableCte(table: Exclude<WindowedTable, 'services'>, r: Window, service:
 }
 
 /**
+ * Rows of an entity's history edgeTotals reads from its first edge on, in bucket order, before it seeks any later
+ * edge by the index. On a store that has run for days most entities have a few rows between /changes' edges (one per
+ * minute they were active in): reading them costs less than a seek per edge (100,000 steady keys, 4 edges: the
+ * statement 880–1,120 ms with a seek per edge, 620–810 this way; README, "Round 8"). An entity busier than
+ * that gets the seeks as before, after the rows.
+ */
+export const EDGE_SCAN_ROWS = 8;
+
+/**
+ * Running totals of entity `id` (an SQL expression of the outer row) at each of `edges` (ascending, distinct): the
+ * first row at or after each. Running totals never decrease, so the totals at edge e are the smallest of the rows at
+ * or after it: one descent reads up to EDGE_SCAN_ROWS rows from the first edge and takes each later edge's totals as
+ * the MIN over the rows at or after it, which is exact for every edge up to the last row read (the rows are every
+ * row from the first edge on, so the first row at or after such an edge is among them). Only when the rows end
+ * before the last edge are the later edges sought one by one, in a join the planner gates on that (a one-time
+ * filter: no seek at all otherwise; OFFSET 0 keeps the condition inside the subquery, where it is one: pulled up, it
+ * became a join filter applied after every seek had run). `count(i)`/`bytes(i)` are the expressions of edge i; `values` fill the
+ * fragment's placeholders in order.
+ */
+export function edgeTotals(id: string, edges: readonly number[], alias: string): { sql: string; values: unknown[]; count(i: number): string; bytes(i: number): string } {
+  const seek = (n: string) => `(SELECT x.count, x.bytes FROM public.history x WHERE x.id = ${id} AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) ${n}`;
+  if (edges.length === 1) {
+    return { sql: `CROSS JOIN LATERAL ${seek(`${alias}0`)}`, values: [edges[0]], count: () => `${alias}0.count`, bytes: () => `${alias}0.bytes` };
+  }
+  const later = edges.slice(1);
+  const s = `${alias}s`;
+  const d = `${alias}d`;
+  const mins = later.map((_, j) => `MIN(y.count) FILTER (WHERE y.bucket >= ?) AS c${j + 1}, MIN(y.bytes) FILTER (WHERE y.bucket >= ?) AS b${j + 1}`);
+  const seeks = later.map((_, j) => seek(`s${j + 1}`));
+  const picks = later.map((_, j) => `s${j + 1}.count AS c${j + 1}, s${j + 1}.bytes AS b${j + 1}`);
+  const sql = `CROSS JOIN LATERAL (SELECT MAX(y.bucket) AS top, MIN(y.count) AS c0, MIN(y.bytes) AS b0, ${mins.join(', ')}
+      FROM (SELECT x.bucket, x.count, x.bytes FROM public.history x WHERE x.id = ${id} AND x.bucket >= ? ORDER BY x.bucket LIMIT ${EDGE_SCAN_ROWS}) y) ${s}
+    LEFT JOIN LATERAL (SELECT ${picks.join(', ')} FROM ${seeks.join(' CROSS JOIN ')} WHERE ${s}.top < ? OFFSET 0) ${d} ON true`;
+  const values = [...later.flatMap((e) => [e, e]), edges[0], ...later, edges[edges.length - 1]];
+  const pick = (col: 'c' | 'b', i: number) => (i === 0 ? `${s}.${col}0` : `COALESCE(${d}.${col}${i}, ${s}.${col}${i})`);
+  return { sql, values, count: (i) => pick('c', i), bytes: (i) => pick('b', i) };
+}
+
+/**
  * /changes for one kind in one statement, as SQLite's: the entities active
- * in the window before, their totals at the windows' distinct edges (one
- * lookup each: count and bytes together), then the largest rises and falls,
+ * in the window before, their totals at the windows' distinct edges (edgeTotals:
+ * one descent and a few rows for most entities), then the largest rises and falls,
  * so only 2 × limit rows leave PostgreSQL (it was both windows' sums of every
  * entity of the kind, sent to keytally and ranked there: 5–9 s for 100,000
  * keys). The candidates are asked of their rows first: an entity first seen
@@ -213,12 +257,8 @@ export async function historyChanges(c: PoolClient, q: ChangesQuery): Promise<Ch
   const marks = await historyMarks(c);
   const b = resolveWindow(q.before, marks);
   const a = resolveWindow(q.after, marks);
-  const edges = [...new Set([b.from, b.to, a.from, a.to])];
+  const edges = [...new Set([b.from, b.to, a.from, a.to])].sort((x, y) => x - y);
   const values: unknown[] = [];
-  const at = (t: number) => {
-    const i = edges.indexOf(t);
-    return { count: `x${i}.count`, bytes: `x${i}.bytes` };
-  };
   const table = PG_KIND_TABLES[q.kind].table;
   let cond = 'r.history_last >= ? AND r.first_seen < ?';
   values.push(b.from, b.to);
@@ -226,10 +266,12 @@ export async function historyChanges(c: PoolClient, q: ChangesQuery): Promise<Ch
     cond += ' AND r.service = ?';
     values.push(q.service);
   }
-  const lookups = edges.map((t, i) => {
-    values.push(t);
-    return `CROSS JOIN LATERAL (SELECT x.count, x.bytes FROM public.history x WHERE x.id = h.id AND x.bucket >= ? ORDER BY x.bucket LIMIT 1) x${i}`;
-  });
+  const totals = edgeTotals('h.id', edges, 'x');
+  values.push(...totals.values);
+  const at = (t: number) => {
+    const i = edges.indexOf(t);
+    return { count: totals.count(i), bytes: totals.bytes(i) };
+  };
   const diff = (col: 'count' | 'bytes', w: Window) => `(${at(w.to)[col]} - ${at(w.from)[col]})::bigint`;
   // A template is answered by its id and text (its history is kept under the hash of its text).
   const sub = q.kind === 'template' ? 'r.template_id::text' : 'h.sub';
@@ -245,7 +287,7 @@ export async function historyChanges(c: PoolClient, q: ChangesQuery): Promise<Ch
   const sql = `WITH r AS MATERIALIZED (SELECT r.service, ${k.name('r')} AS name, ${k.sub('r')} AS sub${carried} FROM public.${table} r WHERE ${cond}),
     c AS MATERIALIZED (SELECT h.service, h.name, ${sub} AS sub${text}, ${sub} COLLATE "C" AS ord,
       ${diff('count', b)} AS count_before, ${diff('count', a)} AS count_after, ${diff('bytes', b)} AS bytes_before, ${diff('bytes', a)} AS bytes_after
-      FROM r JOIN public.history_entity h ON h.kind = '${q.kind}' AND h.service = r.service AND h.name = r.name AND h.sub = r.sub ${lookups.join(' ')}),
+      FROM r JOIN public.history_entity h ON h.kind = '${q.kind}' AND h.service = r.service AND h.name = r.name AND h.sub = r.sub ${totals.sql}),
     d AS (SELECT * FROM c WHERE count_before <> 0 OR bytes_before <> 0)
     SELECT * FROM (SELECT 1 AS rose, * FROM d WHERE bytes_after > bytes_before ORDER BY bytes_after - bytes_before DESC, service, name, ord LIMIT ?) u
     UNION ALL SELECT * FROM (SELECT 0 AS rose, * FROM d WHERE bytes_after < bytes_before ORDER BY bytes_after - bytes_before ASC, service, name, ord LIMIT ?) v`;
