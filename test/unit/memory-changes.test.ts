@@ -11,21 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { MemoryHistory } from '../../src/store/memory/history.js';
 import type { ChangesQuery, HistoryKind } from '../../src/store/history.js';
 import type { HistoryRow } from '../../src/writer/state.js';
+import { rng as random } from '../helpers/log-generator.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 3, 1);
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS: HistoryKind[] = ['template', 'key', 'metric'];
 

@@ -6,21 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { topBySums, type TopBySumsReads } from '../../src/store/top-by-sums.js';
+import { rng as random } from '../helpers/log-generator.js';
 
 interface Row extends Record<string, unknown> {
   id: number;
   bound: number;
   v: number;
-}
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The list's order: the window value descending, ties by id. */
