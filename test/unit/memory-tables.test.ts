@@ -6,7 +6,7 @@
  * plain one's walk (MemoryQueries with `plain`).
  */
 import { describe, expect, it } from 'vitest';
-import { Tables, type KeyRec, type TemplateRec } from '../../src/store/memory/tables.js';
+import { Tables, type KeyRec, type LogRec, type TemplateRec } from '../../src/store/memory/tables.js';
 import { MemoryQueries } from '../../src/store/memory/read.js';
 import { MemoryHistory } from '../../src/store/memory/history.js';
 import { MemoryEstimates } from '../../src/store/memory/series-estimates.js';
@@ -16,6 +16,10 @@ const key = (service: string, k: string): KeyRec => ({
 });
 const template = (service: string, id: number): TemplateRec => ({
   service, severity: 'INFO', template_id: id, template: `t ${id}`, count: 1, bytes: 10, example: 'x', first_seen: 1, last_seen: 1,
+});
+
+const log = (service: string, severity: string, n: number): LogRec => ({
+  service, severity, attribute_keys: [], resource_keys: [], body_keys: [], sample_count: n, bytes: 10 * n, first_seen: 1, last_seen: 1,
 });
 
 function walked(t: Tables, table: 'keys' | 'templates'): Map<string, string[]> {
@@ -41,6 +45,8 @@ describe('memory Tables: entries by service', () => {
     const t = new Tables(60 * 600);
     for (let i = 0; i < 200; i++) {
       const s = services[i % 3]!;
+      const sev = ['INFO', 'WARN', 'ERROR', 'info'][i % 4]!;
+      t.put('logs', `${s}/${sev}`, log(s, sev, i));
       t.put('keys', `${s}/k${i % 90}`, key(s, `k${i % 90}`));
       t.put('templates', `${s}/${i % 40}`, template(s, i % 40));
       const e = t.entry('keys', `${s}/k${(i * 7) % 90}`);
@@ -61,6 +67,9 @@ describe('memory Tables: entries by service', () => {
     const fast = new MemoryQueries(t, h, new Map(), new MemoryEstimates(1 << 20));
     const plain = new MemoryQueries(t, h, new Map(), new MemoryEstimates(1 << 20), true);
     for (const s of services) expect(await fast.serviceTotals(s)).toEqual(await plain.serviceTotals(s));
+    // The severities of one service, from its entries, are the plain reader's walk (and of all services).
+    for (const s of [...services, undefined]) expect(await fast.severities(s)).toEqual(await plain.severities(s));
+    expect((await fast.severities('a')).length).toBeGreaterThan(0);
     for (const s of services) {
       for (const ask of [(q: MemoryQueries) => q.keys({ service: s, page: { limit: 10, offset: 0, sort: 'cardinality_estimate', order: 'desc' } }),
         (q: MemoryQueries) => q.templates({ service: s, page: { limit: 10, offset: 2, sort: 'percentage', order: 'desc' } })]) {

@@ -446,9 +446,9 @@ export class MemoryQueries implements StoreQueries {
 
   async severities(service: string | undefined): Promise<SeverityItem[]> {
     const sums = new Map<string, number>();
-    for (const r of this.t.rows('logs')) {
-      if (service === undefined || r.service === service) sums.set(r.severity, (sums.get(r.severity) ?? 0) + r.sample_count);
-    }
+    // One service's rows from its entries (Tables.serviceEntries); the plain reference reads every row.
+    const rows = service === undefined || this.plain ? this.t.rows('logs') : [...this.t.serviceEntries('logs', service)].map((e) => e.row);
+    for (const r of rows) if (service === undefined || r.service === service) sums.set(r.severity, (sums.get(r.severity) ?? 0) + r.sample_count);
     return [...sums].sort((a, b) => compareCodePoints(a[0], b[0])).map(([severity, sample_count]) => ({ severity, sample_count }));
   }
 

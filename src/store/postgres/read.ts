@@ -129,13 +129,8 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     return { items: rows.map(map), total };
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
-    // The count, when topBySums needs it, planned with the default costs (see inMemoryCosts), as it is otherwise.
-    const lazyCount = async () => {
-      await c.query(`SET LOCAL random_page_cost TO DEFAULT`);
-      const n = await count();
-      await c.query(`SET LOCAL random_page_cost = 1.1`);
-      return n;
-    };
+    // The count, when topBySums needs it, planned with the default costs, as it is otherwise.
+    const lazyCount = () => defaultCosts(c, count);
     const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total >= 0 ? total : lazyCount));
     if (page) return { items: page.map(map), total };
   }
@@ -154,11 +149,22 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
  * aborted and the setting goes with it.
  */
 async function inMemoryCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
-  await c.query(`SET LOCAL random_page_cost = 1.1`);
+  await c.query(IN_MEMORY_COSTS);
   const out = await fn();
-  await c.query(`SET LOCAL random_page_cost TO DEFAULT`);
+  await c.query(DEFAULT_COSTS);
   return out;
 }
+
+/** Inside inMemoryCosts, `fn` planned with the default costs again (a count: see above), then back to 1.1. */
+async function defaultCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await c.query(DEFAULT_COSTS);
+  const out = await fn();
+  await c.query(IN_MEMORY_COSTS);
+  return out;
+}
+
+const IN_MEMORY_COSTS = `SET LOCAL random_page_cost = 1.1`;
+const DEFAULT_COSTS = `SET LOCAL random_page_cost TO DEFAULT`;
 
 /**
  * topBySums (src/store/top-by-sums.ts) over PostgreSQL: candidates from the count form (`countWith`: all-time
@@ -355,9 +361,9 @@ export class PostgresQueries implements StoreQueries {
 
   async severities(service: string | undefined): Promise<SeverityItem[]> {
     // Code-point order, as the other stores: the "C" collation compares UTF-8 bytes.
-    const r = service === undefined
-      ? await this.c.query(`SELECT severity, SUM(sample_count)::bigint AS sample_count FROM logs_metadata GROUP BY severity ORDER BY severity COLLATE "C"`)
-      : await this.c.query(`SELECT severity, SUM(sample_count)::bigint AS sample_count FROM logs_metadata WHERE service = $1 GROUP BY severity ORDER BY severity COLLATE "C"`, [service]);
+    const where = service === undefined ? '' : 'WHERE service = $1';
+    const r = await this.c.query(`SELECT severity, SUM(sample_count)::bigint AS sample_count FROM logs_metadata ${where} GROUP BY severity ORDER BY severity COLLATE "C"`,
+      service === undefined ? [] : [service]);
     return r.rows as SeverityItem[];
   }
 
