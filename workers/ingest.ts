@@ -69,7 +69,7 @@ let ackFlushScheduled = false;
 /**
  * The timed flush, paced by how busy this worker was since the last one (flush-pace.ts): flushMs when idle, up to
  * MAX_STRETCH times that under load, where each flush's fixed cost (its msgpack here, the writer's merge and the
- * commit that follows) would otherwise be paid five times as often for the same entities. Checked after every task
+ * commit that follows) would otherwise be paid five times as often for the same entities. Checked before every task
  * as well as on the timer: a worker whose next task is always waiting in its port never gets to its timers (measured:
  * one batch in 3 s of back-to-back requests, the map held until the minute's turn or maxDeltaEntries).
  */
@@ -135,6 +135,9 @@ function fold(task: IngestTask, bytes: Uint8Array, now: number): { result: FoldR
 }
 
 export default function ingest(task: IngestTask): IngestResult {
+  // Before this task, not after: what the flush sends is then only requests already answered (Piscina posts a task's
+  // answer before it hands over the next one), so a worker that dies in this task takes this request's deltas with it.
+  if (Date.now() >= nextFlushAt) timedFlush();
   let bytes: Uint8Array | undefined;
   if (blocker) Atomics.wait(blocker, 0, 0, taskFloorMs);
   try {
@@ -154,7 +157,6 @@ export default function ingest(task: IngestTask): IngestResult {
       }
     }
     if (extractor.size() >= config.maxDeltaEntries) flush(0);
-    else if (Date.now() >= nextFlushAt) timedFlush();
     if (crashMarker !== undefined && result.message === '' && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(crashMarker)) {
       // Fault injection for the crash test only (KEYTALLY_TEST_CRASH_MARKER); one undefined-check per task when off.
       process.exit(70);

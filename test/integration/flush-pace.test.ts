@@ -3,7 +3,7 @@
  * the writer's merge and the commit after it) is paid for the same entities however few records came in between.
  * One worker made to take 20 ms a request (KEYTALLY_TEST_TASK_MS) and kept busy for 3 s with --flush-ms 100: flushing
  * every 100 ms it sent 27 batches; paced (5x when busy) 8. And a worker that always has its next request waiting still
- * flushes on time (checked after each task): on the timer alone it sent one batch in 3 s. Accepted acks: nothing forces
+ * flushes on time (checked before each task): on the timer alone it sent one batch in 3 s. Accepted acks: nothing forces
  * a flush but the pacing, and every accepted record is still committed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
