@@ -20,7 +20,8 @@ import { postgresBackend } from '../conformance/postgres-backend.js';
 import { SqliteChanges } from '../../src/store/sqlite/changes.js';
 import { historyChangesSql } from '../../src/store/sqlite/history.js';
 import type { ChangeLists, HistoryKind, Window } from '../../src/store/history.js';
-import { EDGE_SCAN_ROWS } from '../../src/store/postgres/history.js';
+import { EDGE_SCAN_ROWS, historyChangesSql as pgChangesSql } from '../../src/store/postgres/history.js';
+import { PostgresChanges } from '../../src/store/postgres/changes.js';
 import { PostgresWriteStore } from '../../src/store/postgres/write.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { WriterState } from '../../src/writer/state.js';
@@ -151,6 +152,33 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
     return listed;
   };
 
+  /**
+   * PostgreSQL's kept totals (one PostgresChanges for the whole file, as a server's) against the one statement they
+   * replaced, in one repeatable-read snapshot of the database, for every kind.
+   */
+  let pgKept: PostgresChanges | undefined;
+  const directPg = async (since: number, until: number, service?: string) => {
+    pgKept ??= new PostgresChanges();
+    const after: Window = { from: since, to: until };
+    const before: Window = { from: since - (until - since), to: since };
+    const pool = openPool(pg.url!, { max: 1, name: 'changes-steady-direct' });
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const question = pgKept.question(c);
+      for (const kind of KINDS) {
+        for (const limit of [3, 100]) {
+          const q = { kind, service, before, after, limit };
+          expect(await question.changes(q), `postgres ${kind} since ${since} until ${until} ${service ?? ''} limit ${limit}`).toEqual(await pgChangesSql(c, q));
+        }
+      }
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+      await pool.end();
+    }
+  };
+
   /** `since` at the UI's default (a day back), moving a minute at a time, at and around a send's minute, and later. */
   const SINCES = [
     END - 24 * HOUR, END - 24 * HOUR + MIN, END - 24 * HOUR + 2 * MIN, END - 24 * HOUR + 60 * MIN,
@@ -195,6 +223,7 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
           const [a5, b5] = await both(`/api/v1/changes?${q}&limit=5`);
           expect(lists(a5), `${q}, limit 5`).toEqual(lists(b5));
           listed += direct(since, until ?? END + 100 * HOUR, svc);
+          await directPg(since, until ?? END + 100 * HOUR, svc);
         }
       }
     }
