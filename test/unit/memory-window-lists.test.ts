@@ -48,6 +48,12 @@ function lines(s: number): Line[] {
   return out;
 }
 
+/** `n` keys named `prefix.NNNNN`, 50 to a line, on two services. */
+const many = (prefix: string, n: number, body = 'batch'): Line[] => Array.from({ length: Math.ceil(n / 50) }, (_, i) => ({
+  service: `svc-${i % 2}`, severity: 'INFO', body: `${body} ${prefix} ${i}`,
+  keys: Array.from({ length: Math.min(50, n - i * 50) }, (_, j) => `${prefix}.${String(i * 50 + j).padStart(5, '0')}`),
+}));
+
 /** Service `moves`: five states seen once each fold into one template; recurring, they split again. */
 function lifecycle(m: number): Line[] {
   const n = m < 5 ? 1 : 6;
@@ -240,6 +246,49 @@ describe('memory store windowed lists: the fast form answers as the plain one', 
     }
     nonEmpty += await compare(f.store, [...windows(at(5) + 20 * MIN), { from: at(5) + 3 * MIN, to: at(5) + 9 * MIN }]);
     expect(nonEmpty).toBeGreaterThan(400);
+  });
+
+  it('after a first_seen moves back alone', async () => {
+    // What is new (fresh-list.ts) reads first_seen and entity slots from arrays kept across questions: this test and
+    // the next each make them stale by one change alone.
+    const f = await Feed.open(1 << 30);
+    const at = (s: number) => T0 + s * HOUR;
+    await f.send(many('new', 600), at(1));
+    await f.send(many('new', 300, 'again'), at(2));
+    const windows = [{ from: at(1), to: at(3) }, { from: at(1) + 30 * MIN, to: at(3) }];
+    let nonEmpty = await compare(f.store, windows, 'keys');
+
+    // One key alone, sent as if long ago: its first_seen moves back before the windows (no row comes or goes).
+    await f.send([{ service: 'svc-1', severity: 'INFO', body: 'batch new 1', keys: ['new.00050'] }], at(0));
+    const fresh = () => f.store.localReader().read((q) => q.keys({ window: windows[0]!, firstSeenFrom: at(1), page: { sort: 'bytes', order: 'desc', limit: 1000, offset: 0 } }));
+    expect((await fresh()).items.map((k) => k.key)).not.toContain('new.00050');
+    nonEmpty += await compare(f.store, windows, 'keys');
+
+    expect(nonEmpty).toBeGreaterThan(20);
+  });
+
+  it('after most entities are forgotten and the rest renumbered, while their rows stay', async () => {
+    const f = await Feed.open(1 << 30);
+    const at = (s: number) => T0 + s * HOUR;
+    await f.send(many('old', 1500), at(0));
+    await f.send(many('new', 600), at(1));
+    // The old keys again: the history's LRU order puts them last, so the new keys' entities are forgotten first.
+    await f.send(many('old', 1500, 'again'), at(2));
+    // Thinning moves the oldest kept time past the first day: the later send is two days on.
+    const windows = [{ from: T0, to: at(72) }, { from: at(47), to: at(72) }];
+    let nonEmpty = await compare(f.store, windows, 'keys');
+    // Forgotten (thinned to nothing, then whole entities) until the keys' slots are renumbered (edge-totals.ts, compact).
+    const slots = () => f.store.history.edgeTotals('key', f.store.history.resolve(windows[0]!)).slots.compactions;
+    const before = slots();
+    for (let i = 0; i < 200 && slots() === before; i++) f.store.history.dropOldest();
+    expect(slots()).toBe(before + 1);
+    // The old keys sent to again (their rows never went; no row comes or goes): survivors under new slots, the
+    // forgotten ones as new entities.
+    await f.send(many('old', 1500, 'later'), at(48));
+    const fresh = await f.store.localReader().read((q) => q.keys({ window: windows[1]!, firstSeenFrom: T0, page: { sort: 'bytes', order: 'desc', limit: 1000, offset: 0 } }));
+    expect(fresh.items.length).toBe(1000);
+    nonEmpty += await compare(f.store, windows, 'keys');
+    expect(nonEmpty).toBeGreaterThan(20);
   });
 
   it('on a store whose history is thinned, then forgotten entity by entity, then sent to again', async () => {

@@ -36,12 +36,20 @@ export interface EdgeArrays {
   bytes: Float64Array;
 }
 
+/** What a reader holding slot numbers checks them against: whether a slot's entity lives, and the renumberings. */
+export interface SlotTable {
+  readonly ents: ReadonlyArray<unknown>;
+  readonly compactions: number;
+}
+
 /** Edges kept per kind besides the all-time one (the UI asks three at a time; its `since` moves). */
 const KEEP_EDGES = 8;
 
 export class KindEdges<E extends Slotted> {
   /** The kind's entities by slot; undefined: forgotten or merged away. */
   readonly ents: Array<E | undefined> = [];
+  /** One more at every renumbering of the slots (compact): a slot number kept from before it names another entity. */
+  compactions = 0;
   private live = 0;
   private cap = 1024;
   /** Totals by edge time, least recently used first; HISTORY_SENTINEL (all-time) is always there and never dropped. */
@@ -88,6 +96,7 @@ export class KindEdges<E extends Slotted> {
   }
 
   private compact(): void {
+    this.compactions++;
     const kept = this.ents.filter((e): e is E => e !== undefined);
     this.ents.length = 0;
     this.live = 0;

@@ -11,11 +11,21 @@
  * MemoryHistory.edgeTotals) and keeps the page's rows in a bounded sorted
  * array; the total is counted on the way. Only for sorts by the window's
  * count or bytes; the answers are the plain form's (test/unit/memory-window-lists.test.ts).
+ *
+ * With no filter but first_seen (what /changes asks), the walk reads no
+ * entry at all for a row that does not reach the page: the entries'
+ * first_seen and their entities' slots are kept in typed arrays in tie-break
+ * order (FreshColumns), made again only when rows come or go, a first_seen
+ * moves or the slots are renumbered. Reading those two fields from 100,000
+ * entries (and their entities) that lie all over the heap was ~13 ms of a
+ * ~15 ms /changes in process, and most of its spread.
  */
 import type { Window } from '../history.js';
 import type { ListResult, Page, SortSpec } from '../queries.js';
 import type { MemoryHistory } from './history.js';
-import type { Records, TableName, Tables } from './tables.js';
+import type { Entry, Records, TableName, Tables } from './tables.js';
+import type { TieOrder } from './tie-order.js';
+import type { SlotTable } from './edge-totals.js';
 import { entityOf, type WindowedSpec } from './window-view.js';
 
 /** Past this many rows (offset + limit) the page is not kept in a sorted array: a view is the quicker. */
@@ -32,12 +42,48 @@ export function freshListAnswers(spec: SortSpec, page: Page, countColumn: string
  * passes and that are active in the resolved window `r`, sorted by their window count or bytes (freshListAnswers),
  * ties by Entry.rank (numbered before: src/store/memory/tie-order.ts); `derive` and `map` for the page's rows only.
  */
+/**
+ * A table's entries in tie-break order (TieOrder.entries(), so an entry's rank is its index here) with what
+ * freshList reads of each in typed arrays: its first_seen, and its history entity's slot (-1: none found yet).
+ */
+export class FreshColumns<T extends TableName> {
+  firstSeen = new Float64Array(0);
+  slot = new Int32Array(0);
+  entries: ReadonlyArray<Entry<T>> = [];
+  /** What the arrays were made at: the tie order's generation, the table's first_seen moves, the slots' renumberings. */
+  private made: [number, number, number, SlotTable | undefined] = [-1, -1, -1, undefined];
+
+  /** Made again if rows came or went (the order was renumbered), a first_seen moved or the slots were renumbered. */
+  refresh(t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, order: TieOrder<T>, slots: SlotTable): void {
+    const [generation, moves, compactions, of] = this.made;
+    if (generation === order.generation && moves === t.seenMoves[table] && compactions === slots.compactions && of === slots) return;
+    const es = order.entries();
+    const firstSeen = new Float64Array(es.length);
+    const slot = new Int32Array(es.length);
+    for (let i = 0; i < es.length; i++) {
+      const e = es[i]!;
+      firstSeen[i] = e.firstSeen;
+      slot[i] = entityOf(h, e, spec)?.slot ?? -1;
+    }
+    this.firstSeen = firstSeen;
+    this.slot = slot;
+    this.entries = es;
+    this.made = [order.generation, t.seenMoves[table], slots.compactions, slots];
+  }
+}
+
+/**
+ * The rows of `table` first seen at or after `min` (Entry.firstSeen), of `service` when given, that `keep`
+ * passes and that are active in the resolved window `r`, sorted by their window count or bytes (freshListAnswers),
+ * ties by Entry.rank (numbered just before by `order`); `derive` and `map` for the page's rows only.
+ */
 export function freshList<T extends Exclude<TableName, 'services' | 'labels'>, R extends object, I>(
   t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, r: Window, service: string | undefined, min: number,
   keep: ((row: Records[T]) => boolean) | undefined, sort: SortSpec, page: Page, derive: (row: Records[T]) => R, map: (row: R) => I,
+  order: TieOrder<T>, cols: FreshColumns<T>,
 ): ListResult<I> {
   if (!t.mayHaveFirstSeenFrom(table, min)) return { items: [], total: 0 };
-  const { from, to } = h.edgeTotals(spec.kind, r);
+  const { from, to, slots } = h.edgeTotals(spec.kind, r);
   const byCount = sort.fields[page.sort]!.column === spec.count;
   const sign = page.order === 'asc' ? 1 : -1;
   const want = page.limit === 0 ? 0 : page.offset + page.limit;
@@ -49,39 +95,67 @@ export function freshList<T extends Exclude<TableName, 'services' | 'labels'>, R
   const rows: Array<Records[T]> = [];
   /** Whether (v, k) comes before position i. */
   const before = (v: number, k: number, i: number) => sign * (v - value[i]!) < 0 || (v === value[i]! && k < rank[i]!);
-  let total = 0;
-  for (const e of t.entries(table)) {
-    if (e.firstSeen < min || (service !== undefined && e.service !== service)) continue;
-    const ent = entityOf(h, e, spec);
-    if (!ent) continue;
-    const s = ent.slot;
-    const c = to.count[s]! - from.count[s]!;
-    const b = to.bytes[s]! - from.bytes[s]!;
-    if (c === 0 && b === 0) continue;
-    if (keep && !keep(e.row)) continue;
-    total++;
-    if (want === 0) continue;
-    const v = byCount ? c : b;
+  /** Puts a row on the page in its place, if it comes before the page's last. */
+  const offer = (v: number, k: number, c: number, b: number, row: Records[T]) => {
     const n = value.length;
-    if (n === want && !before(v, e.rank, n - 1)) continue;
+    if (n === want && !before(v, k, n - 1)) return;
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (before(v, e.rank, mid)) hi = mid;
+      if (before(v, k, mid)) hi = mid;
       else lo = mid + 1;
     }
     value.splice(lo, 0, v);
-    rank.splice(lo, 0, e.rank);
+    rank.splice(lo, 0, k);
     counts.splice(lo, 0, c);
     bytes.splice(lo, 0, b);
-    rows.splice(lo, 0, e.row);
+    rows.splice(lo, 0, row);
     if (value.length > want) {
       value.pop();
       rank.pop();
       counts.pop();
       bytes.pop();
       rows.pop();
+    }
+  };
+  let total = 0;
+  if (service === undefined && keep === undefined) {
+    cols.refresh(t, h, table, spec, order, slots);
+    const { firstSeen, slot, entries } = cols;
+    const ents = slots.ents;
+    for (let i = 0; i < entries.length; i++) {
+      if (firstSeen[i]! < min) continue;
+      let s = slot[i]!;
+      // No entity found yet, or its entity gone (merged away, forgotten): looked up again through the entry.
+      if (s < 0 || ents[s] === undefined) {
+        const ent = entityOf(h, entries[i]!, spec);
+        if (!ent) continue;
+        slot[i] = s = ent.slot;
+      }
+      const c = to.count[s]! - from.count[s]!;
+      const b = to.bytes[s]! - from.bytes[s]!;
+      if (c === 0 && b === 0) continue;
+      total++;
+      if (want === 0) continue;
+      // In rank order: a row behind a full page's last (on value, or tied with it) never reaches the page.
+      const v = byCount ? c : b;
+      if (value.length === want && !(sign * (v - value[want - 1]!) < 0)) continue;
+      offer(v, i, c, b, entries[i]!.row);
+    }
+  } else {
+    for (const e of service === undefined ? t.entries(table) : t.serviceEntries(table, service)) {
+      if (e.firstSeen < min) continue;
+      const ent = entityOf(h, e, spec);
+      if (!ent) continue;
+      const s = ent.slot;
+      const c = to.count[s]! - from.count[s]!;
+      const b = to.bytes[s]! - from.bytes[s]!;
+      if (c === 0 && b === 0) continue;
+      if (keep && !keep(e.row)) continue;
+      total++;
+      if (want === 0) continue;
+      offer(byCount ? c : b, e.rank, c, b, e.row);
     }
   }
   const items: I[] = [];

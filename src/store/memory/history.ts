@@ -18,7 +18,7 @@ import {
 } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { TopN } from '../changes-top.js';
-import { KindEdges, type EdgeArrays } from './edge-totals.js';
+import { KindEdges, type EdgeArrays, type SlotTable } from './edge-totals.js';
 
 /** What a table row keeps of its entity (src/store/memory/tables.ts, Entry.entity): its rows, and whether it is gone. */
 export interface HistoryEntityRef {
@@ -182,9 +182,9 @@ export class MemoryHistory {
    * what is new in /changes' window reads its rows' sums there, not in each entity's rows. Valid until the next
    * change of the history (MemoryHistory.version).
    */
-  edgeTotals(kind: HistoryKind, r: Window): { from: EdgeArrays; to: EdgeArrays } {
+  edgeTotals(kind: HistoryKind, r: Window): { from: EdgeArrays; to: EdgeArrays; slots: SlotTable } {
     const k = this.edgesOf(kind);
-    return { from: k.at(r.from), to: k.at(r.to) };
+    return { from: k.at(r.from), to: k.at(r.to), slots: k };
   }
 
   /** The window a sum over `w` is answered for (src/store/history.ts, resolveWindow). */

@@ -48,7 +48,7 @@ import { list, tieComparator } from './list.js';
 import { TieOrder } from './tie-order.js';
 import { TextIndex } from './text-index.js';
 import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
-import { freshList, freshListAnswers } from './fresh-list.js';
+import { FreshColumns, freshList, freshListAnswers } from './fresh-list.js';
 
 const HAS_CAPITAL = /[A-Z]/;
 
@@ -96,6 +96,8 @@ export class MemoryQueries implements StoreQueries {
   private readonly answers = new Map<string, ListResult<unknown>>();
   /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
   private readonly orders = new Map<TableName, TieOrder<TableName>>();
+  /** Per windowed table, its entries' first_seen and entity slots in tie-break order (fresh-list.ts), made on its first list of what is new. */
+  private readonly fresh = new Map<TableName, FreshColumns<TableName>>();
   /** Per table, its text filter's index (src/store/memory/text-index.ts), made on its first windowed list filtered by text. */
   private readonly texts = new Map<TableName, TextIndex>();
   /** The denominators of bytes_percentage for the query being answered: all-time, or the window's. */
@@ -200,8 +202,11 @@ export class MemoryQueries implements StoreQueries {
       const key = JSON.stringify([table, { ...q, window: r }]);
       const hit = this.answers.get(key);
       if (hit) return hit as ListResult<I>;
-      this.tieOrder(table, spec).number();
-      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map);
+      const order = this.tieOrder(table, spec);
+      order.number();
+      let cols = this.fresh.get(table) as FreshColumns<T> | undefined;
+      if (!cols) this.fresh.set(table, (cols = new FreshColumns<T>()) as unknown as FreshColumns<TableName>);
+      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map, order, cols);
       this.answers.set(key, answer);
       if (this.answers.size > KEPT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
       return answer;

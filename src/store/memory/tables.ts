@@ -290,7 +290,9 @@ export class Tables {
    */
   updated(e: Entry<TableName>): void {
     this.version++;
-    e.firstSeen = (e.row as { first_seen?: number }).first_seen ?? 0;
+    const seen = (e.row as { first_seen?: number }).first_seen ?? 0;
+    if (seen !== e.firstSeen) this.seenMoves[e.table]++;
+    e.firstSeen = seen;
     const size = estimateBytes(e.row);
     this.bytes += size - e.bytes;
     e.bytes = size;
@@ -309,6 +311,12 @@ export class Tables {
     this.bytes -= e.bytes;
     this.changes[table].removed = true;
   }
+
+  /**
+   * Per table, one more at every change of a live entry's first_seen (a record older than the row's first): what a
+   * reader's copy of the entries' first_seen (src/store/memory/fresh-list.ts, FreshColumns) was made at.
+   */
+  readonly seenMoves: { [T in TableName]: number } = { services: 0, metrics: 0, labels: 0, spans: 0, logs: 0, keys: 0, templates: 0 };
 
   /** Per table, the membership changes the read side has not taken yet. */
   private readonly changes: { [T in TableName]: Membership<T> } = {
