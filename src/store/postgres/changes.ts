@@ -156,7 +156,14 @@ export class PostgresChanges {
     return near;
   }
 
-  keep(t: number, totals: Totals, snap: Snap): void {
+  /** Whether `q`'s epochs are still the kept ones' (a question begun before others moved them keeps nothing). */
+  private same(q: { backfills: number; moves: number }): boolean {
+    return q.backfills === this.backfills && q.moves === this.moves;
+  }
+
+  keep(t: number, totals: Totals, q: Question): void {
+    if (!this.same(q)) return;
+    const snap = q.snap;
     const old = this.edges.get(t);
     // A question begun earlier does not replace what a later one kept.
     if (old && sees(old.snap, snap)) return;
@@ -169,7 +176,8 @@ export class PostgresChanges {
     return this.all && sees(snap, this.all.snap) ? this.all : undefined;
   }
 
-  keepAll(all: AllTime): void {
+  keepAll(all: AllTime, q: Question): void {
+    if (!this.same(q)) return;
     if (!this.all || sees(all.snap, this.all.snap)) this.all = all;
   }
 
@@ -183,7 +191,9 @@ export class PostgresChanges {
     return (count === undefined ? e.commits === commits : e.count === count) ? e : undefined;
   }
 
-  keepEntities(e: Entities, snap: Snap, commits: string): void {
+  keepEntities(e: Entities, q: Question): void {
+    const { snap, commits } = q;
+    if (!this.same(q)) return;
     if (!this.entities || sees(snap, this.entities.snap)) this.entities = { ...e, snap, commits };
   }
 }
@@ -253,7 +263,7 @@ export class ChangesQuestion {
         }
       }
       const e: Entities = { moves: q.moves, count: Number(row.n), byKind, serviceOf, groupOf, services, size };
-      if (q.current) this.kept.keepEntities(e, q.snap, q.commits);
+      if (q.current) this.kept.keepEntities(e, q);
       return e;
     })());
   }
@@ -279,7 +289,7 @@ export class ChangesQuestion {
       if (kept && kept.commits === q.commits) totals = grownTotals(kept.totals, ents.size);
       else if (kept) totals = await this.patched(kept.totals, kept.newest - BACKFILL_GRACE_MS, HISTORY_SENTINEL, HISTORY_SENTINEL, ents.size);
       else totals = await this.sentinels(ents.size);
-      if (q.current && q.newest !== undefined) this.kept.keepAll({ totals, snap: q.snap, commits: q.commits, newest: q.newest });
+      if (q.current && q.newest !== undefined) this.kept.keepAll({ totals, snap: q.snap, commits: q.commits, newest: q.newest }, q);
       return totals;
     })());
   }
@@ -324,7 +334,7 @@ export class ChangesQuestion {
     const [lo, hi] = near === undefined ? [t, HISTORY_SENTINEL] : near < t ? [near, t] : [t, near];
     const v = await this.patched(base, lo, hi, t, ents.size);
     // Only under a fleet newest the writers compare with (seal): a store no instance has sealed keeps nothing.
-    if (q.current && q.newest !== undefined && t <= q.newest - BACKFILL_GRACE_MS) this.kept.keep(t, v, q.snap);
+    if (q.current && q.newest !== undefined && t <= q.newest - BACKFILL_GRACE_MS) this.kept.keep(t, v, q);
     return v;
   }
 
