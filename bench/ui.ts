@@ -21,6 +21,7 @@ import pg from 'pg';
 import { startPostgres } from './load/postgres.js';
 import { startSidecarWith } from './load/server.js';
 import { fillBig } from './ui/big.js';
+import { startIngest } from './ui/ingest.js';
 import { startBrowser } from './ui/browser.js';
 
 const { values } = parseArgs({
@@ -49,11 +50,15 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'sqlite' },
     /** Profile the server's threads (node --cpu-prof) into this directory: one .cpuprofile per thread, written when it stops. */
     'cpu-prof': { type: 'string' },
+    /** During the API calls, send about this many log records a second of the fill's own entities (bench/ui/ingest.ts). */
+    ingest: { type: 'string', default: '0' },
   },
 });
 const o = { services: Number(values.services), templates: Number(values.templates), keys: Number(values.keys) };
 const runs = Number(values.runs);
 const calls = Number(values.calls);
+const ingestRate = Number(values.ingest);
+if (!Number.isInteger(ingestRate) || ingestRate < 0) throw new Error(`--ingest: records a second (0 or more), got "${values.ingest}"`);
 
 /** The default window (24 h) as the UI sends it: `from`, rounded down to the minute. */
 const FROM = Math.floor((Date.now() - 86_400_000) / 60_000) * 60_000;
@@ -150,7 +155,9 @@ try {
     process.exit(0);
   }
 
-  console.log('\nAPI calls (sequential, ms; first: the first call, before anything is cached)   first     p50     p95');
+  const ingest = ingestRate > 0 ? startIngest(otlp, o, ingestRate) : undefined;
+  const ingestFrom = performance.now();
+  console.log(`\nAPI calls (sequential, ms; first: the first call, before anything is cached${ingest ? `; ingest of ~${ingestRate} records/s beside them` : ''})   first     p50     p95`);
   for (const p of PAGES) {
     const all: number[] = [];
     for (const call of p.api) {
@@ -168,6 +175,11 @@ try {
       console.log(`  ${p.name.padEnd(10)} ${label.slice(0, 80).padEnd(80)} ${ts[0]!.toFixed(1).padStart(6)} ${quantile(ts, 0.5).toFixed(1).padStart(6)} ${quantile(ts, 0.95).toFixed(1).padStart(7)}`);
     }
     console.log(`  ${p.name.padEnd(10)} ${'all calls of the page'.padEnd(80)} ${''.padStart(6)} ${quantile(all, 0.5).toFixed(1).padStart(6)} ${quantile(all, 0.95).toFixed(1).padStart(7)}`);
+  }
+  if (ingest) {
+    const { records, refused } = await ingest.stop();
+    const secs = (performance.now() - ingestFrom) / 1000;
+    console.log(`  ingest beside the calls: ${records.toLocaleString('en-US')} records accepted in ${secs.toFixed(1)} s (${Math.round(records / secs).toLocaleString('en-US')}/s), ${refused} requests refused`);
   }
 
   if (values.hold) {

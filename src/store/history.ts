@@ -164,6 +164,15 @@ export const BACKFILL_EPOCH_KEY = 'history_backfill_epoch';
 export const BACKFILL_GRACE_MS = 10 * MINUTE_MS;
 
 /**
+ * The `meta` key of a PostgreSQL fleet's newest history minute: the largest minute any instance has committed,
+ * raised (GREATEST) in the commit that adds it. A fleet's instances each have a clock and a newest minute of their
+ * own; a backfill is a commit adding more than BACKFILL_GRACE_MS before this one, the fleet's, so an instance whose
+ * clock lags another's counts its commits as backfills rather than changing totals another instance's reader keeps
+ * (src/store/postgres/history-write.ts, seal; src/store/postgres/changes.ts).
+ */
+export const FLEET_NEWEST_KEY = 'history_newest';
+
+/**
  * Per-bucket counts of running-total rows (sorted, ending in the sentinel):
  * each row's count is the next row's totals minus its own.
  */

@@ -13,6 +13,8 @@ export interface Backend {
   start(extraArgs?: string[]): Promise<Keytally>;
   /** Questions (route prefixes) this backend cannot answer like the reference, with the reason. */
   skip: Record<string, string>;
+  /** PostgreSQL: its database (every start is another instance of one fleet on it). */
+  url?: string;
 }
 
 export const COMMON_ARGS = ['--ack', 'durable', '--workers', '1', '--flush-ms', '20', '--commit-ms', '5', '--hash-salt', CONFORMANCE_SALT.toString()];

@@ -10,6 +10,7 @@ export async function postgresBackend(): Promise<Backend[]> {
       name: 'postgres',
       start: (extra = []) => startKeytally({ args: [...COMMON_ARGS, '--store', 'postgres', '--postgres-url', url, ...extra] }),
       skip: {},
+      url,
     },
   ];
 }

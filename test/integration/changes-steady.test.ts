@@ -20,7 +20,12 @@ import { postgresBackend } from '../conformance/postgres-backend.js';
 import { SqliteChanges } from '../../src/store/sqlite/changes.js';
 import { historyChangesSql } from '../../src/store/sqlite/history.js';
 import type { ChangeLists, HistoryKind, Window } from '../../src/store/history.js';
-import { EDGE_SCAN_ROWS } from '../../src/store/postgres/history.js';
+import { EDGE_SCAN_ROWS, historyChangesSql as pgChangesSql } from '../../src/store/postgres/history.js';
+import { PostgresChanges } from '../../src/store/postgres/changes.js';
+import { PostgresWriteStore } from '../../src/store/postgres/write.js';
+import { openPool } from '../../src/store/postgres/connection.js';
+import { WriterState } from '../../src/writer/state.js';
+import { sql } from '../helpers/postgres.js';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -81,9 +86,13 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
   let db: Database.Database;
   /** One for the whole file: what it keeps carries from question to question, as the server's does. */
   let kept: SqliteChanges;
+  /** PostgreSQL's backend: another start is a second instance on the same database. */
+  let pg: Backend;
+  const others: Keytally[] = [];
 
   beforeAll(async () => {
     const backends: Backend[] = [sqlite, memory, ...(await postgresBackend())];
+    pg = backends.find((b) => b.name === 'postgres')!;
     for (const b of backends) {
       // Minute detail for 4,000 minutes (about 67 h): every edge here is a minute until the retention test.
       const k = await b.start(['--test-clock', 'on', '--retention-minutes', '4000']);
@@ -105,7 +114,7 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
   }, 120_000);
   afterAll(async () => {
     db?.close();
-    for (const k of Object.values(servers)) {
+    for (const k of [...Object.values(servers), ...others]) {
       if (!k) continue;
       expect(await k.stop()).toBe(0);
       k.cleanup();
@@ -141,6 +150,33 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
       }
     })();
     return listed;
+  };
+
+  /**
+   * PostgreSQL's kept totals (one PostgresChanges for the whole file, as a server's) against the one statement they
+   * replaced, in one repeatable-read snapshot of the database, for every kind.
+   */
+  let pgKept: PostgresChanges | undefined;
+  const directPg = async (since: number, until: number, service?: string) => {
+    pgKept ??= new PostgresChanges();
+    const after: Window = { from: since, to: until };
+    const before: Window = { from: since - (until - since), to: since };
+    const pool = openPool(pg.url!, { max: 1, name: 'changes-steady-direct' });
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const question = pgKept.question(c);
+      for (const kind of KINDS) {
+        for (const limit of [3, 100]) {
+          const q = { kind, service, before, after, limit };
+          expect(await question.changes(q), `postgres ${kind} since ${since} until ${until} ${service ?? ''} limit ${limit}`).toEqual(await pgChangesSql(c, q));
+        }
+      }
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+      await pool.end();
+    }
   };
 
   /** `since` at the UI's default (a day back), moving a minute at a time, at and around a send's minute, and later. */
@@ -187,6 +223,7 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
           const [a5, b5] = await both(`/api/v1/changes?${q}&limit=5`);
           expect(lists(a5), `${q}, limit 5`).toEqual(lists(b5));
           listed += direct(since, until ?? END + 100 * HOUR, svc);
+          await directPg(since, until ?? END + 100 * HOUR, svc);
         }
       }
     }
@@ -251,6 +288,83 @@ describe('/changes on a steady store: SQLite and PostgreSQL as the memory store,
     expect(flat(after).map((r) => r.label)).toEqual([expect.stringContaining(word(0))]);
     expect(after.fell.some((r: Row) => r.service === 'svc-a' && r.label.startsWith(word(0)))).toBe(true);
     expect(await compareAll([END])).toBeGreaterThan(200);
+  });
+
+  it('a backfill and a template move committed by a second instance on the same database: the first drops what it kept', async () => {
+    const since = END - 24 * HOUR;
+    const url = pg.url!;
+    const meta = async (key: string) => Number((await sql(url, `SELECT value FROM meta WHERE key = $1`, [key]))[0]?.value ?? 0);
+    const instance = async () => {
+      const k = await pg.start(['--test-clock', 'on', '--retention-minutes', '4000']);
+      others.push(k);
+      return k;
+    };
+    // The first instance's answers at every since and its lists, against an instance started since (nothing kept
+    // from before) that has received nothing (so it commits nothing: its miner's template moves come with data).
+    const againstFresh = async () => {
+      const fresh = await instance();
+      let compared = 0;
+      for (const s of SINCES) {
+        for (const path of [`/api/v1/changes?since=${s}&until=${END}&limit=100`, `/api/v1/changes?since=${s}&until=${END}&service=svc-a&limit=5`,
+          ...LISTS.map((l) => `/api/v1/${l}&from=${s}&to=${END}`)]) {
+          const [a, b] = await Promise.all([servers.postgres!.get(path), fresh.get(path)]);
+          expect(a.status, JSON.stringify(a.body)).toBe(200);
+          expect(a.body, path).toEqual(b.body);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(100);
+    };
+    type Row = { kind: string; service: string; label: string };
+    const svcA = async () => (await servers.postgres!.get(`/api/v1/changes?since=${since}&until=${END}&service=svc-a&limit=1000`)).body as { rose: Row[]; fell: Row[] };
+    // The first instance, as the others on one store so far.
+    expect(await compareAll([END])).toBeGreaterThan(200);
+    // A second instance, whose clock is 40 hours behind: its newest minute is 40 hours back. Its miner learns the
+    // stored templates and folds some of `moves`' together again (moves, in its first commits, which drop what the
+    // first instance kept).
+    const second = await instance();
+    for (let m = 0; m < 2; m++) await send(second, busy(1), END - 40 * HOUR + m * MIN);
+    const moved = await meta('history_move_epoch');
+    // The first instance keeps the totals at the day-old edges again (well before the fleet's newest minute).
+    for (const s of SINCES) expect((await servers.postgres!.get(`/api/v1/changes?since=${s}&until=${END}&limit=100`)).status).toBe(200);
+    // Template 0 (flat) fell since the backfill above: its sum in the window before, as the first instance keeps it.
+    const zero = async () => (await svcA()).fell.filter((r) => r.kind === 'template' && r.label.startsWith(`${word(0)} `)).map((r) => (r as unknown as { count_before: number }).count_before);
+    const [was] = await zero();
+    expect(was).toBeGreaterThan(0);
+    // Nine minutes after its newest minute, the second instance adds to minutes the first instance's reader kept
+    // totals after: a backfill only against the fleet's newest minute (src/store/postgres/history-write.ts, seal).
+    const backfills = await meta('history_backfill_epoch');
+    await send(second, request(3, 'svc-a', 7), END - 40 * HOUR + 9 * MIN);
+    expect(await meta('history_backfill_epoch')).toBeGreaterThan(backfills);
+    // No move came with it: only the backfill epoch tells the first instance.
+    expect(await meta('history_move_epoch')).toBe(moved);
+    // Its third send's 3 lines and 7 more, 40 hours back: in the window before, on the first instance too.
+    expect(await zero()).toEqual([was! + LINES[0]![3]! + 7]);
+    await againstFresh();
+
+    // A template merge committed by another instance's writer: svc-a's INFO template of pattern 1 (rose) into that of
+    // pattern 2 (fell), both with history on either side of the kept edges.
+    const texts = (await servers.postgres!.get(`/api/v1/logs/templates?service=svc-a&severity=INFO&limit=100`)).body.items.map((t: { template: string }) => t.template) as string[];
+    const from = texts.find((t) => t.startsWith(`${word(1)} `))!;
+    const to = texts.find((t) => t.startsWith(`${word(2)} `))!;
+    expect(from && to).toBeTruthy();
+    const listed = (b: { rose: Row[]; fell: Row[] }) => [...b.rose, ...b.fell].filter((r) => r.kind === 'template' && r.label === from);
+    expect(listed(await svcA()).length).toBe(1);
+    const moves = await meta('history_move_epoch');
+    const writer = new PostgresWriteStore(openPool(url, { max: 1, name: 'changes-steady-second' }));
+    try {
+      const state = new WriterState({ precision: 14, minerMaxClusters: 1000, minerMaxLineLength: 4096, sketchCacheRows: 10_000, history: 'off' });
+      await writer.load(state);
+      const c = state.takeChanges();
+      c.templateOps = [{ op: 'move', service: 'svc-a', severity: 'INFO', from, to, toId: 0, count: null, bytes: null, example: '' }];
+      await writer.commit(c);
+    } finally {
+      await writer.close();
+    }
+    expect(await meta('history_move_epoch')).toBeGreaterThan(moves);
+    // The merged-away template is gone from the first instance's answer (its lines are the other's now).
+    expect(listed(await svcA())).toEqual([]);
+    await againstFresh();
   });
 
   it('after retention thinned those minutes to hours, the kept totals at whole hours still answer', async () => {

@@ -10,7 +10,7 @@ import { entityKey } from '../../model/delta.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, bucketOf } from '../../model/history.js';
 import type { HistoryMove, HistoryRow } from '../../writer/state.js';
 import type { MirrorRow } from '../../mirror/clickhouse.js';
-import { HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
+import { BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, FLEET_NEWEST_KEY, HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, THIN_CHUNK_ROWS, mirrorRows, movedMirrorRows, retentionTargets, type CumRow, type HistoryEntity, type HistoryMarks, type Retention, type ThinJob } from '../history.js';
 import { moveRows } from '../history-moves.js';
 import { EntityIds } from '../history-ids.js';
 import { historyMarks } from './history.js';
@@ -31,6 +31,11 @@ export class PostgresHistoryWriter {
    */
   private readonly raised = new Map<number, number>();
   private readonly raising = new Map<number, number>();
+  /** The oldest and newest minute the open commit adds to (seal). */
+  private adding: { oldest: number; newest: number } | undefined;
+  /** The fleet's newest minute (FLEET_NEWEST_KEY) as this instance last committed or read it: raised when passed. */
+  private fleetNewest = -Infinity;
+  private sealedNewest = -Infinity;
 
   constructor(private readonly pool: Pool) {}
 
@@ -41,6 +46,8 @@ export class PostgresHistoryWriter {
 
   committed(): void {
     this.ids.committed();
+    this.adding = undefined;
+    if (this.sealedNewest > this.fleetNewest) this.fleetNewest = this.sealedNewest;
     for (const [id, bucket] of this.raising) {
       if (bucket < 0) this.raised.delete(id);
       else this.raised.set(id, bucket);
@@ -50,6 +57,8 @@ export class PostgresHistoryWriter {
 
   rolledBack(): void {
     this.ids.rolledBack();
+    this.adding = undefined;
+    this.sealedNewest = -Infinity;
     this.raising.clear();
   }
 
@@ -92,6 +101,11 @@ export class PostgresHistoryWriter {
 
   async add(c: PoolClient, rows: readonly HistoryRow[], touched?: MirrorRow[]): Promise<void> {
     if (rows.length === 0) return;
+    const a = (this.adding ??= { oldest: Infinity, newest: -Infinity });
+    for (const h of rows) {
+      if (h.minute < a.oldest) a.oldest = h.minute;
+      if (h.minute > a.newest) a.newest = h.minute;
+    }
     const ids = await this.idsOf(c, [...rows]);
     const withId = rows.map((h) => ({ h, id: ids.get(keyOf(h))! })).sort((a, b) => a.id - b.id || a.h.minute - b.h.minute);
     await this.lock(c, withId.map((x) => x.id));
@@ -255,6 +269,37 @@ export class PostgresHistoryWriter {
       this.raising.set(id, bucket);
     }
     if (last.length > 0) await writeHistoryLast(c, last, true);
+  }
+
+  /**
+   * The last statement of a commit that added history (after every other lock it takes): the fleet's newest minute
+   * (FLEET_NEWEST_KEY) raised to this commit's newest, or read under a share lock, and the backfill epoch
+   * (BACKFILL_EPOCH_KEY) bumped if the commit added to a minute more than BACKFILL_GRACE_MS before it. Readers keep
+   * the totals at an edge at least the grace before the newest minute their snapshot saw (src/store/postgres/changes.ts).
+   * The lock makes that safe: a commit that read the newest before another raised it holds the row until it commits,
+   * so the raise, and any snapshot that sees the raise, comes after this commit and sees its rows; one that reads after
+   * the raise compares its minutes with the raised newest, and counts as a backfill against it. Share locks do not
+   * wait for each other: only a commit raising the newest (an instance's first commit of a minute) waits for those in
+   * flight. An instance whose clock lags the fleet's by more than the grace counts each of its commits as a backfill:
+   * right, but readers keep nothing while it sends.
+   */
+  async seal(c: PoolClient): Promise<void> {
+    const a = this.adding;
+    if (!a) return;
+    let newest: number | undefined;
+    if (a.newest <= this.fleetNewest) {
+      const r = await c.query(`SELECT value FROM meta WHERE key = $1 FOR SHARE`, [FLEET_NEWEST_KEY]);
+      if (r.rows.length > 0) newest = Number(r.rows[0].value);
+    }
+    if (newest === undefined) {
+      const r = await c.query(`INSERT INTO meta (key, value) VALUES ($1, $2)
+        ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text RETURNING value`, [FLEET_NEWEST_KEY, String(a.newest)]);
+      newest = Number(r.rows[0].value);
+    }
+    this.sealedNewest = newest;
+    if (a.oldest < newest - BACKFILL_GRACE_MS) {
+      await c.query(`INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO UPDATE SET value = (meta.value::bigint + 1)::text`, [BACKFILL_EPOCH_KEY]);
+    }
   }
 
   /** The mirror's resync, as SQLite's: whole entities after `after` in key order, about `limit` rows. */

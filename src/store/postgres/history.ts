@@ -244,7 +244,8 @@ export function edgeTotals(id: string, edges: readonly number[], alias: string):
 }
 
 /**
- * /changes for one kind in one statement, as SQLite's: the entities active
+ * /changes for one kind in one statement (the API answers from totals kept between questions instead,
+ * src/store/postgres/changes.ts; this stays as the tests' reference), as SQLite's: the entities active
  * in the window before, their totals at the windows' distinct edges (edgeTotals:
  * one descent and a few rows for most entities), then the largest rises and falls,
  * so only 2 × limit rows leave PostgreSQL (it was both windows' sums of every
@@ -253,7 +254,7 @@ export function edgeTotals(id: string, edges: readonly number[], alias: string):
  * after the window before, or whose newest minute is before it, was not
  * active in it (a store whose entities are all new answers at once).
  */
-export async function historyChanges(c: PoolClient, q: ChangesQuery): Promise<ChangeLists> {
+export async function historyChangesSql(c: PoolClient, q: ChangesQuery): Promise<ChangeLists> {
   const marks = await historyMarks(c);
   const b = resolveWindow(q.before, marks);
   const a = resolveWindow(q.after, marks);

@@ -14,6 +14,7 @@
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { openPool } from './connection.js';
 import { runningTotalsSql } from '../history-schema.js';
+import { FLEET_NEWEST_KEY, HISTORY_SENTINEL } from '../history.js';
 import { historyLastSql } from './history-last.js';
 import { foldedAscii } from './text-search.js';
 
@@ -218,6 +219,19 @@ const migrations: Record<string, Migration> = {
       for (const [table, column] of [['key_metadata', 'key'], ['body_templates', 'template']]) {
         await sql.raw(`CREATE INDEX ${table}_${column}_trgm ON ${table} USING gin (${foldedAscii(column)} gin_trgm_ops)`).execute(db);
       }
+    },
+  },
+  /*
+   * The fleet's newest history minute (FLEET_NEWEST_KEY, src/store/postgres/history-write.ts, seal), which every
+   * commit adding history compares its minutes with (a backfill bumps the backfill epoch) and readers keep the totals
+   * at older edges under (src/store/postgres/changes.ts). Seeded from the rows: an instance of an older version, which
+   * neither reads nor raises it, cannot start on a database migrated past it (the migrator refuses a schema it does
+   * not know).
+   */
+  '0011_history_newest': {
+    async up(db: Kysely<unknown>) {
+      await sql.raw(`INSERT INTO meta (key, value) SELECT '${FLEET_NEWEST_KEY}', MAX(bucket)::text FROM history
+        WHERE bucket < ${HISTORY_SENTINEL} HAVING MAX(bucket) IS NOT NULL ON CONFLICT (key) DO NOTHING`).execute(db);
     },
   },
 };

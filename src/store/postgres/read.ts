@@ -38,7 +38,7 @@ import {
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
 import { type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
-import { historyChanges, historyMarks, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
+import { historyMarks, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
@@ -46,6 +46,15 @@ import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates
 import { foldedAscii } from './text-search.js';
 import { topBySums } from '../top-by-sums.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
+import { PostgresChanges, rowOf, type ChangesQuestion } from './changes.js';
+import { WINDOW_TABLES } from '../window-tables.js';
+import { resolveWindow } from '../history.js';
+
+/** Sorts by a window's count or bytes themselves (not a share): their candidates can come from the kept edges. */
+const EDGE_SORTS = new Set(['count', 'sample_count', 'bytes']);
+
+/** No filter given. */
+const none = (...filters: unknown[]) => filters.every((f) => f === undefined);
 
 /** Sort fields whose values a window replaces: sorting by them needs every active row's sums (history.ts, windowCtes). */
 const WINDOW_SORTS = new Set(['count', 'sample_count', 'bytes', 'percentage', 'bytes_percentage']);
@@ -96,6 +105,12 @@ interface ListQuery {
   /** `with` is a window's sums for every row (the sort is by them); `rowsWith` computes them for the rows picked by `rid`. */
   bySums?: boolean | undefined;
   rowsWith?: Sql | undefined;
+  /**
+   * The rids (ctids) of the rows on the first `need` by the window's sums of `column` (descending, tie-break order),
+   * from totals known without summing every row (src/store/postgres/changes.ts), or undefined (not known). Given only
+   * when the list has no filter but the service.
+   */
+  topRows?: ((column: string, need: number) => Promise<string[] | undefined>) | undefined;
 }
 
 async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
@@ -130,6 +145,14 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
     // The count, when topBySums needs it, planned with the default costs, as it is otherwise.
+    // The page's candidates from the totals kept at the window's edges: only their sums computed in SQL.
+    const need = q.page.offset + q.page.limit;
+    const rids = q.topRows ? await q.topRows(field.column, need) : undefined;
+    if (rids && q.page.limit > 0) {
+      const rows = await inMemoryCosts(c, async () => (await c.query(numbered(`${q.rowsWith!.sql} SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${order}`),
+        [...q.rowsWith!.values, rids, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>);
+      return { items: rows.map(map), total };
+    }
     const lazyCount = () => defaultCosts(c, count);
     const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total >= 0 ? total : lazyCount));
     if (page) return { items: page.map(map), total };
@@ -231,14 +254,18 @@ const PG_HISTORY_DUMP = `SELECT e.kind, e.service, e.name,
 
 export class PostgresQueries implements StoreQueries {
   private marks: Promise<HistoryMarks> | undefined;
+  /** The totals kept at the windows' edges, as this question's snapshot may use them (src/store/postgres/changes.ts). */
+  private readonly changes: ChangesQuestion;
 
-  constructor(private readonly c: PoolClient) {}
+  constructor(private readonly c: PoolClient, kept: PostgresChanges = new PostgresChanges()) {
+    this.changes = kept.question(c);
+  }
 
   /**
    * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
    * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
    */
-  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined }> {
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, plain = false): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined; topRows?: ListQuery['topRows'] }> {
     if (!q.window) return {};
     this.marks ??= historyMarks(this.c);
     const marks = await this.marks;
@@ -247,7 +274,21 @@ export class PostgresQueries implements StoreQueries {
     const bySums = WINDOW_SORTS.has(q.page.sort);
     // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
     const lazy = table !== 'services' ? cte('lazy') : undefined;
-    return { with: bySums || !lazy ? cte('materialized') : lazy, countWith: cte('count'), lazy: !bySums && lazy !== undefined, bySums, rowsWith: lazy };
+    // No filter but the service, sorted by a window's count or bytes: the page's candidates may come from the totals
+    // kept at the window's edges (src/store/postgres/changes.ts, topCandidates), as SQLite's.
+    let topRows: ListQuery['topRows'];
+    if (plain && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
+      const kind = WINDOW_TABLES[table].kind;
+      const r = resolveWindow(q.window, marks);
+      topRows = async (column, need) => {
+        const ids = await this.changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
+        if (!ids) return undefined;
+        const rows = await this.c.query(`SELECT json_agg(t.ctid::text) AS rids FROM unnest($1::bigint[]) AS u(id)
+          JOIN history_entity d ON d.id = u.id JOIN public.${table} t ON ${rowOf(kind)}`, [ids]);
+        return (rows.rows[0].rids as string[] | null) ?? [];
+      };
+    }
+    return { with: bySums || !lazy ? cte('materialized') : lazy, countWith: cte('count'), lazy: !bySums && lazy !== undefined, bySums, rowsWith: lazy, topRows };
   }
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
@@ -282,7 +323,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality, q.firstSeenFrom)), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -319,7 +360,7 @@ export class PostgresQueries implements StoreQueries {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('spans_metadata', q, q.service), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('spans_metadata', q, q.service, none(q.q, q.kind, q.firstSeenFrom)), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -345,7 +386,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('logs_metadata', q, q.service), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('logs_metadata', q, q.service, none(q.severity, q.firstSeenFrom)), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -374,7 +415,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('body_templates', q, q.service), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
+    return runList(this.c, { ...await this.win('body_templates', q, q.service, none(q.severity, q.templateId, q.q, q.firstSeenFrom)), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
       from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
@@ -400,7 +441,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('key_metadata', q, q.service), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality, q.firstSeenFrom)), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -408,7 +449,7 @@ export class PostgresQueries implements StoreQueries {
   }
 
   historyChanges(q: ChangesQuery): Promise<ChangeLists> {
-    return historyChanges(this.c, q);
+    return this.changes.changes(q);
   }
 
   series(q: SeriesQuery): Promise<SeriesPoint[]> {
@@ -432,6 +473,8 @@ export class PostgresQueries implements StoreQueries {
 export class PostgresReadStore implements ReadStore {
   readonly backend = 'postgres' as const;
   private readonly pool: Pool;
+  /** /changes' and the windowed lists' totals at older edges, kept between questions for the whole process. */
+  private readonly kept = new PostgresChanges();
 
   constructor(url: string, connections = 2) {
     // No JIT for the API's questions: a windowed list's plan costs past jit_above_cost (100,000) whenever it sums every
@@ -457,7 +500,7 @@ export class PostgresReadStore implements ReadStore {
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
-        return await fn(new PostgresQueries(client));
+        return await fn(new PostgresQueries(client, this.kept));
       } finally {
         await client.query('COMMIT').catch((err: Error) => (broken = err));
       }

@@ -433,6 +433,8 @@ export class PostgresWriteStore implements WriteStore {
     const rows = c.history.map((h) => (h.kind === 'template' ? { ...h, sub: templateHash(h.service, h.name, h.template ?? h.sub) } : h));
     await this.history.add(client, rows, this.attemptTotals);
     await this.history.move(client, historyMovesOf(c.templateOps ?? []), this.attemptTotals);
+    // Last: it may lock the fleet's newest minute (seal), and nothing after it waits for a lock another commit holds.
+    await this.history.seal(client);
   }
 
   /** A table of (…, sketch, sample count) rows: labels and keys. */
