@@ -18,6 +18,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '15' },
     old: { type: 'string' },
     steady: { type: 'boolean', default: false },
+    /** Before every call, a commit of a few hundred lines of the fill's own templates and keys (untimed): each call meets a new store state, as under ingest. */
+    ingest: { type: 'boolean', default: false },
     /** Only the calls whose name holds this (e.g. to profile one: node --cpu-prof). */
     only: { type: 'string' },
     services: { type: 'string', default: '20' },
@@ -35,6 +37,8 @@ interface Build {
   changesRoute: (store: unknown, query: string, now?: number) => Promise<unknown>;
   serviceOverview: (store: unknown, name: string, query: string) => Promise<unknown>;
   read: <T>(fn: (q: unknown) => Promise<T>) => Promise<T>;
+  /** Commits one small batch of lines of the fill's templates, each with a few of its service's first keys (--ingest). */
+  ingest: (i: number) => Promise<void>;
 }
 
 /** Records of one fill, per service, in the model's shape (src/model/otlp.ts), as bench/ui/big.ts sends them. */
@@ -84,9 +88,27 @@ async function open(name: string, dist: string, fills: Array<{ at: number; shift
       await store.commit(state.takeChanges());
     }
   }
+  const ingest = async (n: number) => {
+    // As bench/ui/ingest.ts: 300 lines of existing templates, 5 of a service's first 200 keys on each, no entity new.
+    const service = `service-${String(n % o.services).padStart(2, '0')}`;
+    const recs = Array.from({ length: 300 }, (_, i) => {
+      const j = (i * 7 + n) % o.templates;
+      const attrs = Array.from({ length: 5 }, (_, a) => {
+        const key = `attr.${String((i + a * 11) % 200).padStart(5, '0')}`;
+        const value = `v${(i * 31 + a + n) % 997}`;
+        return { key, value, bytes: key.length + value.length + 6 };
+      });
+      const sev = j % 2 ? 'ERROR' : 'INFO';
+      const b = body(n % o.services, j, i);
+      return { severityText: sev, severityNumber: sev === 'ERROR' ? 17 : 9, body: b, attrs, timeUnixMs: now, bytes: b.length + 20 };
+    });
+    x.foldLogs({ resources: [{ attrs: [{ key: 'service.name', value: service, bytes: 14 + service.length }], scopes: [{ scopeName: 'ui-bench', records: recs }] }] }, now);
+    state.applyBatch(x.flush());
+    await store.commit(state.takeChanges());
+  };
   const reader = store.localReader();
   console.log(`${name}: ${store.tables.count('services')} services, ${store.tables.count('templates')} templates, ${store.tables.count('keys')} keys`);
-  return { name, changesRoute, serviceOverview, read: (fn) => reader.read(fn) };
+  return { name, changesRoute, serviceOverview, read: (fn) => reader.read(fn), ingest };
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -106,13 +128,19 @@ const calls: Array<{ name: string; run: (b: Build, i: number) => Promise<unknown
   { name: `/changes?since=<moving>&limit=100`, run: (b, i) => b.read((q) => b.changesRoute(q, `since=${FROM + (i + 1) * MIN}&limit=100`, now)) },
   { name: `/changes?since=${FROM}&limit=100 (fixed)`, run: (b) => b.read((q) => b.changesRoute(q, `since=${FROM}&limit=100`, now)) },
   { name: `/services/${SVC}/overview`, run: (b) => b.read((q) => b.serviceOverview(q, SVC, '')) },
+  // The keys page's lists in the default window (the UI's from, up to now).
+  ...([['cardinality_estimate', 'desc', 0], ['key', 'asc', 50_000]] as const).map(([sort, order, offset]) => ({
+    name: `/keys?sort=${sort}&order=${order}&offset=${offset}&from=FROM`,
+    run: (b: Build) => b.read((q) => (q as { keys(x: object): Promise<unknown> }).keys({ window: { from: FROM, to: now + MIN }, page: { sort, order, limit: 100, offset } })),
+  })),
 ];
-console.log(`memory store in process: ${o.services} services × ${o.templates} templates, ${o.keys} keys${values.steady ? ', steady' : ', all new'}; ${rounds} rounds, builds alternating\n`);
+console.log(`memory store in process: ${o.services} services × ${o.templates} templates, ${o.keys} keys${values.steady ? ', steady' : ', all new'}${values.ingest ? ', a commit before every call' : ''}; ${rounds} rounds, builds alternating\n`);
 console.log(`${'call'.padEnd(44)} ${builds.map((b) => `${b.name} p50   p95`.padStart(16)).join(' ')}   ratio of p50s`);
 for (const c of calls.filter((x) => values.only === undefined || x.name.includes(values.only))) {
   const ts = builds.map(() => [] as number[]);
   for (let i = 0; i < rounds; i++) {
     for (const [k, b] of builds.entries()) {
+      if (values.ingest) await b.ingest(i);
       const s = performance.now();
       JSON.stringify(await c.run(b, i));
       ts[k]!.push(performance.now() - s);

@@ -147,6 +147,10 @@ function questions(windows: Array<{ from: number; to: number }>): Array<[string,
       out.push([`templates ${n} moves`, (q) => q.templates({ window, firstSeenFrom: since, service: 'moves', page: page('count', 'desc', 10) })]);
       out.push([`keys ${n} svc-2`, (q) => q.keys({ window, firstSeenFrom: since, service: 'svc-2', page: page('bytes', 'desc', 10) })]);
       out.push([`keys ${n} min cardinality`, (q) => q.keys({ window, firstSeenFrom: since, minCardinality: 1, page: page('sample_count', 'desc', 10) })]);
+      // Sorted by a row's own column, or deeper than a kept page: a window view of the new rows (window-view.ts).
+      out.push([`keys ${n} by key`, (q) => q.keys({ window, firstSeenFrom: since, page: page('key', 'asc', 20, 2) })]);
+      out.push([`templates ${n} by first_seen`, (q) => q.templates({ window, firstSeenFrom: since, page: page('first_seen', 'desc', 10) })]);
+      out.push([`keys ${n} deep`, (q) => q.keys({ window, firstSeenFrom: since, page: page('bytes', 'desc', 1000, 1500) })]);
       out.push([`metrics ${n}`, (q) => q.metrics({ window, firstSeenFrom: since, page: page('bytes', 'desc', 10) })]);
       out.push([`spans ${n}`, (q) => q.spans({ window, firstSeenFrom: since, page: page('bytes', 'desc', 10) })]);
     }

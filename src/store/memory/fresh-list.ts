@@ -15,7 +15,7 @@
  * With no filter but first_seen (what /changes asks), the walk reads no
  * entry at all for a row that does not reach the page: the entries'
  * first_seen and their entities' slots are kept in typed arrays in tie-break
- * order (FreshColumns), made again only when rows come or go, a first_seen
+ * order (EntryColumns, src/store/memory/entry-columns.ts), made again only when rows come or go, a first_seen
  * moves or the slots are renumbered. Reading those two fields from 100,000
  * entries (and their entities) that lie all over the heap was ~13 ms of a
  * ~15 ms /changes in process, and most of its spread.
@@ -23,9 +23,9 @@
 import type { Window } from '../history.js';
 import type { ListResult, Page, SortSpec } from '../queries.js';
 import type { MemoryHistory } from './history.js';
-import type { Entry, Records, TableName, Tables } from './tables.js';
+import type { Records, TableName, Tables } from './tables.js';
 import type { TieOrder } from './tie-order.js';
-import type { SlotTable } from './edge-totals.js';
+import type { EntryColumns } from './entry-columns.js';
 import { entityOf, type WindowedSpec } from './window-view.js';
 
 /** Past this many rows (offset + limit) the page is not kept in a sorted array: a view is the quicker. */
@@ -40,47 +40,12 @@ export function freshListAnswers(spec: SortSpec, page: Page, countColumn: string
 /**
  * The rows of `table` first seen at or after `min` (Entry.firstSeen), of `service` when given, that `keep`
  * passes and that are active in the resolved window `r`, sorted by their window count or bytes (freshListAnswers),
- * ties by Entry.rank (numbered before: src/store/memory/tie-order.ts); `derive` and `map` for the page's rows only.
- */
-/**
- * A table's entries in tie-break order (TieOrder.entries(), so an entry's rank is its index here) with what
- * freshList reads of each in typed arrays: its first_seen, and its history entity's slot (-1: none found yet).
- */
-export class FreshColumns<T extends TableName> {
-  firstSeen = new Float64Array(0);
-  slot = new Int32Array(0);
-  entries: ReadonlyArray<Entry<T>> = [];
-  /** What the arrays were made at: the tie order's generation, the table's first_seen moves, the slots' renumberings. */
-  private made: [number, number, number, SlotTable | undefined] = [-1, -1, -1, undefined];
-
-  /** Made again if rows came or went (the order was renumbered), a first_seen moved or the slots were renumbered. */
-  refresh(t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, order: TieOrder<T>, slots: SlotTable): void {
-    const [generation, moves, compactions, of] = this.made;
-    if (generation === order.generation && moves === t.seenMoves[table] && compactions === slots.compactions && of === slots) return;
-    const es = order.entries();
-    const firstSeen = new Float64Array(es.length);
-    const slot = new Int32Array(es.length);
-    for (let i = 0; i < es.length; i++) {
-      const e = es[i]!;
-      firstSeen[i] = e.firstSeen;
-      slot[i] = entityOf(h, e, spec)?.slot ?? -1;
-    }
-    this.firstSeen = firstSeen;
-    this.slot = slot;
-    this.entries = es;
-    this.made = [order.generation, t.seenMoves[table], slots.compactions, slots];
-  }
-}
-
-/**
- * The rows of `table` first seen at or after `min` (Entry.firstSeen), of `service` when given, that `keep`
- * passes and that are active in the resolved window `r`, sorted by their window count or bytes (freshListAnswers),
  * ties by Entry.rank (numbered just before by `order`); `derive` and `map` for the page's rows only.
  */
 export function freshList<T extends Exclude<TableName, 'services' | 'labels'>, R extends object, I>(
   t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, r: Window, service: string | undefined, min: number,
   keep: ((row: Records[T]) => boolean) | undefined, sort: SortSpec, page: Page, derive: (row: Records[T]) => R, map: (row: R) => I,
-  order: TieOrder<T>, cols: FreshColumns<T>,
+  order: TieOrder<T>, cols: EntryColumns<T>,
 ): ListResult<I> {
   if (!t.mayHaveFirstSeenFrom(table, min)) return { items: [], total: 0 };
   const { from, to, slots } = h.edgeTotals(spec.kind, r);
@@ -122,17 +87,11 @@ export function freshList<T extends Exclude<TableName, 'services' | 'labels'>, R
   let total = 0;
   if (service === undefined && keep === undefined) {
     cols.refresh(t, h, table, spec, order, slots);
-    const { firstSeen, slot, entries } = cols;
-    const ents = slots.ents;
+    const { firstSeen, entries } = cols;
     for (let i = 0; i < entries.length; i++) {
       if (firstSeen[i]! < min) continue;
-      let s = slot[i]!;
-      // No entity found yet, or its entity gone (merged away, forgotten): looked up again through the entry.
-      if (s < 0 || ents[s] === undefined) {
-        const ent = entityOf(h, entries[i]!, spec);
-        if (!ent) continue;
-        slot[i] = s = ent.slot;
-      }
+      const s = cols.slotOf(i, h, spec, slots);
+      if (s < 0) continue;
       const c = to.count[s]! - from.count[s]!;
       const b = to.bytes[s]! - from.bytes[s]!;
       if (c === 0 && b === 0) continue;

@@ -48,7 +48,8 @@ import { list, tieComparator } from './list.js';
 import { TieOrder } from './tie-order.js';
 import { TextIndex } from './text-index.js';
 import { windowList, windowView, type WindowView, type WindowedSpec } from './window-view.js';
-import { FreshColumns, freshList, freshListAnswers } from './fresh-list.js';
+import { freshList, freshListAnswers } from './fresh-list.js';
+import { EntryColumns } from './entry-columns.js';
 
 const HAS_CAPITAL = /[A-Z]/;
 
@@ -96,8 +97,8 @@ export class MemoryQueries implements StoreQueries {
   private readonly answers = new Map<string, ListResult<unknown>>();
   /** Per windowed table, its rows' tie-break order (src/store/memory/tie-order.ts), made on its first windowed list. */
   private readonly orders = new Map<TableName, TieOrder<TableName>>();
-  /** Per windowed table, its entries' first_seen and entity slots in tie-break order (fresh-list.ts), made on its first list of what is new. */
-  private readonly fresh = new Map<TableName, FreshColumns<TableName>>();
+  /** Per windowed table, its entries' first_seen and entity slots in tie-break order (entry-columns.ts), made on its first windowed walk. */
+  private readonly entryColumns = new Map<TableName, EntryColumns<TableName>>();
   /** Per table, its text filter's index (src/store/memory/text-index.ts), made on its first windowed list filtered by text. */
   private readonly texts = new Map<TableName, TextIndex>();
   /** The denominators of bytes_percentage for the query being answered: all-time, or the window's. */
@@ -204,9 +205,7 @@ export class MemoryQueries implements StoreQueries {
       if (hit) return hit as ListResult<I>;
       const order = this.tieOrder(table, spec);
       order.number();
-      let cols = this.fresh.get(table) as FreshColumns<T> | undefined;
-      if (!cols) this.fresh.set(table, (cols = new FreshColumns<T>()) as unknown as FreshColumns<TableName>);
-      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map, order, cols);
+      const answer = freshList(this.t, this.h, table, windowed, r, service, min, keep, spec, q.page, derive, map, order, this.columns(table));
       this.answers.set(key, answer);
       if (this.answers.size > KEPT_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
       return answer;
@@ -245,11 +244,19 @@ export class MemoryQueries implements StoreQueries {
     const key = JSON.stringify([table, r.from, r.to, service ?? null, min ?? null]);
     const hit = this.views.get(key);
     if (hit) return hit as WindowView<Records[T]>;
-    this.tieOrder(table, spec).number();
-    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min);
+    const order = this.tieOrder(table, spec);
+    order.number();
+    const v = windowView(this.t, this.h, table, WINDOWED[table] as unknown as WindowedSpec<Records[T]>, r, service, min, order, this.columns(table));
     this.views.set(key, v as WindowView<Records[TableName & keyof Records]>);
     if (this.views.size > KEPT_VIEWS) this.views.delete(this.views.keys().next().value!);
     return v;
+  }
+
+  /** A table's entry columns (src/store/memory/entry-columns.ts), made on its first windowed walk. */
+  private columns<T extends Exclude<TableName, 'services' | 'labels'>>(table: T): EntryColumns<T> {
+    let cols = this.entryColumns.get(table) as EntryColumns<T> | undefined;
+    if (!cols) this.entryColumns.set(table, (cols = new EntryColumns<T>()) as unknown as EntryColumns<TableName>);
+    return cols;
   }
 
   /** A table's tie order (src/store/memory/tie-order.ts), made on its first windowed list. */

@@ -16,6 +16,8 @@ import { compareCodePoints, type ListResult, type Page, type SortSpec } from '..
 import type { HistoryEntityRef, MemoryHistory } from './history.js';
 import { firstSorted } from './list.js';
 import type { Entry, Records, TableName, Tables } from './tables.js';
+import type { TieOrder } from './tie-order.js';
+import type { EntryColumns } from './entry-columns.js';
 
 /** How a table's rows meet the history: the kind, the entity's (name, sub) and the count column a window replaces. */
 export interface WindowedSpec<R> {
@@ -60,15 +62,36 @@ export function entityOf<T extends TableName>(h: MemoryHistory, e: Entry<T>, spe
  */
 export function windowView<T extends Exclude<TableName, 'services' | 'labels'>>(
   t: Tables, h: MemoryHistory, table: T, spec: WindowedSpec<Records[T]>, r: Window, service: string | undefined, min: number | undefined,
+  order: TieOrder<T>, cols: EntryColumns<T>,
 ): WindowView<Records[T]> {
   const size = t.count(table);
   const v: WindowView<Records[T]> = { rows: [], count: new Float64Array(size), bytes: new Float64Array(size), rank: new Float64Array(size), countColumn: spec.count, columns: new Map(), sorted: new Map() };
   // What is new since `min` (/changes): on a steady store no row is, known without a walk.
   if (min !== undefined && !t.mayHaveFirstSeenFrom(table, min)) return v;
   let n = 0;
-  for (const e of t.entries(table)) {
+  if (service === undefined) {
+    // Every row: the sums from the kind's kept edges (as fresh-list.ts), first_seen and slots from the kept columns,
+    // so a view made again after each commit (ingest goes on) reads only the active rows' entries. In rank order.
+    const { from, to, slots } = h.edgeTotals(spec.kind, r);
+    cols.refresh(t, h, table, spec, order, slots);
+    const { firstSeen, entries } = cols;
+    for (let i = 0; i < entries.length; i++) {
+      if (min !== undefined && firstSeen[i]! < min) continue;
+      const s = cols.slotOf(i, h, spec, slots);
+      if (s < 0) continue;
+      const c = to.count[s]! - from.count[s]!;
+      const b = to.bytes[s]! - from.bytes[s]!;
+      if (c === 0 && b === 0) continue;
+      v.count[n] = c;
+      v.bytes[n] = b;
+      v.rank[n] = i;
+      v.rows[n++] = entries[i]!.row;
+    }
+    return v;
+  }
+  for (const e of t.serviceEntries(table, service)) {
     // The entry's copies of first_seen and service: the row itself is not read here (see Entry.firstSeen).
-    if ((min !== undefined && e.firstSeen < min) || (service !== undefined && e.service !== service)) continue;
+    if (min !== undefined && e.firstSeen < min) continue;
     const ent = entityOf(h, e, spec);
     if (!ent) continue;
     const a = cumAt(ent.rows, r.from);
