@@ -262,6 +262,24 @@ describe('a fleet on one PostgreSQL', () => {
     }
   });
 
+  it('an instance whose clock runs ahead does not raise the fleet\'s newest minute past the database\'s clock: the others\' commits are no backfills', async () => {
+    const url = await freshDatabase('kt_clock');
+    const ahead = await instance(url, ['--test-clock', 'on']);
+    const onTime = await instance(url);
+    const meta = async (key: string) => Number((await sql(url, `SELECT value FROM meta WHERE key = $1`, [key]))[0]?.value ?? 0);
+    const body = (service: string) => encodeProto('logs', logsRequest([{ resource: { 'service.name': service }, logs: [{ body: 'clock check', severityText: 'INFO' }] }]));
+    // Two days ahead (the test clock's header stands for a clock that runs ahead).
+    const r = await post(ahead, '/v1/logs', body('ahead'), { 'content-type': 'application/x-protobuf', 'x-keytally-received-at': String(Date.now() + 2 * 86_400_000) });
+    expect(r.status).toBe(200);
+    const newest = await meta('history_newest');
+    expect(newest).toBeGreaterThan(0);
+    expect(newest).toBeLessThanOrEqual(Date.now());
+    // An instance on time adds to this minute: within the grace of the fleet's newest, so not a backfill.
+    const backfills = await meta('history_backfill_epoch');
+    expect((await post(onTime, '/v1/logs', body('on-time'))).status).toBe(200);
+    expect(await meta('history_backfill_epoch')).toBe(backfills);
+  });
+
   it('instances racing at start share one salt', async () => {
     const url = await freshDatabase('kt_salt');
     await migratePostgres(url);

@@ -25,6 +25,7 @@
  * two sought again, or every entity sought when more rows lie between than half the entities (the first question
  * after a start). Large sets come over in one row of JSON arrays (node-postgres reading 100,000 rows is ~100 ms).
  */
+import { aboveAndTied } from '../top-candidates.js';
 import {
   BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, FLEET_NEWEST_KEY, HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, marksFrom, resolveWindow,
   type ChangeLists, type ChangeSum, type ChangesQuery, type HistoryKind, type HistoryMarks, type Window,
@@ -444,21 +445,9 @@ export class ChangesQuestion {
     const svc = service === undefined ? -1 : (ents.services.get(service) ?? -2);
     if (svc === -2) return [];
     const [from, to] = (await Promise.all([this.totals(r.from), this.totals(r.to)])).map((t) => t[column]) as [Float64Array, Float64Array];
-    const serviceOf = ents.serviceOf;
-    const sums = new Float64Array(ids.length);
-    let n = 0;
-    for (const id of ids) if (svc < 0 || serviceOf[id] === svc) sums[n++] = to[id]! - from[id]!;
-    if (n < need) return undefined;
-    const v = sums.subarray(0, n).sort()[n - need]!;
-    if (!(v > 0)) return undefined;
-    const above: number[] = [];
-    const tied: number[] = [];
-    for (const id of ids) {
-      if (svc >= 0 && serviceOf[id] !== svc) continue;
-      const x = to[id]! - from[id]!;
-      if (x > v) above.push(id);
-      else if (x === v) tied.push(id);
-    }
+    const picked = aboveAndTied(ids, ents.serviceOf, svc, from, to, need);
+    if (!picked) return undefined;
+    const { above, tied } = picked;
     const k = need - above.length;
     if (tied.length <= k) return [...above, ...tied];
     if (!SQL_TIES.has(kind)) return [...above, ...tied.slice(0, k)];

@@ -292,7 +292,12 @@ export class PostgresHistoryWriter {
       if (r.rows.length > 0) newest = Number(r.rows[0].value);
     }
     if (newest === undefined) {
-      const r = await c.query(`INSERT INTO meta (key, value) VALUES ($1, $2)
+      // Never past the database's clock (its minute): an instance whose clock runs ahead would otherwise raise the fleet's newest
+      // minute past everyone's, and every other instance's commits would count as backfills until real time caught
+      // up. Capped, its own commits add after the newest (no backfill, no kept edge lies there) and the others' do
+      // not lag it. The value still only grows, which is all seal's argument needs.
+      const r = await c.query(`INSERT INTO meta (key, value)
+        VALUES ($1, LEAST($2::bigint, (floor(extract(epoch FROM clock_timestamp()) / 60) * 60000)::bigint)::text)
         ON CONFLICT (key) DO UPDATE SET value = GREATEST(meta.value::bigint, excluded.value::bigint)::text RETURNING value`, [FLEET_NEWEST_KEY, String(a.newest)]);
       newest = Number(r.rows[0].value);
     }

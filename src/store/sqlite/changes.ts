@@ -29,6 +29,7 @@
  * The same totals give a windowed list sorted by a window's count or bytes
  * its page (topCandidates; src/store/sqlite/list.ts, ListQuery.topRows).
  */
+import { aboveAndTied } from '../top-candidates.js';
 import type Database from 'better-sqlite3';
 import {
   BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, HISTORY_SENTINEL, MIRROR_EPOCH_KEY, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery,
@@ -168,22 +169,9 @@ export class SqliteChanges {
     if (svc === -2) return [];
     const to = snap.totals(r.to)[column];
     const from = snap.totals(r.from)[column];
-    const serviceOf = snap.ents.serviceOf;
-    const sums = new Float64Array(ids.length);
-    let n = 0;
-    for (const id of ids) if (svc < 0 || serviceOf[id] === svc) sums[n++] = to[id]! - from[id]!;
-    if (n < need) return undefined;
-    // The need-th largest: sorted ascending, it is need places from the end.
-    const v = sums.subarray(0, n).sort()[n - need]!;
-    if (!(v > 0)) return undefined;
-    const above: number[] = [];
-    const tied: number[] = [];
-    for (const id of ids) {
-      if (svc >= 0 && serviceOf[id] !== svc) continue;
-      const x = to[id]! - from[id]!;
-      if (x > v) above.push(id);
-      else if (x === v) tied.push(id);
-    }
+    const picked = aboveAndTied(ids, snap.ents.serviceOf, svc, from, to, need);
+    if (!picked) return undefined;
+    const { above, tied } = picked;
     // Of the tie, the first by the lists' tie-break, (service, name, sub): the ids' own order (the key index's),
     // except where sub is a number (a template's id, a span's kind), ordered as one.
     const k = need - above.length;
