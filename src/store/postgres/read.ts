@@ -274,17 +274,21 @@ export class PostgresQueries implements StoreQueries {
     const bySums = WINDOW_SORTS.has(q.page.sort);
     // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
     const lazy = table !== 'services' ? cte('lazy') : undefined;
-    // No filter but the service, sorted by a window's count or bytes: the page's candidates may come from the totals
-    // kept at the window's edges (src/store/postgres/changes.ts, topCandidates), as SQLite's.
+    // No filter but the service (and first_seen), sorted by a window's count or bytes: the page's candidates may
+    // come from the totals kept at the window's edges (src/store/postgres/changes.ts, topCandidates), as SQLite's.
     let topRows: ListQuery['topRows'];
     if (plain && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
       const kind = WINDOW_TABLES[table].kind;
       const r = resolveWindow(q.window, marks);
+      const seen = q.firstSeenFrom;
       topRows = async (column, need) => {
         const ids = await this.changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
         if (!ids) return undefined;
-        const rows = await this.c.query(`SELECT json_agg(t.ctid::text) AS rids FROM unnest($1::bigint[]) AS u(id)
-          JOIN history_entity d ON d.id = u.id JOIN public.${table} t ON ${rowOf(kind)}`, [ids]);
+        // What is new (/changes' lists): the candidates are the page's of every row, so they are its page only if
+        // every one is new (a row left out ranks below them, or ties after them); else the rows are summed.
+        const rows = await this.c.query(`SELECT json_agg(t.ctid::text) AS rids, COUNT(*) FILTER (WHERE t.first_seen < $2) AS old
+          FROM unnest($1::bigint[]) AS u(id) JOIN history_entity d ON d.id = u.id JOIN public.${table} t ON ${rowOf(kind)}`, [ids, seen ?? null]);
+        if (Number(rows.rows[0].old) > 0) return undefined;
         return (rows.rows[0].rids as string[] | null) ?? [];
       };
     }
@@ -323,7 +327,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality, q.firstSeenFrom)), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality)), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -360,7 +364,7 @@ export class PostgresQueries implements StoreQueries {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('spans_metadata', q, q.service, none(q.q, q.kind, q.firstSeenFrom)), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('spans_metadata', q, q.service, none(q.q, q.kind)), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -386,7 +390,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('logs_metadata', q, q.service, none(q.severity, q.firstSeenFrom)), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('logs_metadata', q, q.service, none(q.severity)), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -415,7 +419,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('body_templates', q, q.service, none(q.severity, q.templateId, q.q, q.firstSeenFrom)), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
+    return runList(this.c, { ...await this.win('body_templates', q, q.service, none(q.severity, q.templateId, q.q)), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
       from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
@@ -441,7 +445,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality, q.firstSeenFrom)), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.c, { ...await this.win('key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality)), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,
