@@ -108,7 +108,7 @@ interface ListQuery {
   /**
    * The rids (ctids) of the rows on the first `need` by the window's sums of `column` (descending, tie-break order),
    * from totals known without summing every row (src/store/postgres/changes.ts), or undefined (not known). Given only
-   * when the list has no filter but the service.
+   * when the list has no filter but the service and first_seen.
    */
   topRows?: ((column: string, need: number) => Promise<string[] | undefined>) | undefined;
 }
