@@ -54,9 +54,10 @@ describe('flush pacing', () => {
     // One request at a time: the worker idles between them only for the round trip.
     const { sent, batches } = await busy(3_000, 1);
     expect(sent).toBeGreaterThan(30);
-    // Every 100 ms would be ~30 over the 3 s; paced ~6-8, with room for a slow start (the first interval is unpaced).
+    // Every 100 ms would be ~30 over the 3 s (27 measured); paced ~6-8, with room for a slow start (the first interval
+    // is unpaced) and for a loaded machine, where longer round trips leave the worker idle more (at half busy: 2x).
     expect(batches).toBeGreaterThan(2);
-    expect(batches).toBeLessThanOrEqual(15);
+    expect(batches).toBeLessThanOrEqual(20);
   });
 
   it('a worker whose next request is always waiting still flushes, paced', async () => {
@@ -64,6 +65,6 @@ describe('flush pacing', () => {
     const { sent, batches } = await busy(3_000, 2);
     expect(sent).toBeGreaterThan(30);
     expect(batches).toBeGreaterThan(2);
-    expect(batches).toBeLessThanOrEqual(15);
+    expect(batches).toBeLessThanOrEqual(20);
   });
 });
