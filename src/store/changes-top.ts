@@ -3,7 +3,9 @@
  * bounded heap per list keeps the `limit` best seen so far, its worst at the
  * root, so an entity that does not beat that worst costs one comparison.
  * Shared by the memory and SQLite stores (src/store/memory/history.ts,
- * src/store/sqlite/changes.ts), which differ only in how ties are broken.
+ * src/store/sqlite/changes.ts), which differ only in how ties are broken;
+ * rankChanges, the ranking over totals kept at the edges by entity id, by
+ * SQLite and PostgreSQL (src/store/postgres/changes.ts).
  */
 
 export class TopN<T> {
@@ -66,4 +68,58 @@ export class TopN<T> {
       i = worst;
     }
   }
+}
+
+/** An entity's sums in /changes' two windows, its change of bytes and its place in key order (the ties' order). */
+export interface RankedChange {
+  id: number;
+  rank: number;
+  change: number;
+  /** Count and bytes in the window before (cb, yb) and after (ca, ya). */
+  cb: number;
+  ca: number;
+  yb: number;
+  ya: number;
+}
+
+/** Every entity's running totals at one edge, by entity id. */
+export interface EdgeTotals {
+  count: Float64Array;
+  bytes: Float64Array;
+}
+
+/**
+ * The rises and falls of `ids` (a kind's entity ids in key order; of service number `svc` only when it is not
+ * negative) between the windows [b0, b1) and [a0, a1), from every entity's totals at those four edges (SQLite's and
+ * PostgreSQL's kept edges): an entity active in the window before whose bytes changed. The `limit` largest of each
+ * direction, ties by key order (`rose`, `fell`, best first), or with `every` each one, in key order (`all`: the
+ * caller orders ties by what the history does not have). 100,000 keys: ~1 ms; most entities never make an object.
+ */
+export function rankChanges(
+  ids: Int32Array, serviceOf: Int32Array, svc: number, [b0, b1, a0, a1]: readonly [EdgeTotals, EdgeTotals, EdgeTotals, EdgeTotals], limit: number, every = false,
+): { rose: RankedChange[]; fell: RankedChange[]; all: RankedChange[] } {
+  const rose = new TopN<RankedChange>(limit, (x, y) => x.change > y.change || (x.change === y.change && x.rank < y.rank));
+  const fell = new TopN<RankedChange>(limit, (x, y) => x.change < y.change || (x.change === y.change && x.rank < y.rank));
+  const all: RankedChange[] = [];
+  const [b0c, b0b, b1c, b1b, a0b, a1b] = [b0.count, b0.bytes, b1.count, b1.bytes, a0.bytes, a1.bytes];
+  for (let rank = 0; rank < ids.length; rank++) {
+    const id = ids[rank]!;
+    if (svc >= 0 && serviceOf[id] !== svc) continue;
+    const cb = b1c[id]! - b0c[id]!;
+    const yb = b1b[id]! - b0b[id]!;
+    if (cb === 0 && yb === 0) continue;
+    const ya = a1b[id]! - a0b[id]!;
+    if (ya === yb) continue;
+    const change = ya - yb;
+    if (every) {
+      all.push({ id, rank, change, cb, ca: a1.count[id]! - a0.count[id]!, yb, ya });
+      continue;
+    }
+    const list = change > 0 ? rose : fell;
+    const w = list.worst();
+    // Ranks are met in increasing order: at an equal change the one already kept stays ahead.
+    if (w && (change > 0 ? change <= w.change : change >= w.change)) continue;
+    list.offer({ id, rank, change, cb, ca: a1.count[id]! - a0.count[id]!, yb, ya });
+  }
+  return { rose: rose.sorted(), fell: fell.sorted(), all };
 }

@@ -31,7 +31,7 @@ import {
   type ChangeLists, type ChangeSum, type ChangesQuery, type HistoryKind, type HistoryMarks, type Window,
 } from '../history.js';
 import { compareCodePoints } from '../queries.js';
-import { TopN } from '../changes-top.js';
+import { rankChanges } from '../changes-top.js';
 import type { PoolClient } from './connection.js';
 import { PG_KIND_TABLES } from './history-last.js';
 
@@ -360,39 +360,15 @@ export class ChangesQuestion {
     const svc = q.service === undefined ? -1 : (ents.services.get(q.service) ?? -2);
     if (svc === -2) return { rose: [], fell: [] };
     const [B0, B1, A0, A1] = await Promise.all([this.totals(b.from), this.totals(b.to), this.totals(a.from), this.totals(a.to)]);
-    const serviceOf = ents.serviceOf;
-    interface Ranked { id: number; rank: number; change: number; cb: number; ca: number; yb: number; ya: number }
-    const all: Ranked[] = [];
     const kinds = q.kind === 'template';
     // Ties by (service, name, sub): for most kinds the position in the key index's order. A template's sub is
     // answered as its id, which the history does not have: every one at the lists' boundary is kept and they are
     // ordered below, with their ids.
-    const rose = new TopN<Ranked>(q.limit, (x, y) => x.change > y.change || (x.change === y.change && x.rank < y.rank));
-    const fell = new TopN<Ranked>(q.limit, (x, y) => x.change < y.change || (x.change === y.change && x.rank < y.rank));
-    const [b0c, b0b, b1c, b1b, a0b, a1b] = [B0.count, B0.bytes, B1.count, B1.bytes, A0.bytes, A1.bytes];
-    for (let rank = 0; rank < ids.length; rank++) {
-      const id = ids[rank]!;
-      if (svc >= 0 && serviceOf[id] !== svc) continue;
-      const cb = b1c[id]! - b0c[id]!;
-      const yb = b1b[id]! - b0b[id]!;
-      if (cb === 0 && yb === 0) continue;
-      const ya = a1b[id]! - a0b[id]!;
-      if (ya === yb) continue;
-      const change = ya - yb;
-      const r = { id, rank, change, cb, ca: A1.count[id]! - A0.count[id]!, yb, ya };
-      if (kinds) {
-        all.push(r);
-        continue;
-      }
-      const list = change > 0 ? rose : fell;
-      const w = list.worst();
-      if (w && (change > 0 ? change <= w.change : change >= w.change)) continue;
-      list.offer(r);
-    }
+    const { rose, fell, all } = rankChanges(ids, ents.serviceOf, svc, [B0, B1, A0, A1], q.limit, kinds);
     const groupOf = ents.groupOf;
     const picked = kinds
       ? [...boundary(all.filter((r) => r.change > 0), q.limit, 1, groupOf), ...boundary(all.filter((r) => r.change < 0), q.limit, -1, groupOf)]
-      : [...rose.sorted(), ...fell.sorted()];
+      : [...rose, ...fell];
     if (picked.length === 0) return { rose: [], fell: [] };
     const k = PG_KIND_TABLES[q.kind];
     // A template: its id and text from its row (an entity whose row is gone is not answered, as the statement did not).

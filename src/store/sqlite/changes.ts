@@ -35,7 +35,7 @@ import {
   BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, HISTORY_SENTINEL, MIRROR_EPOCH_KEY, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery,
   type HistoryKind, type HistoryMarks, type Window,
 } from '../history.js';
-import { TopN } from '../changes-top.js';
+import { rankChanges, type RankedChange } from '../changes-top.js';
 import { historyMarks } from './history.js';
 import { prepared } from './statements.js';
 
@@ -71,16 +71,6 @@ const KEEP_EDGES = 8;
 /** One seek: an entity's totals at `?` (the first row at or after it). */
 const AT = (col: 'count' | 'bytes') => `(SELECT ${col} FROM main.history h WHERE h.id = e.id AND h.bucket >= ? ORDER BY h.bucket LIMIT 1)`;
 
-interface Ranked {
-  id: number;
-  rank: number;
-  change: number;
-  cb: number;
-  ca: number;
-  yb: number;
-  ya: number;
-}
-
 export class SqliteChanges {
   private entities: Entities | undefined;
   /** Totals at edges at least BACKFILL_GRACE_MS before the newest minute, by edge, least recently used first. */
@@ -115,27 +105,8 @@ export class SqliteChanges {
     const svc = q.service === undefined ? -1 : (ents.services.get(q.service) ?? -2);
     if (svc === -2) return { rose: [], fell: [] };
     // Ties by (service, name, sub): the position in the key index's order.
-    const rose = new TopN<Ranked>(q.limit, (x, y) => x.change > y.change || (x.change === y.change && x.rank < y.rank));
-    const fell = new TopN<Ranked>(q.limit, (x, y) => x.change < y.change || (x.change === y.change && x.rank < y.rank));
-    const [b0c, b0b, b1c, b1b, a0b, a1b] = [B0.count, B0.bytes, B1.count, B1.bytes, A0.bytes, A1.bytes];
-    const serviceOf = ents.serviceOf;
-    // 100,000 keys: ~1 ms. The lists' worst, read once per candidate: most entities never make an object.
-    for (let rank = 0; rank < ids.length; rank++) {
-      const id = ids[rank]!;
-      if (svc >= 0 && serviceOf[id] !== svc) continue;
-      const cb = b1c[id]! - b0c[id]!;
-      const yb = b1b[id]! - b0b[id]!;
-      if (cb === 0 && yb === 0) continue;
-      const ya = a1b[id]! - a0b[id]!;
-      if (ya === yb) continue;
-      const change = ya - yb;
-      const list = change > 0 ? rose : fell;
-      const w = list.worst();
-      // Ranks are met in increasing order: at an equal change the one already kept stays ahead.
-      if (w && (change > 0 ? change <= w.change : change >= w.change)) continue;
-      list.offer({ id, rank, change, cb, ca: A1.count[id]! - A0.count[id]!, yb, ya });
-    }
-    const lists = { rose: rose.sorted(), fell: fell.sorted() };
+    const ranked = rankChanges(ids, ents.serviceOf, svc, [B0, B1, A0, A1], q.limit);
+    const lists = { rose: ranked.rose, fell: ranked.fell };
     const picked = [...lists.rose, ...lists.fell];
     if (picked.length === 0) return { rose: [], fell: [] };
     // A template's text with it (a template entity's name is its severity, its sub its id).
@@ -144,7 +115,7 @@ export class SqliteChanges {
       : 'NULL';
     const names = new Map((prepared(this.db, `SELECT e.id, e.service, e.name, e.sub, ${text} AS template FROM main.history_entity e WHERE e.id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(picked.map((r) => r.id))) as Array<{ id: number; service: string; name: string; sub: string; template: string | null }>).map((n) => [n.id, n]));
-    const sum = (r: Ranked): ChangeSum => {
+    const sum = (r: RankedChange): ChangeSum => {
       const n = names.get(r.id)!;
       const c: ChangeSum = { service: n.service, name: n.name, sub: n.sub, count_before: r.cb, count_after: r.ca, bytes_before: r.yb, bytes_after: r.ya };
       if (n.template !== null) c.template = n.template;
