@@ -252,6 +252,23 @@ describe('memory store windowed lists: the fast form answers as the plain one', 
     expect(nonEmpty).toBeGreaterThan(400);
   });
 
+  it('a window ending after every row keeps its view across ends; one ending inside the history does not share it', async () => {
+    const f = await Feed.open(1 << 30);
+    const at = (s: number) => T0 + s * 6 * HOUR + 7 * MIN;
+    for (let s = 0; s < 4; s++) await f.send(lines(s), at(s));
+    const fast = f.store.localReader();
+    const plain = new MemoryQueries(f.store.tables, f.store.history, f.store.versions, f.store.estimates, true);
+    const from = T0 + 6 * HOUR;
+    // Inside the history (the last send is after it), then open-ended twice, then inside again: one after another,
+    // so a view kept for one is there for the next (read.ts, cachedView).
+    for (const to of [at(3) - MIN, at(3) + 2 * MIN, at(3) + 5 * MIN, at(3) - MIN, at(2) + MIN]) {
+      for (const ask of [
+        (q: StoreQueries) => q.templates({ window: { from, to }, page: { sort: 'count', order: 'desc', limit: 20, offset: 0 } }),
+        (q: StoreQueries) => q.keys({ window: { from, to }, page: { sort: 'key', order: 'asc', limit: 20, offset: 3 } }),
+      ]) expect(await fast.read(ask), `to ${to - T0}`).toEqual(await ask(plain));
+    }
+  });
+
   it('after a first_seen moves back alone', async () => {
     // What is new (fresh-list.ts) reads first_seen and entity slots from arrays kept across questions: this test and
     // the next each make them stale by one change alone.

@@ -50,6 +50,11 @@ export class MemoryHistory {
   bytes = 0;
   /** The move epoch (src/store/history.ts, MIRROR_EPOCH_KEY): one more for each commit that moves template history. */
   private epoch = 0;
+  /**
+   * The newest minute an increment was added to (-Infinity: none; moves and thinning add no minute): every row's
+   * bucket is at or before it, so a window ending after it ends after every row and its sums are the all-time totals.
+   */
+  newest = -Infinity;
   /** Entities created so far: a row that found none looks again only once this moved. */
   created = 0;
   /** One more at every change of any running total or mark (add, move, thinning, eviction): what a cached window view was read at. */
@@ -92,6 +97,7 @@ export class MemoryHistory {
   add(rows: readonly HistoryRow[], touched?: MirrorRow[]): void {
     if (rows.length > 0) this.version++;
     for (const h of rows) {
+      if (h.minute > this.newest) this.newest = h.minute;
       const e = this.entity(h.kind, h.service, h.name, h.sub, true)!;
       const r = e.rows;
       let i = indexAtOrAfter(r, h.minute);
