@@ -56,6 +56,8 @@ export function startIngest(otlpUrl: string, o: { services: number; templates: n
     const p = send().catch(() => void refused++).finally(() => inFlight.delete(p));
     inFlight.add(p);
   }, 1000 / TICKS);
+  // The sender alone must not keep the bench alive (an API call that failed ends it without stop()).
+  timer.unref();
   return {
     async stop() {
       clearInterval(timer);

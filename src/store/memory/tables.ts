@@ -314,7 +314,7 @@ export class Tables {
 
   /**
    * Per table, one more at every change of a live entry's first_seen (a record older than the row's first): what a
-   * reader's copy of the entries' first_seen (src/store/memory/fresh-list.ts, FreshColumns) was made at.
+   * reader's copy of the entries' first_seen (src/store/memory/entry-columns.ts, EntryColumns) was made at.
    */
   readonly seenMoves: { [T in TableName]: number } = { services: 0, metrics: 0, labels: 0, spans: 0, logs: 0, keys: 0, templates: 0 };
 
