@@ -36,7 +36,8 @@ export interface Page {
   order: Order;
   /**
    * false: the caller reads only the items (/changes' lists of what is new), so a store may leave the total
-   * uncounted and answer -1 (PostgreSQL: a count is a statement of its own, ~5 ms over 100,000 new keys).
+   * uncounted and answer -1 (PostgreSQL: a count is a statement of its own, ~5 ms over 100,000 new keys; SQLite on
+   * the path that takes the page from the kept edge totals, where the count was most of the call).
    */
   count?: boolean | undefined;
 }

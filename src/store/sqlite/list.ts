@@ -58,7 +58,8 @@ export interface ListQuery {
   /**
    * The rowids of the rows on the first `need` by the window's sums of `column` (descending, tie-break order), from
    * sums known without SQL (the edges SqliteChanges keeps), or undefined (not known).
-   * Given only when the list has no filter a row's window sum could pass or fail differently (the service alone).
+   * Given only when the list has no filter a row's window sum could pass or fail differently (the service alone, and
+   * first_seen, which the function checks itself: the candidates are the page only if every one passes).
    */
   topRows?: ((column: string, need: number) => number[] | undefined) | undefined;
 }
@@ -81,9 +82,11 @@ export async function runList<T>(db: Database.Database, q: ListQuery, map: (row:
   const byAlias = isAlias(field.column);
   let known: number | undefined;
   if (q.bySums && q.rowsWith && q.countWith && q.page.limit > 0 && dir === 'DESC' && !byAlias) {
-    const total = (known = count());
+    // Uncounted (Page.count false: /changes) unless the page needs the total below.
+    const counted = q.page.count !== false;
+    const total = counted ? (known = count()) : -1;
     // Nothing on the page (/changes' new keys on a store where nothing is new): no top-N to look for.
-    if (q.page.offset >= total) return { items: [], total };
+    if (counted && q.page.offset >= total) return { items: [], total };
     // The sums known at the window's edges (a steady store: uniform traffic, so the top-N by all-time values below
     // cannot stop early): only the page's rows get theirs computed in SQL, not every row's (20,000 templates in a
     // 24 h window of a 54 h history).
@@ -96,8 +99,10 @@ export async function runList<T>(db: Database.Database, q: ListQuery, map: (row:
       return { items: rows.map(map), total };
     }
     const tiebreak = q.spec.tiebreak.map((t) => `${qualify(t.column)} ASC`).join(', ');
-    const page = await sqliteTopBySums(db, q, order, tiebreak, field.column, qualify, total);
-    if (page) return { items: page.map(map), total };
+    known ??= count();
+    if (q.page.offset >= known) return { items: [], total: known };
+    const page = await sqliteTopBySums(db, q, order, tiebreak, field.column, qualify, known);
+    if (page) return { items: page.map(map), total: known };
   }
   if (q.bySums && q.with && q.page.limit > 0) {
     const rid = qualify('rid');

@@ -71,7 +71,7 @@ export class SqliteQueries implements StoreQueries {
       .add('type = ?', q.type)
       .add('series_estimate >= ?', q.minCardinality)
       .add('first_seen >= ?', q.firstSeenFrom);
-    return runList(this.db, { ...win(this.db, 'metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality, q.firstSeenFrom) ? this.changes : undefined), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
+    return runList(this.db, { ...win(this.db, 'metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality) ? this.changes : undefined), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, metricItem);
   }
 
   async metricLabels(service: string, metric: string): Promise<LabelItem[]> {
@@ -86,14 +86,14 @@ export class SqliteQueries implements StoreQueries {
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage,
       status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'spans_metadata', q, q.service, none(q.q, q.kind, q.firstSeenFrom) ? this.changes : undefined), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
+    return runList(this.db, { ...win(this.db, 'spans_metadata', q, q.service, none(q.q, q.kind) ? this.changes : undefined), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, spanItem);
   }
 
   async logs(q: LogQuery): Promise<ListResult<LogItem>> {
     const where = new Where().add('service = ?', q.service).add('severity = ? COLLATE NOCASE', q.severity).add('first_seen >= ?', q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'logs_metadata', q, q.service, none(q.severity, q.firstSeenFrom) ? this.changes : undefined), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...win(this.db, 'logs_metadata', q, q.service, none(q.severity) ? this.changes : undefined), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       attribute_keys: keys(r['attribute_keys']),
@@ -127,7 +127,7 @@ export class SqliteQueries implements StoreQueries {
     const byShare = q.page.sort === 'percentage' || q.page.sort === 'bytes_percentage';
     const from = q.window ? TEMPLATE_FROM_WINDOW : byShare ? TEMPLATE_FROM_SHARES : 'body_templates b';
     const select = q.window ? TEMPLATE_SELECT_WINDOW : byShare ? TEMPLATE_SELECT_SHARES : TEMPLATE_SELECT;
-    return runList(this.db, { ...win(this.db, 'body_templates', q, q.service, none(q.severity, q.templateId, q.q, q.firstSeenFrom) ? this.changes : undefined), select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...win(this.db, 'body_templates', q, q.service, none(q.severity, q.templateId, q.q) ? this.changes : undefined), select, from, alias: 'b', where, spec: TEMPLATE_SORT, page: q.page }, (r) => ({
       service: r['service'] as string,
       severity: r['severity'] as string,
       template_id: r['template_id'] as number,
@@ -152,7 +152,7 @@ export class SqliteQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0), 0) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.db, { ...win(this.db, 'key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality, q.firstSeenFrom) ? this.changes : undefined), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
+    return runList(this.db, { ...win(this.db, 'key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality) ? this.changes : undefined), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({ ...r, scope: r['scope'] as KeyScope }) as unknown as KeyItem);
   }
 
   async historyChanges(q: ChangesQuery): Promise<ChangeLists> {
@@ -174,7 +174,8 @@ export class SqliteQueries implements StoreQueries {
 }
 
 /**
- * The CTEs of a windowed list (none without a window). `changes` given (the list has no filter but the service):
+ * The CTEs of a windowed list (none without a window). `changes` given (the list has no filter but the service and
+ * first_seen):
  * a sort by the window's count or bytes may take its page's candidates from the totals /changes keeps at the
  * window's edges (ListQuery.topRows).
  */
@@ -191,12 +192,16 @@ function win(
   if (changes && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
     const kind = WINDOW_TABLES[table].kind;
     const r = resolveWindow(q.window, marks);
+    const seen = q.firstSeenFrom;
     topRows = (column, need) => {
       const ids = changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
       if (!ids) return undefined;
       const rowOf = KIND_TABLES[kind].rowOf('e', 'h');
-      const rows = prepared(db, `SELECT json_group_array(e.rowid) AS rids FROM (SELECT value AS id FROM json_each(?)) c
-        JOIN main.history_entity h ON h.id = c.id JOIN main.${table} e ON e.service = h.service AND ${rowOf}`).get(JSON.stringify(ids)) as { rids: string };
+      const rows = prepared(db, `SELECT json_group_array(e.rowid) AS rids, COALESCE(SUM(e.first_seen < ?), 0) AS old FROM (SELECT value AS id FROM json_each(?)) c
+        JOIN main.history_entity h ON h.id = c.id JOIN main.${table} e ON e.service = h.service AND ${rowOf}`).get(seen ?? null, JSON.stringify(ids)) as { rids: string; old: number };
+      // What is new (/changes' lists): the candidates are the page's of every row, so they are its page only if
+      // every one is new (a row left out ranks below them, or ties after them); else the rows are summed.
+      if (rows.old > 0) return undefined;
       return JSON.parse(rows.rids) as number[];
     };
   }
