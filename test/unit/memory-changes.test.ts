@@ -70,7 +70,7 @@ describe('memory /changes: kept edges answer as the plain walk', () => {
           const merged = rnd() < 0.5;
           h.move([{ service: `svc-${e % 3}`, severity: e % 4 === 0 ? 'WARN' : 'INFO', from: String(e), to: String(to), merged, count: Math.floor(rnd() * 5), bytes: 10 * Math.floor(rnd() * 5) }]);
         }
-        if (step % 17 === 16) h.retain(now, { minuteMs: 6 * HOUR, hourMs: 2 * 24 * HOUR, dayMs: 30 * 24 * HOUR });
+        if (step % 5 === 4) h.retain(now, { minuteMs: 6 * HOUR, hourMs: 2 * 24 * HOUR, dayMs: 30 * 24 * HOUR });
         if (step === 45) for (let i = 0; i < 6; i++) h.dropOldest();
         compare(h, rnd, now, asked);
       }

@@ -9,7 +9,8 @@
  *    them was 40–50 ms a /changes on 100,000 keys);
  *  - a commit's increment at minute m adds to every kept edge after m (what
  *    cumAt there would now read), a template move reads its two entities'
- *    totals again, thinning (the marks move) drops the edges;
+ *    totals again, and so does thinning (the marks move) for each entity
+ *    that lost rows;
  *  - an edge not kept (the UI's `since` moves a minute every minute) is the
  *    nearest kept one plus the entities with a row between the two, found in
  *    an index of (minute → slots with a row there); only a walk of every
@@ -61,6 +62,9 @@ export class KindEdges<E extends Slotted> {
   /** The slots in (service, name, sub) order as last sorted (dead ones stay until renumbered), and those joined since. */
   private sorted: Int32Array = new Int32Array(0);
   private fresh: number[] = [];
+  /** Entries in byMinute, and how many of them are of rows thinned away since it was made. */
+  private indexEntries = 0;
+  private stale = 0;
 
   constructor() {
     this.edges.set(HISTORY_SENTINEL, this.zeros());
@@ -157,13 +161,20 @@ export class KindEdges<E extends Slotted> {
     for (const r of e.rows) if (r.bucket !== HISTORY_SENTINEL && !had.has(r.bucket)) this.indexed(r.bucket, e.slot);
   }
 
-  /** The rows were thinned (the marks moved, edges resolve elsewhere): every edge but the all-time one, and the index, made again when asked. */
-  thinned(): void {
-    const all = this.edges.get(HISTORY_SENTINEL)!;
-    this.edges.clear();
-    this.edges.set(HISTORY_SENTINEL, all);
-    this.byMinute = undefined;
-    this.minutes = [];
+  /**
+   * Retention thinned the entity's rows (`dropped` of them): its totals at every kept edge read again, as after a
+   * move. Every other entity's are unchanged, and so is the index, but for the dropped rows' entries, which may stay
+   * (a superset: an entry costs a slot's read, not a wrong sum) until they are half of it. Dropping every edge here
+   * instead made the next /changes read every entity again, once a minute on a store older than the minute retention.
+   */
+  thinned(e: E, dropped: number): void {
+    for (const [t, a] of this.edges) this.readInto(a, e, t);
+    if (!this.byMinute) return;
+    this.stale += dropped;
+    if (this.stale * 2 > this.indexEntries) {
+      this.byMinute = undefined;
+      this.minutes = [];
+    }
   }
 
   private indexed(minute: number, slot: number): void {
@@ -178,11 +189,13 @@ export class KindEdges<E extends Slotted> {
       else ms.splice(lowerBound(ms, minute), 0, minute);
     }
     list.push(slot);
+    this.indexEntries++;
   }
 
   private index(): Map<number, number[]> {
     if (this.byMinute) return this.byMinute;
     const m = new Map<number, number[]>();
+    let n = 0;
     for (const e of this.ents) {
       if (!e) continue;
       for (const r of e.rows) {
@@ -190,9 +203,12 @@ export class KindEdges<E extends Slotted> {
         let list = m.get(r.bucket);
         if (!list) m.set(r.bucket, (list = []));
         list.push(e.slot);
+        n++;
       }
     }
     this.byMinute = m;
+    this.indexEntries = n;
+    this.stale = 0;
     this.minutes = [...m.keys()].sort((a, b) => a - b);
     return m;
   }
