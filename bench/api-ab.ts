@@ -5,13 +5,19 @@
  * replaced by the call's index in minutes (60,000 × i), added to the number before it (`since=1796087940000+{min}`),
  * as the UI's `since` moves a minute each minute. Prints each side's p50 and p95 and the ratio of the medians (b / a).
  */
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './args.js';
 
-const { values, positionals } = parseArgs({
+const USAGE = `usage: npm run bench:api-ab -- --a URL --b URL [--calls 15] PATH…
+  two servers on one store called alternately on the same paths; {min} after a number adds a minute a call`;
+
+const { values, positionals } = parseBenchArgs(USAGE, {
   allowPositionals: true,
   options: { a: { type: 'string' }, b: { type: 'string' }, calls: { type: 'string', default: '15' } },
 });
-if (!values.a || !values.b || positionals.length === 0) throw new Error('usage: --a URL --b URL [--calls N] PATH…');
+if (!values.a || !values.b || positionals.length === 0) {
+  console.error(USAGE);
+  process.exit(2);
+}
 const calls = Number(values.calls);
 if (!Number.isInteger(calls) || calls < 1) throw new Error(`--calls: a positive integer, got "${values.calls}"`);
 

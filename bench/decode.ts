@@ -13,6 +13,10 @@
 import { decodeLogs as decodeLogsJson } from '../src/decode/otlp-json.js';
 import { decodeLogs } from '../src/decode/otlp-proto.js';
 import { exportType } from './otlp-reference.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run build && node dist/bench/decode.js [--runs 7] [--ms 1000]
+  protobuf and JSON decoding of log batches against protobufjs`, { values: ['runs', 'ms'] });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

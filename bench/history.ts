@@ -21,6 +21,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeProto, kv } from './otlp-reference.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:history -- [--services 20] [--templates 1000] [--days 7] [--runs 40] [--keep]
+  a generated week of history on SQLite, then the top templates by bytes over 7 days and one template's series, while ingest goes on`, { values: ['services', 'templates', 'days', 'runs'], flags: ['keep'] });
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'keytally.js');

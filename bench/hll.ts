@@ -10,6 +10,10 @@ import { loadavg } from 'node:os';
 import xxhash from 'xxhash-wasm';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { Hll } from '../src/sketch/hll.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:hll
+  keyed hashing and sketch operations`, {});
 
 const RUNS = 7;
 const N = 1_000_000;

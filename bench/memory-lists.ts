@@ -9,11 +9,14 @@
  * same lines, and the two builds' calls alternate (old, new, old, new…) in the same minutes, so the machine's
  * load hits both alike. Prints each call's p50 and p95 and the ratio of the medians (new / old).
  */
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { body } from './ui/big.js';
+import { parseBenchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:memory-lists -- [--rounds 15] [--old DIR] [--steady] [--ingest] [--only NAME] [--services 20] [--templates 1000] [--keys 100000]
+  the memory store's slowest UI calls in process (p50/p95); --old DIR: another build's dist/, alternated with this one`;
+
+const { values } = parseBenchArgs(USAGE, {
   options: {
     rounds: { type: 'string', default: '15' },
     old: { type: 'string' },

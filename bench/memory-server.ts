@@ -39,6 +39,10 @@ import { standardError } from '../src/sketch/hll.js';
 import { MemorySampler, type ProcMemory } from './memory-server/proc.js';
 import { buildLogTemplate, fill, writeDigits, type LogTemplate } from './memory-server/otlp-template.js';
 import { sidecarCommand } from './launch.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:memory-server -- [--runs 3] [--limit-mb 300] [--low-services N] [--low-keys N] [--high-services N] [--high-keys N] [--high-values N] [--records N] [--concurrency N] [--timeout-s N] [-- SERVE_FLAGS]
+  the whole sidecar's RSS under the cardinality workload`, { values: ['runs', 'limit-mb', 'low-services', 'low-keys', 'high-services', 'high-keys', 'high-values', 'records', 'concurrency', 'timeout-s'] });
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;

@@ -20,6 +20,10 @@ import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DEFAULT_PRECISION, Hll } from '../src/sketch/hll.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:memory -- [--limit-mb 300]
+  the writer's sketches alone: 100,000 low- and 1,000 high-cardinality keys`, { values: ['limit-mb'] });
 
 const LOW_KEYS = 100_000;
 const LOW_MAX_VALUES = 50;

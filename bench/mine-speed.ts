@@ -15,6 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll, loadSet } from './loghub.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:mine -- [LOGHUB_HDFS_DIR] [RUNS]
+npm run bench:mine -- --mix [LOGHUB_ROOT] [RUNS]
+  \`keytally mine\` on 1,000,000 lines, whole process`, { flags: ['mix'], positionals: 2 });
 
 const LINES = 1_000_000;
 const argv = process.argv.slice(2);

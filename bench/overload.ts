@@ -26,6 +26,10 @@ import { gzipSync } from 'node:zlib';
 import { encodeProto, kv } from './otlp-reference.js';
 import { startSidecarWith } from './load/server.js';
 import { readProcMemory, MemorySampler } from './memory-server/proc.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:overload -- [--connections 256] [--duration 12] [--records 24000] [--bodies N] [--gzip] [--memory-limit-mb 512] [-- SERVE_FLAGS]
+  keep-alive connections sending large log requests in a loop: statuses, client errors, peak RSS against the limit`, { values: ['connections', 'duration', 'records', 'bodies', 'memory-limit-mb'], flags: ['gzip'] });
 
 const MB = 1024 * 1024;
 const argv = process.argv.slice(2);

@@ -9,6 +9,10 @@
  */
 import { boundary } from '../src/store/postgres/changes.js';
 import { kthLargest } from '../src/store/select.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:select
+  the selections that replaced full sorts, against the sorts`, {});
 
 function time(label: string, f: () => unknown): void {
   for (let i = 0; i < 20; i++) f();

@@ -31,6 +31,10 @@ import { SqliteWriteStore } from '../src/store/sqlite/write.js';
 import { WriterState, type ChangeSet } from '../src/writer/state.js';
 import { SqliteQueries } from '../src/store/sqlite/read.js';
 import { seriesEstimatesRoute } from '../src/api/series-estimates.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:series-estimates -- [--metrics 200] [--labels 5] [--commits 60] [--rounds 5] [--hours 6] [--calls N]
+  what recording the series estimates over time adds to a SQLite commit, and the route's questions`, { values: ['metrics', 'labels', 'commits', 'rounds', 'hours', 'calls'] });
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

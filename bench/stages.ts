@@ -32,6 +32,10 @@ import type { Signal } from '../src/model/otlp.js';
 import { createKeyedHasher } from '../src/sketch/hash.js';
 import { buildPool } from './load/encode.js';
 import { parseMix } from './load/options.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:stages -- [--mix logs=1] [--gzip] [--batch 512] [--requests 400] [--runs 5]
+  a worker's stages in process: CPU per record and the transient heap of one request`, { values: ['mix', 'batch', 'requests', 'runs'], flags: ['gzip'] });
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {

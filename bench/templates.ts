@@ -14,6 +14,10 @@
 import { TemplateMiner, type MinerOptions } from '../src/mine/miner.js';
 import { groupingAccuracy } from '../src/mine/accuracy.js';
 import { loadAll, type LoghubSet } from './loghub.js';
+import { checkArgs } from './args.js';
+
+checkArgs(`usage: npm run bench:templates -- [DIR] [--show SET] [--no-loo]
+  template grouping accuracy on the Loghub 2k sets under DIR (default ../shared/loghub2k)`, { values: ['show'], flags: ['no-loo'], positionals: 1 });
 
 function mine(set: LoghubSet, opts: MinerOptions = {}): { ids: number[]; miner: TemplateMiner } {
   const miner = new TemplateMiner(opts);

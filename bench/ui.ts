@@ -16,15 +16,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startPostgres } from './load/postgres.js';
 import { startSidecarWith } from './load/server.js';
 import { fillBig } from './ui/big.js';
 import { startIngest } from './ui/ingest.js';
 import { startBrowser } from './ui/browser.js';
+import { parseBenchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = `usage: npm run bench:ui -- [--services 20] [--templates 1000] [--keys 100000] [--runs 7] [--calls 40]
+    [--store sqlite|memory|postgres] [--steady] [--api-only] [--pages overview,templates,keys,service,changes]
+    [--ingest R] [--fill-only] [--data DIR] [--hold] [--cpu-prof DIR] [--no-analyze]
+  the web UI on a big store: each page's API calls (first, p50, p95) and first render in Chromium`;
+
+const { values } = parseBenchArgs(USAGE, {
   allowNegative: true,
   options: {
     services: { type: 'string', default: '20' },
