@@ -2,7 +2,7 @@
  * Retention's thinning of the memory store's running totals (thinRows, MemoryHistory.retain): the scan that stops at
  * the first row after every mark and copies an entity's rows only when one goes gives the rows of the full walk it
  * replaced (the reference below), and a move of the marks that drops nothing leaves the history's version alone, so
- * the UI's kept views and edges survive the minute's retention round on a store younger than the minute retention.
+ * the UI's kept views and edges survive the hourly retention round on a store younger than the minute retention.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryHistory, thinRows } from '../../src/store/memory/history.js';
@@ -73,8 +73,11 @@ describe('memory history thinning', () => {
     const retention = { minuteMs: 6 * HOUR_MS, hourMs: 2 * DAY_MS, dayMs: 30 * DAY_MS };
     const v = h.version;
     expect(h.retain(now, retention)).toBe(0);
-    expect(h.retain(now + MINUTE_MS, retention)).toBe(0);
-    expect(h.marks().hoursUntil).toBeGreaterThan(0);
+    const first = h.marks().hoursUntil;
+    expect(first).toBeGreaterThan(0);
+    // An hour on, the mark moves an hour (hour-aligned), still before every row.
+    expect(h.retain(now + HOUR_MS, retention)).toBe(0);
+    expect(h.marks().hoursUntil).toBe(first + HOUR_MS);
     expect(h.version).toBe(v);
     // Seven hours on, the first hour's minutes are past the minute retention: thinned to one row an hour per key.
     const later = now + 7 * HOUR_MS;

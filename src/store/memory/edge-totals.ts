@@ -165,7 +165,7 @@ export class KindEdges<E extends Slotted> {
    * Retention thinned the entity's rows (`dropped` of them): its totals at every kept edge read again, as after a
    * move. Every other entity's are unchanged, and so is the index, but for the dropped rows' entries, which may stay
    * (a superset: an entry costs a slot's read, not a wrong sum) until they are half of it. Dropping every edge here
-   * instead made the next /changes read every entity again, once a minute on a store older than the minute retention.
+   * instead made the next /changes read every entity again, at every hour's retention round.
    */
   thinned(e: E, dropped: number): void {
     for (const [t, a] of this.edges) this.readInto(a, e, t);

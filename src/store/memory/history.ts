@@ -372,8 +372,9 @@ export class MemoryHistory {
     const m = this.marks_;
     if (next.hoursUntil <= m.hoursUntil && next.daysUntil <= m.daysUntil && next.keptFrom <= m.keptFrom) return 0;
     // The marks alone change no entity's rows, and the views and edges are keyed by windows already resolved at
-    // them: only an entity that loses rows changes what was read (this runs every minute, and on a store younger
-    // than the minute retention drops nothing: making every view and edge again then cost the next call 40–110 ms).
+    // them: only an entity that loses rows changes what was read. (The marks move once an hour, hoursUntil being
+    // hour-aligned: on a store younger than the minute retention that round drops nothing, and on an older one only
+    // the entities with minutes in the hour thinned; both made every edge and view again for the next call.)
     this.marks_ = next;
     let dropped = 0;
     for (const e of this.entities.values()) {
