@@ -26,13 +26,12 @@
  * after a start). Large sets come over in one row of JSON arrays (node-postgres reading 100,000 rows is ~100 ms).
  */
 import { aboveAndTied } from '../top-candidates.js';
-import { kthBy } from '../select.js';
 import {
   BACKFILL_EPOCH_KEY, BACKFILL_GRACE_MS, FLEET_NEWEST_KEY, HISTORY_SENTINEL, MARK_KEYS, MIRROR_EPOCH_KEY, marksFrom, resolveWindow,
   type ChangeLists, type ChangeSum, type ChangesQuery, type HistoryKind, type HistoryMarks, type Window,
 } from '../history.js';
 import { compareCodePoints } from '../queries.js';
-import { rankChanges } from '../changes-top.js';
+import { rankChanges, rankChangesToBoundary, type RankedChange } from '../changes-top.js';
 import type { PoolClient } from './connection.js';
 import { PG_KIND_TABLES } from './history-last.js';
 
@@ -365,13 +364,19 @@ export class ChangesQuestion {
     // Ties by (service, name, sub): for most kinds the position in the key index's order. A template's sub is
     // answered as its id, which the history does not have: every one at the lists' boundary is kept and they are
     // ordered below, with their ids.
-    const { rose, fell, all } = rankChanges(ids, ents.serviceOf, svc, [B0, B1, A0, A1], q.limit, kinds);
-    const groupOf = ents.groupOf;
-    // One pass over `all` splits it by direction (rankChanges leaves out a change of 0).
-    const up: typeof all = [];
-    const down: typeof all = [];
-    for (const r of all) (r.change > 0 ? up : down).push(r);
-    const picked = kinds ? [...boundary(up, q.limit, 1, groupOf), ...boundary(down, q.limit, -1, groupOf)] : [...rose, ...fell];
+    const edges = [B0, B1, A0, A1] as const;
+    let picked: RankedChange[];
+    let ups = 0;
+    let downs = 0;
+    if (kinds) {
+      const b = rankChangesToBoundary(ids, ents.serviceOf, svc, edges, q.limit, ents.groupOf);
+      picked = [...b.up, ...b.down];
+      ups = b.ups;
+      downs = b.downs;
+    } else {
+      const { rose, fell } = rankChanges(ids, ents.serviceOf, svc, edges, q.limit);
+      picked = [...rose, ...fell];
+    }
     if (picked.length === 0) return { rose: [], fell: [] };
     const k = PG_KIND_TABLES[q.kind];
     // A template: its id and text from its row (an entity whose row is gone is not answered, as the statement did not).
@@ -394,7 +399,9 @@ export class ChangesQuestion {
       // Rows gone made a list short of what it could hold: every entity of that direction, then.
       const risen = list(1);
       const fallen = list(-1);
-      if ((risen.length < Math.min(q.limit, up.length) || fallen.length < Math.min(q.limit, down.length)) && picked.length < all.length) return this.templatesOf(all, q.limit);
+      if ((risen.length < Math.min(q.limit, ups) || fallen.length < Math.min(q.limit, downs)) && picked.length < ups + downs) {
+        return this.templatesOf(rankChanges(ids, ents.serviceOf, svc, edges, q.limit, true).all, q.limit);
+      }
       return { rose: risen, fell: fallen };
     }
     return { rose: list(1), fell: list(-1) };
@@ -455,21 +462,6 @@ export function rowOf(kind: HistoryKind): string {
   if (kind === 'template') return `t.service = d.service AND t.severity = d.name AND t.template_hash = (d.sub COLLATE "default")`;
   if (kind === 'span') return `t.service = d.service AND t.name = d.name AND t.kind = d.sub::int`;
   return PG_KIND_TABLES[kind].match;
-}
-
-/**
- * Of `rows` (one direction), the first `limit` by change (largest by `sign` first), then (service, name) in key
- * order (`groupOf`), and every other one tied with the last of them on both: its sub (a template's id) decides.
- * In `rows`' order (the caller orders what it fetches). The last is found by selection, not by sorting every row
- * (~13,000 templates of a steady store each way, for a page of 100).
- */
-export function boundary<T extends { id: number; change: number }>(rows: T[], limit: number, sign: number, groupOf: Int32Array): T[] {
-  if (rows.length <= limit) return rows;
-  const cmp = (x: T, y: T) => sign * (y.change - x.change) || groupOf[x.id]! - groupOf[y.id]!;
-  const last = kthBy(rows, limit, cmp);
-  // limit < 1: no page, so no boundary.
-  if (last === undefined) return [];
-  return rows.filter((r) => cmp(r, last) <= 0);
 }
 
 /** A copy `size` long (a fresh one when `copy`, else `a` itself if it is long enough). */
