@@ -22,22 +22,13 @@ function sortedBoundary(rows: Row[], limit: number, sign: number, groupOf: Int32
   return sorted.slice(0, end);
 }
 
-/** aboveAndTied as it was: every sum sorted for the need-th largest. */
+/** aboveAndTied as it was: every sum sorted for the need-th largest (written with filters, apart from the code). */
 function sortedAboveAndTied(ids: Int32Array, serviceOf: Int32Array, svc: number, from: Float64Array, to: Float64Array, need: number) {
-  const sums: number[] = [];
-  for (const id of ids) if (svc < 0 || serviceOf[id] === svc) sums.push(to[id]! - from[id]!);
-  if (sums.length < need) return undefined;
-  const v = sums.sort((a, b) => b - a)[need - 1];
-  if (v === undefined || !(v > 0)) return undefined;
-  const above: number[] = [];
-  const tied: number[] = [];
-  for (const id of ids) {
-    if (svc >= 0 && serviceOf[id] !== svc) continue;
-    const x = to[id]! - from[id]!;
-    if (x > v) above.push(id);
-    else if (x === v) tied.push(id);
-  }
-  return { above, tied };
+  const mine = [...ids].filter((id) => svc < 0 || serviceOf[id] === svc);
+  const sum = (id: number) => to[id]! - from[id]!;
+  const v = mine.map(sum).sort((a, b) => b - a)[need - 1];
+  if (mine.length < need || v === undefined || !(v > 0)) return undefined;
+  return { above: mine.filter((id) => sum(id) > v), tied: mine.filter((id) => sum(id) === v) };
 }
 
 const ids_ = (rows: Row[]) => rows.map((r) => r.id).sort((a, b) => a - b);
