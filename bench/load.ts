@@ -2,14 +2,15 @@
  * `npm run bench`: end-to-end load benchmark of the sidecar as a user runs it.
  *
  *   npm run build && npm run bench -- [--duration 15] [--connections 16 | --rate 30000]
- *     [--protocol http|grpc] [--batch 512] [--format protobuf|json] [--gzip] [--mix logs=1,metrics=0,traces=0]
+ *     [--protocol http|grpc] [--client lean|autocannon] [--batch 512] [--format protobuf|json] [--gzip] [--mix logs=1,metrics=0,traces=0]
  *     [--workers N] [--flush-ms MS] [--ack accepted|durable] [--store sqlite|memory|postgres]
  *     [--postgres-url URL] [--instances N]
  *     [--out result.json] [--keep]
  *
  * 1. starts `keytally serve` on a fresh temporary data directory;
  * 2. a driver child process pre-generates a pool of distinct OTLP bodies, then
- *    drives the server with autocannon (closed loop, or open loop at --rate);
+ *    drives the server with its lean HTTP/1.1 client, or autocannon with
+ *    --client autocannon (closed loop, or open loop at --rate);
  *    meanwhile this process queries the API in a loop and samples the server's
  *    CPU, RSS, files and /metrics, printing a progress line a second;
  * 3. stops the server with SIGTERM (which drains and commits everything
@@ -155,6 +156,7 @@ async function main(o: LoadOptions): Promise<number> {
       type: 'init',
       init: {
         protocol: o.protocol,
+        client: o.client,
         url: `http://127.0.0.1:${o.protocol === 'grpc' ? sv.grpcPort : sv.otlpPort}`,
         mix: o.mix, pool: o.pool, batch: o.batch, format: o.format, gzip: o.gzip, seed,
         connections: share.connections, rate: share.rate, duration: o.duration, warmup: o.warmup,
@@ -185,7 +187,7 @@ async function main(o: LoadOptions): Promise<number> {
       `pool: ${ready.bodies} bodies (${SIGNALS.filter((s) => ready.bodiesPerSignal[s] > 0).map((s) => `${s} ${ready.bodiesPerSignal[s]}`).join(', ')}) of ${o.batch} records,` +
         ` ${(ready.bytes / ready.bodies / 1024).toFixed(1)} KiB each${o.gzip ? ` (${(ready.rawBytes / ready.bodies / 1024).toFixed(1)} KiB raw)` : ''}, ${o.format}, generated in ${ready.generateMs.toFixed(0)} ms`,
     );
-    say(`protocol: ${o.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}`);
+    say(`protocol: ${o.protocol === 'grpc' ? 'OTLP/gRPC' : `OTLP/HTTP (${o.client === 'lean' ? "keytally's lean client" : 'autocannon'})`}`);
     say(o.rate > 0 ? `open loop at ${o.rate} records/s (${(o.rate / o.batch).toFixed(1)} requests/s) for ${o.duration} s` : `closed loop, ${o.connections} connections, ${o.duration} s`);
 
     // ---------------------------------------------------------------- load

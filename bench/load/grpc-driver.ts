@@ -2,7 +2,7 @@
  * The OTLP/gRPC side of the load driver (`npm run bench -- --protocol grpc`):
  * the same pool of pre-encoded bodies as the HTTP run, sent as unary Export
  * calls on plain node:http2 sessions, framed by hand (gzip bodies with the
- * compressed flag and `grpc-encoding: gzip`). Like autocannon for HTTP it
+ * compressed flag and `grpc-encoding: gzip`). Like the HTTP drivers it
  * costs the client no encoding during the run, so the two protocols are
  * compared on the server's work.
  *

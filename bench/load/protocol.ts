@@ -1,12 +1,14 @@
 /** Messages between bench/load.ts and its load driver child (bench/load/driver.ts). */
 import type { Signal } from '../../src/model/otlp.js';
-import type { Format, Mix, Protocol } from './options.js';
+import type { Client, Format, Mix, Protocol } from './options.js';
 
 export type SignalCounts = Record<Signal, number>;
 
 export interface DriverInit {
-  /** OTLP/HTTP through autocannon, or OTLP/gRPC through bench/load/grpc-driver.ts. */
+  /** OTLP/HTTP (see `client`), or OTLP/gRPC through bench/load/grpc-driver.ts. */
   protocol: Protocol;
+  /** OTLP/HTTP: keytally's own client (bench/load/http1-driver.ts) or autocannon. */
+  client: Client;
   url: string;
   mix: Mix;
   pool: number;

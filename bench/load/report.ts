@@ -61,7 +61,7 @@ export interface BenchResult {
   query_p99_ms: number;
   query_max_ms: number;
   cpu_seconds: number;
-  /** CPU of the autocannon child and of this process (reader, sampling), in % of one core. */
+  /** CPU of the load driver child and of this process (reader, sampling), in % of one core. */
   driver_cpu_percent: number;
   bench_cpu_percent: number;
   /** CPU used by everything else on the machine during the load (% of one core): noise in the figures. */
