@@ -783,14 +783,23 @@ export function decodeLogs(buf: Uint8Array, opts?: DecodeOptions): Decoded<LogsR
  * field, which differs per type; the bucket-count fields are only present in
  * the types that have them, so one loop serves all five.
  */
-function readPoint(r: OtlpReader, end: number, kind: number): DataPoint {
+function readPoint(r: OtlpReader, end: number, kind: number, withRange = false): DataPoint {
   const bytes = end - r.pos;
   const attrs: Attr[] = [];
   let buckets = 0;
+  // The attributes' run on the wire: from the first one's tag to the last one's end; broken by any field between.
+  let attrsFrom = -1;
+  let attrsTo = -1;
+  let broken = false;
+  const attrTag = POINT_ATTR_TAG[kind];
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.tag();
-    if (tag === POINT_ATTR_TAG[kind]) {
+    if (tag === attrTag) {
+      if (attrsFrom < 0) attrsFrom = at;
+      else if (attrsTo !== at) broken = true;
       readAttr(r, r.lenEnd(end), attrs);
+      attrsTo = r.pos;
       continue;
     }
     switch (kind) {
@@ -831,7 +840,9 @@ function readPoint(r: OtlpReader, end: number, kind: number): DataPoint {
   r.finish(end);
   if (kind === KIND_HISTOGRAM) buckets += 1;
   else if (kind === KIND_EXP_HISTOGRAM) buckets += 1;
-  return { attrs, buckets, bytes };
+  if (!withRange) return { attrs, buckets, bytes };
+  if (broken) attrsFrom = attrsTo = -1;
+  return { attrs, buckets, bytes, attrsUtf8: r.buf, attrsFrom, attrsTo };
 }
 
 const KIND_NUMBER = 0;
@@ -1049,7 +1060,7 @@ export function streamMetrics<R, M>(buf: Uint8Array, opts: DecodeOptions | undef
         r.pos = dataStart;
         while (r.pos < dataEnd) {
           const tag = r.tag();
-          if (tag === 10) sink.point(state, ms, readPoint(r, r.lenEnd(dataEnd), kind));
+          if (tag === 10) sink.point(state, ms, readPoint(r, r.lenEnd(dataEnd), kind, true));
           else r.skip(tag, dataEnd, 0);
         }
       }

@@ -22,7 +22,7 @@ import {
   type VersionDelta,
   type WorkerCounters,
 } from '../model/delta.js';
-import type { Attr, LogRecord, LogsRequest, Metric, MetricsRequest, MetricType, Span, TracesRequest } from '../model/otlp.js';
+import type { Attr, DataPoint, LogRecord, LogsRequest, Metric, MetricsRequest, MetricType, Span, TracesRequest } from '../model/otlp.js';
 import type { LogsSink, MetricsSink, TracesSink } from '../decode/otlp-proto.js';
 import type { KeyedHasher } from '../sketch/hash.js';
 import { Hll } from '../sketch/hll.js';
@@ -32,6 +32,7 @@ import { bodyMessage, mayBeStructuredUtf8 } from '../mine/structured.js';
 import { severityOf } from './severity.js';
 import { SpanNames } from './span-names.js';
 import { SortedKeys, Table2, Table3 } from './tables.js';
+import { SeriesHashes } from './series-hashes.js';
 import { StringHashes } from './string-hashes.js';
 
 export const UNKNOWN_SERVICE = 'unknown_service';
@@ -105,6 +106,8 @@ export interface MetricsResourceFold {
   resourceKeys: string[];
   /** The resource's series fingerprint and its separator, made once per resource. */
   fingerprint: string;
+  /** The fingerprint's number in the cache of series hashes (series-hashes.ts). */
+  resourceId: number;
   byName: Map<string, MetricAcc>;
   metricKeys: Map<string, SketchAcc>;
   n: number;
@@ -189,6 +192,8 @@ export class Extractor {
   private readonly hashOut = new Uint32Array(2);
   /** Hashes of values and series fingerprints seen lately (string-hashes.ts). */
   private readonly strings: StringHashes;
+  /** Hashes of series seen lately, by their attributes' bytes (series-hashes.ts). */
+  private readonly seriesHashes = new SeriesHashes();
   private lastMinerEvictions = 0;
   private lastMinerOverflow = 0;
 
@@ -387,10 +392,10 @@ export class Extractor {
         }
         const service = serviceName(attrs, this.counters);
         this.sketchAttrs(this.keys, service, 'resource', attrs, now, 0);
+        // The resource part of every series fingerprint: sorted key=value pairs.
+        const fingerprint = this.fingerprint(attrs) + '\u0001';
         return {
-          service, attrs, resourceKeys: this.resourceKeysOf.of(attrs),
-          // The resource part of every series fingerprint: sorted key=value pairs.
-          fingerprint: this.fingerprint(attrs) + '\u0001',
+          service, attrs, resourceKeys: this.resourceKeysOf.of(attrs), fingerprint, resourceId: this.seriesHashes.resourceId(fingerprint),
           byName: this.metrics.inner(service), metricKeys: this.keys.inner(service, 'metric'), n: 0, bytes: 0,
         };
       },
@@ -413,10 +418,12 @@ export class Extractor {
         if (p.attrs.length > 0) {
           ma.labelKeys = unionSorted(ma.labelKeys, this.recordKeysOf.of(p.attrs));
           if (isOverflowPoint(p.attrs)) ma.overflowPoints++;
+          // Each value hashed once for both sketches it goes into (the label's and the key's).
+          this.hashValues(p.attrs);
           this.sketchAttrs(this.labels, f.service, ma.name, p.attrs, now, 1);
           this.sketchInto(this.keys, f.metricKeys, f.service, 'metric', p.attrs, now, 1);
         }
-        this.hasher.hash(f.fingerprint + this.fingerprint(p.attrs), this.hashOut);
+        this.seriesHash(f, p, this.hashOut);
         ma.series.add(this.hashOut[0]!, this.hashOut[1]!);
       },
       endResource: (f) => {
@@ -688,6 +695,30 @@ export class Extractor {
       const acc = byKey.get(a.key);
       if (acc) acc.samples += add;
     }
+  }
+
+  /** Gives every attribute without one the hash of its value (hashHi, hashLo), from the value hash cache. */
+  private hashValues(attrs: Attr[]): void {
+    const out = this.hashOut;
+    for (const a of attrs) {
+      if (a.hashHi !== undefined) continue;
+      this.strings.hash(a.value, out);
+      a.hashHi = out[0]!;
+      a.hashLo = out[1]!;
+    }
+  }
+
+  /**
+   * The hash of a point's series (its resource's and its own fingerprint) into out: from the cache of series hashes
+   * when the point comes with its attributes' bytes (the one-pass path) and they were seen under this resource lately.
+   */
+  private seriesHash(f: MetricsResourceFold, p: DataPoint, out: Uint32Array): void {
+    const buf = p.attrsUtf8;
+    const from = p.attrsFrom ?? -1;
+    const cached = buf !== undefined && from >= 0;
+    if (cached && this.seriesHashes.lookup(f.resourceId, buf, from, p.attrsTo!, out)) return;
+    this.hasher.hash(f.fingerprint + this.fingerprint(p.attrs), out);
+    if (cached) this.seriesHashes.store(f.resourceId, buf, from, p.attrsTo!, out[0]!, out[1]!);
   }
 
   private fingerprint(attrs: Attr[]): string {

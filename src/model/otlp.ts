@@ -77,6 +77,14 @@ export interface DataPoint {
   buckets: number;
   /** Size of this data point message in OTLP protobuf (its length prefix); for JSON, its protobuf size. */
   bytes: number;
+  /**
+   * The one-pass path only (streamMetrics): the request's bytes and the range [attrsFrom, attrsTo) its attribute
+   * fields take on the wire, when they are one run with nothing else between them (-1 otherwise, and for no
+   * attributes). Equal bytes decode to equal attributes, so the extractor keys its cache of series hashes on them.
+   */
+  attrsUtf8?: Uint8Array;
+  attrsFrom?: number;
+  attrsTo?: number;
 }
 
 export interface Metric {

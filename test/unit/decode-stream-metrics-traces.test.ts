@@ -4,8 +4,9 @@ import { decodeMetrics, decodeTraces, streamMetrics, streamTraces, type MetricsS
 import { validateMetrics, validateTraces } from '../../src/decode/proto-validate.js';
 import { ProtoReader } from '../../src/decode/proto-reader.js';
 import { Extractor } from '../../src/extract/extractor.js';
-import type { Attr, Metric, MetricsRequest, Span, TracesRequest } from '../../src/model/otlp.js';
+import type { Attr, DataPoint, Metric, MetricsRequest, Span, TracesRequest } from '../../src/model/otlp.js';
 import { createKeyedHasher } from '../../src/sketch/hash.js';
+import { Hll } from '../../src/sketch/hll.js';
 import { Adapter, Gen, MetricsReq, TracesReq, encode, pb, rng } from '../helpers/otlp-fixtures.js';
 
 // The one-pass metrics and traces paths (issue 13, point 4), held to what the logs path is held to
@@ -27,7 +28,7 @@ function collectMetrics(bytes: Uint8Array, opts?: Limits): MetricsRequest & Stat
       // Every metric rebuilt whole here, rejected ones too (the fold answers undefined for those and gets no points).
       return m;
     },
-    point: (_r, m, p) => void m.points.push(p),
+    point: (_r, m, p) => void m.points.push(plainPoint(bytes, p)),
     endResource: (r) => void resources.push(r),
   };
   const stats = streamMetrics(bytes, opts, sink);
@@ -44,6 +45,32 @@ function collectTraces(bytes: Uint8Array, opts?: Limits): TracesRequest & Stats 
   };
   const stats = streamTraces(bytes, opts, sink);
   return { resources: resources.map((r) => ({ attrs: r.attrs, scopes: [{ scopeName: '', spans: r.spans }] })), ...stats };
+}
+
+/**
+ * The point as the tree decoder gives it, once the range of its attributes' bytes (what the extractor caches series
+ * hashes by) is checked: the request's own bytes, and a run of length-delimited fields of one tag, as many as the
+ * attributes read (a limit drops, never adds), ending exactly at attrsTo.
+ */
+function plainPoint(bytes: Uint8Array, p: DataPoint): DataPoint {
+  const { attrsUtf8, attrsFrom, attrsTo, ...plain } = p;
+  expect(attrsUtf8).toBe(bytes);
+  if (attrsFrom! >= 0) {
+    const r = new ProtoReader(bytes);
+    r.pos = attrsFrom!;
+    const tag = r.tag();
+    let fields = 0;
+    r.pos = attrsFrom!;
+    while (r.pos < attrsTo!) {
+      expect(r.tag()).toBe(tag);
+      r.pos = r.lenEnd(attrsTo!);
+      fields++;
+    }
+    expect(r.pos).toBe(attrsTo);
+    expect(fields).toBeGreaterThanOrEqual(p.attrs.length);
+    expect(p.attrs.length).toBeGreaterThan(0);
+  } else expect(attrsTo).toBe(-1);
+  return plain;
 }
 
 function plainAttr(a: Attr): Attr {
@@ -292,5 +319,70 @@ describe('streamMetrics / streamTraces: one pass from bytes to a sink', () => {
     expect(accepted).toBeGreaterThan(500);
     expect(rejected).toBeGreaterThan(10);
     expect(b.flush()).toEqual(a.flush());
+  });
+});
+
+describe("series hashes cached by the bytes of a point's attributes", () => {
+  const w = () => pb.Writer.create();
+  const kv = (k: string, v: string) => w().uint32(10).string(k).uint32(18).bytes(w().uint32(10).string(v).finish()).finish();
+  /** A NumberDataPoint: its attributes (key, value) in the order given; `split` puts its time between the first two. */
+  const point = (attrs: Array<[string, string]>, split = false) => {
+    let p = w();
+    attrs.forEach(([k, v], i) => {
+      if (split && i === 1) p = p.uint32(25).fixed64(1_700_000_000_000_000_000);
+      p = p.uint32(58).bytes(kv(k, v));
+    });
+    return p.uint32(49).sfixed64(7).finish();
+  };
+  const request = (service: string, points: Uint8Array[]) => {
+    let sum = w();
+    for (const p of points) sum = sum.uint32(10).bytes(p);
+    sum = sum.uint32(16).int32(1).uint32(24).bool(true);
+    const metric = w().uint32(10).string('requests').uint32(58).bytes(sum.finish()).finish();
+    const resource = w().uint32(10).bytes(kv('service.name', service)).finish();
+    const rm = w().uint32(10).bytes(resource).uint32(18).bytes(w().uint32(18).bytes(metric).finish()).finish();
+    return w().uint32(10).bytes(rm).finish() as Uint8Array;
+  };
+
+  it('answers what hashing the fingerprint answers: the same series again, reordered, split by another field, under another resource', async () => {
+    const hasher = await createKeyedHasher(9n);
+    const opts = { workerId: 1, precision: 12, minerMaxClusters: 100, minerMaxLineLength: 4096 };
+    const tree = new Extractor(hasher, opts);
+    const stream = new Extractor(hasher, opts);
+    const now = 1_700_000_000_000;
+    const series = Array.from({ length: 300 }, (_, i): Array<[string, string]> => [['method', ['GET', 'PUT', 'POST'][i % 3]!], ['route', `/r/${i % 100}`], ['status', String(200 + (i % 7))]]);
+    const requests: Uint8Array[] = [];
+    for (const service of ['a', 'b']) {
+      // Each series as sent, reversed, and with its attributes split by the time field (no byte range: not cached).
+      requests.push(request(service, series.map((s) => point(s))));
+      requests.push(request(service, series.map((s) => point([...s].reverse()))));
+      requests.push(request(service, series.map((s) => point(s, true))));
+    }
+    // The range is that of the attributes alone: none where another field splits them.
+    const ranges = (req: Uint8Array) => {
+      const got: number[] = [];
+      streamMetrics(req, undefined, { resource: () => 0, metric: () => 0, point: (_r, _m, p) => void got.push(p.attrsFrom!), endResource: () => undefined });
+      return got;
+    };
+    expect(ranges(requests[0]!).every((from) => from > 0)).toBe(true);
+    expect(ranges(requests[2]!).every((from) => from === -1)).toBe(true);
+    // Three rounds: the cache is cold, then warm, then the other resource's entries have replaced some.
+    for (let round = 0; round < 3; round++) {
+      for (const req of requests) {
+        tree.foldMetrics(decodeMetrics(req), now);
+        const sink = stream.metricsSink(now);
+        streamMetrics(req, undefined, sink);
+        sink.result();
+      }
+    }
+    const a = tree.flush();
+    const b = stream.flush();
+    expect(b).toEqual(a);
+    // 300 distinct label sets under each of two services, whatever the order or the bytes: the estimate sees ~300 each.
+    for (const m of b.metrics) {
+      const est = Hll.deserialize(m.series).estimate();
+      expect(Math.abs(est - 300) / 300).toBeLessThan(0.05);
+    }
+    expect(b.metrics.length).toBe(2);
   });
 });
