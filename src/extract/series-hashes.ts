@@ -81,7 +81,10 @@ export class SeriesHashes {
     this.slot = -1;
     this.len[slot] = to - from;
     this.res[slot] = res;
-    this.bytes.set(buf.subarray(from, to), slot * MAX_BYTES);
+    // A loop, not set(subarray()): for a short run the view and the call cost more than the copy.
+    const bytes = this.bytes;
+    const base = slot * MAX_BYTES;
+    for (let i = from; i < to; i++) bytes[base + i - from] = buf[i]!;
     this.hash[slot * 2] = hi;
     this.hash[slot * 2 + 1] = lo;
   }
