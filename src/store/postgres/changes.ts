@@ -104,6 +104,9 @@ interface Question {
   current: boolean;
   /** Each entity table's MAX(history_last) (null: no rows), whether a window is open (history.ts, windowIsOpen). */
   newestLast: Record<string, number | null>;
+  /** The `since` the statement was told of (question(since)), and per table whether a row was first seen at or after it. */
+  since: number | undefined;
+  anyNew: Record<string, boolean>;
 }
 
 /** The tables with history_last (every windowed table but `services`). */
@@ -220,13 +223,18 @@ export class ChangesQuestion {
    * The snapshot and what meta says in it, and each entity table's newest history_last (one index read each), in one
    * statement; the epochs checked against what is kept. Every windowed list needs the marks and its table's newest,
    * so they come with the snapshot rather than in a round trip each (a steady /changes: five statements fewer).
+   * Asked first with `since` (the lists of what is new: /changes asks four, all from one `since`), it also reads per
+   * table whether any row was first seen at or after it (one index read for keys and templates, a scan that stops at
+   * the first for the small tables): a table with none has an empty list, answered without a statement of its own.
    */
-  private question(): Promise<Question> {
+  private question(since?: number): Promise<Question> {
     return (this.q ??= (async () => {
       const keys = [...Object.values(MARK_KEYS), MIRROR_EPOCH_KEY, BACKFILL_EPOCH_KEY, FLEET_NEWEST_KEY];
       const r = await this.c.query(`SELECT pg_current_snapshot()::text AS snap,
         (SELECT json_object_agg(key, value ORDER BY key) FROM meta WHERE key = ANY($1::text[]) OR key LIKE 'commit:%') AS meta,
-        ${LAST_TABLES.map((t) => `(SELECT MAX(history_last) FROM public.${t}) AS ${t}`).join(', ')}`, [keys]);
+        ${LAST_TABLES.map((t) => `(SELECT MAX(history_last) FROM public.${t}) AS ${t}`).join(', ')}
+        ${since === undefined ? '' : LAST_TABLES.map((t) => `, EXISTS (SELECT 1 FROM public.${t} WHERE first_seen >= $2) AS new_${t}`).join('')}`,
+      since === undefined ? [keys] : [keys, since]);
       const meta = (r.rows[0].meta ?? {}) as Record<string, string>;
       const marks = marksFrom((k) => meta[k]);
       const backfills = Number(meta[BACKFILL_EPOCH_KEY] ?? 0);
@@ -236,7 +244,8 @@ export class ChangesQuestion {
       const current = this.kept.epochs(backfills, moves);
       if (current) this.kept.marked(marks);
       const newestLast = Object.fromEntries(LAST_TABLES.map((t) => [t, r.rows[0][t] === null ? null : Number(r.rows[0][t])]));
-      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current, newestLast };
+      const anyNew = since === undefined ? {} : Object.fromEntries(LAST_TABLES.map((t) => [t, r.rows[0][`new_${t}`] as boolean]));
+      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current, newestLast, since, anyNew };
     })());
   }
 
@@ -359,9 +368,18 @@ export class ChangesQuestion {
     return (r.rows[0].b as number | null) ?? undefined;
   }
 
-  /** The marks of this question's snapshot. */
-  async marks(): Promise<HistoryMarks> {
-    return (await this.question()).marks;
+  /** The marks of this question's snapshot (`since`: see question). */
+  async marks(since?: number): Promise<HistoryMarks> {
+    return (await this.question(since)).marks;
+  }
+
+  /**
+   * Whether any row of `table` was first seen at or after `since` in this question's snapshot, if its first statement
+   * was told of that `since` (undefined: not known, ask the rows).
+   */
+  async anyNew(table: Exclude<WindowedTable, 'services'>, since: number): Promise<boolean | undefined> {
+    const q = await this.question();
+    return q.since === since ? q.anyNew[table] : undefined;
   }
 
   /** `table`'s newest history_last in this question's snapshot (null: no rows). */

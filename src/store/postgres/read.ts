@@ -112,6 +112,8 @@ interface ListQuery {
    * when the list has no filter but the service and first_seen.
    */
   topRows?: ((column: string, need: number) => Promise<string[] | undefined>) | undefined;
+  /** No row is first seen since the list's `first_seen` filter (ChangesQuestion.anyNew): the page is empty. */
+  none?: boolean | undefined;
 }
 
 /**
@@ -121,6 +123,8 @@ interface ListQuery {
 async function runList<T>(db: CostedConnection, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
   const c = db.default;
   const fast = db.inMemory;
+  // The total, when asked, is the count of no rows.
+  if (q.none) return { items: [], total: q.page.count === false ? -1 : 0 };
   // A select-list alias (`AS percentage`; not the start of `AS bytes_percentage` when the column is `bytes`) stays bare.
   const isAlias = (column: string) => new RegExp(` AS ${column}\\b`).test(q.select);
   const qualify = (column: string) => (q.alias && !isAlias(column) ? `${q.alias}.${column}` : column);
@@ -257,9 +261,12 @@ export class PostgresQueries implements StoreQueries {
    * (whether the window is open), are read once per (repeatable-read) question, in the statement that reads its
    * snapshot (ChangesQuestion): one round trip, not one for the marks and one per list.
    */
-  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, plain = false): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined; topRows?: ListQuery['topRows'] }> {
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, plain = false): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined; topRows?: ListQuery['topRows']; none?: boolean }> {
     if (!q.window) return {};
-    const marks = await this.changes.marks();
+    const seen = q.firstSeenFrom;
+    const marks = await this.changes.marks(seen);
+    // A list of what is new when nothing is (a steady store's /changes): no statement (six round trips for its four).
+    if (seen !== undefined && table !== 'services' && (await this.changes.anyNew(table, seen)) === false) return { none: true };
     const open = table !== 'services' && windowIsOpen(await this.changes.newestLast(table), q.window, marks);
     const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
     const bySums = WINDOW_SORTS.has(q.page.sort);
@@ -271,7 +278,6 @@ export class PostgresQueries implements StoreQueries {
     if (plain && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
       const kind = WINDOW_TABLES[table].kind;
       const r = resolveWindow(q.window, marks);
-      const seen = q.firstSeenFrom;
       topRows = async (column, need) => {
         const ids = await this.changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
         if (!ids) return undefined;
