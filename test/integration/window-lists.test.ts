@@ -165,7 +165,7 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
     }
     expect(nonEmpty).toBeGreaterThan(10);
     // `since` at a table's newest first_seen: its only new rows are those first seen then, at the edge of
-    // PostgreSQL's check that a table has a row first seen since (src/store/postgres/changes.ts, anyNew).
+    // PostgreSQL's count of the rows first seen since (src/store/postgres/changes.ts, newRows).
     for (const [list, name] of [['logs/templates', 'templates'], ['keys', 'keys']] as const) {
       const [newest] = await both(`/api/v1/${list}?sort=first_seen&order=desc&limit=1`);
       const since = (newest as { items: Array<{ first_seen: number }> }).items[0]!.first_seen;

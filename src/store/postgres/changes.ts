@@ -104,10 +104,13 @@ interface Question {
   current: boolean;
   /** Each entity table's MAX(history_last) (null: no rows), whether a window is open (history.ts, windowIsOpen). */
   newestLast: Record<string, number | null>;
-  /** The `since` the statement was told of (question(since)), and per table whether a row was first seen at or after it. */
+  /** The `since` the statement was told of (question(since)), and per table its rows first seen at or after it (up to NEW_ROWS_CAP). */
   since: number | undefined;
-  anyNew: Record<string, boolean>;
+  newRows: Record<string, number>;
 }
+
+/** Rows first seen since that are counted (question(since)): the lists of what is new need to know only up to a few hundred. */
+export const NEW_ROWS_CAP = 1025;
 
 /** The tables with history_last (every windowed table but `services`). */
 const LAST_TABLES = Object.values(PG_KIND_TABLES).map((k) => k.table);
@@ -223,9 +226,10 @@ export class ChangesQuestion {
    * The snapshot and what meta says in it, and each entity table's newest history_last (one index read each), in one
    * statement; the epochs checked against what is kept. Every windowed list needs the marks and its table's newest,
    * so they come with the snapshot rather than in a round trip each (a steady /changes: five statements fewer).
-   * Asked first with `since` (the lists of what is new: /changes asks four, all from one `since`), it also reads per
-   * table whether any row was first seen at or after it (one index read for keys and templates, a scan that stops at
-   * the first for the small tables): a table with none has an empty list, answered without a statement of its own.
+   * Asked first with `since` (the lists of what is new: /changes asks four, all from one `since`), it also counts per
+   * table the rows first seen at or after it, up to NEW_ROWS_CAP (an index range for keys and templates, a scan that
+   * stops there for the small tables): a table with none has an empty list, answered without a statement of its own,
+   * and one with a few is read without the kept totals' candidates (PostgresQueries.win).
    */
   private question(since?: number): Promise<Question> {
     return (this.q ??= (async () => {
@@ -233,7 +237,7 @@ export class ChangesQuestion {
       const r = await this.c.query(`SELECT pg_current_snapshot()::text AS snap,
         (SELECT json_object_agg(key, value ORDER BY key) FROM meta WHERE key = ANY($1::text[]) OR key LIKE 'commit:%') AS meta,
         ${LAST_TABLES.map((t) => `(SELECT MAX(history_last) FROM public.${t}) AS ${t}`).join(', ')}
-        ${since === undefined ? '' : LAST_TABLES.map((t) => `, EXISTS (SELECT 1 FROM public.${t} WHERE first_seen >= $2) AS new_${t}`).join('')}`,
+        ${since === undefined ? '' : LAST_TABLES.map((t) => `, (SELECT COUNT(*) FROM (SELECT 1 FROM public.${t} WHERE first_seen >= $2 LIMIT ${NEW_ROWS_CAP}) x) AS new_${t}`).join('')}`,
       since === undefined ? [keys] : [keys, since]);
       const meta = (r.rows[0].meta ?? {}) as Record<string, string>;
       const marks = marksFrom((k) => meta[k]);
@@ -244,8 +248,8 @@ export class ChangesQuestion {
       const current = this.kept.epochs(backfills, moves);
       if (current) this.kept.marked(marks);
       const newestLast = Object.fromEntries(LAST_TABLES.map((t) => [t, r.rows[0][t] === null ? null : Number(r.rows[0][t])]));
-      const anyNew = since === undefined ? {} : Object.fromEntries(LAST_TABLES.map((t) => [t, r.rows[0][`new_${t}`] as boolean]));
-      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current, newestLast, since, anyNew };
+      const newRows = since === undefined ? {} : Object.fromEntries(LAST_TABLES.map((t) => [t, Number(r.rows[0][`new_${t}`])]));
+      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current, newestLast, since, newRows };
     })());
   }
 
@@ -374,12 +378,12 @@ export class ChangesQuestion {
   }
 
   /**
-   * Whether any row of `table` was first seen at or after `since` in this question's snapshot, if its first statement
-   * was told of that `since` (undefined: not known, ask the rows).
+   * How many rows of `table` were first seen at or after `since` in this question's snapshot, NEW_ROWS_CAP meaning
+   * at least that many, if its first statement was told of that `since` (undefined: not known, ask the rows).
    */
-  async anyNew(table: Exclude<WindowedTable, 'services'>, since: number): Promise<boolean | undefined> {
+  async newRows(table: Exclude<WindowedTable, 'services'>, since: number): Promise<number | undefined> {
     const q = await this.question();
-    return q.since === since ? q.anyNew[table] : undefined;
+    return q.since === since ? q.newRows[table] : undefined;
   }
 
   /** `table`'s newest history_last in this question's snapshot (null: no rows). */

@@ -44,10 +44,10 @@ import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { foldedAscii } from './text-search.js';
-import { topBySums } from '../top-by-sums.js';
+import { firstRead, topBySums } from '../top-by-sums.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
 import { CostedConnection, type Querier } from './costs.js';
-import { PostgresChanges, rowOf, type ChangesQuestion } from './changes.js';
+import { NEW_ROWS_CAP, PostgresChanges, rowOf, type ChangesQuestion } from './changes.js';
 import { WINDOW_TABLES } from '../window-tables.js';
 import { resolveWindow } from '../history.js';
 
@@ -112,7 +112,7 @@ interface ListQuery {
    * when the list has no filter but the service and first_seen.
    */
   topRows?: ((column: string, need: number) => Promise<string[] | undefined>) | undefined;
-  /** No row is first seen since the list's `first_seen` filter (ChangesQuestion.anyNew): the page is empty. */
+  /** No row is first seen since the list's `first_seen` filter (ChangesQuestion.newRows): the page is empty. */
   none?: boolean | undefined;
 }
 
@@ -266,7 +266,8 @@ export class PostgresQueries implements StoreQueries {
     const seen = q.firstSeenFrom;
     const marks = await this.changes.marks(seen);
     // A list of what is new when nothing is (a steady store's /changes): no statement (six round trips for its four).
-    if (seen !== undefined && table !== 'services' && (await this.changes.anyNew(table, seen)) === false) return { none: true };
+    const fresh = seen !== undefined && table !== 'services' ? await this.changes.newRows(table, seen) : undefined;
+    if (fresh === 0) return { none: true };
     const open = table !== 'services' && windowIsOpen(await this.changes.newestLast(table), q.window, marks);
     const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
     const bySums = WINDOW_SORTS.has(q.page.sort);
@@ -279,6 +280,9 @@ export class PostgresQueries implements StoreQueries {
       const kind = WINDOW_TABLES[table].kind;
       const r = resolveWindow(q.window, marks);
       topRows = async (column, need) => {
+        // No more new rows than topBySums reads first: it takes them all in its first read and sums those (two
+        // statements), where the kept totals' candidates cost one or two statements to find old among them first.
+        if (fresh !== undefined && fresh < NEW_ROWS_CAP && fresh <= firstRead(need)) return undefined;
         const ids = await this.changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
         if (!ids) return undefined;
         // What is new (/changes' lists): the candidates are the page's of every row, so they are its page only if
