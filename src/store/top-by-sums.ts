@@ -27,13 +27,18 @@ export interface TopBySumsReads<Id, Row> {
   page(ids: Id[], limit: number, offset: number): Promise<Row[]>;
 }
 
+/** How many rows the search reads first for a page ending at `need`: with no more rows than that, it reads them all. */
+export function firstRead(need: number): number {
+  return Math.max(4 * need, 64);
+}
+
 export async function topBySums<Id, Row extends Record<string, unknown>>(
   reads: TopBySumsReads<Id, Row>, column: string, page: { limit: number; offset: number },
   /** The rows' count, or how to count them when needed (a caller that does not read the total counts only then). */
   total: number | (() => Promise<number>),
 ): Promise<Row[] | undefined> {
   const need = page.offset + page.limit;
-  const n = Math.max(4 * need, 64);
+  const n = firstRead(need);
   // Past half the rows, sorting all of them (each sum computed once) is about as quick. Only a choice of work:
   // the search's page is exact either way, so when the rows are not counted yet it goes on under n of them.
   let half: number | undefined;

@@ -164,6 +164,14 @@ describe('windowed lists on SQLite and PostgreSQL answer as the memory store doe
       }
     }
     expect(nonEmpty).toBeGreaterThan(10);
+    // `since` at a table's newest first_seen: its only new rows are those first seen then, at the edge of
+    // PostgreSQL's count of the rows first seen since (src/store/postgres/changes.ts, newRows).
+    for (const [list, name] of [['logs/templates', 'templates'], ['keys', 'keys']] as const) {
+      const [newest] = await both(`/api/v1/${list}?sort=first_seen&order=desc&limit=1`);
+      const since = (newest as { items: Array<{ first_seen: number }> }).items[0]!.first_seen;
+      const [a] = await both(`/api/v1/changes?since=${since}&until=${END + MIN}&limit=5`);
+      expect((a as { new: Record<string, unknown[]> }).new[name]!.length, `${name} first seen at ${since - T0}`).toBeGreaterThan(0);
+    }
   });
 
   it('a week-long top 5 by count is what the test sent', async () => {

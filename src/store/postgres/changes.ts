@@ -32,8 +32,9 @@ import {
 } from '../history.js';
 import { compareCodePoints } from '../queries.js';
 import { rankChanges, rankChangesToBoundary, type RankedChange } from '../changes-top.js';
-import type { PoolClient } from './connection.js';
+import type { Querier } from './costs.js';
 import { PG_KIND_TABLES } from './history-last.js';
+import type { WindowedTable } from '../window-tables.js';
 
 /** Running totals of every entity at one time, by history_entity.id (0 past the end: an entity made since). */
 interface Totals {
@@ -101,7 +102,18 @@ interface Question {
   newest: number | undefined;
   /** Its epochs are the kept ones': it may use and keep. */
   current: boolean;
+  /** Each entity table's MAX(history_last) (null: no rows), whether a window is open (history.ts, windowIsOpen). */
+  newestLast: Record<string, number | null>;
+  /** The `since` the statement was told of (question(since)), and per table its rows first seen at or after it (up to NEW_ROWS_CAP). */
+  since: number | undefined;
+  newRows: Record<string, number>;
 }
+
+/** Rows first seen since that are counted (question(since)): the lists of what is new need to know only up to a few hundred. */
+export const NEW_ROWS_CAP = 1025;
+
+/** The tables with history_last (every windowed table but `services`). */
+const LAST_TABLES = Object.values(PG_KIND_TABLES).map((k) => k.table);
 
 /** One row's JSON arrays. */
 interface Columns {
@@ -117,9 +129,12 @@ export class PostgresChanges {
   private all: AllTime | undefined;
   private entities: (Entities & { snap: Snap; commits: string }) | undefined;
 
-  /** One question's view: what it reads once (the snapshot, meta, the entities, the all-time totals) it reads once. */
-  question(c: PoolClient): ChangesQuestion {
-    return new ChangesQuestion(this, c);
+  /**
+   * One question's view: what it reads once (the snapshot, meta, the entities, the all-time totals) it reads once.
+   * `any` runs the statements whose plans do not depend on random_page_cost (costs.ts), `c` the others.
+   */
+  question(c: Querier, any: Querier = c): ChangesQuestion {
+    return new ChangesQuestion(this, c, any);
   }
 
   /** Adopts a question's epochs when they are newer (dropping what was kept), and says whether they are the kept ones'. */
@@ -205,14 +220,25 @@ export class ChangesQuestion {
   private allTime: Promise<Totals> | undefined;
   private readonly at = new Map<number, Promise<Totals>>();
 
-  constructor(private readonly kept: PostgresChanges, private readonly c: PoolClient) {}
+  constructor(private readonly kept: PostgresChanges, private readonly c: Querier, private readonly any: Querier = c) {}
 
-  /** The snapshot and what meta says in it (one statement), the epochs checked against what is kept. */
-  private question(): Promise<Question> {
+  /**
+   * The snapshot and what meta says in it, and each entity table's newest history_last (one index read each), in one
+   * statement; the epochs checked against what is kept. Every windowed list needs the marks and its table's newest,
+   * so they come with the snapshot rather than in a round trip each (a steady /changes: five statements fewer).
+   * Asked first with `since` (the lists of what is new: /changes asks four, all from one `since`), it also counts per
+   * table the rows first seen at or after it, up to NEW_ROWS_CAP (an index range for keys and templates, a scan that
+   * stops there for the small tables): a table with none has an empty list, answered without a statement of its own,
+   * and one with a few is read without the kept totals' candidates (PostgresQueries.win).
+   */
+  private question(since?: number): Promise<Question> {
     return (this.q ??= (async () => {
       const keys = [...Object.values(MARK_KEYS), MIRROR_EPOCH_KEY, BACKFILL_EPOCH_KEY, FLEET_NEWEST_KEY];
       const r = await this.c.query(`SELECT pg_current_snapshot()::text AS snap,
-        (SELECT json_object_agg(key, value ORDER BY key) FROM meta WHERE key = ANY($1::text[]) OR key LIKE 'commit:%') AS meta`, [keys]);
+        (SELECT json_object_agg(key, value ORDER BY key) FROM meta WHERE key = ANY($1::text[]) OR key LIKE 'commit:%') AS meta,
+        ${LAST_TABLES.map((t) => `(SELECT MAX(history_last) FROM public.${t}) AS ${t}`).join(', ')}
+        ${since === undefined ? '' : LAST_TABLES.map((t) => `, (SELECT COUNT(*) FROM (SELECT 1 FROM public.${t} WHERE first_seen >= $2 LIMIT ${NEW_ROWS_CAP}) x) AS new_${t}`).join('')}`,
+      since === undefined ? [keys] : [keys, since]);
       const meta = (r.rows[0].meta ?? {}) as Record<string, string>;
       const marks = marksFrom((k) => meta[k]);
       const backfills = Number(meta[BACKFILL_EPOCH_KEY] ?? 0);
@@ -221,7 +247,9 @@ export class ChangesQuestion {
       const newest = meta[FLEET_NEWEST_KEY] === undefined ? undefined : Number(meta[FLEET_NEWEST_KEY]);
       const current = this.kept.epochs(backfills, moves);
       if (current) this.kept.marked(marks);
-      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current };
+      const newestLast = Object.fromEntries(LAST_TABLES.map((t) => [t, r.rows[0][t] === null ? null : Number(r.rows[0][t])]));
+      const newRows = since === undefined ? {} : Object.fromEntries(LAST_TABLES.map((t) => [t, Number(r.rows[0][`new_${t}`])]));
+      return { snap: parseSnap(r.rows[0].snap as string), marks, backfills, moves, commits, newest, current, newestLast, since, newRows };
     })());
   }
 
@@ -344,9 +372,23 @@ export class ChangesQuestion {
     return (r.rows[0].b as number | null) ?? undefined;
   }
 
-  /** The marks of this question's snapshot. */
-  async marks(): Promise<HistoryMarks> {
-    return (await this.question()).marks;
+  /** The marks of this question's snapshot (`since`: see question). */
+  async marks(since?: number): Promise<HistoryMarks> {
+    return (await this.question(since)).marks;
+  }
+
+  /**
+   * How many rows of `table` were first seen at or after `since` in this question's snapshot, NEW_ROWS_CAP meaning
+   * at least that many, if its first statement was told of that `since` (undefined: not known, ask the rows).
+   */
+  async newRows(table: Exclude<WindowedTable, 'services'>, since: number): Promise<number | undefined> {
+    const q = await this.question();
+    return q.since === since ? q.newRows[table] : undefined;
+  }
+
+  /** `table`'s newest history_last in this question's snapshot (null: no rows). */
+  async newestLast(table: Exclude<WindowedTable, 'services'>): Promise<number | null> {
+    return (await this.question()).newestLast[table] ?? null;
   }
 
   /** /changes for one kind: as historyChangesSql (src/store/postgres/history.ts), from the totals at the edges. */
@@ -384,7 +426,8 @@ export class ChangesQuestion {
       ? `SELECT u.i, d.service, d.name, t.template_id::text AS sub, t.template FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, i)
           JOIN history_entity d ON d.id = u.id JOIN ${k.table} t ON ${rowOf('template')}`
       : `SELECT u.i, d.service, d.name, d.sub FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, i) JOIN history_entity d ON d.id = u.id`;
-    const rows = (await this.c.query(sql, [picked.map((r) => r.id)])).rows as Array<{ i: number; service: string; name: string; sub: string; template?: string }>;
+    // Index lookups per picked id at either random_page_cost: run in whichever is set (costs.ts).
+    const rows = (await this.any.query(sql, [picked.map((r) => r.id)])).rows as Array<{ i: number; service: string; name: string; sub: string; template?: string }>;
     const out = rows.map((n) => {
       const r = picked[n.i - 1]!;
       const s: ChangeSum = { service: n.service, name: n.name, sub: n.sub, count_before: r.cb, count_after: r.ca, bytes_before: r.yb, bytes_after: r.ya };
@@ -448,7 +491,7 @@ export class ChangesQuestion {
     const within = byGroup.filter((id) => groupOf[id] === g);
     const t = PG_KIND_TABLES[kind];
     const order = kind === 'template' ? 't.template_id, t.template_hash' : 'd.sub::int';
-    const first = (await this.c.query(`SELECT json_agg(id) AS ids FROM (SELECT d.id FROM unnest($1::bigint[]) AS u(id) JOIN history_entity d ON d.id = u.id
+    const first = (await this.any.query(`SELECT json_agg(id) AS ids FROM (SELECT d.id FROM unnest($1::bigint[]) AS u(id) JOIN history_entity d ON d.id = u.id
       ${kind === 'template' ? `JOIN ${t.table} t ON ${rowOf('template')}` : ''} ORDER BY ${order} LIMIT $2) x`, [within, k - before.length])).rows[0] as { ids: number[] | null };
     return [...above, ...before, ...(first.ids ?? [])];
   }

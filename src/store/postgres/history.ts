@@ -7,7 +7,7 @@
  */
 import { MARK_KEYS, addSeries, marksFrom, resolveWindow, type ChangeLists, type ChangeSum, type ChangesQuery, type CumRow, type HistoryFilter, type HistoryMarks, type SeriesPoint, type SeriesQuery, type Window } from '../history.js';
 import { WINDOW_TABLES, type WindowedTable } from '../window-tables.js';
-import type { PoolClient } from './connection.js';
+import type { Querier } from './costs.js';
 import { PG_KIND_TABLES, entityJoin } from './history-last.js';
 
 export interface Sql {
@@ -22,7 +22,7 @@ export function numbered(sql: string): string {
 }
 
 /** The marks retention left (src/store/history.ts), read in the question's own (repeatable-read) transaction. */
-export async function historyMarks(c: PoolClient): Promise<HistoryMarks> {
+export async function historyMarks(c: Querier): Promise<HistoryMarks> {
   const r = await c.query(`SELECT key, value FROM meta WHERE key = ANY($1::text[])`, [Object.values(MARK_KEYS)]);
   const m = new Map((r.rows as Array<{ key: string; value: string }>).map((x) => [x.key, x.value]));
   return marksFrom((k) => m.get(k));
@@ -50,14 +50,14 @@ export function sumsSql(f: HistoryFilter, w: Window, marks: HistoryMarks): Sql {
 
 
 /** The hash a template's history is kept under, from its id (what the API knows it by). */
-export async function templateSub(c: PoolClient, service: string | undefined, severity: string | undefined, id: string): Promise<string> {
+export async function templateSub(c: Querier, service: string | undefined, severity: string | undefined, id: string): Promise<string> {
   const r = await c.query(`SELECT template_hash FROM body_templates WHERE service = $1 AND severity = $2 AND template_id::text = $3 ORDER BY template_hash LIMIT 1`,
     [service ?? '', severity ?? '', id]);
   return (r.rows[0]?.template_hash as string | undefined) ?? `#${id}`;
 }
 
 /** Non-empty steps of `step` ms in [from, to): each entity's rows in the window and the one after, differenced. */
-export async function series(c: PoolClient, q0: SeriesQuery): Promise<SeriesPoint[]> {
+export async function series(c: Querier, q0: SeriesQuery): Promise<SeriesPoint[]> {
   const q = q0.kind === 'template' && q0.sub !== undefined ? { ...q0, sub: await templateSub(c, q0.service, q0.name, q0.sub) } : q0;
   const values: unknown[] = [q.kind, q.from, q.to];
   let cond = 'e.kind = $1';
@@ -85,16 +85,14 @@ export async function series(c: PoolClient, q0: SeriesQuery): Promise<SeriesPoin
 export type { WindowedTable };
 
 /**
- * Whether window `w` (as resolved) ends after the newest history minute of
- * every row of `table`: then a row was active in it if and only if its
- * history_last is at or after `from` (one index read to know; asked once per
- * list). `services` has no such column: false.
+ * Whether window `w` (as resolved) ends after `newest`, the newest history
+ * minute of every row of a table (its MAX(history_last): one index read,
+ * ChangesQuestion.newestLast; null: no rows): then a row was active in it if
+ * and only if its history_last is at or after `from`. `services` has no such
+ * column: never open.
  */
-export async function windowIsOpen(c: PoolClient, table: WindowedTable, w: Window, marks: HistoryMarks): Promise<boolean> {
-  if (table === 'services') return false;
-  const r = await c.query(`SELECT MAX(history_last) AS m FROM public.${table}`);
-  const newest = r.rows[0]?.m as string | number | null | undefined;
-  return newest === null || newest === undefined || resolveWindow(w, marks).to > Number(newest);
+export function windowIsOpen(newest: number | null, w: Window, marks: HistoryMarks): boolean {
+  return newest === null || resolveWindow(w, marks).to > newest;
 }
 
 /**
@@ -254,7 +252,7 @@ export function edgeTotals(id: string, edges: readonly number[], alias: string):
  * after the window before, or whose newest minute is before it, was not
  * active in it (a store whose entities are all new answers at once).
  */
-export async function historyChangesSql(c: PoolClient, q: ChangesQuery): Promise<ChangeLists> {
+export async function historyChangesSql(c: Querier, q: ChangesQuery): Promise<ChangeLists> {
   const marks = await historyMarks(c);
   const b = resolveWindow(q.before, marks);
   const a = resolveWindow(q.after, marks);

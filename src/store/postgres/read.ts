@@ -37,16 +37,17 @@ import {
   type Windowed,
 } from '../queries.js';
 import { StoreNotReady, type ReadStore, type StoreQueries } from '../store.js';
-import { type ChangeLists, type ChangesQuery, type HistoryMarks, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
-import { historyMarks, numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
+import { type ChangeLists, type ChangesQuery, type SeriesPoint, type SeriesQuery, type VersionItem } from '../history.js';
+import { numbered, series, windowCtes, windowIsOpen, type CteMode, type Sql, type WindowedTable } from './history.js';
 import type { DumpSource } from '../dump.js';
 import { DUMP_SELECTS, rowToItem } from '../dump-rows.js';
 import { seriesEstimates } from './series-estimates.js';
 import type { SeriesEstimateQuery, SeriesEstimateRaw } from '../series-estimates.js';
 import { foldedAscii } from './text-search.js';
-import { topBySums } from '../top-by-sums.js';
+import { firstRead, topBySums } from '../top-by-sums.js';
 import { checkout, isConnectionError, openPool, type Pool, type PoolClient } from './connection.js';
-import { PostgresChanges, rowOf, type ChangesQuestion } from './changes.js';
+import { CostedConnection, type Querier } from './costs.js';
+import { NEW_ROWS_CAP, PostgresChanges, rowOf, type ChangesQuestion } from './changes.js';
 import { WINDOW_TABLES } from '../window-tables.js';
 import { resolveWindow } from '../history.js';
 
@@ -111,9 +112,19 @@ interface ListQuery {
    * when the list has no filter but the service and first_seen.
    */
   topRows?: ((column: string, need: number) => Promise<string[] | undefined>) | undefined;
+  /** No row is first seen since the list's `first_seen` filter (ChangesQuestion.newRows): the page is empty. */
+  none?: boolean | undefined;
 }
 
-async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
+/**
+ * `db`'s views plan under the costs they name (costs.ts): the statements that read rows in an index's order or by
+ * `rid` with random_page_cost 1.1 (`inMemory`), the counts and the plain statement with the connection's own.
+ */
+async function runList<T>(db: CostedConnection, q: ListQuery, map: (r: Record<string, any>) => T): Promise<ListResult<T>> {
+  const c = db.default;
+  const fast = db.inMemory;
+  // The total, when asked, is the count of no rows.
+  if (q.none) return { items: [], total: q.page.count === false ? -1 : 0 };
   // A select-list alias (`AS percentage`; not the start of `AS bytes_percentage` when the column is `bytes`) stays bare.
   const isAlias = (column: string) => new RegExp(` AS ${column}\\b`).test(q.select);
   const qualify = (column: string) => (q.alias && !isAlias(column) ? `${q.alias}.${column}` : column);
@@ -136,25 +147,22 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
     // A window's page in an entity column's order: the page's rows picked from the rows alone (no sums), then their
     // sums. In one statement the planner computes the sums below the LIMIT, so for every row an OFFSET skips too
     // (100,000 keys, offset 50,000 by name: 4.6 s; this way the skipped rows cost an index entry each).
-    const rows = await inMemoryCosts(c, async () => {
-      const rids = (await c.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
-        [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
-      return (await c.query(numbered(`${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`), [...wv, rids])).rows as Array<Record<string, any>>;
-    });
+    const rids = (await fast.query(numbered(`${cw.sql} SELECT ${qualify('rid')} AS rid FROM ${q.from}${where} ${order}`),
+      [...cw.values, ...q.where.values, q.page.limit, q.page.offset])).rows.map((r) => r.rid as string);
+    const rows = await ridPage(fast, `${w}SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${sorted}`, [...wv, rids], rids);
     return { items: rows.map(map), total };
   }
   if (q.bySums && q.rowsWith && cw && dir === 'DESC' && !isAlias(field.column)) {
-    // The count, when topBySums needs it, planned with the default costs, as it is otherwise.
     // The page's candidates from the totals kept at the window's edges: only their sums computed in SQL.
     const need = q.page.offset + q.page.limit;
     const rids = q.topRows ? await q.topRows(field.column, need) : undefined;
     if (rids && q.page.limit > 0) {
-      const rows = await inMemoryCosts(c, async () => (await c.query(numbered(`${q.rowsWith!.sql} SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${order}`),
-        [...q.rowsWith!.values, rids, q.page.limit, q.page.offset])).rows as Array<Record<string, any>>);
+      const rows = await ridPage(fast, `${q.rowsWith!.sql} SELECT ${q.select} FROM ${q.from} WHERE ${qualify('rid')} = ANY(?::tid[]) ${order}`,
+        [...q.rowsWith!.values, rids, q.page.limit, q.page.offset], rids);
       return { items: rows.map(map), total };
     }
-    const lazyCount = () => defaultCosts(c, count);
-    const page = await inMemoryCosts(c, () => postgresTopBySums(c, q, sorted, ties.join(', '), field.column, qualify, total >= 0 ? total : lazyCount));
+    // The count, when topBySums needs it, planned with the default costs (`count` reads through `c`).
+    const page = await postgresTopBySums(fast, q, sorted, ties.join(', '), field.column, qualify, total >= 0 ? total : count);
     if (page) return { items: page.map(map), total };
   }
   const sql = numbered(`${w}SELECT ${q.select} FROM ${q.from}${where} ${order}`);
@@ -163,37 +171,19 @@ async function runList<T>(c: PoolClient, q: ListQuery, map: (r: Record<string, a
 }
 
 /**
- * Runs `fn` with random_page_cost 1.1 (`SET LOCAL`, set back after it), for the statements that read rows in an
- * index's order or by `rid`. At the default 4 PostgreSQL costs every row an index or TID scan visits as a read from
- * disk: past a few thousand rows it reads the whole table and sorts it, and it reads all 20,000 templates rather than
- * fetch 400 by `rid`. keytally's tables are small and stay in memory, where those scans are the quicker: a steady
- * store's keys at offset 50,000 by name took 88–92 ms, now 40–44. Set for the whole question it made `/changes` and
- * the counts slower (1.0 s to 1.4 s), so only these statements are planned so. On an error the transaction is
- * aborted and the setting goes with it.
+ * The rows `rids` (ctids) by a statement over them (`values` end with the array): no rows, no statement (a steady
+ * store's four lists of what is new have none; each of these statements, a window's CTEs, took ~1 ms to plan).
  */
-async function inMemoryCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
-  await c.query(IN_MEMORY_COSTS);
-  const out = await fn();
-  await c.query(DEFAULT_COSTS);
-  return out;
+async function ridPage(c: Querier, sql: string, values: unknown[], rids: readonly string[]): Promise<Array<Record<string, any>>> {
+  if (rids.length === 0) return [];
+  return (await c.query(numbered(sql), values)).rows as Array<Record<string, any>>;
 }
-
-/** Inside inMemoryCosts, `fn` planned with the default costs again (a count: see above), then back to 1.1. */
-async function defaultCosts<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
-  await c.query(DEFAULT_COSTS);
-  const out = await fn();
-  await c.query(IN_MEMORY_COSTS);
-  return out;
-}
-
-const IN_MEMORY_COSTS = `SET LOCAL random_page_cost = 1.1`;
-const DEFAULT_COSTS = `SET LOCAL random_page_cost TO DEFAULT`;
 
 /**
  * topBySums (src/store/top-by-sums.ts) over PostgreSQL: candidates from the count form (`countWith`: all-time
  * values), the page's sums through the lazy form (`rowsWith`), rows found again by `rid` (ctid: a TID scan).
  */
-function postgresTopBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number | (() => Promise<number>)): Promise<Array<Record<string, any>> | undefined> {
+function postgresTopBySums(c: Querier, q: ListQuery, sorted: string, tiebreak: string, column: string, qualify: (c: string) => string, total: number | (() => Promise<number>)): Promise<Array<Record<string, any>> | undefined> {
   const cw = q.countWith!;
   const rw = q.rowsWith!;
   const where = q.where.sql();
@@ -206,8 +196,7 @@ function postgresTopBySums(c: PoolClient, q: ListQuery, sorted: string, tiebreak
     top: async (n) => (await read(`SELECT ${rid} AS rid, ${bound} AS bound FROM ${q.from}${where} ORDER BY ${bound} DESC LIMIT ?`, [n])) as Array<{ rid: string; bound: number }>,
     above: async (v, limit) => ids(await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} > ? LIMIT ?`, [v, limit])),
     at: async (v, limit, offset) => ids(await read(`SELECT ${rid} AS rid FROM ${q.from}${and} ${bound} = ? ORDER BY ${tiebreak} LIMIT ? OFFSET ?`, [v, limit, offset])),
-    page: async (rids, limit, offset) =>
-      (await c.query(numbered(`${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`), [...rw.values, rids, limit, offset])).rows as Array<Record<string, any>>,
+    page: (rids, limit, offset) => ridPage(c, `${rw.sql} SELECT ${q.select} FROM ${q.from} WHERE ${rid} = ANY(?::tid[]) ${sorted} LIMIT ? OFFSET ?`, [...rw.values, rids, limit, offset], rids),
   }, column, q.page, total);
 }
 
@@ -253,23 +242,33 @@ const PG_HISTORY_DUMP = `SELECT e.kind, e.service, e.name,
    ORDER BY h.bucket, e.kind, e.service, e.name, 4`;
 
 export class PostgresQueries implements StoreQueries {
-  private marks: Promise<HistoryMarks> | undefined;
+  /** The question's connection, its statements planned under the costs each needs (costs.ts). */
+  private readonly db: CostedConnection;
+  /** Its statements planned with the connection's own costs. */
+  private readonly c: Querier;
   /** The totals kept at the windows' edges, as this question's snapshot may use them (src/store/postgres/changes.ts). */
   private readonly changes: ChangesQuestion;
 
-  constructor(private readonly c: PoolClient, kept: PostgresChanges = new PostgresChanges()) {
-    this.changes = kept.question(c);
+  constructor(client: PoolClient, kept: PostgresChanges = new PostgresChanges()) {
+    this.db = new CostedConnection(client);
+    this.c = this.db.default;
+    this.changes = kept.question(this.db.default, this.db.any);
   }
 
   /**
    * The CTEs of a windowed list (none without a window): the page's (its sums computed for every active row when the
-   * sort is by them, else for the page's rows only) and the count's. The marks are read once per (repeatable-read) question.
+   * sort is by them, else for the page's rows only) and the count's. The marks, and each table's newest history_last
+   * (whether the window is open), are read once per (repeatable-read) question, in the statement that reads its
+   * snapshot (ChangesQuestion): one round trip, not one for the marks and one per list.
    */
-  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, plain = false): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined; topRows?: ListQuery['topRows'] }> {
+  private async win(table: WindowedTable, q: Windowed & { page: { sort: string } }, service: string | undefined, plain = false): Promise<{ with?: Sql; countWith?: Sql; lazy?: boolean; bySums?: boolean; rowsWith?: Sql | undefined; topRows?: ListQuery['topRows']; none?: boolean }> {
     if (!q.window) return {};
-    this.marks ??= historyMarks(this.c);
-    const marks = await this.marks;
-    const open = await windowIsOpen(this.c, table, q.window, marks);
+    const seen = q.firstSeenFrom;
+    const marks = await this.changes.marks(seen);
+    // A list of what is new when nothing is (a steady store's /changes): no statement (six round trips for its four).
+    const fresh = seen !== undefined && table !== 'services' ? await this.changes.newRows(table, seen) : undefined;
+    if (fresh === 0) return { none: true };
+    const open = table !== 'services' && windowIsOpen(await this.changes.newestLast(table), q.window, marks);
     const cte = (mode: CteMode) => windowCtes(table, q.window!, service, marks, mode, open);
     const bySums = WINDOW_SORTS.has(q.page.sort);
     // `services` is always one materialized CTE (a few rows, every one's sums): no page by rid.
@@ -280,13 +279,17 @@ export class PostgresQueries implements StoreQueries {
     if (plain && table !== 'services' && EDGE_SORTS.has(q.page.sort)) {
       const kind = WINDOW_TABLES[table].kind;
       const r = resolveWindow(q.window, marks);
-      const seen = q.firstSeenFrom;
       topRows = async (column, need) => {
+        // No more new rows than topBySums reads first: it takes them all in its first read and sums those (two
+        // statements), where the kept totals' candidates cost one or two statements to find old among them first.
+        if (fresh !== undefined && fresh < NEW_ROWS_CAP && fresh <= firstRead(need)) return undefined;
         const ids = await this.changes.topCandidates(kind, r, column === 'bytes' ? 'bytes' : 'count', service, need);
         if (!ids) return undefined;
         // What is new (/changes' lists): the candidates are the page's of every row, so they are its page only if
         // every one is new (a row left out ranks below them, or ties after them); else the rows are summed.
-        const rows = await this.c.query(`SELECT json_agg(t.ctid::text) AS rids, COUNT(*) FILTER (WHERE t.first_seen < $2) AS old
+        if (ids.length === 0) return [];
+        // Its plan (index lookups per candidate) is the same at either random_page_cost: it runs in whichever is set.
+        const rows = await this.db.any.query(`SELECT json_agg(t.ctid::text) AS rids, COUNT(*) FILTER (WHERE t.first_seen < $2) AS old
           FROM unnest($1::bigint[]) AS u(id) JOIN history_entity d ON d.id = u.id JOIN public.${table} t ON ${rowOf(kind)}`, [ids, seen ?? null]);
         if (Number(rows.rows[0].old) > 0) return undefined;
         return (rows.rows[0].rids as string[] | null) ?? [];
@@ -297,7 +300,7 @@ export class PostgresQueries implements StoreQueries {
 
   async services(q: ServiceQuery): Promise<ListResult<ServiceItem>> {
     const where = new Where().add((p) => `name = ${p}`, q.name).contains('name', q.q).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...await this.win('services', q, q.name), select: SERVICE_COLUMNS, from: 'services', where, spec: SERVICE_SORT, page: q.page }, (r) => ({
       name: r.name, log_records: r.log_records, spans: r.spans, metric_points: r.metric_points,
       log_bytes: r.log_bytes, span_bytes: r.span_bytes, metric_bytes: r.metric_bytes, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       first_seen: r.first_seen, last_seen: r.last_seen,
@@ -327,7 +330,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `type = ${p}`, q.type)
       .add((p) => `series_estimate >= ${p}`, q.minCardinality)
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality)), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...await this.win('metrics_metadata', q, q.service, none(q.name, q.q, q.type, q.minCardinality)), select: METRIC_COLUMNS, from: 'metrics_metadata', where, spec: METRIC_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       type: r.type,
@@ -364,7 +367,7 @@ export class PostgresQueries implements StoreQueries {
     const where = new Where().add((p) => `service = ${p}`, q.service).contains('name', q.q).add((p) => `kind = ${p}`, q.kind).add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, name, kind, attribute_keys, resource_keys, event_names, sample_count, bytes,
       ${bytesShare('bytes', 'span_bytes', 'spans_metadata.service')} AS bytes_percentage, status_ok, status_error, status_unset, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('spans_metadata', q, q.service, none(q.q, q.kind)), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...await this.win('spans_metadata', q, q.service, none(q.q, q.kind)), select, from: 'spans_metadata', where, spec: SPAN_SORT, page: q.page }, (r) => ({
       service: r.service,
       name: r.name,
       kind: SPAN_KINDS[r.kind] ?? 'unspecified',
@@ -390,7 +393,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `first_seen >= ${p}`, q.firstSeenFrom);
     const select = `service, severity, attribute_keys, resource_keys, body_keys, sample_count, bytes,
       ${bytesShare('bytes', 'log_bytes', 'logs_metadata.service')} AS bytes_percentage, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('logs_metadata', q, q.service, none(q.severity)), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...await this.win('logs_metadata', q, q.service, none(q.severity)), select, from: 'logs_metadata', where, spec: LOG_SORT, page: q.page }, (r) => ({
       service: r.service,
       severity: r.severity,
       attribute_keys: r.attribute_keys,
@@ -419,7 +422,7 @@ export class PostgresQueries implements StoreQueries {
       .add((p) => `b.template_id = ${p}`, q.templateId)
       .contains('b.template', q.q)
       .add((p) => `b.first_seen >= ${p}`, q.firstSeenFrom);
-    return runList(this.c, { ...await this.win('body_templates', q, q.service, none(q.severity, q.templateId, q.q)), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
+    return runList(this.db, { ...await this.win('body_templates', q, q.service, none(q.severity, q.templateId, q.q)), select: q.window ? TEMPLATE_SELECT_WINDOW : TEMPLATE_SELECT,
       from: 'body_templates b', alias: 'b', where, spec: TEMPLATE_SORT, page: q.page, extraTiebreak: 'b.template_hash ASC' }, (r) => ({
       service: r.service,
       severity: r.severity,
@@ -445,7 +448,7 @@ export class PostgresQueries implements StoreQueries {
     const select = `service, scope, key, sample_count, bytes,
       COALESCE(100.0::float8 * bytes / NULLIF((SELECT ${KEY_SIGNAL_BYTES} FROM services s WHERE s.name = key_metadata.service), 0)::float8, 0::float8) AS bytes_percentage,
       cardinality_estimate, first_seen, last_seen`;
-    return runList(this.c, { ...await this.win('key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality)), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
+    return runList(this.db, { ...await this.win('key_metadata', q, q.service, none(q.scope, q.q, q.minCardinality)), select, from: 'key_metadata', where, spec: KEY_SORT, page: q.page }, (r) => ({
       service: r.service, scope: r.scope as KeyScope, key: r.key, sample_count: r.sample_count, bytes: r.bytes, bytes_percentage: r.bytes_percentage,
       cardinality_estimate: r.cardinality_estimate,
       first_seen: r.first_seen, last_seen: r.last_seen,

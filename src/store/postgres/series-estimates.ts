@@ -10,6 +10,7 @@ import { retentionCutoffs } from '../history.js';
 import { estimateBuckets, levelMs, type EstimateBucket, type EstimateRecorder, type SeriesEstimateQuery, type SeriesEstimateRaw } from '../series-estimates.js';
 import type { ChangeSet } from '../../writer/state.js';
 import type { Pool, PoolClient } from './connection.js';
+import type { Querier } from './costs.js';
 import { upsertRows, type TableSpec } from './upsert.js';
 
 const LEVELS: readonly HistoryLevelName[] = ['minute', 'hour', 'day'];
@@ -49,7 +50,7 @@ export async function retainEstimates(pool: Pool, now: number, retention: Retent
   return dropped;
 }
 
-export async function seriesEstimates(c: PoolClient, q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
+export async function seriesEstimates(c: Querier, q: SeriesEstimateQuery): Promise<SeriesEstimateRaw> {
   const entity = 'service = $1 AND metric = $2 AND kind = $3 AND label = $4';
   const points = await c.query(
     `SELECT $5::bigint + ((bucket - $5::bigint) / $7::bigint) * $7::bigint AS t, MAX(estimate)::bigint AS estimate FROM metric_series_estimates
