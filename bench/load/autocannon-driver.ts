@@ -15,7 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import { PATHS, type Pool } from './encode.js';
-import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
+import { startPacer, Tally } from './tally.js';
 import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -54,26 +54,15 @@ const autocannon = require('autocannon') as Autocannon;
 export function runAutocannon(init: DriverInit, pool: Pool, send: (m: DriverMessage) => void): Promise<DriverResult> {
   const bodies = pool.bodies;
   const paced = init.rate > 0;
-  const requestsPerSecond = paced ? init.rate / init.batch : 0;
-  // Latency in microseconds, 2xx responses only: refusals (429/503) answer fast and would flatter the percentiles.
-  const latency = latencyHistogram();
-  const offered = zero();
-  const accepted = zero();
-  const statusCounts: Record<string, number> = {};
   let next = 0;
-  let responses = 0;
-  let ok = 0;
-  let non2xx = 0;
-  let lastResponseAt = 0;
-  let startAt = 0;
   let stopping = false;
   const clients: AcClient[] = [];
+  // Set as the run starts (the Promise below), before the first request is built.
+  let t: Tally;
 
   // Open loop: idle clients wait here for the pacer, with autocannon's own send function.
   const idle: AcClient[] = [];
   const sendNext = new Map<AcClient, () => void>();
-  let released = 0;
-  let late = 0;
 
   const request: AcRequest = {
     method: 'POST',
@@ -84,20 +73,17 @@ export function runAutocannon(init: DriverInit, pool: Pool, send: (m: DriverMess
       const i = next++ % bodies.length;
       const b = bodies[i]!;
       context['i'] = i;
-      offered[b.signal] += b.records;
+      t.sent(b);
       return { ...req, path: PATHS[b.signal], body: b.body };
     },
     // With pipelining 1 the context still belongs to the request just answered.
     onResponse(status, _body, context) {
-      if (status >= 200 && status < 300) {
-        const b = bodies[context['i']!]!;
-        accepted[b.signal] += b.records;
-      }
+      if (status >= 200 && status < 300) t.accept(bodies[context['i']!]!);
     },
   };
 
   return new Promise<DriverResult>((resolve, reject) => {
-    startAt = performance.now();
+    t = new Tally(send);
     const tracker = autocannon(
       {
         url: init.url,
@@ -120,52 +106,23 @@ export function runAutocannon(init: DriverInit, pool: Pool, send: (m: DriverMess
         },
       },
       (err, result) => {
-        clearInterval(progress);
         if (pacer) clearInterval(pacer);
+        const r = t.result({ errors: result?.errors, timeouts: result?.timeouts });
         if (err) return reject(err);
-        const durationMs = (lastResponseAt || performance.now()) - startAt;
-        resolve({
-          durationMs,
-          responses,
-          ok,
-          non2xx,
-          statusCounts,
-          errors: result.errors,
-          timeouts: result.timeouts,
-          offered,
-          accepted,
-          latencyMs: latencySummary(latency),
-          pacedLate: late,
-        });
+        resolve(r);
       },
     );
-    tracker.on('response', (_client, status, _bytes, ms) => {
-      responses++;
-      lastResponseAt = performance.now();
-      statusCounts[status] = (statusCounts[status] ?? 0) + 1;
-      if (status >= 200 && status < 300) {
-        ok++;
-        latency.recordValue(Math.max(1, Math.round(ms * 1000)));
-      } else non2xx++;
-    });
+    tracker.on('response', (_client, status, _bytes, ms) => t.answered(status, status >= 200 && status < 300, ms));
 
     let pacer: NodeJS.Timeout | undefined;
     if (paced) {
-      // Release requests on an even schedule; if no connection is free when one is due, it goes out as soon as one is (counted as late).
-      pacer = setInterval(() => {
-        const due = Math.floor(((performance.now() - startAt) / 1000) * requestsPerSecond) + 1;
-        while (released < due && idle.length > 0) {
-          if (due - released > 1) late++;
-          released++;
-          const c = idle.shift()!;
-          if (!c.destroyed) sendNext.get(c)!();
-        }
-      }, 1);
+      pacer = startPacer(t, init.rate / init.batch, () => {
+        const c = idle.shift();
+        if (c === undefined) return false;
+        if (!c.destroyed) sendNext.get(c)!();
+        return true;
+      });
     }
-
-    const progress = setInterval(() => {
-      send({ type: 'progress', elapsedMs: performance.now() - startAt, responses, ok, non2xx, accepted: { ...accepted } });
-    }, 1000);
 
     setTimeout(() => {
       stopping = true;

@@ -16,7 +16,7 @@ import { connect as netConnect } from 'node:net';
 import type { Signal } from '../../src/model/otlp.js';
 import type { Pool } from './encode.js';
 import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
-import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
+import { startPacer, Tally } from './tally.js';
 
 export const GRPC_PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
@@ -78,24 +78,10 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
   const url = init.url;
   const target = new URL(url);
   const paced = init.rate > 0;
-  const requestsPerSecond = paced ? init.rate / init.batch : 0;
-  // Latency in microseconds, OK answers only, as the HTTP driver does for 2xx.
-  const latency = latencyHistogram();
-  const offered = zero();
-  const accepted = zero();
-  const statusCounts: Record<string, number> = {};
+  const t = new Tally(send);
   let next = 0;
-  let responses = 0;
-  let ok = 0;
-  let non2xx = 0;
-  let errors = 0;
-  let timeouts = 0;
-  let lastResponseAt = 0;
   let stopping = false;
-  let released = 0;
-  let late = 0;
   const waiting: Array<() => void> = [];
-  const startAt = performance.now();
 
   /** Open loop: wait for the pacer's go; closed loop: go at once. */
   const slot = () => (paced ? new Promise<void>((r) => waiting.push(r)) : Promise.resolve());
@@ -111,47 +97,36 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
         if (stopping) break;
         const i = next++ % bodies.length;
         const b = bodies[i]!;
-        offered[b.signal] += b.records;
+        t.sent(b);
         const t0 = performance.now();
         const { code, timedOut } = await unary(session, GRPC_PATHS[b.signal], framed[i]!, pool.gzip, 60_000);
         const ms = performance.now() - t0;
-        lastResponseAt = performance.now();
+        t.touched();
         if (timedOut) {
-          timeouts++;
+          t.timeouts++;
           continue;
         }
         if (code < 0) {
-          errors++;
+          t.errors++;
           if (session.destroyed || session.closed) break;
           continue;
         }
-        responses++;
-        statusCounts[String(code)] = (statusCounts[String(code)] ?? 0) + 1;
-        if (code === 0) {
-          ok++;
-          accepted[b.signal] += b.records;
-          latency.recordValue(Math.max(1, Math.round(ms * 1000)));
-        } else non2xx++;
+        // Latency of OK answers only, as the HTTP drivers do for 2xx.
+        t.answered(code, code === 0, ms);
+        if (code === 0) t.accept(b);
       }
     } finally {
       session.close();
     }
   };
 
-  let pacer: NodeJS.Timeout | undefined;
-  if (paced) {
-    pacer = setInterval(() => {
-      const due = Math.floor(((performance.now() - startAt) / 1000) * requestsPerSecond) + 1;
-      while (released < due && waiting.length > 0) {
-        if (due - released > 1) late++;
-        released++;
-        waiting.shift()!();
-      }
-    }, 1);
-  }
-  const progress = setInterval(() => {
-    send({ type: 'progress', elapsedMs: performance.now() - startAt, responses, ok, non2xx, accepted: { ...accepted } });
-  }, 1000);
+  const pacer = paced
+    ? startPacer(t, init.rate / init.batch, () => {
+        const w = waiting.shift();
+        w?.();
+        return w !== undefined;
+      })
+    : undefined;
   const stopTimer = setTimeout(() => {
     stopping = true;
     if (pacer) clearInterval(pacer);
@@ -160,21 +135,8 @@ export function runGrpc(init: DriverInit, pool: Pool, send: (m: DriverMessage) =
   }, init.duration * 1000);
 
   return Promise.all(Array.from({ length: init.connections }, worker)).then(() => {
-    clearInterval(progress);
     clearTimeout(stopTimer);
     if (pacer) clearInterval(pacer);
-    return {
-      durationMs: (lastResponseAt || performance.now()) - startAt,
-      responses,
-      ok,
-      non2xx,
-      statusCounts,
-      errors,
-      timeouts,
-      offered,
-      accepted,
-      latencyMs: latencySummary(latency),
-      pacedLate: late,
-    };
+    return t.result();
   });
 }

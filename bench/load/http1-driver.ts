@@ -14,7 +14,7 @@ import type { Pool } from './encode.js';
 import { PATHS } from './encode.js';
 import { buildRequest, Http1Connection, type Answer } from './http1-client.js';
 import type { DriverInit, DriverMessage, DriverResult } from './protocol.js';
-import { latencyHistogram, latencySummary, zeroCounts as zero } from './latency.js';
+import { startPacer, Tally } from './tally.js';
 
 /** Seconds before a request with no answer counts as a timeout (autocannon's setting in the other driver). */
 const TIMEOUT_S = 60;
@@ -26,36 +26,15 @@ export function runHttp1(init: DriverInit, pool: Pool, send: (m: DriverMessage) 
   const bodies = pool.bodies;
   const requests = bodies.map((b) => buildRequest(url.host, PATHS[b.signal], pool.headers, b.body));
   const paced = init.rate > 0;
-  const requestsPerSecond = paced ? init.rate / init.batch : 0;
-  // Latency in microseconds, 2xx answers only: refusals (429/503) answer fast and would flatter the percentiles.
-  const latency = latencyHistogram();
-  const offered = zero();
-  const accepted = zero();
-  const statusCounts: Record<string, number> = {};
+  const t = new Tally(send);
   let next = 0;
-  let responses = 0;
-  let ok = 0;
-  let non2xx = 0;
-  let errors = 0;
-  let timeouts = 0;
-  let lastResponseAt = 0;
-  let late = 0;
-  let released = 0;
   let stopping = false;
-  const startAt = performance.now();
   let open = 0;
 
   return new Promise<DriverResult>((resolve) => {
     let pacer: NodeJS.Timeout | undefined;
     const finishIfDone = () => {
-      if (!stopping || open > 0) return;
-      clearInterval(progress);
-      resolve({
-        durationMs: (lastResponseAt || performance.now()) - startAt,
-        responses, ok, non2xx, statusCounts, errors, timeouts, offered, accepted,
-        latencyMs: latencySummary(latency),
-        pacedLate: late,
-      });
+      if (stopping && open === 0) resolve(t.result());
     };
 
     /** One of the --connections places: holds a connection, replaced when it breaks. */
@@ -86,21 +65,14 @@ export function runHttp1(init: DriverInit, pool: Pool, send: (m: DriverMessage) 
       sendNext(): void {
         const i = next++ % bodies.length;
         this.current = i;
-        offered[bodies[i]!.signal] += bodies[i]!.records;
+        t.sent(bodies[i]!);
         this.conn!.send(requests[i]!);
       }
 
       answered(a: Answer, sentAt: number): void {
-        const now = performance.now();
-        responses++;
-        lastResponseAt = now;
-        statusCounts[a.status] = (statusCounts[a.status] ?? 0) + 1;
-        if (a.status >= 200 && a.status < 300) {
-          ok++;
-          const b = bodies[this.current]!;
-          accepted[b.signal] += b.records;
-          latency.recordValue(Math.max(1, Math.round((now - sentAt) * 1000)));
-        } else non2xx++;
+        const good = a.status >= 200 && a.status < 300;
+        t.answered(a.status, good, performance.now() - sentAt);
+        if (good) t.accept(bodies[this.current]!);
         // After `Connection: close` the connection reports itself broken next, and is replaced there.
         if (!a.close) this.ready();
       }
@@ -109,8 +81,8 @@ export function runHttp1(init: DriverInit, pool: Pool, send: (m: DriverMessage) 
         open--;
         this.conn = undefined;
         if (inFlight) {
-          if (why === 'timeout') timeouts++;
-          else errors++;
+          if (why === 'timeout') t.timeouts++;
+          else t.errors++;
         }
         const at = idle.indexOf(this);
         if (at >= 0) idle.splice(at, 1);
@@ -139,20 +111,12 @@ export function runHttp1(init: DriverInit, pool: Pool, send: (m: DriverMessage) 
     }
 
     if (paced) {
-      // Release requests on an even schedule; if no connection is free when one is due, it goes out as soon as one is (counted as late).
-      pacer = setInterval(() => {
-        const due = Math.floor(((performance.now() - startAt) / 1000) * requestsPerSecond) + 1;
-        while (released < due && idle.length > 0) {
-          if (due - released > 1) late++;
-          released++;
-          idle.shift()!.sendNext();
-        }
-      }, 1);
+      pacer = startPacer(t, init.rate / init.batch, () => {
+        const s = idle.shift();
+        s?.sendNext();
+        return s !== undefined;
+      });
     }
-
-    const progress = setInterval(() => {
-      send({ type: 'progress', elapsedMs: performance.now() - startAt, responses, ok, non2xx, accepted: { ...accepted } });
-    }, 1000);
 
     setTimeout(() => {
       stopping = true;
