@@ -22,10 +22,11 @@ npm run bench:mine -- --mix [LOGHUB_ROOT] [RUNS]
   \`keytally mine\` on 1,000,000 lines, whole process`, { flags: ['mix'], positionals: 2 });
 
 const LINES = 1_000_000;
+// --mix anywhere among the arguments (checkArgs allows it there), the rest in order.
 const argv = process.argv.slice(2);
-const mix = argv[0] === '--mix';
-if (mix) argv.shift();
-const [dir = mix ? '../shared/loghub2k' : '../shared/loghub2k/HDFS', runsArg = '5'] = argv;
+const mix = argv.includes('--mix');
+const positional = argv.filter((a) => a !== '--mix');
+const [dir = mix ? '../shared/loghub2k' : '../shared/loghub2k/HDFS', runsArg = '5'] = positional;
 const runs = Math.max(1, Number(runsArg));
 const target = mix ? 700_000 : 1_000_000;
 const bin = fileURLToPath(new URL('../../bin/keytally.js', import.meta.url));

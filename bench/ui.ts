@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres } from './load/postgres.js';
-import { startSidecarWith } from './load/server.js';
+import { startSidecarWith, type SidecarProcess } from './load/server.js';
 import { fillBig } from './ui/big.js';
 import { startIngest } from './ui/ingest.js';
 import { startBrowser } from './ui/browser.js';
@@ -128,10 +128,39 @@ const store = values.store!;
 if (!['sqlite', 'memory', 'postgres'].includes(store)) throw new Error(`--store: sqlite, memory or postgres, got "${store}"`);
 if (store !== 'sqlite' && (values.data !== undefined || values['fill-only'])) throw new Error('--data and --fill-only are for the SQLite store (the memory store and the PostgreSQL cluster here do not outlive the bench)');
 const pgBench = store === 'postgres' ? await startPostgres() : undefined;
+let server: SidecarProcess | undefined;
+/** Stops what the bench started, once (the end of the run, or a signal, whichever comes first). */
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    try {
+      await server?.stop();
+    } finally {
+      pgBench?.stop();
+      if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
+    }
+  })());
+/**
+ * SIGINT or SIGTERM: during --hold the run goes on to its end (and its cleanup); at any other time — the fill, the
+ * calls, a server that died under them — the bench cleans up and exits 130, so no server or cluster outlives it
+ * (the signal's default action would leave them).
+ */
+let holding: (() => void) | undefined;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (holding) holding();
+    else void cleanup().finally(() => process.exit(130));
+  });
+}
 // The memory store holds 100,000 keys' sketches three times over (--steady): room for them, none evicted.
 const memoryRoom = store === 'memory' ? ['--memory-store-mb', '3072', '--memory-limit-mb', '6144'] : [];
-const server = await startSidecarWith(['--ack', 'durable', '--store', store, ...memoryRoom, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
-  ...(values.steady ? ['--test-clock', 'on'] : [])], dir, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []);
+try {
+  server = await startSidecarWith(['--ack', 'durable', '--store', store, ...memoryRoom, ...(pgBench ? ['--postgres-url', pgBench.url] : []),
+    ...(values.steady ? ['--test-clock', 'on'] : [])], dir, values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []);
+} catch (err) {
+  await cleanup();
+  throw err;
+}
 const base = `http://127.0.0.1:${server.apiPort}`;
 try {
   const t0 = performance.now();
@@ -189,10 +218,7 @@ try {
 
   if (values.hold) {
     console.log(`\nholding: API ${base}${pgBench ? `, PostgreSQL ${pgBench.url}` : `, data in ${dir}`}; SIGINT or SIGTERM to stop`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await new Promise<void>((resolve) => (holding = resolve));
   } else if (!values['api-only']) {
     const browser = await startBrowser();
     try {
@@ -214,7 +240,5 @@ try {
     }
   }
 } finally {
-  await server.stop();
-  pgBench?.stop();
-  if (values.data === undefined) rmSync(dir, { recursive: true, force: true });
+  await cleanup();
 }
