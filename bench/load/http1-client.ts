@@ -24,7 +24,7 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Frames HTTP/1.1 responses out of a byte stream: push() the bytes as they arrive, get the answers completed. A
  * response split anywhere across chunks, several in one chunk, and chunked bodies (with extensions and trailers) are
- * framed; a malformed one throws.
+ * framed, interim (1xx) answers skipped; a malformed one throws.
  */
 export class ResponseReader {
   private pending: Buffer = EMPTY;
@@ -48,6 +48,11 @@ export class ResponseReader {
         if (end < 0) break;
         this.head(buf.toString('latin1', at, end));
         at = end + 4;
+        // An interim answer (100 Continue, 103 Early Hints) is not the request's: the final one follows.
+        if (this.status < 200) {
+          this.status = 0;
+          continue;
+        }
       }
       if (this.chunked) {
         const next = this.chunkStep(buf, at);

@@ -13,7 +13,7 @@ const RESPONSES = [
   'HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 2\r\n\r\n{}',
   'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\ncontent-length: 11\r\n\r\nslow down\r\n',
   'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n',
-  'HTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n',
+  'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n',
   'HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
   'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n',
   'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbig',
