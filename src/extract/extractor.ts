@@ -31,7 +31,8 @@ import { TemplateMiner } from '../mine/miner.js';
 import { bodyMessage, mayBeStructuredUtf8 } from '../mine/structured.js';
 import { severityOf } from './severity.js';
 import { SpanNames } from './span-names.js';
-import { SortedKeys, Table2, Table3 } from './tables.js';
+import { SortedKeys } from '../util/sorted-keys.js';
+import { Table2, Table3 } from './tables.js';
 import { SeriesHashes } from './series-hashes.js';
 import { StringHashes } from './string-hashes.js';
 

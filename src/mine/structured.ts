@@ -4,13 +4,30 @@
  * A structured body without a message field is mined as its key set, "{a, b, c}",
  * so bodies with the same keys share one template.
  */
+import { SortedKeys } from '../util/sorted-keys.js';
 
 /** Field names holding the human message, most specific first (compared case-insensitively). */
 const MESSAGE_FIELDS = ['message', 'msg', 'log', '@message', 'event', 'body', 'text', 'error', 'err'];
 
+/**
+ * Per-thread memos of what a structured body's keys give: bodies of one stream repeat their keys, so each key's rank
+ * and each key list's sorted set are worked out once, not per body (a lower-cased copy of every key, a Set and a sort
+ * per body before). Bounded: past MEMO_SIZE keys the ranks start over; SortedKeys keeps a few lists of each length.
+ */
+const MEMO_SIZE = 4096;
+const ranks = new Map<string, number>();
+/** The same array for the same key list (callers only read it: the extractor's unionSorted returns it as is). */
+const keyLists = new SortedKeys();
+
 function messageRank(key: string): number {
-  const i = MESSAGE_FIELDS.indexOf(key.toLowerCase());
-  return i < 0 ? MESSAGE_FIELDS.length : i;
+  let r = ranks.get(key);
+  if (r === undefined) {
+    const i = MESSAGE_FIELDS.indexOf(key.toLowerCase());
+    r = i < 0 ? MESSAGE_FIELDS.length : i;
+    if (ranks.size >= MEMO_SIZE) ranks.clear();
+    ranks.set(key, r);
+  }
+  return r;
 }
 
 function keyTemplate(keys: string[]): string {
@@ -27,7 +44,7 @@ function fromPairs(pairs: ReadonlyArray<{ key: string; value: unknown }>): { mes
       best = i;
     }
   }
-  const keys = [...new Set(pairs.map((p) => p.key))].sort();
+  const keys = keyLists.of(pairs);
   if (best < 0) return { message: keyTemplate(keys), keys };
   const v = pairs[best]!.value;
   return { message: typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v), keys };

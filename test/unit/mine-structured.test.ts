@@ -35,4 +35,27 @@ describe('bodyMessage (point 6)', () => {
     m.add(a.message);
     expect(m.add(bodyMessage([{ key: 'c', value: '9' }, { key: 'a', value: '8' }, { key: 'b', value: '7' }]).message).template()).toBe('{a, b, c}');
   });
+
+  it('answers from its memos what it would work out afresh: lists that join alike, duplicates, past the memo size', () => {
+    const reference = (pairs: Array<{ key: string; value: string }>) => [...new Set(pairs.map((p) => p.key))].sort();
+    const lists: Array<Array<{ key: string; value: string }>> = [
+      [{ key: 'a\u0000b', value: '1' }],
+      [{ key: 'a', value: '1' }, { key: 'b', value: '2' }],
+      [{ key: '1:a', value: '1' }],
+      [{ key: '1', value: '1' }, { key: 'a', value: '2' }],
+      [{ key: 'b', value: '1' }, { key: 'b', value: '2' }, { key: 'a', value: '3' }],
+      [{ key: 'MSG', value: 'upper' }, { key: 'x', value: '1' }],
+    ];
+    // Twice each, then 10,000 more lists (the memos start over), then the first ones again.
+    for (const round of [0, 1]) for (const l of lists) expect(bodyMessage(l).keys, `round ${round}`).toEqual(reference(l));
+    for (let i = 0; i < 10_000; i++) {
+      const l = [{ key: `k${i}`, value: 'v' }, { key: 'msg', value: `m${i}` }];
+      const got = bodyMessage(l);
+      expect(got.keys).toEqual(reference(l));
+      expect(got.message).toBe(`m${i}`);
+    }
+    for (const l of lists) expect(bodyMessage(l).keys).toEqual(reference(l));
+    expect(bodyMessage(lists[5]!).message).toBe('upper');
+    expect(bodyMessage(lists[4]!).message).toBe('{a, b}');
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SortedKeys, Table2, Table3 } from '../../src/extract/tables.js';
+import { SortedKeys } from '../../src/util/sorted-keys.js';
+import { Table2, Table3 } from '../../src/extract/tables.js';
 
 const attrs = (...keys: string[]) => keys.map((key) => ({ key, value: '' }));
 
