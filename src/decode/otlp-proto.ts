@@ -54,7 +54,7 @@ import {
 } from './limits.js';
 import { AttrPool, AttrScratch, LogsScratch, SCRATCH_CAP, SpansScratch, type Resources } from './stream-scratch.js';
 import { validateKeyValue, validateLogs, validateMetrics, validateScope, validateTraces } from './proto-validate.js';
-import { ProtoReader, int64ToString } from './proto-reader.js';
+import { ProtoReader, int64ToString, sameBytes } from './proto-reader.js';
 
 /** The reader plus the per-request limits and counters, in one monomorphic object. */
 class OtlpReader extends ProtoReader {
@@ -201,6 +201,7 @@ const HASH_CACHE_SIZE = 1 << HASH_CACHE_BITS;
  */
 const hashCacheLen = new Int32Array(HASH_CACHE_SIZE).fill(-1);
 const hashCacheBytes = new Uint8Array(HASH_CACHE_SIZE * CACHED_VALUE);
+const hashCacheView = new DataView(hashCacheBytes.buffer);
 const hashCacheOut = new Uint32Array(HASH_CACHE_SIZE * 2);
 let hashCacheOwner: ((utf8: Uint8Array, out: Uint32Array) => void) | undefined;
 
@@ -227,15 +228,10 @@ function hashPlainString(r: OtlpReader, end: number): boolean {
       hashCacheOwner = hashBytes;
     }
     slot = n === 0 ? 0 : Math.imul(n ^ (buf[s]! << 8) ^ (buf[end - 1]! << 16) ^ (buf[s + (n >> 1)]! << 4) ^ (buf[s + (n >> 2)]! << 24), 0x9e3779b1) >>> (32 - HASH_CACHE_BITS);
-    if (hashCacheLen[slot] === n) {
-      const base = slot * CACHED_VALUE;
-      let i = 0;
-      while (i < n && hashCacheBytes[base + i] === buf[s + i]) i++;
-      if (i === n) {
-        r.hashOut[0] = hashCacheOut[slot * 2]!;
-        r.hashOut[1] = hashCacheOut[slot * 2 + 1]!;
-        return true;
-      }
+    if (hashCacheLen[slot] === n && sameBytes(hashCacheBytes, hashCacheView, slot * CACHED_VALUE, buf, r.view, s, n)) {
+      r.hashOut[0] = hashCacheOut[slot * 2]!;
+      r.hashOut[1] = hashCacheOut[slot * 2 + 1]!;
+      return true;
     }
   }
   for (let i = s; i < end; i++) {
