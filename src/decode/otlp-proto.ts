@@ -841,7 +841,7 @@ function readPoint(r: OtlpReader, end: number, kind: number, withRange = false):
   else if (kind === KIND_EXP_HISTOGRAM) buckets += 1;
   if (!withRange) return { attrs, buckets, bytes };
   if (broken) attrsFrom = attrsTo = -1;
-  return { attrs, buckets, bytes, attrsUtf8: r.buf, attrsFrom, attrsTo };
+  return { attrs, buckets, bytes, attrsUtf8: r.buf, attrsView: r.view, attrsFrom, attrsTo };
 }
 
 const KIND_NUMBER = 0;

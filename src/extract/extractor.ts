@@ -717,7 +717,7 @@ export class Extractor {
     const buf = p.attrsUtf8;
     const from = p.attrsFrom ?? -1;
     const cached = buf !== undefined && from >= 0;
-    if (cached && this.seriesHashes.lookup(f.resourceId, buf, from, p.attrsTo!, out)) return;
+    if (cached && this.seriesHashes.lookup(f.resourceId, buf, p.attrsView!, from, p.attrsTo!, out)) return;
     this.hasher.hash(f.fingerprint + this.fingerprint(p.attrs), out);
     if (cached) this.seriesHashes.store(f.resourceId, buf, from, p.attrsTo!, out[0]!, out[1]!);
   }

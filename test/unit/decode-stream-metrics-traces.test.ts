@@ -53,8 +53,10 @@ function collectTraces(bytes: Uint8Array, opts?: Limits): TracesRequest & Stats 
  * attributes read (a limit drops, never adds), ending exactly at attrsTo.
  */
 function plainPoint(bytes: Uint8Array, p: DataPoint): DataPoint {
-  const { attrsUtf8, attrsFrom, attrsTo, ...plain } = p;
+  const { attrsUtf8, attrsView, attrsFrom, attrsTo, ...plain } = p;
   expect(attrsUtf8).toBe(bytes);
+  expect(attrsView!.buffer).toBe(bytes.buffer);
+  expect([attrsView!.byteOffset, attrsView!.byteLength]).toEqual([bytes.byteOffset, bytes.byteLength]);
   if (attrsFrom! >= 0) {
     const r = new ProtoReader(bytes);
     r.pos = attrsFrom!;
