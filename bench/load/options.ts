@@ -56,8 +56,8 @@ load (driven from a child process):
   --batch N            records per request (default 512, the SDK batch size)
   --protocol P         http (default: OTLP/HTTP) | grpc (OTLP/gRPC unary Export calls, one
                        HTTP/2 connection per --connections; protobuf only)
-  --client C           OTLP/HTTP client: lean (default: keytally's own, requests built once, about a
-                       third of autocannon's CPU per request) | autocannon
+  --client C           OTLP/HTTP client: lean (default: keytally's own, requests built once, about
+                       half of autocannon's CPU per request) | autocannon
   --format F           protobuf (default) | json
   --gzip               gzip the bodies (Content-Encoding: gzip)
   --mix SPEC           share of records per signal, e.g. logs=1,metrics=0,traces=0 (default)
