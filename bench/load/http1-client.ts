@@ -153,6 +153,8 @@ export class Http1Connection {
   private inFlight = false;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** `broken` was called (it is called once). */
+  private reported = false;
 
   constructor(
     host: string,
@@ -217,7 +219,6 @@ export class Http1Connection {
     }
   }
 
-  private reported = false;
   private reportBroken(why: 'error' | 'timeout' | 'closed', inFlight: boolean): void {
     if (this.reported) return;
     this.reported = true;

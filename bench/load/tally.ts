@@ -62,10 +62,10 @@ export class Tally {
   }
 
   /** The run's result (and the progress messages stop); a driver that counts errors itself passes them. */
-  result(over: { errors?: number; timeouts?: number; durationMs?: number } = {}): DriverResult {
+  result(over: { errors?: number; timeouts?: number } = {}): DriverResult {
     clearInterval(this.progress);
     return {
-      durationMs: over.durationMs ?? (this.lastResponseAt || performance.now()) - this.startAt,
+      durationMs: (this.lastResponseAt || performance.now()) - this.startAt,
       responses: this.responses,
       ok: this.ok,
       non2xx: this.non2xx,
