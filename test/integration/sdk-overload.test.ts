@@ -108,7 +108,9 @@ describe('OpenTelemetry JS SDK under overload', () => {
     console.log(
       `sdk overload: ${emitted} records emitted in ${emitSeconds.toFixed(1)} s (${Math.round(emitted / emitSeconds)}/s offered), ` +
         `${committedDuringEmit} committed meanwhile (${Math.round(committedDuringEmit / emitSeconds)}/s: ${(emitted / Math.max(1, committedDuringEmit)).toFixed(1)}x overload), ` +
-        `drained ${drainSeconds.toFixed(1)} s later; requests 200: ${ok}, 429: ${refused}; SDK exported ${exported}, dropped ${dropped}`,
+        `drained ${drainSeconds.toFixed(1)} s later; requests 200: ${ok}, 429: ${refused}; SDK exported ${exported}, dropped ${dropped}` +
+        // Why the SDK dropped what it did (its error.type), so a failure of the last assertion says so.
+        (dropped > 0 ? ` (${[...counts].filter(([e]) => e !== '').map(([e, n]) => `${e}: ${n}`).join(', ')})` : ''),
     );
 
     expect(refused).toBeGreaterThan(0);
